@@ -1,0 +1,596 @@
+/*
+ * libsparselut — train lookup-table neural networks and turn them into FPGA logic.
+ *
+ * Copyright 2026 The libsparselut authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file sparselut.h
+ * @brief The one public header of libsparselut.
+ *
+ * The pipeline is: define a model (splut_model) → train it step by step
+ * (splut_trainer) → mutate its connectivity → enumerate every neuron into a
+ * truth table (splut_tables) → run LUT-mode inference or emit HDL.
+ *
+ * Conventions:
+ * - Every fallible call returns a ::splut_status (0 = OK, negative = error);
+ *   the detailed message of the last failure is kept in the context
+ *   (splut_ctx_last_error()) and sent to the log callback.
+ * - Results come back through out-parameters; `*_destroy(NULL)` is a no-op.
+ * - Codes: every quantised activation crosses the API as its *encoded* bit
+ *   pattern (uint16_t): unsigned quantisers as is, signed ones in offset
+ *   binary (code + 2^(bits-1)) — exactly what the hardware carries.
+ *
+ * Thread safety: there is no global mutable state; a handle may be used by one
+ * thread at a time, and different handles concurrently. A `const splut_model *`
+ * or `const splut_tables *` may be read by many threads at once while nobody
+ * writes to it.
+ */
+#ifndef SPARSELUT_H
+#define SPARSELUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @cond INTERNAL */
+#if defined(_WIN32) && !defined(SPLUT_STATIC)
+#  ifdef SPLUT_BUILDING_DLL
+#    define SPLUT_API __declspec(dllexport)
+#  else
+#    define SPLUT_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define SPLUT_API __attribute__((visibility("default")))
+#else
+#  define SPLUT_API
+#endif
+/** @endcond */
+
+/**
+ * @defgroup version Version
+ * @{
+ */
+/** Major version (ABI breaks only with a new major). */
+#define SPLUT_VERSION_MAJOR 0
+/** Minor version (new API). */
+#define SPLUT_VERSION_MINOR 1
+/** Patch version (fixes only). */
+#define SPLUT_VERSION_PATCH 0
+/** Version as one number: major*10000 + minor*100 + patch. */
+#define SPLUT_VERSION_NUMBER \
+    (SPLUT_VERSION_MAJOR * 10000 + SPLUT_VERSION_MINOR * 100 + SPLUT_VERSION_PATCH)
+/** Version as a string literal. */
+#define SPLUT_VERSION_STRING "0.1.0"
+/** True when the headers are at least version a.b.c. */
+#define SPLUT_CHECK_VERSION(a, b, c) (SPLUT_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+
+/** @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER. */
+SPLUT_API unsigned splut_version_number(void);
+/** @brief Version of the library actually linked, e.g. "0.1.0" (static string). */
+SPLUT_API const char *splut_version_string(void);
+/** @} */
+
+/**
+ * @defgroup errors Status codes
+ * @{
+ */
+/**
+ * Result of every fallible call. Values are fixed forever; groups:
+ * -1xx argument, -2xx state, -3xx memory, -4xx ABI, -5xx I/O and files.
+ */
+typedef enum splut_status {
+    SPLUT_OK = 0,                   /**< success */
+    SPLUT_E_NULL = -100,            /**< a required pointer argument was NULL */
+    SPLUT_E_INVALID = -101,         /**< an argument is invalid (details in the message) */
+    SPLUT_E_OUT_OF_RANGE = -102,    /**< a value is outside its documented range */
+    SPLUT_E_PARAM_TYPE = -103,      /**< parameter set/read with the wrong type */
+    SPLUT_E_UNKNOWN_PARAM = -104,   /**< no such parameter key for this object */
+    SPLUT_E_UNKNOWN_PRESET = -105,  /**< no preset of that name */
+    SPLUT_E_FAN_IN = -106,          /**< fan-in larger than the layer's input width */
+    SPLUT_E_TABLE_TOO_LARGE = -107, /**< a truth table would exceed the table limit */
+    SPLUT_E_NON_FINITE = -108,      /**< NaN or infinity in the input data */
+    SPLUT_E_INDEX = -109,           /**< layer, neuron or input index out of range */
+    SPLUT_E_BUFFER_TOO_SMALL = -110,/**< caller buffer too small; needed size returned */
+    SPLUT_E_LABEL = -111,           /**< a label is outside [0, classes) */
+    SPLUT_E_CONNECTIVITY = -112,    /**< input list not sorted, duplicated or wrong length */
+    SPLUT_E_STATE = -200,           /**< call not valid in the object's current state */
+    SPLUT_E_DIVERGED = -201,        /**< training produced a non-finite loss or parameter */
+    SPLUT_E_NOMEM = -300,           /**< allocation failed; nothing was changed */
+    SPLUT_E_STRUCT_SIZE = -400,     /**< option struct with an unknown size field */
+    SPLUT_E_IO = -500,              /**< reading or writing a file failed */
+    SPLUT_E_FORMAT = -501,          /**< malformed or inconsistent file content */
+    SPLUT_E_VERSION = -502,         /**< file written by an unsupported format version */
+    SPLUT_E_CHECKSUM = -503,        /**< file checksum mismatch (corruption) */
+    SPLUT_E_TOOL = -504             /**< an external tool (simulator) failed */
+} splut_status;
+
+/**
+ * @brief Static, human-readable name of a status code; never NULL.
+ * @param status any value, known or not
+ */
+SPLUT_API const char *splut_status_str(splut_status status);
+/** @} */
+
+/**
+ * @defgroup ctx Context
+ * @brief Allocator, log callback, threads, seed and limits shared by handles.
+ * @{
+ */
+typedef struct splut_ctx splut_ctx;
+
+/** Severity passed to the log callback. */
+typedef enum splut_log_level {
+    SPLUT_LOG_ERROR = 0, /**< a call failed */
+    SPLUT_LOG_WARN = 1,  /**< something suspicious but recoverable */
+    SPLUT_LOG_INFO = 2,  /**< progress information */
+    SPLUT_LOG_DEBUG = 3  /**< details */
+} splut_log_level;
+
+/**
+ * Log callback: receives a preformatted message (no trailing newline) and the
+ * status of the failure (SPLUT_OK for non-errors). Never called with a va_list.
+ */
+typedef void (*splut_log_fn)(void *user, splut_log_level level, splut_status code,
+                             const char *msg);
+
+/**
+ * Custom allocator (zstd customMem style). `alloc` returns memory aligned to
+ * at least `align` bytes (a power of two ≤ 64) or NULL; `free` accepts NULL.
+ */
+typedef struct splut_allocator {
+    void *(*alloc)(void *user, size_t size, size_t align); /**< allocate */
+    void (*free)(void *user, void *ptr);                   /**< release */
+    void *user;                                            /**< passed to both */
+} splut_allocator;
+
+/**
+ * @brief Create a context.
+ * @param[in] alloc allocator hooks, copied; NULL for the C library allocator
+ * @param[out] out the new context (refcount 1)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (half-filled allocator), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_ctx_create(const splut_allocator *alloc, splut_ctx **out);
+/** @brief Take a reference to @p ctx; returns @p ctx. */
+SPLUT_API splut_ctx *splut_ctx_ref(splut_ctx *ctx);
+/** @brief Drop a reference; the context is freed with its last reference. NULL is a no-op. */
+SPLUT_API void splut_ctx_unref(splut_ctx *ctx);
+/**
+ * @brief Install a log callback (NULL removes it) and the maximum level passed to it.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE
+ */
+SPLUT_API splut_status splut_ctx_set_log(splut_ctx *ctx, splut_log_fn fn, void *user,
+                                         splut_log_level max_level);
+/**
+ * @brief Message of the last failure recorded on @p ctx ("" if none).
+ * Valid until the next failing call on the context or its handles.
+ */
+SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
+
+/**
+ * @brief Free memory the library allocated and handed to the caller.
+ * @param ctx the context the memory came from; @p ptr may be NULL
+ */
+SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
+/** @} */
+
+/**
+ * @defgroup params Parameters
+ * @brief Every tunable is read and written by enum key (zstd style).
+ *
+ * Keys are grouped by object: 1–99 context, 100–199 model, 200–299 trainer.
+ * Each key has one type (integer or double); using the other setter returns
+ * SPLUT_E_PARAM_TYPE. Out-of-range values return SPLUT_E_OUT_OF_RANGE and are
+ * never clamped. Key numbers never change.
+ * @{
+ */
+typedef enum splut_param {
+    /* context (1-99) */
+    SPLUT_P_THREADS = 1,          /**< int [0,256], default 0 = one per online CPU */
+    SPLUT_P_SEED = 2,             /**< int [0,2^53], default 1: seeds connectivity and init */
+    SPLUT_P_MAX_TABLE_LOG2 = 3,   /**< int [1,30], default 20: largest table is 2^v entries */
+    /* model (100-199) */
+    SPLUT_P_INPUT_MODE = 100,     /**< int: ::splut_input_mode, default SPLUT_INPUT_BN_HARDTANH */
+    SPLUT_P_RECIPE_LR = 110,      /**< double (0,10], preset learning rate, default 1e-3 */
+    SPLUT_P_RECIPE_BATCH = 111,   /**< int [1,2^20], preset batch size, default 128 */
+    SPLUT_P_RECIPE_EPOCHS = 112,  /**< int [1,2^20], preset epoch count, default 100 */
+    SPLUT_P_RECIPE_WD = 113,      /**< double [0,1], preset weight decay, default 0 */
+    SPLUT_P_EPOCHS_TRAINED = 120, /**< int [0,2^31], training metadata, default 0 */
+    SPLUT_P_TEST_ACCURACY = 121,  /**< double [-1,1], metadata (-1 = unknown), default -1 */
+    /* trainer (200-299) */
+    SPLUT_P_LEARNING_RATE = 200,  /**< double (0,10], default = model's SPLUT_P_RECIPE_LR */
+    SPLUT_P_WEIGHT_DECAY = 201,   /**< double [0,1], default = model's SPLUT_P_RECIPE_WD */
+    SPLUT_P_BETA1 = 202,          /**< double [0,1), default 0.5 */
+    SPLUT_P_BETA2 = 203,          /**< double [0,1), default 0.999 */
+    SPLUT_P_ADAM_EPS = 204,       /**< double (0,1], default 1e-8 */
+    SPLUT_P_RESTART_PERIOD = 205, /**< int [0,2^40] steps per cosine cycle; 0 = constant lr */
+    SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
+    SPLUT_P_STEP = 207            /**< int [0,2^53], optimiser steps taken, default 0 */
+} splut_param;
+
+/** Type of a parameter's value. */
+typedef enum splut_param_type {
+    SPLUT_PARAM_INT = 0,   /**< use the *_int accessors */
+    SPLUT_PARAM_DOUBLE = 1 /**< use the *_double accessors */
+} splut_param_type;
+
+/**
+ * @brief Type, bounds and default of a parameter key.
+ * Any output pointer may be NULL.
+ * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
+ */
+SPLUT_API splut_status splut_param_info(splut_param key, splut_param_type *type, double *min,
+                                        double *max, double *dflt);
+/** @brief Name of a parameter key ("threads", "learning_rate", …), NULL if unknown. */
+SPLUT_API const char *splut_param_name(splut_param key);
+
+/** @brief Set an integer context parameter. @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE, SPLUT_E_OUT_OF_RANGE */
+SPLUT_API splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value);
+/** @brief Read an integer context parameter. @returns as splut_ctx_set_int() */
+SPLUT_API splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *value);
+/** @} */
+
+/**
+ * @defgroup model Model definition
+ * @brief Layers of LUT neurons, their connectivity and their parameters.
+ * @{
+ */
+typedef struct splut_model splut_model;
+
+/** Neuron kind of a layer. */
+typedef enum splut_neuron_kind {
+    SPLUT_NEURON_LINEAR = 0,   /**< LogicNets: sparse dot product (degree 1) */
+    SPLUT_NEURON_POLY = 1,     /**< PolyLUT: all monomials of degree 1..D of F inputs */
+    SPLUT_NEURON_POLY_ADD = 2, /**< PolyLUT-Add: A polynomial sub-neurons + adder stage */
+    SPLUT_NEURON_NEURALUT = 3  /**< NeuraLUT: small MLP with skips (reserved) */
+} splut_neuron_kind;
+
+/** How layer 0 turns features into codes (runs in software, before the circuit). */
+typedef enum splut_input_mode {
+    SPLUT_INPUT_BN_HARDTANH = 0, /**< BatchNorm + scalar bias + signed quantiser (JSC, MNIST) */
+    SPLUT_INPUT_RELU = 1         /**< unsigned ReLU quantiser, no BatchNorm (UNSW) */
+} splut_input_mode;
+
+/**
+ * Description of one layer (size-versioned: set `size` with SPLUT_LAYER_DESC_INIT).
+ * Fields not used by a kind must be 0 (degree of LINEAR may be 0 or 1).
+ */
+typedef struct splut_layer_desc {
+    size_t size;          /**< sizeof(splut_layer_desc) */
+    int32_t kind;         /**< ::splut_neuron_kind */
+    uint32_t width;       /**< neurons in the layer, ≥ 1 */
+    uint32_t fan_in;      /**< F: inputs per neuron (per sub-neuron for POLY_ADD), ≥ 1 */
+    uint32_t out_bits;    /**< β of this layer's output codes, 1..8 */
+    uint32_t degree;      /**< D for POLY and POLY_ADD, ≥ 1 */
+    uint32_t sub_neurons; /**< A for POLY_ADD, ≥ 1 */
+    uint32_t hidden;      /**< N for NEURALUT */
+    uint32_t reserved;    /**< must be 0 */
+} splut_layer_desc;
+/** Initialiser for ::splut_layer_desc. */
+#define SPLUT_LAYER_DESC_INIT {sizeof(splut_layer_desc), 0, 0, 0, 0, 0, 0, 0, 0}
+
+/**
+ * @brief Start an empty model with @p n_inputs features quantised to @p input_bits.
+ * Add layers with splut_model_add_layer(), then call splut_model_build().
+ * The model keeps a reference to @p ctx.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE (zero width, bits not in 1..8),
+ *          SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs,
+                                          uint32_t input_bits, splut_model **out);
+/**
+ * @brief Append a layer. Its input width is the previous layer's width.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_STATE (already built),
+ *          SPLUT_E_INVALID (unknown kind, reserved field), SPLUT_E_OUT_OF_RANGE,
+ *          SPLUT_E_FAN_IN (F, or A·F, above the input width), SPLUT_E_TABLE_TOO_LARGE,
+ *          SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *desc);
+/**
+ * @brief Finish the definition: allocate parameters, draw random connectivity and
+ * initial weights from the context seed.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (no layers or already built), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_build(splut_model *m);
+/**
+ * @brief Create and build a named preset ("hdr", "hdr-add2", "jsc-xl", …).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PRESET, SPLUT_E_NOMEM, or any error of
+ *          splut_model_add_layer() (e.g. SPLUT_E_TABLE_TOO_LARGE under a small table limit)
+ */
+SPLUT_API splut_status splut_model_create_preset(splut_ctx *ctx, const char *name,
+                                                 splut_model **out);
+/**
+ * @brief Name of preset number @p index (0-based), NULL past the end.
+ */
+SPLUT_API const char *splut_preset_name(size_t index);
+/** @brief Destroy a model; NULL is a no-op. Trainers and tables of it must be gone. */
+SPLUT_API void splut_model_destroy(splut_model *m);
+/** @brief Deep copy of a built model (parameters, state, connectivity, metadata). */
+SPLUT_API splut_status splut_model_clone(const splut_model *m, splut_model **out);
+
+/** @brief The context a model was created with (not a new reference). */
+SPLUT_API splut_ctx *splut_model_ctx(const splut_model *m);
+/** @brief Number of input features, 0 on NULL. */
+SPLUT_API uint32_t splut_model_num_inputs(const splut_model *m);
+/** @brief Bits per input code, 0 on NULL. */
+SPLUT_API uint32_t splut_model_input_bits(const splut_model *m);
+/** @brief Number of layers, 0 on NULL. */
+SPLUT_API size_t splut_model_num_layers(const splut_model *m);
+/** @brief Number of outputs (width of the last layer), 0 on NULL or if empty. */
+SPLUT_API uint32_t splut_model_num_outputs(const splut_model *m);
+/** @brief Number of trainable scalars (0 before build). */
+SPLUT_API size_t splut_model_num_params(const splut_model *m);
+/**
+ * @brief Description of layer @p layer; `desc->size` must be set by the caller.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_model_layer(const splut_model *m, size_t layer,
+                                         splut_layer_desc *desc);
+
+/** @brief Set an integer model parameter (keys 100-199). */
+SPLUT_API splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value);
+/** @brief Read an integer model parameter. */
+SPLUT_API splut_status splut_model_get_int(const splut_model *m, splut_param key,
+                                           int64_t *value);
+/** @brief Set a double model parameter (keys 100-199). */
+SPLUT_API splut_status splut_model_set_double(splut_model *m, splut_param key, double value);
+/** @brief Read a double model parameter. */
+SPLUT_API splut_status splut_model_get_double(const splut_model *m, splut_param key,
+                                              double *value);
+/** @} */
+
+/**
+ * @defgroup connectivity Connectivity
+ * @brief Which inputs each neuron reads: a sorted list of A·F distinct indices.
+ * For PolyLUT-Add, sub-neuron a reads list entries a·F … a·F+F−1.
+ * @{
+ */
+/**
+ * @brief Copy the input list of neuron @p neuron of layer @p layer.
+ * @param[out] idx buffer of @p cap entries (may be NULL to ask the size)
+ * @param[out] n number of entries (A·F)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_STATE, SPLUT_E_BUFFER_TOO_SMALL
+ */
+SPLUT_API splut_status splut_model_get_inputs(const splut_model *m, size_t layer,
+                                              uint32_t neuron, uint32_t *idx, size_t cap,
+                                              size_t *n);
+/**
+ * @brief Replace the input list of a neuron (weights stay as they are).
+ * The list must have exactly A·F entries, strictly ascending, each below the
+ * layer's input width; otherwise nothing changes.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_STATE, SPLUT_E_CONNECTIVITY
+ */
+SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuron,
+                                              const uint32_t *idx, size_t n);
+/**
+ * @brief Redraw random connectivity of every layer from @p seed (PolyLUT
+ * FeatureMask style: a random permutation prefix per neuron, sorted).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE
+ */
+SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
+/** @} */
+
+/**
+ * @defgroup inference Model inference (eval mode)
+ * @{
+ */
+/**
+ * @brief Layer-0 input quantiser (BatchNorm in eval mode, bias, quantiser) in
+ * software: the codes that feed the circuit.
+ * @param[in] x @p n rows of splut_model_num_inputs() floats, row-major
+ * @param[out] codes @p n × inputs encoded codes
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NON_FINITE
+ */
+SPLUT_API splut_status splut_model_input_codes(const splut_model *m, const float *x, size_t n,
+                                               uint16_t *codes);
+/**
+ * @brief Run the model in eval mode from input codes to output codes.
+ * @param[in] in_codes @p n × inputs encoded codes (each below 2^input_bits)
+ * @param[out] out_codes @p n × outputs encoded codes
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_OUT_OF_RANGE (bad code), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_forward_codes(const splut_model *m, const uint16_t *in_codes,
+                                                 size_t n, uint16_t *out_codes);
+/**
+ * @brief Eval-mode prediction from features: class index per sample (argmax of
+ * the output values, lowest index on ties; for one output, 1 if its logit > 0),
+ * and optionally the output codes.
+ * @param[out] pred @p n class indices (may be NULL)
+ * @param[out] out_codes @p n × outputs encoded codes (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NON_FINITE, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_predict(const splut_model *m, const float *x, size_t n,
+                                           int32_t *pred, uint16_t *out_codes);
+/**
+ * @brief Class predictions from output codes (same rule as splut_model_predict()).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE
+ */
+SPLUT_API splut_status splut_model_classify_codes(const splut_model *m,
+                                                  const uint16_t *out_codes, size_t n,
+                                                  int32_t *pred);
+/** @} */
+
+/**
+ * @defgroup trainer Training
+ * @brief Quantisation-aware training: AdamW, cosine schedule with warm restarts.
+ * @{
+ */
+typedef struct splut_trainer splut_trainer;
+
+/**
+ * @brief Create a trainer for @p m. The model must outlive the trainer and is
+ * modified by every step.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (model not built), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_trainer_create(splut_model *m, splut_trainer **out);
+/** @brief Destroy a trainer; NULL is a no-op. */
+SPLUT_API void splut_trainer_destroy(splut_trainer *t);
+/** @brief Set an integer trainer parameter (keys 200-299). */
+SPLUT_API splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t value);
+/** @brief Read an integer trainer parameter. */
+SPLUT_API splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key,
+                                             int64_t *value);
+/** @brief Set a double trainer parameter (keys 200-299). */
+SPLUT_API splut_status splut_trainer_set_double(splut_trainer *t, splut_param key,
+                                                double value);
+/** @brief Read a double trainer parameter. */
+SPLUT_API splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key,
+                                                double *value);
+/**
+ * @brief One optimiser step on a batch (train-mode BatchNorm, straight-through
+ * quantisers, cross-entropy for ≥2 outputs or BCE-with-logits for one).
+ * @param[in] x @p n × inputs features, row-major, finite
+ * @param[in] labels @p n class indices in [0, outputs) (0/1 for one output)
+ * @param n batch size, ≥ 2 (BatchNorm needs a batch)
+ * @param[out] loss mean loss of the batch before the update (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n < 2), SPLUT_E_NON_FINITE,
+ *          SPLUT_E_LABEL, SPLUT_E_DIVERGED (non-finite loss: nothing updated), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_trainer_step(splut_trainer *t, const float *x,
+                                          const int32_t *labels, size_t n, double *loss);
+/**
+ * @brief Mean loss and gradient of the batch, without updating anything
+ * (running statistics untouched). @p grad receives splut_model_num_params()
+ * values in the order of the model's parameter vector; it may be NULL.
+ * Used for finite-difference checks.
+ */
+SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
+                                               const int32_t *labels, size_t n, double *loss,
+                                               float *grad);
+/**
+ * @brief Read (@p get != 0) or write the model's trainable parameter vector.
+ * @param vals splut_model_num_params() floats
+ */
+SPLUT_API splut_status splut_model_params(splut_model *m, float *vals, int get);
+/** @} */
+
+/**
+ * @defgroup io Model files
+ * @brief Versioned, little-endian, checksummed model files (see docs/model-format.md).
+ * @{
+ */
+/**
+ * @brief Write a built model to @p path atomically (temp file + rename).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_save(const splut_model *m, const char *path);
+/**
+ * @brief Load a model file, validating every field.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
+ *          SPLUT_E_CHECKSUM, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_load(splut_ctx *ctx, const char *path, splut_model **out);
+/**
+ * @brief Serialise a built model into a caller buffer; @p buf NULL asks the size.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_BUFFER_TOO_SMALL
+ */
+SPLUT_API splut_status splut_model_serialize(const splut_model *m, void *buf, size_t cap,
+                                             size_t *needed);
+/** @brief Inverse of splut_model_serialize(); errors as splut_model_load(). */
+SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t size,
+                                               splut_model **out);
+/**
+ * @brief Save the trainer's optimiser state (moments, step) together with its
+ * model, atomically, so that training can resume bit-exactly.
+ */
+SPLUT_API splut_status splut_trainer_save(const splut_trainer *t, const char *path);
+/**
+ * @brief Restore a state written by splut_trainer_save() into a trainer whose
+ * model has the same architecture (the model's parameters are replaced too).
+ * @returns as splut_model_load(), plus SPLUT_E_INVALID on an architecture mismatch
+ */
+SPLUT_API splut_status splut_trainer_load(splut_trainer *t, const char *path);
+/** @} */
+
+
+/**
+ * @defgroup tables Truth tables
+ * @brief Every neuron enumerated into its truth table; LUT-mode inference.
+ *
+ * Addresses concatenate a table's input codes with the first (lowest-index)
+ * input in the most significant field; entries are encoded output codes.
+ * A POLY_ADD neuron has A sub-neuron tables (index 0..A-1) and one adder table
+ * (index SPLUT_TABLE_ADDER) whose address has sub-neuron 0 in the MS field.
+ * @{
+ */
+typedef struct splut_tables splut_tables;
+
+/** Table index of a PolyLUT-Add neuron's adder table. */
+#define SPLUT_TABLE_ADDER 0xFFFFu
+
+/** Shape of one table. */
+typedef struct splut_table_info {
+    size_t size;         /**< sizeof(splut_table_info) */
+    uint32_t in_fields;  /**< number of input codes in the address */
+    uint32_t in_bits;    /**< bits per input code */
+    uint32_t out_bits;   /**< bits per entry */
+    uint32_t reserved;   /**< 0 */
+    uint64_t entries;    /**< 2^(in_fields·in_bits) */
+} splut_table_info;
+/** Initialiser for ::splut_table_info. */
+#define SPLUT_TABLE_INFO_INIT {sizeof(splut_table_info), 0, 0, 0, 0, 0}
+
+/**
+ * @brief Enumerate every table of a built model (multi-threaded, deterministic).
+ * Refuses, before allocating anything, tables above the context's table limit.
+ * The model may be destroyed afterwards: the tables copy what they need.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_create(const splut_model *m, splut_tables **out);
+/** @brief Destroy tables; NULL is a no-op. */
+SPLUT_API void splut_tables_destroy(splut_tables *t);
+/** @brief Number of layers (0 on NULL). */
+SPLUT_API size_t splut_tables_num_layers(const splut_tables *t);
+/**
+ * @brief Layer shape: neurons, sub-neurons per neuron (A; 0 for kinds without adder),
+ * input width of the layer.
+ */
+SPLUT_API splut_status splut_tables_layer(const splut_tables *t, size_t layer,
+                                          uint32_t *neurons, uint32_t *sub_neurons,
+                                          uint32_t *in_width);
+/**
+ * @brief Shape of table @p table (sub-neuron index, 0 for plain kinds, or
+ * SPLUT_TABLE_ADDER) of neuron @p neuron.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_tables_info(const splut_tables *t, size_t layer, uint32_t neuron,
+                                         uint32_t table, splut_table_info *info);
+/**
+ * @brief Pointer to the entries of a table (valid while @p t lives), indexed by address.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_tables_data(const splut_tables *t, size_t layer, uint32_t neuron,
+                                         uint32_t table, const uint16_t **entries);
+/**
+ * @brief Input indices of a neuron (A·F entries, sorted), as in the model.
+ */
+SPLUT_API splut_status splut_tables_inputs(const splut_tables *t, size_t layer, uint32_t neuron,
+                                           const uint32_t **idx, size_t *n);
+/** @brief Total table entries and total bits (entries × out bits) over all tables. */
+SPLUT_API splut_status splut_tables_totals(const splut_tables *t, uint64_t *entries,
+                                           uint64_t *bits);
+/**
+ * @brief LUT-mode inference: input codes → output codes through the tables alone.
+ * @param[in] in_codes @p n × inputs encoded codes
+ * @param[out] out_codes @p n × outputs encoded codes
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE (bad code), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_codes,
+                                            size_t n, uint16_t *out_codes);
+/** @brief Number of input features / bits per input code / outputs / bits per output. */
+SPLUT_API splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs,
+                                       uint32_t *input_bits, uint32_t *outputs,
+                                       uint32_t *output_bits);
+/** @} */
+
+/* ---- further sections (mask files, cost model, HDL emission) go below ---- */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPARSELUT_H */

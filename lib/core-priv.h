@@ -1,0 +1,218 @@
+/*
+ * Private core of libsparselut: context, errors, allocation, RNG, thread pool
+ * and the in-memory model layout shared by every module.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef SPARSELUT_CORE_PRIV_H
+#define SPARSELUT_CORE_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sparselut/sparselut.h"
+
+#if defined(__GNUC__)
+#define SPLUT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SPLUT_PRINTF(a, b)
+#endif
+
+#define SPLUT_MAX_BITS 8u       /* largest activation bit width */
+#define SPLUT_ERR_LEN 512
+
+/* ------------------------------------------------------------------ context */
+
+struct splut_ctx {
+    splut_allocator alloc;
+    splut_log_fn log_fn;
+    void *log_user;
+    splut_log_level log_max;
+    int64_t threads;        /* 0 = one per online CPU */
+    int64_t seed;
+    int64_t max_table_log2;
+    int refcount;
+    pthread_mutex_t lock;   /* guards err and refcount */
+    char err[SPLUT_ERR_LEN];
+};
+
+/* Allocation through the context's hooks; 64-byte aligned. NULL on failure. */
+void *splut__alloc(splut_ctx *ctx, size_t size);
+void *splut__calloc(splut_ctx *ctx, size_t n, size_t size);
+void splut__free(splut_ctx *ctx, void *p);
+/* n*size with overflow check; SIZE_MAX on overflow. */
+size_t splut__mul(size_t n, size_t size);
+
+/* Record a failure: message into ctx, log callback, return the status. */
+splut_status splut__fail(const splut_ctx *ctx, splut_status st, const char *fmt, ...)
+    SPLUT_PRINTF(3, 4);
+void splut__log(const splut_ctx *ctx, splut_log_level lvl, const char *fmt, ...)
+    SPLUT_PRINTF(3, 4);
+/* Number of worker threads to use for a call. */
+unsigned splut__threads(const splut_ctx *ctx);
+
+/* --------------------------------------------------------------- parameters */
+
+/* Validate key/type/range; returns SPLUT_OK or the matching error (no message). */
+splut_status splut__param_check(splut_param key, splut_param_type type, double v, int lo_key,
+                                int hi_key);
+
+/* ---------------------------------------------------------------------- RNG */
+
+typedef struct splut_rng {
+    uint64_t s[4];
+} splut_rng;
+
+void splut__rng_seed(splut_rng *r, uint64_t seed);
+uint64_t splut__rng_next(splut_rng *r);
+/* Uniform in [0, n) without modulo bias. */
+uint64_t splut__rng_below(splut_rng *r, uint64_t n);
+/* Uniform float in [0, 1). */
+double splut__rng_uniform(splut_rng *r);
+/* Standard normal (Box-Muller, deterministic). */
+double splut__rng_normal(splut_rng *r);
+
+/* --------------------------------------------------------------- threadpool */
+
+typedef struct splut_pool splut_pool;
+/* fn(arg, begin, end, worker) processes items [begin, end). Work is split in
+ * chunks handed out dynamically; callers must make every item's result
+ * independent of which worker runs it (that is what keeps results identical for
+ * any thread count). */
+typedef void (*splut_task_fn)(void *arg, size_t begin, size_t end, unsigned worker);
+
+splut_status splut__pool_create(splut_ctx *ctx, unsigned threads, splut_pool **out);
+void splut__pool_destroy(splut_pool *p);
+unsigned splut__pool_size(const splut_pool *p);
+void splut__pool_run(splut_pool *p, size_t n, size_t chunk, splut_task_fn fn, void *arg);
+
+/* -------------------------------------------------------------------- model */
+
+enum splut_quant_kind {
+    SPLUT_Q_RELU = 0,     /* unsigned codes 0..2^b-1, range [0, scale] */
+    SPLUT_Q_SIGNED = 1    /* HardTanh / Identity: codes -2^(b-1)..2^(b-1)-1 */
+};
+
+/* A Brevitas-style activation quantiser with a learned log2 scale. */
+typedef struct splut_quant {
+    uint8_t kind;         /* enum splut_quant_kind */
+    uint8_t bits;
+    size_t theta;         /* offset of the log2-scale parameter in model->params */
+} splut_quant;
+
+/* Monomials of degree 1..D over F variables, in combinations_with_replacement
+ * order. Term t = parent[t] * x[var[t]]; parent -1 for degree-1 terms. */
+typedef struct splut_monos {
+    uint32_t T;
+    int32_t *parent;
+    uint8_t *var;
+} splut_monos;
+
+typedef struct splut_layer {
+    splut_neuron_kind kind;
+    uint32_t in, out;     /* input width, neurons */
+    uint32_t F, D, A, N;  /* fan-in per (sub-)neuron, degree, sub-neurons (1 unless POLY_ADD) */
+    uint32_t in_bits;     /* bits of the codes this layer reads */
+    uint32_t out_bits;    /* bits of this layer's output codes */
+    uint32_t sub_bits;    /* POLY_ADD: out_bits + 1; else 0 */
+    uint32_t T;           /* monomials per sub-neuron */
+    splut_monos monos;
+    uint32_t *conn;       /* out × A·F sorted input indices */
+    bool last;
+    /* offsets into model->params */
+    size_t w;             /* out × A × T */
+    size_t b;             /* out × A */
+    size_t bn_gamma, bn_beta; /* out each */
+    size_t post_bias, post_weight; /* last layer only */
+    splut_quant sub_q;    /* POLY_ADD sub-neuron quantiser (b+1 bits, signed, no BN) */
+    splut_quant out_q;    /* output quantiser (after BN) */
+    /* offsets into model->state */
+    size_t run_mean, run_var; /* out each */
+} splut_layer;
+
+struct splut_model {
+    splut_ctx *ctx;
+    uint32_t n_inputs, input_bits;
+    int64_t input_mode;
+    size_t n_layers, cap_layers;
+    splut_layer *layers;
+    bool built;
+    /* trainable parameters: one flat vector (optimiser, files and tests see it whole) */
+    float *params;
+    uint8_t *decay;       /* 1 where weight decay applies */
+    size_t n_params;
+    /* non-trainable state: BatchNorm running statistics */
+    float *state;
+    size_t n_state;
+    /* input stage */
+    size_t in_gamma, in_beta, in_bias; /* params: n_inputs, n_inputs, 1 (BN_HARDTANH only) */
+    splut_quant in_q;
+    size_t in_run_mean, in_run_var;    /* state */
+    /* recipe and metadata */
+    double recipe_lr, recipe_wd;
+    int64_t recipe_batch, recipe_epochs;
+    int64_t epochs_trained;
+    double test_accuracy;
+    char preset[32];
+};
+
+/* Quantiser maths (Brevitas semantics). */
+float splut__quant_scale(const splut_model *m, const splut_quant *q); /* max(2^θ, 2^-16) */
+float splut__quant_step(const splut_model *m, const splut_quant *q);  /* scale / int_scale */
+int32_t splut__quant_min(const splut_quant *q);
+int32_t splut__quant_max(const splut_quant *q);
+float splut__quant_int_scale(const splut_quant *q);
+/* Signed code of x: round_half_even(clamp(act(x) / scale * int_scale)). */
+int32_t splut__quantize(float x, float scale, float int_scale, int32_t lo, int32_t hi, bool relu);
+/* Offset-binary encoding and decoding of a code. */
+uint16_t splut__enc(const splut_quant *q, int32_t code);
+int32_t splut__dec(const splut_quant *q, uint16_t enc);
+
+/* The quantiser whose codes layer l reads (input quantiser for l = 0). */
+const splut_quant *splut__layer_in_quant(const splut_model *m, size_t l);
+
+splut_status splut__monos_init(splut_ctx *ctx, splut_monos *mo, uint32_t F, uint32_t D);
+void splut__monos_free(splut_ctx *ctx, splut_monos *mo);
+/* C(F+D, D) - 1, or 0 on overflow past 2^20 terms. */
+uint32_t splut__monos_count(uint32_t F, uint32_t D);
+
+/*
+ * The one per-neuron evaluation routine shared by eval-mode inference and
+ * table enumeration, so the two agree bit for bit by construction.
+ *
+ * splut__eval_sub: sub-neuron `sub` of neuron `n` of layer l on F input values
+ * (dequantised, `vals`), returning the *encoded* code of its output: the final
+ * output code for LINEAR/POLY, the (b+1)-bit sub-neuron code for POLY_ADD.
+ * splut__eval_adder: POLY_ADD adder on A encoded sub-neuron codes.
+ * A precomputed per-layer evaluation context avoids re-deriving scales.
+ */
+typedef struct splut_eval_ctx {
+    const splut_model *m;
+    const splut_layer *L;
+    float in_vals[1u << SPLUT_MAX_BITS]; /* dequantised value of each input encoding */
+    float sub_vals[1u << (SPLUT_MAX_BITS + 1)]; /* POLY_ADD: value of each sub encoding */
+    float sub_scale, sub_int_scale;
+    float out_scale, out_int_scale;
+    int32_t sub_lo, sub_hi, out_lo, out_hi;
+} splut_eval_ctx;
+
+void splut__eval_ctx_init(splut_eval_ctx *e, const splut_model *m, size_t l);
+/* scratch must hold L->T floats. */
+uint16_t splut__eval_sub(const splut_eval_ctx *e, uint32_t n, uint32_t sub,
+                         const uint16_t *in_enc, float *scratch);
+uint16_t splut__eval_adder(const splut_eval_ctx *e, uint32_t n, const uint16_t *sub_enc);
+
+/* Table limit check for a layer description; no allocation. */
+splut_status splut__check_table_limits(const splut_ctx *ctx, uint32_t in_bits, uint32_t F,
+                                       uint32_t A, uint32_t out_bits, bool poly_add);
+
+/* Model internals used by modules further down the pipeline. */
+splut_status splut__model_alloc_params(splut_model *m);
+void splut__model_init_params(splut_model *m, uint64_t seed);
+/* Random sorted connectivity for every layer from a seed. */
+void splut__model_random_conn(splut_model *m, uint64_t seed);
+splut_status splut__check_inputs(const splut_model *m, size_t l, const uint32_t *idx, size_t n);
+
+#endif /* SPARSELUT_CORE_PRIV_H */

@@ -1,0 +1,2 @@
+/* placeholder replaced by the training engine */
+#include "core-priv.h"
