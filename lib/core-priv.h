@@ -180,13 +180,16 @@ uint32_t splut__monos_count(uint32_t F, uint32_t D);
 
 /*
  * The one per-neuron evaluation routine shared by eval-mode inference and
- * table enumeration, so the two agree bit for bit by construction.
+ * table enumeration, so the two agree bit for bit by construction. It works
+ * on batches (`count` input rows at once) so both can run it vectorised:
  *
- * splut__eval_sub: sub-neuron `sub` of neuron `n` of layer l on F input values
- * (dequantised, `vals`), returning the *encoded* code of its output: the final
- * output code for LINEAR/POLY, the (b+1)-bit sub-neuron code for POLY_ADD.
- * splut__eval_adder: POLY_ADD adder on A encoded sub-neuron codes.
- * A precomputed per-layer evaluation context avoids re-deriving scales.
+ *   splut__mono_batch    F input-value columns → T monomial rows (t-major)
+ *   splut__affine_batch  z = b + Σ_t w_t·mono_t, summed in t order
+ *   splut__sub_codes     z → encoded output code: BN + output quantiser for
+ *                        LINEAR/POLY; the (b+1)-bit sub-neuron quantiser for POLY_ADD
+ *   splut__adder_batch   POLY_ADD: A encoded sub codes → mean → BN → quantiser
+ *
+ * splut_eval_ctx caches one layer's scales and the value of each input code.
  */
 typedef struct splut_eval_ctx {
     const splut_model *m;
@@ -199,10 +202,15 @@ typedef struct splut_eval_ctx {
 } splut_eval_ctx;
 
 void splut__eval_ctx_init(splut_eval_ctx *e, const splut_model *m, size_t l);
-/* scratch must hold L->T floats. */
-uint16_t splut__eval_sub(const splut_eval_ctx *e, uint32_t n, uint32_t sub,
-                         const uint16_t *in_enc, float *scratch);
-uint16_t splut__eval_adder(const splut_eval_ctx *e, uint32_t n, const uint16_t *sub_enc);
+/* u[f] points at `count` values of the neuron's f-th input; mono gets T×count. */
+void splut__mono_batch(const splut_layer *L, const float *const *u, size_t count, float *mono);
+void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t sub, const float *mono,
+                         size_t count, float *z);
+void splut__sub_codes(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
+                      uint16_t *out);
+/* sub[a] points at `count` encoded codes of sub-neuron a. */
+void splut__adder_batch(const splut_eval_ctx *e, uint32_t n, const uint16_t *const *sub,
+                        size_t count, uint16_t *out);
 
 /* Table limit check for a layer description; no allocation. */
 splut_status splut__check_table_limits(const splut_ctx *ctx, uint32_t in_bits, uint32_t F,

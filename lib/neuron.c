@@ -190,46 +190,87 @@ void splut__eval_ctx_init(splut_eval_ctx *e, const splut_model *m, size_t l)
     e->out_hi = splut__quant_max(&L->out_q);
 }
 
-/* BatchNorm (running statistics) then the output quantiser. */
-static uint16_t finish_neuron(const splut_eval_ctx *e, uint32_t n, float z)
+void splut__mono_batch(const splut_layer *L, const float *const *u, size_t count, float *mono)
 {
-    const splut_model *m = e->m;
-    const splut_layer *L = e->L;
-    const float *P = m->params, *S = m->state;
-    float y = (z - S[L->run_mean + n]) / sqrtf(S[L->run_var + n] + BN_EPS) * P[L->bn_gamma + n] +
-              P[L->bn_beta + n];
-    int32_t code = splut__quantize(y, e->out_scale, e->out_int_scale, e->out_lo, e->out_hi,
-                                   L->out_q.kind == SPLUT_Q_RELU);
-    return splut__enc(&L->out_q, code);
+    const splut_monos *mo = &L->monos;
+    for (uint32_t t = 0; t < mo->T; t++) {
+        const float *x = u[mo->var[t]];
+        float *dst = mono + (size_t)t * count;
+        if (mo->parent[t] < 0) {
+            memcpy(dst, x, count * sizeof(float));
+            continue;
+        }
+        const float *par = mono + (size_t)mo->parent[t] * count;
+        for (size_t p = 0; p < count; p++)
+            dst[p] = par[p] * x[p];
+    }
 }
 
-uint16_t splut__eval_sub(const splut_eval_ctx *e, uint32_t n, uint32_t sub,
-                         const uint16_t *in_enc, float *mono)
+void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t sub, const float *mono,
+                         size_t count, float *z)
 {
     const splut_layer *L = e->L;
-    const splut_monos *mo = &L->monos;
     size_t row = (size_t)n * L->A + sub;
     const float *w = e->m->params + L->w + row * L->T;
-    float z = e->m->params[L->b + row];
+    float b = e->m->params[L->b + row];
+    for (size_t p = 0; p < count; p++)
+        z[p] = b;
     for (uint32_t t = 0; t < L->T; t++) {
-        float x = e->in_vals[in_enc[mo->var[t]]];
-        mono[t] = mo->parent[t] < 0 ? x : mono[mo->parent[t]] * x;
-        z += w[t] * mono[t];
+        const float *mt = mono + (size_t)t * count;
+        float wt = w[t];
+        for (size_t p = 0; p < count; p++)
+            z[p] += wt * mt[p];
     }
-    if (L->kind != SPLUT_NEURON_POLY_ADD)
-        return finish_neuron(e, n, z);
-    int32_t code = splut__quantize(z, e->sub_scale, e->sub_int_scale, e->sub_lo, e->sub_hi,
-                                   false);
-    return splut__enc(&L->sub_q, code);
 }
 
-uint16_t splut__eval_adder(const splut_eval_ctx *e, uint32_t n, const uint16_t *sub_enc)
+/* BatchNorm (running statistics) then the output quantiser. */
+static void finish_batch(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
+                         uint16_t *out)
 {
     const splut_layer *L = e->L;
-    float sum = 0.0f;
-    for (uint32_t a = 0; a < L->A; a++)
-        sum += e->sub_vals[sub_enc[a]];
-    return finish_neuron(e, n, sum / (float)L->A);
+    const float *P = e->m->params, *S = e->m->state;
+    float mean = S[L->run_mean + n], den = sqrtf(S[L->run_var + n] + BN_EPS);
+    float gamma = P[L->bn_gamma + n], beta = P[L->bn_beta + n];
+    bool relu = L->out_q.kind == SPLUT_Q_RELU;
+    for (size_t p = 0; p < count; p++) {
+        float y = (z[p] - mean) / den * gamma + beta;
+        int32_t code = splut__quantize(y, e->out_scale, e->out_int_scale, e->out_lo, e->out_hi,
+                                       relu);
+        out[p] = splut__enc(&L->out_q, code);
+    }
+}
+
+void splut__sub_codes(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
+                      uint16_t *out)
+{
+    const splut_layer *L = e->L;
+    if (L->kind != SPLUT_NEURON_POLY_ADD) {
+        finish_batch(e, n, z, count, out);
+        return;
+    }
+    for (size_t p = 0; p < count; p++) {
+        int32_t code = splut__quantize(z[p], e->sub_scale, e->sub_int_scale, e->sub_lo,
+                                       e->sub_hi, false);
+        out[p] = splut__enc(&L->sub_q, code);
+    }
+}
+
+void splut__adder_batch(const splut_eval_ctx *e, uint32_t n, const uint16_t *const *sub,
+                        size_t count, uint16_t *out)
+{
+    const splut_layer *L = e->L;
+    float a_count = (float)L->A;
+    float z[64];
+    for (size_t p0 = 0; p0 < count; p0 += 64) {
+        size_t k = count - p0 < 64 ? count - p0 : 64;
+        for (size_t p = 0; p < k; p++) {
+            float sum = 0.0f;
+            for (uint32_t a = 0; a < L->A; a++)
+                sum += e->sub_vals[sub[a][p0 + p]];
+            z[p] = sum / a_count;
+        }
+        finish_batch(e, n, z, k, out + p0);
+    }
 }
 
 /* ------------------------------------------------------- eval-mode inference */
@@ -272,55 +313,97 @@ splut_status splut_model_input_codes(const splut_model *m, const float *x, size_
     return SPLUT_OK;
 }
 
+/* Samples run through the network in blocks, codes stored feature-major
+ * (block[f][p]) so every neuron sees contiguous columns. */
+#define FWD_BLOCK 128
+
 typedef struct fwd_job {
     const splut_model *m;
     const uint16_t *in;
     uint16_t *out;
-    splut_eval_ctx *ectx; /* one per layer */
-    uint16_t *scratch;    /* per worker: 2 × max width codes + sub codes */
-    float *mono;          /* per worker: max T floats */
-    size_t width_max, t_max;
+    size_t n;
+    const splut_eval_ctx *ectx; /* one per layer */
+    size_t width_max, t_max, k_max;
+    /* per worker scratch */
+    uint16_t *codes; /* 2 × width_max × FWD_BLOCK */
+    uint16_t *subs;  /* 16 × FWD_BLOCK */
+    float *vals;     /* k_max × FWD_BLOCK */
+    float *mono;     /* t_max × FWD_BLOCK */
+    float *z;        /* FWD_BLOCK */
 } fwd_job;
 
-static void forward_one(const fwd_job *j, const uint16_t *in, uint16_t *out, uint16_t *buf,
-                        float *mono)
+typedef struct fwd_scratch {
+    uint16_t *cur, *nxt, *subs;
+    float *vals, *mono, *z;
+} fwd_scratch;
+
+/* One neuron of layer e->L on `count` samples of feature-major codes. */
+static void neuron_block(const splut_eval_ctx *e, uint32_t n, const uint16_t *cur,
+                         size_t count, const fwd_scratch *s, uint16_t *dst)
+{
+    const splut_layer *L = e->L;
+    uint32_t k = L->A * L->F;
+    const uint32_t *idx = L->conn + (size_t)n * k;
+    const float *u[512];
+    for (uint32_t i = 0; i < k; i++) {
+        const uint16_t *col = cur + (size_t)idx[i] * FWD_BLOCK;
+        float *v = s->vals + (size_t)i * FWD_BLOCK;
+        for (size_t p = 0; p < count; p++)
+            v[p] = e->in_vals[col[p]];
+        u[i] = v;
+    }
+    if (L->kind != SPLUT_NEURON_POLY_ADD) {
+        splut__mono_batch(L, u, count, s->mono);
+        splut__affine_batch(e, n, 0, s->mono, count, s->z);
+        splut__sub_codes(e, n, s->z, count, dst);
+        return;
+    }
+    const uint16_t *subp[16];
+    for (uint32_t a = 0; a < L->A; a++) {
+        uint16_t *sc = s->subs + (size_t)a * FWD_BLOCK;
+        splut__mono_batch(L, u + a * L->F, count, s->mono);
+        splut__affine_batch(e, n, a, s->mono, count, s->z);
+        splut__sub_codes(e, n, s->z, count, sc);
+        subp[a] = sc;
+    }
+    splut__adder_batch(e, n, subp, count, dst);
+}
+
+static void forward_block(const fwd_job *j, size_t first, size_t count, fwd_scratch *s)
 {
     const splut_model *m = j->m;
-    uint16_t *cur = buf, *nxt = buf + j->width_max;
-    uint16_t gathered[512], subs[16];
-    memcpy(cur, in, m->n_inputs * sizeof(uint16_t));
+    for (size_t p = 0; p < count; p++)
+        for (uint32_t f = 0; f < m->n_inputs; f++)
+            s->cur[(size_t)f * FWD_BLOCK + p] = j->in[(first + p) * m->n_inputs + f];
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
-        const splut_eval_ctx *e = &j->ectx[l];
-        uint32_t k = L->A * L->F;
-        uint16_t *dst = l + 1 == m->n_layers ? out : nxt;
-        for (uint32_t n = 0; n < L->out; n++) {
-            const uint32_t *idx = L->conn + (size_t)n * k;
-            for (uint32_t i = 0; i < k; i++)
-                gathered[i] = cur[idx[i]];
-            if (L->kind != SPLUT_NEURON_POLY_ADD) {
-                dst[n] = splut__eval_sub(e, n, 0, gathered, mono);
-                continue;
-            }
-            for (uint32_t a = 0; a < L->A; a++)
-                subs[a] = splut__eval_sub(e, n, a, gathered + a * L->F, mono);
-            dst[n] = splut__eval_adder(e, n, subs);
-        }
-        uint16_t *t = cur;
-        cur = nxt;
-        nxt = t;
+        for (uint32_t n = 0; n < L->out; n++)
+            neuron_block(&j->ectx[l], n, s->cur, count, s, s->nxt + (size_t)n * FWD_BLOCK);
+        uint16_t *t = s->cur;
+        s->cur = s->nxt;
+        s->nxt = t;
     }
+    uint32_t outs = m->layers[m->n_layers - 1].out;
+    for (size_t p = 0; p < count; p++)
+        for (uint32_t o = 0; o < outs; o++)
+            j->out[(first + p) * outs + o] = s->cur[(size_t)o * FWD_BLOCK + p];
 }
 
 static void forward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     const fwd_job *j = arg;
-    const splut_model *m = j->m;
-    uint16_t *buf = j->scratch + (size_t)worker * 2 * j->width_max;
-    float *mono = j->mono + (size_t)worker * j->t_max;
-    uint32_t outs = splut_model_num_outputs(m);
-    for (size_t i = b; i < e; i++)
-        forward_one(j, j->in + i * m->n_inputs, j->out + i * outs, buf, mono);
+    fwd_scratch s;
+    s.cur = j->codes + (size_t)worker * 2 * j->width_max * FWD_BLOCK;
+    s.nxt = s.cur + j->width_max * FWD_BLOCK;
+    s.subs = j->subs + (size_t)worker * 16 * FWD_BLOCK;
+    s.vals = j->vals + (size_t)worker * j->k_max * FWD_BLOCK;
+    s.mono = j->mono + (size_t)worker * j->t_max * FWD_BLOCK;
+    s.z = j->z + (size_t)worker * FWD_BLOCK;
+    for (size_t blk = b; blk < e; blk++) {
+        size_t first = blk * FWD_BLOCK;
+        size_t count = j->n - first < FWD_BLOCK ? j->n - first : FWD_BLOCK;
+        forward_block(j, first, count, &s);
+    }
 }
 
 static splut_status check_codes(const splut_model *m, const uint16_t *codes, size_t n)
@@ -346,35 +429,54 @@ splut_status splut_model_forward_codes(const splut_model *m, const uint16_t *in_
     if (st != SPLUT_OK || n == 0)
         return st;
     splut_ctx *ctx = m->ctx;
-    fwd_job j = {m, in_codes, out_codes, NULL, NULL, NULL, m->n_inputs, 1};
+    fwd_job j;
+    memset(&j, 0, sizeof(j));
+    j.m = m;
+    j.in = in_codes;
+    j.out = out_codes;
+    j.n = n;
+    j.width_max = m->n_inputs;
+    j.t_max = 1;
+    j.k_max = 1;
     for (size_t l = 0; l < m->n_layers; l++) {
-        if (m->layers[l].out > j.width_max)
-            j.width_max = m->layers[l].out;
-        if (m->layers[l].T > j.t_max)
-            j.t_max = m->layers[l].T;
+        const splut_layer *L = &m->layers[l];
+        if (L->out > j.width_max)
+            j.width_max = L->out;
+        if (L->T > j.t_max)
+            j.t_max = L->T;
+        if ((size_t)L->A * L->F > j.k_max)
+            j.k_max = (size_t)L->A * L->F;
     }
+    size_t blocks = (n + FWD_BLOCK - 1) / FWD_BLOCK;
     unsigned threads = splut__threads(ctx);
-    if ((size_t)threads > n)
-        threads = (unsigned)n;
+    if ((size_t)threads > blocks)
+        threads = (unsigned)blocks;
     splut_pool *pool = NULL;
-    j.ectx = splut__calloc(ctx, m->n_layers, sizeof(splut_eval_ctx));
-    j.scratch = splut__calloc(ctx, (size_t)threads * 2 * j.width_max, sizeof(uint16_t));
-    j.mono = splut__calloc(ctx, (size_t)threads * j.t_max, sizeof(float));
-    if (!j.ectx || !j.scratch || !j.mono) {
+    splut_eval_ctx *ectx = splut__calloc(ctx, m->n_layers, sizeof(splut_eval_ctx));
+    j.codes = splut__calloc(ctx, (size_t)threads * 2 * j.width_max * FWD_BLOCK, sizeof(uint16_t));
+    j.subs = splut__calloc(ctx, (size_t)threads * 16 * FWD_BLOCK, sizeof(uint16_t));
+    j.vals = splut__calloc(ctx, (size_t)threads * j.k_max * FWD_BLOCK, sizeof(float));
+    j.mono = splut__calloc(ctx, (size_t)threads * j.t_max * FWD_BLOCK, sizeof(float));
+    j.z = splut__calloc(ctx, (size_t)threads * FWD_BLOCK, sizeof(float));
+    if (!ectx || !j.codes || !j.subs || !j.vals || !j.mono || !j.z) {
         st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for inference buffers");
         goto out;
     }
     for (size_t l = 0; l < m->n_layers; l++)
-        splut__eval_ctx_init(&j.ectx[l], m, l);
+        splut__eval_ctx_init(&ectx[l], m, l);
+    j.ectx = ectx;
     st = splut__pool_create(ctx, threads, &pool);
     if (st != SPLUT_OK)
         goto out;
-    splut__pool_run(pool, n, 64, forward_task, &j);
+    splut__pool_run(pool, blocks, 1, forward_task, &j);
 out:
     splut__pool_destroy(pool);
-    splut__free(ctx, j.ectx);
-    splut__free(ctx, j.scratch);
+    splut__free(ctx, ectx);
+    splut__free(ctx, j.codes);
+    splut__free(ctx, j.subs);
+    splut__free(ctx, j.vals);
     splut__free(ctx, j.mono);
+    splut__free(ctx, j.z);
     return st;
 }
 
