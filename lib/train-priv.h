@@ -23,4 +23,9 @@ struct splut_trainer {
     splut_train_ws *ws;
 };
 
+/* Test hook: with exact = false the quantisers skip rounding (the function the
+ * straight-through estimator differentiates), so finite differences can check
+ * every gradient. */
+splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact);
+
 #endif /* SPARSELUT_TRAIN_PRIV_H */

@@ -1,2 +1,951 @@
-/* placeholder replaced by the training engine */
-#include "core-priv.h"
+/*
+ * Quantisation-aware training: forward and backward passes for every neuron
+ * kind, train-mode BatchNorm, cross-entropy / BCE losses, AdamW with the
+ * cosine-with-warm-restarts schedule.
+ *
+ * Layout: activations are feature-major ([feature][batch]) so a neuron's
+ * inputs are whole rows and every inner loop runs over the batch.
+ * Determinism: work is split over neurons (or features); every reduction has
+ * a fixed order that does not depend on the thread count. Gradients towards a
+ * layer's inputs are first written per (neuron, input slot) and then summed
+ * per input feature in neuron order.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <string.h>
+
+#include "train-priv.h"
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+#define SCALE_MIN (1.0f / 65536.0f)
+#define LN2 0.69314718055994530942f
+
+/* ------------------------------------------------------------- workspace */
+
+/* Per-layer buffers, all [rows][B]. */
+typedef struct layer_ws {
+    float *zsub;     /* POLY_ADD: out·A pre-quantiser sub-neuron outputs */
+    float *ysub;     /* POLY_ADD: out·A quantised sub-neuron values */
+    float *xhat;     /* out: BN-normalised */
+    float *y;        /* out: BN output (quantiser input) */
+    float *h;        /* out: quantised output values */
+    float *dh;       /* out: gradient w.r.t. h */
+    float *dcontrib; /* out·A·F: gradient towards each input slot */
+    float *bn_mean, *bn_var, *inv_std; /* out: batch statistics */
+    double *q_part;  /* out·2: per-neuron partial scale gradients (out, sub) */
+    uint32_t *inv_start, *inv_list; /* inverse connectivity: input → slots */
+} layer_ws;
+
+/* Per-worker scratch. */
+typedef struct worker_ws {
+    float *mono, *dmono; /* T_max × B */
+    float *dz;           /* A_max × B */
+    float *z;            /* B */
+} worker_ws;
+
+struct splut_train_ws {
+    size_t cap_b;
+    size_t n_layers;
+    float *x;           /* n_in × B: input features, transposed */
+    float *in_xhat, *in_v, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
+    double *in_part;    /* n_in × 3: d bias, d theta partials */
+    float *logits, *dlogits; /* out × B */
+    float *grad;        /* n_params */
+    layer_ws *L;
+    worker_ws *W;
+    unsigned n_workers;
+    bool exact_round;   /* false only in finite-difference tests */
+};
+
+static void free_layer_ws(splut_ctx *ctx, layer_ws *w)
+{
+    float **fs[] = {&w->zsub, &w->ysub, &w->xhat, &w->y, &w->h, &w->dh, &w->dcontrib,
+                    &w->bn_mean, &w->bn_var, &w->inv_std};
+    for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+        splut__free(ctx, *fs[i]);
+        *fs[i] = NULL;
+    }
+    splut__free(ctx, w->q_part);
+    splut__free(ctx, w->inv_start);
+    splut__free(ctx, w->inv_list);
+    w->q_part = NULL;
+    w->inv_start = w->inv_list = NULL;
+}
+
+static void free_ws(splut_ctx *ctx, splut_train_ws *ws)
+{
+    if (!ws)
+        return;
+    for (size_t l = 0; ws->L && l < ws->n_layers; l++)
+        free_layer_ws(ctx, &ws->L[l]);
+    for (unsigned i = 0; ws->W && i < ws->n_workers; i++) {
+        splut__free(ctx, ws->W[i].mono);
+        splut__free(ctx, ws->W[i].dmono);
+        splut__free(ctx, ws->W[i].dz);
+        splut__free(ctx, ws->W[i].z);
+    }
+    float *fs[] = {ws->x, ws->in_xhat, ws->in_v, ws->in_h, ws->in_mean, ws->in_var,
+                   ws->in_inv_std, ws->logits, ws->dlogits, ws->grad};
+    for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+        splut__free(ctx, fs[i]);
+    splut__free(ctx, ws->in_part);
+    splut__free(ctx, ws->L);
+    splut__free(ctx, ws->W);
+    splut__free(ctx, ws);
+}
+
+static size_t at_least_one(size_t n)
+{
+    return n ? n : 1;
+}
+
+#define ALLOC_F(ptr, count) \
+    do { \
+        (ptr) = splut__calloc(ctx, at_least_one(count), sizeof(*(ptr))); \
+        if (!(ptr)) \
+            return false; \
+    } while (0)
+
+static bool alloc_layer_ws(splut_ctx *ctx, const splut_layer *L, size_t B, layer_ws *w)
+{
+    size_t subs = (size_t)L->out * L->A;
+    if (L->kind == SPLUT_NEURON_POLY_ADD) {
+        ALLOC_F(w->zsub, subs * B);
+        ALLOC_F(w->ysub, subs * B);
+    }
+    ALLOC_F(w->xhat, (size_t)L->out * B);
+    ALLOC_F(w->y, (size_t)L->out * B);
+    ALLOC_F(w->h, (size_t)L->out * B);
+    ALLOC_F(w->dh, (size_t)L->out * B);
+    ALLOC_F(w->dcontrib, subs * L->F * B);
+    ALLOC_F(w->bn_mean, L->out);
+    ALLOC_F(w->bn_var, L->out);
+    ALLOC_F(w->inv_std, L->out);
+    ALLOC_F(w->q_part, (size_t)L->out * 2);
+    ALLOC_F(w->inv_start, (size_t)L->in + 1);
+    ALLOC_F(w->inv_list, subs * L->F);
+    return true;
+}
+
+static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, splut_train_ws *ws)
+{
+    size_t n_in = m->n_inputs, outs = splut_model_num_outputs(m);
+    size_t t_max = 1, a_max = 1;
+    ALLOC_F(ws->L, m->n_layers);
+    ws->n_layers = m->n_layers;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        if (!alloc_layer_ws(ctx, L, B, &ws->L[l]))
+            return false;
+        if (L->T > t_max)
+            t_max = L->T;
+        if (L->A > a_max)
+            a_max = L->A;
+    }
+    ALLOC_F(ws->W, ws->n_workers);
+    for (unsigned i = 0; i < ws->n_workers; i++) {
+        ALLOC_F(ws->W[i].mono, t_max * B);
+        ALLOC_F(ws->W[i].dmono, t_max * B);
+        ALLOC_F(ws->W[i].dz, a_max * B);
+        ALLOC_F(ws->W[i].z, B);
+    }
+    ALLOC_F(ws->x, n_in * B);
+    ALLOC_F(ws->in_xhat, n_in * B);
+    ALLOC_F(ws->in_v, n_in * B);
+    ALLOC_F(ws->in_h, n_in * B);
+    ALLOC_F(ws->in_mean, n_in);
+    ALLOC_F(ws->in_var, n_in);
+    ALLOC_F(ws->in_inv_std, n_in);
+    ALLOC_F(ws->in_part, n_in * 2);
+    ALLOC_F(ws->logits, outs * B);
+    ALLOC_F(ws->dlogits, outs * B);
+    ALLOC_F(ws->grad, m->n_params);
+    return true;
+}
+
+/* (Re)allocate the workspace for batches up to B; keeps the old one on failure. */
+static splut_status ensure_ws(splut_trainer *t, size_t B)
+{
+    if (t->ws && t->ws->cap_b >= B)
+        return SPLUT_OK;
+    splut_ctx *ctx = t->model->ctx;
+    splut_train_ws *ws = splut__calloc(ctx, 1, sizeof(*ws));
+    if (!ws)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for the training workspace");
+    ws->cap_b = B;
+    ws->n_workers = splut__pool_size(t->pool);
+    ws->exact_round = t->ws ? t->ws->exact_round : true;
+    if (!alloc_ws_buffers(ctx, t->model, B, ws)) {
+        free_ws(ctx, ws);
+        return splut__fail(ctx, SPLUT_E_NOMEM,
+                           "out of memory for the training workspace (batch %zu)", B);
+    }
+    free_ws(ctx, t->ws);
+    t->ws = ws;
+    return SPLUT_OK;
+}
+
+/* ------------------------------------------------------------- quantiser */
+
+typedef struct qparams {
+    float scale, int_scale, step;
+    float lo, hi;
+    bool relu, exact_round;
+} qparams;
+
+static qparams qparams_of(const splut_model *m, const splut_quant *q, bool exact_round)
+{
+    qparams p;
+    p.scale = splut__quant_scale(m, q);
+    p.int_scale = splut__quant_int_scale(q);
+    p.step = p.scale / p.int_scale;
+    p.lo = (float)splut__quant_min(q);
+    p.hi = (float)splut__quant_max(q);
+    p.relu = q->kind == SPLUT_Q_RELU;
+    p.exact_round = exact_round;
+    return p;
+}
+
+/* Quantised value of x (float mode). */
+static float q_forward(const qparams *q, float x)
+{
+    if (q->relu && !(x > 0.0f))
+        x = 0.0f;
+    float v = x / q->scale * q->int_scale;
+    if (v < q->lo)
+        v = q->lo;
+    if (v > q->hi)
+        v = q->hi;
+    return (q->exact_round ? rintf(v) : v) * q->step;
+}
+
+/* Straight-through backward: returns dL/dx and adds dL/dscale to *dscale. */
+static float q_backward(const qparams *q, float x, float g, double *dscale)
+{
+    if (q->relu && !(x > 0.0f))
+        return 0.0f;
+    float v = x / q->scale * q->int_scale;
+    if (v < q->lo || v > q->hi) {
+        *dscale += (double)g * (v < q->lo ? q->lo : q->hi) / q->int_scale;
+        return 0.0f;
+    }
+    float code = q->exact_round ? rintf(v) : v;
+    *dscale += (double)g * (code - v) / q->int_scale;
+    return g;
+}
+
+/* d scale / d theta, zero where the 2^-16 floor is active. */
+static float dscale_dtheta(const splut_model *m, const splut_quant *q)
+{
+    float s = exp2f(m->params[q->theta]);
+    return s > SCALE_MIN ? s * LN2 : 0.0f;
+}
+
+/* ------------------------------------------------------ batch reductions */
+
+/* Fixed-order sums with 8 lanes so the compiler can vectorise them while the
+ * result stays independent of everything but the data. */
+static float dot8(const float *a, const float *b, size_t n)
+{
+    float acc[8] = {0};
+    size_t p = 0;
+    for (; p + 8 <= n; p += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += a[p + k] * b[p + k];
+    for (; p < n; p++)
+        acc[p & 7] += a[p] * b[p];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static float sum8(const float *a, size_t n)
+{
+    float acc[8] = {0};
+    size_t p = 0;
+    for (; p + 8 <= n; p += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += a[p + k];
+    for (; p < n; p++)
+        acc[p & 7] += a[p];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* ------------------------------------------------------------ BatchNorm */
+
+/* Train-mode BN of one row: stores xhat, batch mean/var, 1/std; returns y. */
+static void bn_forward_row(const float *x, size_t B, float gamma, float beta, float *xhat,
+                           float *y, float *mean, float *var, float *inv_std)
+{
+    float mu = sum8(x, B) / (float)B;
+    float acc = 0.0f;
+    for (size_t p = 0; p < B; p++)
+        xhat[p] = x[p] - mu;
+    acc = dot8(xhat, xhat, B);
+    float v = acc / (float)B;
+    float is = 1.0f / sqrtf(v + BN_EPS);
+    for (size_t p = 0; p < B; p++) {
+        xhat[p] *= is;
+        y[p] = gamma * xhat[p] + beta;
+    }
+    *mean = mu;
+    *var = v;
+    *inv_std = is;
+}
+
+/* BN backward of one row: dy in, dx out (may alias dy); returns dgamma/dbeta. */
+static void bn_backward_row(const float *xhat, float *dy_dx, size_t B, float gamma,
+                            float inv_std, float *dgamma, float *dbeta)
+{
+    float sdy = sum8(dy_dx, B), sdyx = dot8(dy_dx, xhat, B);
+    *dgamma = sdyx;
+    *dbeta = sdy;
+    float k = gamma * inv_std / (float)B;
+    for (size_t p = 0; p < B; p++)
+        dy_dx[p] = k * ((float)B * dy_dx[p] - sdy - xhat[p] * sdyx);
+}
+
+static void bn_update_running(float *rmean, float *rvar, float mean, float var, size_t B)
+{
+    float unbiased = B > 1 ? var * (float)B / (float)(B - 1) : var;
+    *rmean = (1.0f - BN_MOMENTUM) * *rmean + BN_MOMENTUM * mean;
+    *rvar = (1.0f - BN_MOMENTUM) * *rvar + BN_MOMENTUM * unbiased;
+}
+
+/* --------------------------------------------------------- forward pass */
+
+typedef struct pass {
+    splut_trainer *t;
+    const splut_model *m;
+    splut_train_ws *ws;
+    size_t B;
+    size_t l; /* current layer */
+} pass;
+
+/* Rows of the values a layer reads. */
+static const float *layer_input(const pass *ps, size_t l)
+{
+    return l == 0 ? ps->ws->in_h : ps->ws->L[l - 1].h;
+}
+
+static void input_forward_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const pass *ps = arg;
+    const splut_model *m = ps->m;
+    splut_train_ws *ws = ps->ws;
+    size_t B = ps->B;
+    qparams q = qparams_of(m, &m->in_q, ws->exact_round);
+    bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
+    const float *P = m->params;
+    for (size_t f = b; f < e; f++) {
+        const float *x = ws->x + f * B;
+        float *v = ws->in_v + f * B, *h = ws->in_h + f * B;
+        if (bn) {
+            bn_forward_row(x, B, P[m->in_gamma + f], P[m->in_beta + f], ws->in_xhat + f * B, v,
+                           &ws->in_mean[f], &ws->in_var[f], &ws->in_inv_std[f]);
+            for (size_t p = 0; p < B; p++)
+                v[p] += P[m->in_bias];
+        } else {
+            memcpy(v, x, B * sizeof(float));
+        }
+        for (size_t p = 0; p < B; p++)
+            h[p] = q_forward(&q, v[p]);
+    }
+}
+
+/* Polynomial (sub-)neuron on whole batch rows: z = b + Σ w_t mono_t. */
+static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
+                         float *mono, float *z)
+{
+    const float *in = layer_input(ps, ps->l);
+    const uint32_t *idx = L->conn + ((size_t)n * L->A + a) * L->F;
+    const float *u[256];
+    for (uint32_t f = 0; f < L->F; f++)
+        u[f] = in + (size_t)idx[f] * ps->B;
+    splut__mono_batch(L, u, ps->B, mono);
+    splut_eval_ctx e;
+    e.m = ps->m;
+    e.L = L;
+    splut__affine_batch(&e, n, a, mono, ps->B, z);
+}
+
+static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    const pass *ps = arg;
+    const splut_model *m = ps->m;
+    const splut_layer *L = &m->layers[ps->l];
+    layer_ws *w = &ps->ws->L[ps->l];
+    worker_ws *W = &ps->ws->W[worker];
+    size_t B = ps->B;
+    const float *P = m->params;
+    qparams qo = qparams_of(m, &L->out_q, ps->ws->exact_round);
+    qparams qs = L->kind == SPLUT_NEURON_POLY_ADD ? qparams_of(m, &L->sub_q, ps->ws->exact_round)
+                                                  : qo;
+    for (size_t n = b; n < e; n++) {
+        float *z = W->z;
+        if (L->kind == SPLUT_NEURON_POLY_ADD) {
+            for (size_t p = 0; p < B; p++)
+                z[p] = 0.0f;
+            for (uint32_t a = 0; a < L->A; a++) {
+                float *zs = w->zsub + ((size_t)n * L->A + a) * B;
+                float *ys = w->ysub + ((size_t)n * L->A + a) * B;
+                poly_forward(ps, L, (uint32_t)n, a, W->mono, zs);
+                for (size_t p = 0; p < B; p++) {
+                    ys[p] = q_forward(&qs, zs[p]);
+                    z[p] += ys[p];
+                }
+            }
+            for (size_t p = 0; p < B; p++)
+                z[p] /= (float)L->A;
+        } else {
+            poly_forward(ps, L, (uint32_t)n, 0, W->mono, z);
+        }
+        float *y = w->y + n * B, *h = w->h + n * B;
+        bn_forward_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n], w->xhat + n * B, y,
+                       &w->bn_mean[n], &w->bn_var[n], &w->inv_std[n]);
+        for (size_t p = 0; p < B; p++)
+            h[p] = q_forward(&qo, y[p]);
+    }
+}
+
+/* ---------------------------------------------------------------- loss */
+
+/* Fills dlogits (mean reduction) and returns the mean loss. */
+static double loss_and_dlogits(const pass *ps, const int32_t *labels)
+{
+    const splut_model *m = ps->m;
+    const splut_layer *L = &m->layers[m->n_layers - 1];
+    splut_train_ws *ws = ps->ws;
+    size_t B = ps->B, O = L->out;
+    const float *h = ws->L[m->n_layers - 1].h;
+    float pb = m->params[L->post_bias], pw = m->params[L->post_weight];
+    for (size_t o = 0; o < O; o++)
+        for (size_t p = 0; p < B; p++)
+            ws->logits[o * B + p] = (h[o * B + p] + pb) * pw;
+    double total = 0.0;
+    for (size_t p = 0; p < B; p++) {
+        if (O == 1) {
+            double l = ws->logits[p], y = labels[p];
+            total += (l > 0 ? l : 0) - l * y + log1p(exp(-fabs(l)));
+            ws->dlogits[p] = (float)((1.0 / (1.0 + exp(-l)) - y) / (double)B);
+            continue;
+        }
+        double mx = -INFINITY, se = 0.0;
+        for (size_t o = 0; o < O; o++)
+            mx = fmax(mx, ws->logits[o * B + p]);
+        for (size_t o = 0; o < O; o++)
+            se += exp(ws->logits[o * B + p] - mx);
+        double lse = mx + log(se);
+        total += lse - ws->logits[(size_t)labels[p] * B + p];
+        for (size_t o = 0; o < O; o++) {
+            double sm = exp(ws->logits[o * B + p] - lse);
+            ws->dlogits[o * B + p] = (float)((sm - (o == (size_t)labels[p])) / (double)B);
+        }
+    }
+    return total / (double)B;
+}
+
+/* Backward through the post-transform: dh of the last layer, grads of pb/pw. */
+static void post_backward(const pass *ps)
+{
+    const splut_model *m = ps->m;
+    const splut_layer *L = &m->layers[m->n_layers - 1];
+    splut_train_ws *ws = ps->ws;
+    layer_ws *w = &ws->L[m->n_layers - 1];
+    size_t B = ps->B, O = L->out;
+    float pb = m->params[L->post_bias], pw = m->params[L->post_weight];
+    double gpb = 0.0, gpw = 0.0;
+    for (size_t i = 0; i < O * B; i++) {
+        float d = ws->dlogits[i];
+        w->dh[i] = d * pw;
+        gpb += (double)d * pw;
+        gpw += (double)d * (w->h[i] + pb);
+    }
+    ws->grad[L->post_bias] = (float)gpb;
+    ws->grad[L->post_weight] = (float)gpw;
+}
+
+/* -------------------------------------------------------- backward pass */
+
+/* Backward of one (sub-)neuron polynomial given dz: weight/bias gradients and
+ * the per-slot input gradients into w->dcontrib. */
+static void poly_backward(const pass *ps, const splut_layer *L, layer_ws *w, worker_ws *W,
+                          uint32_t n, uint32_t a, const float *dz)
+{
+    size_t B = ps->B;
+    const float *in = layer_input(ps, ps->l);
+    size_t row = (size_t)n * L->A + a;
+    const uint32_t *idx = L->conn + row * L->F;
+    const float *u[256];
+    for (uint32_t f = 0; f < L->F; f++)
+        u[f] = in + (size_t)idx[f] * B;
+    float *mono = W->mono, *dm = W->dmono;
+    splut__mono_batch(L, u, B, mono);
+    const float *wt = ps->m->params + L->w + row * L->T;
+    float *gw = ps->ws->grad + L->w + row * L->T;
+    ps->ws->grad[L->b + row] = sum8(dz, B);
+    for (uint32_t t = 0; t < L->T; t++) {
+        gw[t] = dot8(dz, mono + (size_t)t * B, B);
+        float *d = dm + (size_t)t * B;
+        for (size_t p = 0; p < B; p++)
+            d[p] = dz[p] * wt[t];
+    }
+    float *du = w->dcontrib + row * L->F * B;
+    memset(du, 0, (size_t)L->F * B * sizeof(float));
+    const splut_monos *mo = &L->monos;
+    for (uint32_t t = L->T; t-- > 0;) {
+        const float *d = dm + (size_t)t * B;
+        float *duv = du + (size_t)mo->var[t] * B;
+        const float *x = u[mo->var[t]];
+        if (mo->parent[t] < 0) {
+            for (size_t p = 0; p < B; p++)
+                duv[p] += d[p];
+            continue;
+        }
+        float *dpar = dm + (size_t)mo->parent[t] * B;
+        const float *par = mono + (size_t)mo->parent[t] * B;
+        for (size_t p = 0; p < B; p++) {
+            dpar[p] += d[p] * x[p];
+            duv[p] += d[p] * par[p];
+        }
+    }
+}
+
+static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    const pass *ps = arg;
+    const splut_model *m = ps->m;
+    const splut_layer *L = &m->layers[ps->l];
+    layer_ws *w = &ps->ws->L[ps->l];
+    worker_ws *W = &ps->ws->W[worker];
+    float *G = ps->ws->grad;
+    size_t B = ps->B;
+    qparams qo = qparams_of(m, &L->out_q, ps->ws->exact_round);
+    qparams qs = L->kind == SPLUT_NEURON_POLY_ADD ? qparams_of(m, &L->sub_q, ps->ws->exact_round)
+                                                  : qo;
+    for (size_t n = b; n < e; n++) {
+        float *dy = W->z; /* dL/dy, then dL/dz after BN backward */
+        const float *y = w->y + n * B, *dh = w->dh + n * B;
+        double dscale_out = 0.0, dscale_sub = 0.0;
+        for (size_t p = 0; p < B; p++)
+            dy[p] = q_backward(&qo, y[p], dh[p], &dscale_out);
+        float dg, db;
+        bn_backward_row(w->xhat + n * B, dy, B, m->params[L->bn_gamma + n], w->inv_std[n], &dg,
+                        &db);
+        G[L->bn_gamma + n] = dg;
+        G[L->bn_beta + n] = db;
+        if (L->kind == SPLUT_NEURON_POLY_ADD) {
+            float inv_a = 1.0f / (float)L->A;
+            for (uint32_t a = 0; a < L->A; a++) {
+                const float *zs = w->zsub + ((size_t)n * L->A + a) * B;
+                float *dzs = W->dz + (size_t)a * B;
+                for (size_t p = 0; p < B; p++)
+                    dzs[p] = q_backward(&qs, zs[p], dy[p] * inv_a, &dscale_sub);
+                poly_backward(ps, L, w, W, (uint32_t)n, a, dzs);
+            }
+        } else {
+            poly_backward(ps, L, w, W, (uint32_t)n, 0, dy);
+        }
+        w->q_part[2 * n] = dscale_out;
+        w->q_part[2 * n + 1] = dscale_sub;
+    }
+}
+
+/* Inverse connectivity of layer l: for each input, the (neuron, slot) rows
+ * reading it, in increasing slot order (a counting sort, so fixed). */
+static void build_inverse(const splut_layer *L, layer_ws *w)
+{
+    size_t slots = (size_t)L->out * L->A * L->F;
+    memset(w->inv_start, 0, ((size_t)L->in + 1) * sizeof(uint32_t));
+    for (size_t s = 0; s < slots; s++)
+        w->inv_start[L->conn[s] + 1]++;
+    for (uint32_t i = 0; i < L->in; i++)
+        w->inv_start[i + 1] += w->inv_start[i];
+    for (size_t s = 0; s < slots; s++) {
+        uint32_t i = L->conn[s];
+        /* inv_start[i] is used as a cursor and restored below */
+        w->inv_list[w->inv_start[i]++] = (uint32_t)s;
+    }
+    for (uint32_t i = L->in; i > 0; i--)
+        w->inv_start[i] = w->inv_start[i - 1];
+    w->inv_start[0] = 0;
+}
+
+/* dL/d(input row i) = Σ over slots reading i, in slot order. */
+static void gather_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const pass *ps = arg;
+    layer_ws *w = &ps->ws->L[ps->l];
+    size_t B = ps->B;
+    float *dst_base = ps->l == 0 ? ps->ws->in_v /* reused as dL/dh_in */ : ps->ws->L[ps->l - 1].dh;
+    for (size_t i = b; i < e; i++) {
+        float *dst = dst_base + i * B;
+        memset(dst, 0, B * sizeof(float));
+        for (uint32_t k = w->inv_start[i]; k < w->inv_start[i + 1]; k++) {
+            const float *src = w->dcontrib + (size_t)w->inv_list[k] * B;
+            for (size_t p = 0; p < B; p++)
+                dst[p] += src[p];
+        }
+    }
+}
+
+/* Input stage backward: only its parameters need gradients. in_v holds
+ * dL/dh_in on entry (see gather_task); the forward values are recomputed. */
+static void input_backward_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const pass *ps = arg;
+    const splut_model *m = ps->m;
+    splut_train_ws *ws = ps->ws;
+    size_t B = ps->B;
+    qparams q = qparams_of(m, &m->in_q, ws->exact_round);
+    bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
+    const float *P = m->params;
+    float *G = ws->grad;
+    for (size_t f = b; f < e; f++) {
+        float *g = ws->in_v + f * B;
+        const float *xhat = ws->in_xhat + f * B;
+        double dscale = 0.0, dbias = 0.0;
+        for (size_t p = 0; p < B; p++) {
+            float v = bn ? P[m->in_gamma + f] * xhat[p] + P[m->in_beta + f] + P[m->in_bias]
+                         : ws->x[f * B + p];
+            g[p] = q_backward(&q, v, g[p], &dscale);
+            dbias += g[p];
+        }
+        if (bn) {
+            G[m->in_gamma + f] = dot8(g, xhat, B);
+            G[m->in_beta + f] = sum8(g, B);
+        }
+        ws->in_part[2 * f] = dbias;
+        ws->in_part[2 * f + 1] = dscale;
+    }
+}
+
+/* ----------------------------------------------------------- orchestration */
+
+static void run(pass *ps, size_t n, size_t chunk, splut_task_fn fn)
+{
+    splut__pool_run(ps->t->pool, n, chunk, fn, ps);
+}
+
+static void forward(pass *ps)
+{
+    run(ps, ps->m->n_inputs, 16, input_forward_task);
+    for (ps->l = 0; ps->l < ps->m->n_layers; ps->l++)
+        run(ps, ps->m->layers[ps->l].out, 4, layer_forward_task);
+}
+
+static void backward(pass *ps)
+{
+    const splut_model *m = ps->m;
+    splut_train_ws *ws = ps->ws;
+    post_backward(ps);
+    for (size_t l = m->n_layers; l-- > 0;) {
+        const splut_layer *L = &m->layers[l];
+        layer_ws *w = &ws->L[l];
+        ps->l = l;
+        run(ps, L->out, 4, layer_backward_task);
+        double so = 0.0, ss = 0.0;
+        for (uint32_t n = 0; n < L->out; n++) {
+            so += w->q_part[2 * n];
+            ss += w->q_part[2 * n + 1];
+        }
+        ws->grad[L->out_q.theta] = (float)(so * dscale_dtheta(m, &L->out_q));
+        if (L->kind == SPLUT_NEURON_POLY_ADD)
+            ws->grad[L->sub_q.theta] = (float)(ss * dscale_dtheta(m, &L->sub_q));
+        build_inverse(L, w);
+        run(ps, L->in, 16, gather_task);
+    }
+    run(ps, m->n_inputs, 16, input_backward_task);
+    double sb = 0.0, ss = 0.0;
+    for (uint32_t f = 0; f < m->n_inputs; f++) {
+        sb += ws->in_part[2 * f];
+        ss += ws->in_part[2 * f + 1];
+    }
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        ws->grad[m->in_bias] = (float)sb;
+    ws->grad[m->in_q.theta] = (float)(ss * dscale_dtheta(m, &m->in_q));
+}
+
+static void update_running_stats(splut_model *m, const splut_train_ws *ws, size_t B)
+{
+    float *S = m->state;
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        for (uint32_t f = 0; f < m->n_inputs; f++)
+            bn_update_running(&S[m->in_run_mean + f], &S[m->in_run_var + f], ws->in_mean[f],
+                              ws->in_var[f], B);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        for (uint32_t n = 0; n < L->out; n++)
+            bn_update_running(&S[L->run_mean + n], &S[L->run_var + n], ws->L[l].bn_mean[n],
+                              ws->L[l].bn_var[n], B);
+    }
+}
+
+/* ------------------------------------------------------------- optimiser */
+
+typedef struct adam_job {
+    splut_trainer *t;
+    float lr, wd, b1, b2, eps, bc1, bc2_sqrt;
+} adam_job;
+
+static void adam_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const adam_job *j = arg;
+    splut_model *m = j->t->model;
+    const float *g = j->t->ws->grad;
+    float *P = m->params, *m1 = j->t->m1, *m2 = j->t->m2;
+    float step = j->lr / j->bc1;
+    for (size_t i = b; i < e; i++) {
+        if (m->decay[i])
+            P[i] *= 1.0f - j->lr * j->wd;
+        m1[i] = j->b1 * m1[i] + (1.0f - j->b1) * g[i];
+        m2[i] = j->b2 * m2[i] + (1.0f - j->b2) * g[i] * g[i];
+        float denom = sqrtf(m2[i]) / j->bc2_sqrt + j->eps;
+        P[i] -= step * m1[i] / denom;
+    }
+}
+
+/* Learning rate of the current step: cosine annealing with warm restarts. */
+static double current_lr(const splut_trainer *t)
+{
+    if (t->restart_period <= 0)
+        return t->lr;
+    double tc = (double)(t->step % t->restart_period) / (double)t->restart_period;
+    return t->lr_min + (t->lr - t->lr_min) * (1.0 + cos(3.14159265358979323846 * tc)) / 2.0;
+}
+
+static void adam_update(splut_trainer *t)
+{
+    double k = (double)(t->step + 1);
+    adam_job j;
+    j.t = t;
+    j.lr = (float)current_lr(t);
+    j.wd = (float)t->weight_decay;
+    j.b1 = (float)t->beta1;
+    j.b2 = (float)t->beta2;
+    j.eps = (float)t->eps;
+    j.bc1 = (float)(1.0 - pow(t->beta1, k));
+    j.bc2_sqrt = (float)sqrt(1.0 - pow(t->beta2, k));
+    splut__pool_run(t->pool, t->model->n_params, 4096, adam_task, &j);
+    t->step++;
+}
+
+/* ------------------------------------------------------------ public API */
+
+splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
+{
+    if (!m || !out)
+        return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_trainer_create: out is NULL")
+                 : SPLUT_E_NULL;
+    *out = NULL;
+    splut_ctx *ctx = m->ctx;
+    if (!m->built)
+        return splut__fail(ctx, SPLUT_E_STATE, "the model must be built before training");
+    splut_trainer *t = splut__calloc(ctx, 1, sizeof(*t));
+    if (!t)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a trainer");
+    t->model = m;
+    t->lr = m->recipe_lr;
+    t->weight_decay = m->recipe_wd;
+    t->beta1 = 0.5;
+    t->beta2 = 0.999;
+    t->eps = 1e-8;
+    t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
+    t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
+    splut_status st = SPLUT_OK;
+    if (!t->m1 || !t->m2)
+        st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for optimiser state");
+    if (st == SPLUT_OK)
+        st = splut__pool_create(ctx, splut__threads(ctx), &t->pool);
+    if (st != SPLUT_OK) {
+        splut_trainer_destroy(t);
+        return st;
+    }
+    *out = t;
+    return SPLUT_OK;
+}
+
+void splut_trainer_destroy(splut_trainer *t)
+{
+    if (!t)
+        return;
+    splut_ctx *ctx = t->model->ctx;
+    free_ws(ctx, t->ws);
+    splut__pool_destroy(t->pool);
+    splut__free(ctx, t->m1);
+    splut__free(ctx, t->m2);
+    splut__free(ctx, t);
+}
+
+static splut_status check_batch(const splut_trainer *t, const float *x, const int32_t *labels,
+                                size_t n)
+{
+    const splut_model *m = t->model;
+    if (!x || !labels)
+        return splut__fail(m->ctx, SPLUT_E_NULL, "training batch: NULL features or labels");
+    if (n < 2)
+        return splut__fail(m->ctx, SPLUT_E_INVALID,
+                           "a training batch needs at least 2 samples (BatchNorm), got %zu", n);
+    uint32_t outs = splut_model_num_outputs(m);
+    int32_t classes = outs == 1 ? 2 : (int32_t)outs;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= classes)
+            return splut__fail(m->ctx, SPLUT_E_LABEL, "label %d of sample %zu not in [0, %d)",
+                               labels[i], i, classes);
+    for (size_t i = 0; i < n * m->n_inputs; i++)
+        if (!isfinite(x[i]))
+            return splut__fail(m->ctx, SPLUT_E_NON_FINITE,
+                               "feature %zu of sample %zu is not finite", i % m->n_inputs,
+                               i / m->n_inputs);
+    return SPLUT_OK;
+}
+
+/* Forward + backward into ws->grad; returns the loss through *loss. */
+static splut_status compute(splut_trainer *t, const float *x, const int32_t *labels, size_t n,
+                            double *loss)
+{
+    splut_status st = check_batch(t, x, labels, n);
+    if (st == SPLUT_OK)
+        st = ensure_ws(t, n);
+    if (st != SPLUT_OK)
+        return st;
+    splut_model *m = t->model;
+    splut_train_ws *ws = t->ws;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t f = 0; f < m->n_inputs; f++)
+            ws->x[(size_t)f * n + i] = x[i * m->n_inputs + f];
+    pass ps = {t, m, ws, n, 0};
+    forward(&ps);
+    *loss = loss_and_dlogits(&ps, labels);
+    if (!isfinite(*loss))
+        return splut__fail(m->ctx, SPLUT_E_DIVERGED, "loss is not finite (%g)", *loss);
+    memset(ws->grad, 0, m->n_params * sizeof(float));
+    backward(&ps);
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(ws->grad[i]))
+            return splut__fail(m->ctx, SPLUT_E_DIVERGED, "gradient of parameter %zu is not finite",
+                               i);
+    return SPLUT_OK;
+}
+
+splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t *labels,
+                                size_t n, double *loss)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    double l = 0.0;
+    splut_status st = compute(t, x, labels, n, &l);
+    if (st != SPLUT_OK)
+        return st;
+    update_running_stats(t->model, t->ws, n);
+    adam_update(t);
+    if (loss)
+        *loss = l;
+    return SPLUT_OK;
+}
+
+splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int32_t *labels,
+                                     size_t n, double *loss, float *grad)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    double l = 0.0;
+    splut_status st = compute(t, x, labels, n, &l);
+    if (st != SPLUT_OK)
+        return st;
+    if (grad)
+        memcpy(grad, t->ws->grad, t->model->n_params * sizeof(float));
+    if (loss)
+        *loss = l;
+    return SPLUT_OK;
+}
+
+splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact)
+{
+    splut_status st = ensure_ws(t, 2);
+    if (st == SPLUT_OK)
+        t->ws->exact_round = exact;
+    return st;
+}
+
+/* ------------------------------------------------------------ parameters */
+
+static splut_status trainer_param(const splut_trainer *t, splut_param key, splut_param_type type,
+                                  double v, bool set)
+{
+    splut_status st = splut__param_check(key, type, v, 200, 299);
+    if (st == SPLUT_E_OUT_OF_RANGE && !set)
+        st = SPLUT_OK;
+    switch (st) {
+    case SPLUT_OK: return SPLUT_OK;
+    case SPLUT_E_UNKNOWN_PARAM:
+        return splut__fail(t->model->ctx, st, "parameter key %d is not a trainer parameter",
+                           (int)key);
+    case SPLUT_E_PARAM_TYPE:
+        return splut__fail(t->model->ctx, st, "trainer parameter '%s' has the other type",
+                           splut_param_name(key));
+    default:
+        return splut__fail(t->model->ctx, st, "trainer parameter '%s' = %g out of range",
+                           splut_param_name(key), v);
+    }
+}
+
+static double *double_slot(splut_trainer *t, splut_param key)
+{
+    switch (key) {
+    case SPLUT_P_LEARNING_RATE: return &t->lr;
+    case SPLUT_P_WEIGHT_DECAY: return &t->weight_decay;
+    case SPLUT_P_BETA1: return &t->beta1;
+    case SPLUT_P_BETA2: return &t->beta2;
+    case SPLUT_P_ADAM_EPS: return &t->eps;
+    default: return &t->lr_min;
+    }
+}
+
+splut_status splut_trainer_set_double(splut_trainer *t, splut_param key, double value)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, value, true);
+    if (st == SPLUT_OK)
+        *double_slot(t, key) = value;
+    return st;
+}
+
+splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, double *value)
+{
+    if (!t || !value)
+        return SPLUT_E_NULL;
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, 0, false);
+    if (st == SPLUT_OK)
+        *value = *double_slot((splut_trainer *)t, key);
+    return st;
+}
+
+splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t value)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, true);
+    if (st != SPLUT_OK)
+        return st;
+    if (key == SPLUT_P_STEP)
+        t->step = value;
+    else
+        t->restart_period = value;
+    return SPLUT_OK;
+}
+
+splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int64_t *value)
+{
+    if (!t || !value)
+        return SPLUT_E_NULL;
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, false);
+    if (st == SPLUT_OK)
+        *value = key == SPLUT_P_STEP ? t->step : t->restart_period;
+    return st;
+}

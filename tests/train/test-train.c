@@ -1,0 +1,392 @@
+/*
+ * Training engine tests: finite-difference gradient checks for every neuron
+ * kind, bit-identical results for any thread count, learning on a synthetic
+ * task, and the error paths of splut_trainer_step.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "train-priv.h"
+
+typedef struct layer_spec {
+    splut_neuron_kind kind;
+    uint32_t width, fan_in, bits, degree, subs;
+} layer_spec;
+
+static splut_model *make_model(splut_ctx *ctx, uint32_t n_in, uint32_t in_bits,
+                               const layer_spec *ls, size_t n_layers)
+{
+    splut_model *m = NULL;
+    assert_int_equal(splut_model_create(ctx, n_in, in_bits, &m), SPLUT_OK);
+    for (size_t i = 0; i < n_layers; i++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = (int32_t)ls[i].kind;
+        d.width = ls[i].width;
+        d.fan_in = ls[i].fan_in;
+        d.out_bits = ls[i].bits;
+        d.degree = ls[i].degree;
+        d.sub_neurons = ls[i].subs;
+        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    }
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    return m;
+}
+
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 33;
+}
+
+static float frand(uint64_t *s)
+{
+    return (float)lcg(s) / 2147483648.0f * 2.0f - 1.0f;
+}
+
+static void random_batch(uint64_t seed, size_t n, uint32_t n_in, int classes, float *x,
+                         int32_t *y)
+{
+    uint64_t s = seed;
+    for (size_t i = 0; i < n * n_in; i++)
+        x[i] = 2.0f * frand(&s);
+    for (size_t i = 0; i < n; i++)
+        y[i] = (int32_t)(lcg(&s) % (uint64_t)classes);
+}
+
+/* Loss at the current parameters (rounding disabled, no update). */
+static double loss_at(splut_trainer *t, const float *x, const int32_t *y, size_t n)
+{
+    double l = 0;
+    assert_int_equal(splut_trainer_loss_grad(t, x, y, n, &l, NULL), SPLUT_OK);
+    return l;
+}
+
+/*
+ * Central differences against the analytic gradient, every parameter. With
+ * rounding disabled the quantisers are piecewise linear; a perturbation may
+ * still cross a clamp or ReLU kink, so a small fraction of mismatches is
+ * tolerated, while a wrong formula fails most parameters of its kind.
+ */
+static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int classes)
+{
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
+    splut_model *m = make_model(ctx, n_in, 3, ls, n_layers);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut__trainer_set_exact_round(t, false), SPLUT_OK);
+    /* widen the quantiser ranges so most values sit inside them */
+    size_t np = splut_model_num_params(m);
+    const size_t n = 24;
+    float *x = malloc(n * n_in * sizeof(float));
+    int32_t *y = malloc(n * sizeof(int32_t));
+    float *g = malloc(np * sizeof(float)), *p = malloc(np * sizeof(float));
+    random_batch(42, n, n_in, classes, x, y);
+    double l0;
+    assert_int_equal(splut_trainer_loss_grad(t, x, y, n, &l0, g), SPLUT_OK);
+    assert_int_equal(splut_model_params(m, p, 1), SPLUT_OK);
+    size_t bad = 0, checked = 0, nonzero = 0;
+    for (size_t i = 0; i < np; i++) {
+        float orig = p[i];
+        float h = 1e-3f * fmaxf(1.0f, fabsf(orig));
+        p[i] = orig + h;
+        splut_model_params(m, p, 0);
+        double lp = loss_at(t, x, y, n);
+        p[i] = orig - h;
+        splut_model_params(m, p, 0);
+        double lm = loss_at(t, x, y, n);
+        p[i] = orig;
+        splut_model_params(m, p, 0);
+        double fd = (lp - lm) / (2.0 * (double)h);
+        double err = fabs(fd - g[i]);
+        double tol = 2e-3 + 5e-2 * fmax(fabs(fd), fabs(g[i]));
+        checked++;
+        nonzero += fabs(g[i]) > 1e-6;
+        if (err > tol) {
+            bad++;
+            print_message("param %zu: analytic %.6g finite-difference %.6g\n", i, g[i], fd);
+        }
+    }
+    print_message("fd check: %zu params, %zu non-zero gradients, %zu mismatches\n", checked,
+                  nonzero, bad);
+    assert_true(nonzero > checked / 3);
+    assert_true(bad * 50 <= checked);
+    free(x);
+    free(y);
+    free(g);
+    free(p);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_fd_linear(void **state)
+{
+    (void)state;
+    layer_spec ls[] = {{SPLUT_NEURON_LINEAR, 6, 3, 3, 1, 0}, {SPLUT_NEURON_LINEAR, 4, 3, 3, 1, 0}};
+    fd_check(ls, 2, 8, 4);
+}
+
+static void test_fd_poly(void **state)
+{
+    (void)state;
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 6, 2, 3, 3, 0}, {SPLUT_NEURON_POLY, 4, 3, 3, 2, 0}};
+    fd_check(ls, 2, 8, 4);
+}
+
+static void test_fd_poly_add(void **state)
+{
+    (void)state;
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 3, 3, 2},
+                       {SPLUT_NEURON_POLY_ADD, 4, 2, 3, 2, 3}};
+    fd_check(ls, 2, 8, 4);
+}
+
+static void test_fd_bce(void **state)
+{
+    (void)state;
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 5, 2, 3, 2, 0}, {SPLUT_NEURON_POLY_ADD, 1, 2, 3, 2, 2}};
+    fd_check(ls, 2, 6, 2);
+}
+
+/* Train a few steps; return the parameter and state vectors. */
+static void train_with_threads(int threads, float **params, float **bn_state, size_t *np)
+{
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_SEED, 99), SPLUT_OK);
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 48, 3, 2, 2, 2},
+                       {SPLUT_NEURON_POLY, 32, 3, 2, 2, 0},
+                       {SPLUT_NEURON_LINEAR, 10, 4, 2, 1, 0}};
+    splut_model *m = make_model(ctx, 64, 2, ls, 3);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    splut_trainer_set_int(t, SPLUT_P_RESTART_PERIOD, 5);
+    const size_t n = 37;
+    float *x = malloc(n * 64 * sizeof(float));
+    int32_t *y = malloc(n * sizeof(int32_t));
+    for (int s = 0; s < 4; s++) {
+        random_batch(1000 + (uint64_t)s, n, 64, 10, x, y);
+        double l;
+        assert_int_equal(splut_trainer_step(t, x, y, n, &l), SPLUT_OK);
+    }
+    *np = splut_model_num_params(m);
+    *params = malloc(*np * sizeof(float));
+    splut_model_params(m, *params, 1);
+    *bn_state = malloc(m->n_state * sizeof(float));
+    memcpy(*bn_state, m->state, m->n_state * sizeof(float));
+    free(x);
+    free(y);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_thread_count_invariance(void **state)
+{
+    (void)state;
+    float *p1, *s1;
+    size_t n1;
+    train_with_threads(1, &p1, &s1, &n1);
+    int counts[] = {2, 4};
+    for (int i = 0; i < 2; i++) {
+        float *p, *s;
+        size_t n;
+        train_with_threads(counts[i], &p, &s, &n);
+        assert_int_equal(n, n1);
+        assert_memory_equal(p, p1, n * sizeof(float));
+        assert_memory_equal(s, s1, n * 0 + sizeof(float) * 10);
+        free(p);
+        free(s);
+    }
+    free(p1);
+    free(s1);
+}
+
+/* Labels from a fixed rule the network can learn: sign pattern of two features. */
+static void test_learns_synthetic_task(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 2);
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 32, 2, 2, 2, 2}, {SPLUT_NEURON_POLY, 4, 4, 3, 2, 0}};
+    splut_model *m = make_model(ctx, 8, 2, ls, 2);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, 1e-2);
+    const size_t n = 64, test_n = 1024;
+    float *x = malloc(test_n * 8 * sizeof(float));
+    int32_t *y = malloc(test_n * sizeof(int32_t)), *pred = malloc(test_n * sizeof(int32_t));
+    uint64_t s = 7;
+    double first = 0, last = 0;
+    for (int step = 0; step < 400; step++) {
+        for (size_t i = 0; i < n; i++) {
+            for (int f = 0; f < 8; f++)
+                x[i * 8 + f] = frand(&s);
+            y[i] = (x[i * 8 + 1] > 0) * 2 + (x[i * 8 + 5] > 0);
+        }
+        double l;
+        assert_int_equal(splut_trainer_step(t, x, y, n, &l), SPLUT_OK);
+        if (step < 20)
+            first += l / 20;
+        if (step >= 380)
+            last += l / 20;
+    }
+    for (size_t i = 0; i < test_n; i++) {
+        for (int f = 0; f < 8; f++)
+            x[i * 8 + f] = frand(&s);
+        y[i] = (x[i * 8 + 1] > 0) * 2 + (x[i * 8 + 5] > 0);
+    }
+    assert_int_equal(splut_model_predict(m, x, test_n, pred, NULL), SPLUT_OK);
+    size_t ok = 0;
+    for (size_t i = 0; i < test_n; i++)
+        ok += pred[i] == y[i];
+    print_message("loss %.3f -> %.3f, eval accuracy %.3f\n", first, last, (double)ok / test_n);
+    assert_true(last < 0.7 * first);
+    assert_true(ok > test_n * 6 / 10); /* chance is 0.25 */
+    free(x);
+    free(y);
+    free(pred);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_step_errors(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 4, 2, 2, 2, 0}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0}};
+    splut_model *m = make_model(ctx, 5, 2, ls, 2);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    float x[8 * 5];
+    int32_t y[8];
+    random_batch(3, 8, 5, 3, x, y);
+    size_t np = splut_model_num_params(m);
+    float *before = malloc(np * sizeof(float)), *after = malloc(np * sizeof(float));
+    splut_model_params(m, before, 1);
+    double l;
+    assert_int_equal(splut_trainer_step(t, x, y, 1, &l), SPLUT_E_INVALID);
+    assert_int_equal(splut_trainer_step(t, NULL, y, 8, &l), SPLUT_E_NULL);
+    assert_int_equal(splut_trainer_step(NULL, x, y, 8, &l), SPLUT_E_NULL);
+    y[3] = 3;
+    assert_int_equal(splut_trainer_step(t, x, y, 8, &l), SPLUT_E_LABEL);
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "sample 3"));
+    y[3] = -1;
+    assert_int_equal(splut_trainer_step(t, x, y, 8, &l), SPLUT_E_LABEL);
+    y[3] = 0;
+    x[7] = NAN;
+    assert_int_equal(splut_trainer_step(t, x, y, 8, &l), SPLUT_E_NON_FINITE);
+    x[7] = INFINITY;
+    assert_int_equal(splut_trainer_step(t, x, y, 8, &l), SPLUT_E_NON_FINITE);
+    x[7] = 0.5f;
+    splut_model_params(m, after, 1);
+    assert_memory_equal(before, after, np * sizeof(float));
+    /* a huge output scale weight makes the loss non-finite: nothing may change */
+    const splut_layer *L = &m->layers[1];
+    before[L->post_weight] = 3e38f;
+    splut_model_params(m, before, 0);
+    float *state_before = malloc(m->n_state * sizeof(float));
+    memcpy(state_before, m->state, m->n_state * sizeof(float));
+    assert_int_equal(splut_trainer_step(t, x, y, 8, &l), SPLUT_E_DIVERGED);
+    splut_model_params(m, after, 1);
+    assert_memory_equal(before, after, np * sizeof(float));
+    assert_memory_equal(state_before, m->state, m->n_state * sizeof(float));
+    int64_t step = -1;
+    splut_trainer_get_int(t, SPLUT_P_STEP, &step);
+    assert_int_equal(step, 0);
+    free(state_before);
+    free(before);
+    free(after);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_trainer_params(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    splut_model *m;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    assert_int_equal(splut_model_create_preset(ctx, "jsc-m-lite-add2", &m), SPLUT_OK);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    double v;
+    assert_int_equal(splut_trainer_get_double(t, SPLUT_P_LEARNING_RATE, &v), SPLUT_OK);
+    assert_true(v == 1e-3); /* the preset's recipe */
+    assert_int_equal(splut_trainer_get_double(t, SPLUT_P_BETA1, &v), SPLUT_OK);
+    assert_true(v == 0.5);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, -1), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, 0), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_trainer_get_double(t, SPLUT_P_LEARNING_RATE, &v), SPLUT_OK);
+    assert_true(v == 1e-3);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_LEARNING_RATE, 1), SPLUT_E_PARAM_TYPE);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_THREADS, 1), SPLUT_E_UNKNOWN_PARAM);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_RESTART_PERIOD, 100), SPLUT_OK);
+    int64_t iv;
+    assert_int_equal(splut_trainer_get_int(t, SPLUT_P_RESTART_PERIOD, &iv), SPLUT_OK);
+    assert_int_equal(iv, 100);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+/* loss_grad must not touch running statistics or the optimiser. */
+static void test_loss_grad_is_pure(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 2, 2, 2}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0}};
+    splut_model *m = make_model(ctx, 6, 2, ls, 2);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    float x[16 * 6];
+    int32_t y[16];
+    random_batch(5, 16, 6, 3, x, y);
+    float *st0 = malloc(m->n_state * sizeof(float));
+    memcpy(st0, m->state, m->n_state * sizeof(float));
+    double l1, l2;
+    assert_int_equal(splut_trainer_loss_grad(t, x, y, 16, &l1, NULL), SPLUT_OK);
+    assert_int_equal(splut_trainer_loss_grad(t, x, y, 16, &l2, NULL), SPLUT_OK);
+    assert_true(l1 == l2);
+    assert_memory_equal(st0, m->state, m->n_state * sizeof(float));
+    assert_int_equal(splut_trainer_step(t, x, y, 16, &l2), SPLUT_OK);
+    assert_true(l1 == l2);
+    assert_memory_not_equal(st0, m->state, m->n_state * sizeof(float));
+    free(st0);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fd_linear),
+        cmocka_unit_test(test_fd_poly),
+        cmocka_unit_test(test_fd_poly_add),
+        cmocka_unit_test(test_fd_bce),
+        cmocka_unit_test(test_thread_count_invariance),
+        cmocka_unit_test(test_learns_synthetic_task),
+        cmocka_unit_test(test_step_errors),
+        cmocka_unit_test(test_trainer_params),
+        cmocka_unit_test(test_loss_grad_is_pure),
+    };
+    return cmocka_run_group_tests_name("train", tests, NULL, NULL);
+}
