@@ -20,6 +20,15 @@
 #define SPLUT_PRINTF(a, b)
 #endif
 
+/* Hot loops get an AVX2 clone next to the baseline one, picked at load time.
+ * Results are identical: floating-point contraction is off (no FMA) and every
+ * loop keeps its order of operations, so only the vector width changes. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define SPLUT_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define SPLUT_HOT
+#endif
+
 #define SPLUT_MAX_BITS 8u       /* largest activation bit width */
 #define SPLUT_ERR_LEN 512
 

@@ -190,7 +190,8 @@ void splut__eval_ctx_init(splut_eval_ctx *e, const splut_model *m, size_t l)
     e->out_hi = splut__quant_max(&L->out_q);
 }
 
-void splut__mono_batch(const splut_layer *L, const float *const *u, size_t count, float *mono)
+SPLUT_HOT void splut__mono_batch(const splut_layer *L, const float *const *u, size_t count,
+                                float *mono)
 {
     const splut_monos *mo = &L->monos;
     for (uint32_t t = 0; t < mo->T; t++) {
@@ -206,8 +207,8 @@ void splut__mono_batch(const splut_layer *L, const float *const *u, size_t count
     }
 }
 
-void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t sub, const float *mono,
-                         size_t count, float *z)
+SPLUT_HOT void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t sub,
+                                  const float *mono, size_t count, float *z)
 {
     const splut_layer *L = e->L;
     size_t row = (size_t)n * L->A + sub;

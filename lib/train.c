@@ -22,6 +22,14 @@
 #define SCALE_MIN (1.0f / 65536.0f)
 #define LN2 0.69314718055994530942f
 
+/* Small helpers are forced inline so they take the vector width of the hot
+ * clone calling them. */
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((always_inline))
+#else
+#define INLINE static inline
+#endif
+
 /* ------------------------------------------------------------- workspace */
 
 /* Per-layer buffers, all [rows][B]. */
@@ -49,7 +57,7 @@ struct splut_train_ws {
     size_t cap_b;
     size_t n_layers;
     float *x;           /* n_in × B: input features, transposed */
-    float *in_xhat, *in_v, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
+    float *in_xhat, *in_v, *in_g, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
     double *in_part;    /* n_in × 3: d bias, d theta partials */
     float *logits, *dlogits; /* out × B */
     float *grad;        /* n_params */
@@ -86,7 +94,7 @@ static void free_ws(splut_ctx *ctx, splut_train_ws *ws)
         splut__free(ctx, ws->W[i].dz);
         splut__free(ctx, ws->W[i].z);
     }
-    float *fs[] = {ws->x, ws->in_xhat, ws->in_v, ws->in_h, ws->in_mean, ws->in_var,
+    float *fs[] = {ws->x, ws->in_xhat, ws->in_v, ws->in_g, ws->in_h, ws->in_mean, ws->in_var,
                    ws->in_inv_std, ws->logits, ws->dlogits, ws->grad};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
         splut__free(ctx, fs[i]);
@@ -154,6 +162,7 @@ static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, spl
     ALLOC_F(ws->x, n_in * B);
     ALLOC_F(ws->in_xhat, n_in * B);
     ALLOC_F(ws->in_v, n_in * B);
+    ALLOC_F(ws->in_g, n_in * B);
     ALLOC_F(ws->in_h, n_in * B);
     ALLOC_F(ws->in_mean, n_in);
     ALLOC_F(ws->in_var, n_in);
@@ -190,7 +199,7 @@ static splut_status ensure_ws(splut_trainer *t, size_t B)
 /* ------------------------------------------------------------- quantiser */
 
 typedef struct qparams {
-    float scale, int_scale, step;
+    float scale, int_scale, step, inv; /* inv = int_scale / scale */
     float lo, hi;
     bool relu, exact_round;
 } qparams;
@@ -201,6 +210,7 @@ static qparams qparams_of(const splut_model *m, const splut_quant *q, bool exact
     p.scale = splut__quant_scale(m, q);
     p.int_scale = splut__quant_int_scale(q);
     p.step = p.scale / p.int_scale;
+    p.inv = p.int_scale / p.scale;
     p.lo = (float)splut__quant_min(q);
     p.hi = (float)splut__quant_max(q);
     p.relu = q->kind == SPLUT_Q_RELU;
@@ -208,32 +218,38 @@ static qparams qparams_of(const splut_model *m, const splut_quant *q, bool exact
     return p;
 }
 
-/* Quantised value of x (float mode). */
-static float q_forward(const qparams *q, float x)
+/* Quantised values of a row (float mode). Written branch-free so the loop
+ * vectorises: ReLU and clamping are min/max. */
+INLINE void q_forward_row(const qparams *q, const float *x, float *y, size_t B)
 {
-    if (q->relu && !(x > 0.0f))
-        x = 0.0f;
-    float v = x / q->scale * q->int_scale;
-    if (v < q->lo)
-        v = q->lo;
-    if (v > q->hi)
-        v = q->hi;
-    return (q->exact_round ? rintf(v) : v) * q->step;
+    float floor_x = q->relu ? 0.0f : -INFINITY;
+    for (size_t p = 0; p < B; p++) {
+        float v = fmaxf(x[p], floor_x) * q->inv;
+        v = fminf(fmaxf(v, q->lo), q->hi);
+        y[p] = (q->exact_round ? rintf(v) : v) * q->step;
+    }
 }
 
-/* Straight-through backward: returns dL/dx and adds dL/dscale to *dscale. */
-static float q_backward(const qparams *q, float x, float g, double *dscale)
+/* Straight-through backward of a row: g[p] becomes dL/dx (zero where the
+ * input was clamped or cut by the ReLU); returns dL/dscale of the row, summed
+ * in 8 fixed lanes. d(value)/d(scale) is (code - v)/int_scale inside the range
+ * and code/int_scale where clamped. */
+INLINE float q_backward_row(const qparams *q, const float *x, float *g, size_t B)
 {
-    if (q->relu && !(x > 0.0f))
-        return 0.0f;
-    float v = x / q->scale * q->int_scale;
-    if (v < q->lo || v > q->hi) {
-        *dscale += (double)g * (v < q->lo ? q->lo : q->hi) / q->int_scale;
-        return 0.0f;
+    float acc[8] = {0};
+    float floor_x = q->relu ? 0.0f : -INFINITY;
+    for (size_t p = 0; p < B; p++) {
+        float xr = fmaxf(x[p], floor_x);
+        float v = xr * q->inv;
+        float c = fminf(fmaxf(v, q->lo), q->hi);
+        float code = q->exact_round ? rintf(c) : c;
+        float inside = (v >= q->lo && v <= q->hi && !(q->relu && x[p] <= 0.0f)) ? 1.0f : 0.0f;
+        float live = (q->relu && x[p] <= 0.0f) ? 0.0f : 1.0f;
+        acc[p & 7] += g[p] * live * (code - inside * v);
+        g[p] *= inside;
     }
-    float code = q->exact_round ? rintf(v) : v;
-    *dscale += (double)g * (code - v) / q->int_scale;
-    return g;
+    float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return sum / q->int_scale;
 }
 
 /* d scale / d theta, zero where the 2^-16 floor is active. */
@@ -247,7 +263,7 @@ static float dscale_dtheta(const splut_model *m, const splut_quant *q)
 
 /* Fixed-order sums with 8 lanes so the compiler can vectorise them while the
  * result stays independent of everything but the data. */
-static float dot8(const float *a, const float *b, size_t n)
+INLINE float dot8(const float *a, const float *b, size_t n)
 {
     float acc[8] = {0};
     size_t p = 0;
@@ -259,7 +275,7 @@ static float dot8(const float *a, const float *b, size_t n)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-static float sum8(const float *a, size_t n)
+INLINE float sum8(const float *a, size_t n)
 {
     float acc[8] = {0};
     size_t p = 0;
@@ -274,7 +290,7 @@ static float sum8(const float *a, size_t n)
 /* ------------------------------------------------------------ BatchNorm */
 
 /* Train-mode BN of one row: stores xhat, batch mean/var, 1/std; returns y. */
-static void bn_forward_row(const float *x, size_t B, float gamma, float beta, float *xhat,
+INLINE void bn_forward_row(const float *x, size_t B, float gamma, float beta, float *xhat,
                            float *y, float *mean, float *var, float *inv_std)
 {
     float mu = sum8(x, B) / (float)B;
@@ -294,7 +310,7 @@ static void bn_forward_row(const float *x, size_t B, float gamma, float beta, fl
 }
 
 /* BN backward of one row: dy in, dx out (may alias dy); returns dgamma/dbeta. */
-static void bn_backward_row(const float *xhat, float *dy_dx, size_t B, float gamma,
+INLINE void bn_backward_row(const float *xhat, float *dy_dx, size_t B, float gamma,
                             float inv_std, float *dgamma, float *dbeta)
 {
     float sdy = sum8(dy_dx, B), sdyx = dot8(dy_dx, xhat, B);
@@ -328,7 +344,7 @@ static const float *layer_input(const pass *ps, size_t l)
     return l == 0 ? ps->ws->in_h : ps->ws->L[l - 1].h;
 }
 
-static void input_forward_task(void *arg, size_t b, size_t e, unsigned worker)
+SPLUT_HOT static void input_forward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     (void)worker;
     const pass *ps = arg;
@@ -349,8 +365,7 @@ static void input_forward_task(void *arg, size_t b, size_t e, unsigned worker)
         } else {
             memcpy(v, x, B * sizeof(float));
         }
-        for (size_t p = 0; p < B; p++)
-            h[p] = q_forward(&q, v[p]);
+        q_forward_row(&q, v, h, B);
     }
 }
 
@@ -370,7 +385,7 @@ static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint3
     splut__affine_batch(&e, n, a, mono, ps->B, z);
 }
 
-static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
+SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     const pass *ps = arg;
     const splut_model *m = ps->m;
@@ -391,10 +406,9 @@ static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
                 float *zs = w->zsub + ((size_t)n * L->A + a) * B;
                 float *ys = w->ysub + ((size_t)n * L->A + a) * B;
                 poly_forward(ps, L, (uint32_t)n, a, W->mono, zs);
-                for (size_t p = 0; p < B; p++) {
-                    ys[p] = q_forward(&qs, zs[p]);
+                q_forward_row(&qs, zs, ys, B);
+                for (size_t p = 0; p < B; p++)
                     z[p] += ys[p];
-                }
             }
             for (size_t p = 0; p < B; p++)
                 z[p] /= (float)L->A;
@@ -404,8 +418,7 @@ static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
         float *y = w->y + n * B, *h = w->h + n * B;
         bn_forward_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n], w->xhat + n * B, y,
                        &w->bn_mean[n], &w->bn_var[n], &w->inv_std[n]);
-        for (size_t p = 0; p < B; p++)
-            h[p] = q_forward(&qo, y[p]);
+        q_forward_row(&qo, y, h, B);
     }
 }
 
@@ -470,7 +483,7 @@ static void post_backward(const pass *ps)
 
 /* Backward of one (sub-)neuron polynomial given dz: weight/bias gradients and
  * the per-slot input gradients into w->dcontrib. */
-static void poly_backward(const pass *ps, const splut_layer *L, layer_ws *w, worker_ws *W,
+SPLUT_HOT static void poly_backward(const pass *ps, const splut_layer *L, layer_ws *w, worker_ws *W,
                           uint32_t n, uint32_t a, const float *dz)
 {
     size_t B = ps->B;
@@ -512,7 +525,9 @@ static void poly_backward(const pass *ps, const splut_layer *L, layer_ws *w, wor
     }
 }
 
-static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
+INLINE void gather_row(const layer_ws *w, size_t i, size_t B, float *dst);
+
+SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     const pass *ps = arg;
     const splut_model *m = ps->m;
@@ -528,8 +543,10 @@ static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
         float *dy = W->z; /* dL/dy, then dL/dz after BN backward */
         const float *y = w->y + n * B, *dh = w->dh + n * B;
         double dscale_out = 0.0, dscale_sub = 0.0;
-        for (size_t p = 0; p < B; p++)
-            dy[p] = q_backward(&qo, y[p], dh[p], &dscale_out);
+        if (!L->last)
+            gather_row(&ps->ws->L[ps->l + 1], n, B, w->dh + n * B);
+        memcpy(dy, dh, B * sizeof(float));
+        dscale_out = q_backward_row(&qo, y, dy, B);
         float dg, db;
         bn_backward_row(w->xhat + n * B, dy, B, m->params[L->bn_gamma + n], w->inv_std[n], &dg,
                         &db);
@@ -541,7 +558,8 @@ static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
                 const float *zs = w->zsub + ((size_t)n * L->A + a) * B;
                 float *dzs = W->dz + (size_t)a * B;
                 for (size_t p = 0; p < B; p++)
-                    dzs[p] = q_backward(&qs, zs[p], dy[p] * inv_a, &dscale_sub);
+                    dzs[p] = dy[p] * inv_a;
+                dscale_sub += q_backward_row(&qs, zs, dzs, B);
                 poly_backward(ps, L, w, W, (uint32_t)n, a, dzs);
             }
         } else {
@@ -572,28 +590,21 @@ static void build_inverse(const splut_layer *L, layer_ws *w)
     w->inv_start[0] = 0;
 }
 
-/* dL/d(input row i) = Σ over slots reading i, in slot order. */
-static void gather_task(void *arg, size_t b, size_t e, unsigned worker)
+/* dL/d(input row i) of the layer owning `w`: Σ over the slots reading i, in
+ * slot order. Runs inside the backward task of the layer below, per neuron. */
+INLINE void gather_row(const layer_ws *w, size_t i, size_t B, float *dst)
 {
-    (void)worker;
-    const pass *ps = arg;
-    layer_ws *w = &ps->ws->L[ps->l];
-    size_t B = ps->B;
-    float *dst_base = ps->l == 0 ? ps->ws->in_v /* reused as dL/dh_in */ : ps->ws->L[ps->l - 1].dh;
-    for (size_t i = b; i < e; i++) {
-        float *dst = dst_base + i * B;
-        memset(dst, 0, B * sizeof(float));
-        for (uint32_t k = w->inv_start[i]; k < w->inv_start[i + 1]; k++) {
-            const float *src = w->dcontrib + (size_t)w->inv_list[k] * B;
-            for (size_t p = 0; p < B; p++)
-                dst[p] += src[p];
-        }
+    memset(dst, 0, B * sizeof(float));
+    for (uint32_t k = w->inv_start[i]; k < w->inv_start[i + 1]; k++) {
+        const float *src = w->dcontrib + (size_t)w->inv_list[k] * B;
+        for (size_t p = 0; p < B; p++)
+            dst[p] += src[p];
     }
 }
 
-/* Input stage backward: only its parameters need gradients. in_v holds
- * dL/dh_in on entry (see gather_task); the forward values are recomputed. */
-static void input_backward_task(void *arg, size_t b, size_t e, unsigned worker)
+/* Input stage backward: only its parameters need gradients. in_g holds
+ * dL/dh_in (gathered here), in_v the quantiser inputs. */
+SPLUT_HOT static void input_backward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     (void)worker;
     const pass *ps = arg;
@@ -602,18 +613,13 @@ static void input_backward_task(void *arg, size_t b, size_t e, unsigned worker)
     size_t B = ps->B;
     qparams q = qparams_of(m, &m->in_q, ws->exact_round);
     bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
-    const float *P = m->params;
     float *G = ws->grad;
     for (size_t f = b; f < e; f++) {
-        float *g = ws->in_v + f * B;
+        float *g = ws->in_g + f * B;
+        gather_row(&ws->L[0], f, B, g);
         const float *xhat = ws->in_xhat + f * B;
-        double dscale = 0.0, dbias = 0.0;
-        for (size_t p = 0; p < B; p++) {
-            float v = bn ? P[m->in_gamma + f] * xhat[p] + P[m->in_beta + f] + P[m->in_bias]
-                         : ws->x[f * B + p];
-            g[p] = q_backward(&q, v, g[p], &dscale);
-            dbias += g[p];
-        }
+        float dscale = q_backward_row(&q, ws->in_v + f * B, g, B);
+        float dbias = sum8(g, B);
         if (bn) {
             G[m->in_gamma + f] = dot8(g, xhat, B);
             G[m->in_beta + f] = sum8(g, B);
@@ -656,7 +662,6 @@ static void backward(pass *ps)
         if (L->kind == SPLUT_NEURON_POLY_ADD)
             ws->grad[L->sub_q.theta] = (float)(ss * dscale_dtheta(m, &L->sub_q));
         build_inverse(L, w);
-        run(ps, L->in, 16, gather_task);
     }
     run(ps, m->n_inputs, 16, input_backward_task);
     double sb = 0.0, ss = 0.0;
@@ -691,7 +696,7 @@ typedef struct adam_job {
     float lr, wd, b1, b2, eps, bc1, bc2_sqrt;
 } adam_job;
 
-static void adam_task(void *arg, size_t b, size_t e, unsigned worker)
+SPLUT_HOT static void adam_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     (void)worker;
     const adam_job *j = arg;
