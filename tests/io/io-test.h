@@ -58,7 +58,9 @@ static inline splut_ctx *ca_ctx(count_alloc *c)
     splut_ctx *ctx = NULL;
     if (splut_ctx_create(&a, &ctx) != SPLUT_OK)
         return NULL;
-    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 2);
+    /* One thread: pool workers free their start-up argument asynchronously,
+     * which would race with these plain counters. */
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
     return ctx;
 }
 
@@ -113,6 +115,7 @@ typedef struct image {
     uint32_t n_inputs, input_bits, input_mode, n_layers;
     uint64_t n_params, n_state;          /* counts stored in ARCH */
     uint32_t layer[IMG_MAX_LAYERS][7];   /* kind width fan_in out_bits degree subs hidden */
+    uint32_t n_records;                  /* layer records written; 0: n_layers (max 16) */
     uint32_t *conn;
     size_t n_conn;
     float *params, *state;
@@ -257,7 +260,8 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
         ob_le(&s, hdr[i], 4);
     ob_le(&s, im->n_params, 8);
     ob_le(&s, im->n_state, 8);
-    uint32_t nl = im->n_layers < IMG_MAX_LAYERS ? im->n_layers : IMG_MAX_LAYERS;
+    uint32_t nl = im->n_records ? im->n_records : im->n_layers;
+    nl = nl < IMG_MAX_LAYERS ? nl : IMG_MAX_LAYERS;
     for (uint32_t l = 0; l < nl; l++)
         for (int f = 0; f < 7; f++)
             ob_le(&s, im->layer[l][f], 4);
