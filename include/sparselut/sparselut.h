@@ -475,33 +475,60 @@ SPLUT_API splut_status splut_model_params(splut_model *m, float *vals, int get);
  */
 /**
  * @brief Write a built model to @p path atomically (temp file + rename).
+ * On failure an existing file at @p path is left untouched and no temporary
+ * file remains. The same model always gives the same bytes.
+ * @param[in] m a built model
+ * @param[in] path destination file
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_model_save(const splut_model *m, const char *path);
 /**
  * @brief Load a model file, validating every field.
+ * Also accepts a file written by splut_trainer_save() (the trainer part is
+ * checked and ignored). The message names the offending field and its offset.
+ * @param ctx context of the new model (its table limit applies)
+ * @param[in] path the file
+ * @param[out] out the loaded, built model; NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
- *          SPLUT_E_CHECKSUM, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
+ *          SPLUT_E_CHECKSUM, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM; a layer
+ *          description that splut_model_add_layer() refuses keeps that call's status
+ *          (SPLUT_E_OUT_OF_RANGE, SPLUT_E_INVALID, SPLUT_E_FAN_IN), and invalid
+ *          connectivity gives SPLUT_E_CONNECTIVITY
  */
 SPLUT_API splut_status splut_model_load(splut_ctx *ctx, const char *path, splut_model **out);
 /**
  * @brief Serialise a built model into a caller buffer; @p buf NULL asks the size.
+ * @param[in] m a built model
+ * @param[out] buf @p cap bytes, or NULL
+ * @param cap size of @p buf
+ * @param[out] needed the serialised size (also set when the buffer is too small)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_BUFFER_TOO_SMALL
  */
 SPLUT_API splut_status splut_model_serialize(const splut_model *m, void *buf, size_t cap,
                                              size_t *needed);
-/** @brief Inverse of splut_model_serialize(); errors as splut_model_load(). */
+/**
+ * @brief Inverse of splut_model_serialize(): a new model from @p size bytes.
+ * @returns as splut_model_load() (except SPLUT_E_IO)
+ */
 SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t size,
                                                splut_model **out);
 /**
  * @brief Save the trainer's optimiser state (moments, step) together with its
  * model, atomically, so that training can resume bit-exactly.
+ * @param[in] t the trainer
+ * @param[in] path destination file
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_save(const splut_trainer *t, const char *path);
 /**
  * @brief Restore a state written by splut_trainer_save() into a trainer whose
  * model has the same architecture (the model's parameters are replaced too).
- * @returns as splut_model_load(), plus SPLUT_E_INVALID on an architecture mismatch
+ * Replaces the model's parameters, running statistics, connectivity and
+ * metadata and the trainer's hyper-parameters, step and moments, all or nothing.
+ * @param t the trainer
+ * @param[in] path a file written by splut_trainer_save()
+ * @returns as splut_model_load(), plus SPLUT_E_INVALID on an architecture mismatch;
+ *          SPLUT_E_FORMAT for a file without trainer state
  */
 SPLUT_API splut_status splut_trainer_load(splut_trainer *t, const char *path);
 /** @} */
