@@ -57,6 +57,7 @@ struct splut_train_ws {
     size_t cap_b;
     size_t n_layers;
     float *x;           /* n_in × B: input features, transposed */
+    uint8_t *in_bad;    /* n_in: feature column had a non-finite value */
     float *in_xhat, *in_v, *in_g, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
     double *in_part;    /* n_in × 3: d bias, d theta partials */
     float *logits, *dlogits; /* out × B */
@@ -99,6 +100,7 @@ static void free_ws(splut_ctx *ctx, splut_train_ws *ws)
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
         splut__free(ctx, fs[i]);
     splut__free(ctx, ws->in_part);
+    splut__free(ctx, ws->in_bad);
     splut__free(ctx, ws->L);
     splut__free(ctx, ws->W);
     splut__free(ctx, ws);
@@ -163,6 +165,7 @@ static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, spl
     ALLOC_F(ws->in_xhat, n_in * B);
     ALLOC_F(ws->in_v, n_in * B);
     ALLOC_F(ws->in_g, n_in * B);
+    ALLOC_F(ws->in_bad, n_in);
     ALLOC_F(ws->in_h, n_in * B);
     ALLOC_F(ws->in_mean, n_in);
     ALLOC_F(ws->in_var, n_in);
@@ -218,36 +221,66 @@ static qparams qparams_of(const splut_model *m, const splut_quant *q, bool exact
     return p;
 }
 
-/* Quantised values of a row (float mode). Written branch-free so the loop
- * vectorises: ReLU and clamping are min/max. */
+/* The row loops below are written with selects and bitwise '&' (no
+ * short-circuit branches, no libm min/max calls) so they vectorise. */
+
+/* Clamped quantiser input in integer units; *inside is 1 where the
+ * straight-through gradient passes (in range and not cut by the ReLU). */
+INLINE float q_clamped_units(float x, float floor_x, float inv, float lo, float hi,
+                             float *inside)
+{
+    float xr = x > floor_x ? x : floor_x;
+    float v = xr * inv;
+    float c = v < lo ? lo : v;
+    c = c > hi ? hi : c;
+    *inside = ((v >= lo) & (v <= hi) & (x > floor_x)) ? 1.0f : 0.0f;
+    return c;
+}
+
+/* Quantised values of a row (float mode). */
 INLINE void q_forward_row(const qparams *q, const float *x, float *y, size_t B)
 {
-    float floor_x = q->relu ? 0.0f : -INFINITY;
-    for (size_t p = 0; p < B; p++) {
-        float v = fmaxf(x[p], floor_x) * q->inv;
-        v = fminf(fmaxf(v, q->lo), q->hi);
-        y[p] = (q->exact_round ? rintf(v) : v) * q->step;
-    }
+    const float lo = q->lo, hi = q->hi, inv = q->inv, step = q->step;
+    const float floor_x = q->relu ? 0.0f : -INFINITY;
+    float inside;
+    if (q->exact_round)
+        for (size_t p = 0; p < B; p++)
+            y[p] = rintf(q_clamped_units(x[p], floor_x, inv, lo, hi, &inside)) * step;
+    else
+        for (size_t p = 0; p < B; p++)
+            y[p] = q_clamped_units(x[p], floor_x, inv, lo, hi, &inside) * step;
+}
+
+/* One element of the straight-through backward: returns its dL/dscale·int_scale
+ * term and replaces *g by dL/dx. */
+INLINE float q_backward_one(float x, float *g, float floor_x, float inv, float lo, float hi,
+                            bool exact)
+{
+    float inside;
+    float c = q_clamped_units(x, floor_x, inv, lo, hi, &inside);
+    float code = exact ? rintf(c) : c;
+    float v = (x > floor_x ? x : floor_x) * inv;
+    float term = *g * (code - inside * v);
+    *g *= inside;
+    return term;
 }
 
 /* Straight-through backward of a row: g[p] becomes dL/dx (zero where the
  * input was clamped or cut by the ReLU); returns dL/dscale of the row, summed
  * in 8 fixed lanes. d(value)/d(scale) is (code - v)/int_scale inside the range
- * and code/int_scale where clamped. */
+ * and code/int_scale where clamped; ReLU-cut inputs have v = code = 0. */
 INLINE float q_backward_row(const qparams *q, const float *x, float *g, size_t B)
 {
+    const float lo = q->lo, hi = q->hi, inv = q->inv;
+    const float floor_x = q->relu ? 0.0f : -INFINITY;
+    const bool exact = q->exact_round;
     float acc[8] = {0};
-    float floor_x = q->relu ? 0.0f : -INFINITY;
-    for (size_t p = 0; p < B; p++) {
-        float xr = fmaxf(x[p], floor_x);
-        float v = xr * q->inv;
-        float c = fminf(fmaxf(v, q->lo), q->hi);
-        float code = q->exact_round ? rintf(c) : c;
-        float inside = (v >= q->lo && v <= q->hi && !(q->relu && x[p] <= 0.0f)) ? 1.0f : 0.0f;
-        float live = (q->relu && x[p] <= 0.0f) ? 0.0f : 1.0f;
-        acc[p & 7] += g[p] * live * (code - inside * v);
-        g[p] *= inside;
-    }
+    size_t p = 0;
+    for (; p + 8 <= B; p += 8)
+        for (size_t k = 0; k < 8; k++)
+            acc[k] += q_backward_one(x[p + k], &g[p + k], floor_x, inv, lo, hi, exact);
+    for (; p < B; p++)
+        acc[p & 7] += q_backward_one(x[p], &g[p], floor_x, inv, lo, hi, exact);
     float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     return sum / q->int_scale;
 }
@@ -334,6 +367,7 @@ typedef struct pass {
     splut_trainer *t;
     const splut_model *m;
     splut_train_ws *ws;
+    const float *x_rows; /* caller's batch, row-major */
     size_t B;
     size_t l; /* current layer */
 } pass;
@@ -355,8 +389,15 @@ SPLUT_HOT static void input_forward_task(void *arg, size_t b, size_t e, unsigned
     bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
     const float *P = m->params;
     for (size_t f = b; f < e; f++) {
-        const float *x = ws->x + f * B;
+        float *x = ws->x + f * B;
         float *v = ws->in_v + f * B, *h = ws->in_h + f * B;
+        /* transpose this feature's column and check it is finite */
+        float bad = 0.0f;
+        for (size_t p = 0; p < B; p++) {
+            x[p] = ps->x_rows[p * m->n_inputs + f];
+            bad += x[p] - x[p]; /* NaN for NaN or ±Inf, else 0 */
+        }
+        ws->in_bad[f] = bad != 0.0f || bad != bad;
         if (bn) {
             bn_forward_row(x, B, P[m->in_gamma + f], P[m->in_beta + f], ws->in_xhat + f * B, v,
                            &ws->in_mean[f], &ws->in_var[f], &ws->in_inv_std[f]);
@@ -636,11 +677,17 @@ static void run(pass *ps, size_t n, size_t chunk, splut_task_fn fn)
     splut__pool_run(ps->t->pool, n, chunk, fn, ps);
 }
 
-static void forward(pass *ps)
+/* Runs the input stage first: it also transposes and checks the features.
+ * Returns false (nothing else computed) if any feature is not finite. */
+static bool forward(pass *ps)
 {
     run(ps, ps->m->n_inputs, 16, input_forward_task);
+    for (uint32_t f = 0; f < ps->m->n_inputs; f++)
+        if (ps->ws->in_bad[f])
+            return false;
     for (ps->l = 0; ps->l < ps->m->n_layers; ps->l++)
         run(ps, ps->m->layers[ps->l].out, 4, layer_forward_task);
+    return true;
 }
 
 static void backward(pass *ps)
@@ -801,12 +848,27 @@ static splut_status check_batch(const splut_trainer *t, const float *x, const in
         if (labels[i] < 0 || labels[i] >= classes)
             return splut__fail(m->ctx, SPLUT_E_LABEL, "label %d of sample %zu not in [0, %d)",
                                labels[i], i, classes);
+    return SPLUT_OK;
+}
+
+/* x - x is 0 for finite values and NaN otherwise; summing keeps it vectorised. */
+static bool all_finite(const float *v, size_t n)
+{
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        acc += v[i] - v[i];
+    return acc == 0.0f;
+}
+
+/* Error path only: name the first non-finite feature. */
+static splut_status fail_non_finite(const splut_model *m, const float *x, size_t n)
+{
     for (size_t i = 0; i < n * m->n_inputs; i++)
         if (!isfinite(x[i]))
             return splut__fail(m->ctx, SPLUT_E_NON_FINITE,
                                "feature %zu of sample %zu is not finite", i % m->n_inputs,
                                i / m->n_inputs);
-    return SPLUT_OK;
+    return splut__fail(m->ctx, SPLUT_E_NON_FINITE, "non-finite feature");
 }
 
 /* Forward + backward into ws->grad; returns the loss through *loss. */
@@ -820,20 +882,16 @@ static splut_status compute(splut_trainer *t, const float *x, const int32_t *lab
         return st;
     splut_model *m = t->model;
     splut_train_ws *ws = t->ws;
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t f = 0; f < m->n_inputs; f++)
-            ws->x[(size_t)f * n + i] = x[i * m->n_inputs + f];
-    pass ps = {t, m, ws, n, 0};
-    forward(&ps);
+    pass ps = {t, m, ws, x, n, 0};
+    if (!forward(&ps))
+        return fail_non_finite(m, x, n);
     *loss = loss_and_dlogits(&ps, labels);
     if (!isfinite(*loss))
         return splut__fail(m->ctx, SPLUT_E_DIVERGED, "loss is not finite (%g)", *loss);
     memset(ws->grad, 0, m->n_params * sizeof(float));
     backward(&ps);
-    for (size_t i = 0; i < m->n_params; i++)
-        if (!isfinite(ws->grad[i]))
-            return splut__fail(m->ctx, SPLUT_E_DIVERGED, "gradient of parameter %zu is not finite",
-                               i);
+    if (!all_finite(ws->grad, m->n_params))
+        return splut__fail(m->ctx, SPLUT_E_DIVERGED, "a gradient is not finite");
     return SPLUT_OK;
 }
 
