@@ -398,6 +398,22 @@ static splut_status expect_len(splut_ctx *ctx, const section *s, int tag, uint64
                        (unsigned long long)count, unit, (unsigned long long)extra);
 }
 
+/* add_layer accepts a few equivalent spellings (degree 0 or 1 for LINEAR,
+ * sub-neurons 0 or 1 outside POLY_ADD); a file holds only the one the writer
+ * produces, so that every model has exactly one encoding. */
+static splut_status check_canonical_layer(const splut_model *m, uint32_t l,
+                                          const splut_layer_desc *stored, size_t at)
+{
+    splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+    splut_model_layer(m, l, &d);
+    if (d.degree == stored->degree && d.sub_neurons == stored->sub_neurons)
+        return SPLUT_OK;
+    return splut__fail(m->ctx, SPLUT_E_FORMAT,
+                       "model file: layer %u at offset %zu stores degree %u and sub-neurons %u; "
+                       "the canonical form is %u and %u",
+                       l, at, stored->degree, stored->sub_neurons, d.degree, d.sub_neurons);
+}
+
 /* ARCH: rebuild the definition through the public path, so every shape rule
  * of splut_model_create/splut_model_add_layer applies with its own status. */
 static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section *s,
@@ -448,6 +464,11 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
             snprintf(where, sizeof(where), "layer %u description at offset %zu", l, r);
             splut_model_destroy(m);
             return rewrap(ctx, st, where);
+        }
+        st = check_canonical_layer(m, l, &d, r);
+        if (st != SPLUT_OK) {
+            splut_model_destroy(m);
+            return st;
         }
     }
     *out = m;

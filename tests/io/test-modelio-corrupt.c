@@ -350,6 +350,33 @@ static void test_crafted_framing(void **state)
     free(good);
 }
 
+/* Equivalent spellings add_layer accepts (LINEAR degree 0, POLY sub-neurons 1)
+ * are refused in a file: each model has exactly one encoding. */
+static void test_non_canonical_layer(void **state)
+{
+    fixture *f = *state;
+    const splut_neuron_kind kinds[2] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY};
+    for (int k = 0; k < 2; k++) {
+        splut_model *m = small_model(f->ctx, kinds[k], 0, 4);
+        image im;
+        image_from_model(m, &im);
+        size_t n;
+        uint8_t *b = image_encode(&im, &n);
+        assert_int_equal(try_load(f, b, n), SPLUT_OK);
+        free(b);
+        if (kinds[k] == SPLUT_NEURON_LINEAR)
+            im.layer[1][4] = 0; /* degree */
+        else
+            im.layer[0][5] = 1; /* sub-neurons */
+        b = image_encode(&im, &n);
+        assert_int_equal(try_load(f, b, n), SPLUT_E_FORMAT);
+        assert_non_null(strstr(splut_ctx_last_error(f->ctx), "canonical"));
+        free(b);
+        image_free(&im);
+        splut_model_destroy(m);
+    }
+}
+
 /* A context with a smaller table limit refuses the file's layers. */
 static void test_table_limit_of_loading_context(void **state)
 {
@@ -416,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_version_and_magic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_valid_crc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_framing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_canonical_layer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_limit_of_loading_context, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failure_while_loading, setup, teardown),
     };

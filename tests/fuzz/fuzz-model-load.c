@@ -1,0 +1,83 @@
+/*
+ * Fuzz target: splut_model_deserialize on arbitrary bytes. A file that loads
+ * must run (forward_codes), give in-range output codes, and serialise back
+ * to exactly the same bytes (the format has one encoding per model).
+ * Violations abort, which both libFuzzer and the replay driver report.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "sparselut/sparselut.h"
+
+#define MAX_INPUTS 4096u
+#define SAMPLES 8u
+
+static void check(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+/* A loaded model must evaluate, with every output code below 2^bits. */
+static void exercise(const splut_model *m)
+{
+    uint32_t in = splut_model_num_inputs(m), outs = splut_model_num_outputs(m);
+    if (in > MAX_INPUTS || outs > MAX_INPUTS)
+        return; /* valid but too wide to evaluate quickly */
+    uint32_t bits = splut_model_input_bits(m);
+    uint16_t *codes = malloc((size_t)in * SAMPLES * sizeof(uint16_t));
+    uint16_t *out = malloc((size_t)outs * SAMPLES * sizeof(uint16_t));
+    check(codes && out);
+    for (size_t i = 0; i < (size_t)in * SAMPLES; i++)
+        codes[i] = (uint16_t)((i * 2654435761u >> 7) & ((1u << bits) - 1u));
+    splut_status st = splut_model_forward_codes(m, codes, SAMPLES, out);
+    check(st == SPLUT_OK || st == SPLUT_E_NOMEM);
+    if (st == SPLUT_OK) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        check(splut_model_layer(m, splut_model_num_layers(m) - 1, &d) == SPLUT_OK);
+        for (size_t i = 0; i < (size_t)outs * SAMPLES; i++)
+            check(out[i] < (1u << d.out_bits));
+    }
+    free(codes);
+    free(out);
+}
+
+/* Plain model files (no trainer flag) re-serialise to the identical bytes. */
+static void check_canonical(const splut_model *m, const uint8_t *data, size_t size)
+{
+    if (size < 16 || data[12] != 0)
+        return;
+    size_t n = 0;
+    check(splut_model_serialize(m, NULL, 0, &n) == SPLUT_OK);
+    check(n == size);
+    uint8_t *buf = malloc(n);
+    check(buf != NULL);
+    check(splut_model_serialize(m, buf, n, &n) == SPLUT_OK);
+    check(memcmp(buf, data, n) == 0);
+    free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    splut_ctx *ctx = NULL;
+    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
+        return 0;
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
+    splut_model *m = NULL;
+    splut_status st = splut_model_deserialize(ctx, data, size, &m);
+    if (st == SPLUT_OK) {
+        check(m != NULL);
+        exercise(m);
+        check_canonical(m, data, size);
+        splut_model_destroy(m);
+    } else {
+        check(m == NULL);
+        check(splut_ctx_last_error(ctx)[0] != '\0');
+        check(st < 0 && strcmp(splut_status_str(st), "unknown status") != 0);
+    }
+    splut_ctx_unref(ctx);
+    return 0;
+}
