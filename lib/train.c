@@ -294,30 +294,41 @@ static float dscale_dtheta(const splut_model *m, const splut_quant *q)
 
 /* ------------------------------------------------------ batch reductions */
 
-/* Fixed-order sums with 8 lanes so the compiler can vectorise them while the
- * result stays independent of everything but the data. */
+/* Fixed-order sums over 32 lanes (four independent vector accumulators, so
+ * the adds pipeline) folded in a fixed tree: the result depends only on the
+ * data, never on threads or the instruction set. */
+#define LANES 32
+
+INLINE float fold_lanes(const float *acc)
+{
+    float s8[8];
+    for (int k = 0; k < 8; k++)
+        s8[k] = (acc[k] + acc[k + 8]) + (acc[k + 16] + acc[k + 24]);
+    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+}
+
 INLINE float dot8(const float *a, const float *b, size_t n)
 {
-    float acc[8] = {0};
+    float acc[LANES] = {0};
     size_t p = 0;
-    for (; p + 8 <= n; p += 8)
-        for (int k = 0; k < 8; k++)
+    for (; p + LANES <= n; p += LANES)
+        for (int k = 0; k < LANES; k++)
             acc[k] += a[p + k] * b[p + k];
     for (; p < n; p++)
-        acc[p & 7] += a[p] * b[p];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        acc[p % LANES] += a[p] * b[p];
+    return fold_lanes(acc);
 }
 
 INLINE float sum8(const float *a, size_t n)
 {
-    float acc[8] = {0};
+    float acc[LANES] = {0};
     size_t p = 0;
-    for (; p + 8 <= n; p += 8)
-        for (int k = 0; k < 8; k++)
+    for (; p + LANES <= n; p += LANES)
+        for (int k = 0; k < LANES; k++)
             acc[k] += a[p + k];
     for (; p < n; p++)
-        acc[p & 7] += a[p];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        acc[p % LANES] += a[p];
+    return fold_lanes(acc);
 }
 
 /* ------------------------------------------------------------ BatchNorm */

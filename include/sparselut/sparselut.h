@@ -616,6 +616,95 @@ SPLUT_API splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs,
 
 /* ---- further sections (mask files, cost model, HDL emission) go below ---- */
 
+/**
+ * @defgroup tables_extra Truth-table rows, files and cost
+ * @brief Row iteration, binary and text export of truth tables, SparseLUT mask
+ * files, and the LUT6 hardware cost estimate. File formats: docs/tables-format.md
+ * and docs/masks.md.
+ * @{
+ */
+/** Pull iterator over the rows of one truth table, in address order. */
+typedef struct splut_tt_iter splut_tt_iter;
+
+/**
+ * @brief Start iterating over table @p table (sub-neuron index, 0 for plain
+ * kinds, or SPLUT_TABLE_ADDER) of neuron @p neuron of layer @p layer.
+ * The tables must outlive the iterator.
+ * @param[out] out the new iterator
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tt_iter_create(const splut_tables *t, size_t layer,
+                                            uint32_t neuron, uint32_t table,
+                                            splut_tt_iter **out);
+/**
+ * @brief Produce the next row: its address, its input codes (first input =
+ * most significant address field) and its output code.
+ * @param[out] has_row 1 when a row was produced, 0 after the last row
+ * @param[out] address the row's address (may be NULL)
+ * @param[out] inputs @p cap codes; receives splut_table_info::in_fields codes (may be NULL)
+ * @param cap capacity of @p inputs
+ * @param[out] output the encoded output code (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p it or @p has_row), SPLUT_E_BUFFER_TOO_SMALL
+ */
+SPLUT_API splut_status splut_tt_iter_next(splut_tt_iter *it, int *has_row, uint64_t *address,
+                                          uint16_t *inputs, size_t cap, uint16_t *output);
+/** @brief Destroy an iterator; NULL is a no-op. */
+SPLUT_API void splut_tt_iter_destroy(splut_tt_iter *it);
+
+/**
+ * @brief Write the tables to @p path in the versioned binary format with a
+ * CRC-32 (docs/tables-format.md), atomically (temporary file + rename).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_save(const splut_tables *t, const char *path);
+/**
+ * @brief Read tables written by splut_tables_save(), validating every field.
+ * @param[out] out the tables (destroy with splut_tables_destroy())
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
+ *          SPLUT_E_CHECKSUM, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_load(splut_ctx *ctx, const char *path, splut_tables **out);
+/**
+ * @brief Write a human-readable form: one file `layer_<l>.txt` per layer
+ * (l from 0) in @p dir (created if missing), listing each neuron's inputs and
+ * every row as `address inputs -> output` in binary. Each file is written atomically.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_write_text(const splut_tables *t, const char *dir);
+
+/**
+ * @brief Replace the connectivity of every layer by the SparseLUT CSV mask
+ * files `mask_layer_<k>.csv` (k = 1 … layers) in @p dir (docs/masks.md).
+ * Every file is validated (names, header, columns, rows, integer syntax,
+ * range, duplicates, order) before the model changes; on error the model is
+ * unchanged and the message names the file, line and column.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_IO,
+ *          SPLUT_E_FORMAT, SPLUT_E_CONNECTIVITY, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_import_masks(splut_model *m, const char *dir);
+/**
+ * @brief Write the connectivity as SparseLUT CSV mask files into @p dir
+ * (created if missing), each file atomically.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_export_masks(const splut_model *m, const char *dir);
+
+/**
+ * @brief LUT6 count of one table with @p in_bits address bits and @p out_bits
+ * output bits: ceil(Y/3 · (2^(X−4) − (−1)^X)) for X > 6 (the LogicNets
+ * estimate, X = @p in_bits, Y = @p out_bits); Y for 1 ≤ X ≤ 6 (one LUT6 per
+ * output bit, where the formula also gives Y at X = 5, 6); 0 for X = 0 or Y = 0.
+ * Saturates at UINT64_MAX.
+ */
+SPLUT_API uint64_t splut_lut6_cost(uint32_t in_bits, uint32_t out_bits);
+/**
+ * @brief Estimated LUT6 count of layer @p layer (SIZE_MAX: the whole model),
+ * summing splut_lut6_cost() over every table (sub-neuron and adder tables).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_tables_cost(const splut_tables *t, size_t layer, uint64_t *luts);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif
