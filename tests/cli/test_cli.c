@@ -1,0 +1,430 @@
+/*
+ * Copyright 2026 The libsparselut authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The `sparselut` program end to end: argument errors (exit codes and
+ * messages), train → eval agreement, exact resume, thread-count independence,
+ * --keep-best, and `info` table sizes against independent numbers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sparselut/sparselut.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/splut-cli-XXXXXX";
+static char exe[1024];
+static char out_text[1 << 16], err_text[1 << 16];
+
+/* A small architecture that trains in milliseconds. */
+#define ARCH "'8:2 poly:12:F3:D2:b2 poly:3:F4:D2:b2'"
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
+/* Run `sparselut ARGS` in the temp dir; stdout/stderr land in out_text/err_text.
+ * Returns the exit status, or 1000+signal if it crashed. */
+static int run(const char *fmt, ...)
+{
+    char args[4096], cmd[6000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >out.txt 2>err.txt", tmpdir, exe, args);
+    int st = system(cmd);
+    char path[600];
+    snprintf(path, sizeof path, "%s/out.txt", tmpdir);
+    slurp(path, out_text, sizeof out_text);
+    snprintf(path, sizeof path, "%s/err.txt", tmpdir);
+    slurp(path, err_text, sizeof err_text);
+    if (WIFSIGNALED(st))
+        return 1000 + WTERMSIG(st);
+    return WEXITSTATUS(st);
+}
+
+static void tmp_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", tmpdir, name);
+}
+
+/* Byte comparison of two files in the temp dir. */
+static int same_file(const char *a, const char *b)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd '%s' && cmp -s '%s' '%s'", tmpdir, a, b);
+    return system(cmd) == 0;
+}
+
+/* Number after "key": in a JSON text (first occurrence); exits the test if absent. */
+static double json_num(const char *text, const char *key)
+{
+    char pat[100];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, text);
+    return strtod(p + strlen(pat), NULL);
+}
+
+/* Same, as the literal text of the number (for exact comparisons). */
+static void json_raw(const char *text, const char *key, char *buf, size_t cap)
+{
+    char pat[100];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        fail_msg("no %s in %s", key, text);
+    p += strlen(pat);
+    size_t n = strcspn(p, ",}]");
+    snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+/* A learnable 3-class problem on 8 features (deterministic LCG). */
+static void write_dataset(const char *name, int rows, int max_label)
+{
+    char path[600];
+    tmp_path(path, sizeof path, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "a,b,c,d,e,f,g,h,label\n");
+    uint32_t s = 12345;
+    for (int r = 0; r < rows; r++) {
+        double x[8];
+        for (int k = 0; k < 8; k++) {
+            s = s * 1664525u + 1013904223u;
+            x[k] = (double)(s >> 8) / (double)(1u << 24) * 4 - 2;
+        }
+        int y = x[0] + x[1] > 0.5 ? 2 : x[2] - x[3] > 0 ? 1 : 0;
+        if (max_label != 2)
+            y = r % (max_label + 1);
+        for (int k = 0; k < 8; k++)
+            fprintf(f, "%.5f,", x[k]);
+        fprintf(f, "%d\n", y);
+    }
+    fclose(f);
+}
+
+static void expect(int got, int want, const char *needle)
+{
+    if (got != want || (needle && !strstr(err_text, needle)))
+        fail_msg("exit %d (want %d), stderr: %s (want '%s')", got, want, err_text,
+                 needle ? needle : "");
+}
+
+static void test_argument_errors(void **state)
+{
+    (void)state;
+    expect(run(""), 2, "Usage");
+    expect(run("frobnicate"), 2, "unknown command 'frobnicate'");
+    expect(run("--help"), 0, NULL);
+    assert_non_null(strstr(out_text, "train"));
+    expect(run("--version"), 0, NULL);
+    assert_non_null(strstr(out_text, SPLUT_VERSION_STRING));
+    expect(run("train --help"), 0, NULL);
+    assert_non_null(strstr(out_text, "--restart-epochs"));
+    expect(run("train --data csv:d.csv --epochs 1 --out m"), 2, "--preset NAME and --arch");
+    expect(run("train --preset hdr --arch x --data csv:d.csv --epochs 1 --out m"), 2,
+           "exactly one");
+    expect(run("train --arch " ARCH " --epochs 1 --out m"), 2, "--data SPEC is required");
+    expect(run("train --arch " ARCH " --data csv:d.csv --out m"), 2, "--epochs");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1"), 2, "--out");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs abc --out m"), 2,
+           "--epochs needs an integer");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 0 --out m"), 2, "--epochs");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --lr -1"), 2, "--lr");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --lr nan"), 2, "--lr");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --batch 1"), 2,
+           "--batch");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --threads 9999"), 2,
+           "--threads");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --split 2"), 2,
+           "--split");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --bogus"), 2,
+           "unknown argument '--bogus'");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out m --seed"), 2, "--seed");
+    expect(run("train --preset no-such --data csv:d.csv --epochs 1 --out m"), 2,
+           "unknown preset 'no-such'");
+    expect(run("train --arch '8:2 blob:3:F2:b2' --data csv:d.csv --epochs 1 --out m"), 2,
+           "blob:3:F2:b2");
+    expect(run("train --arch '8:2 poly:3:F2' --data csv:d.csv --epochs 1 --out m"), 2,
+           "needs F<fan-in> and b<bits>");
+    expect(run("train --arch '8:9 poly:3:F2:b2' --data csv:d.csv --epochs 1 --out m"), 2,
+           "IN:BITS");
+    expect(run("train --arch '8:2' --data csv:d.csv --epochs 1 --out m"), 2, "no layers");
+    /* Library rejections of an architecture are failures with the library's message. */
+    expect(run("train --arch '8:2 poly:3:F9:b2' --data csv:d.csv --epochs 1 --out m"), 1,
+           "layer 0");
+    expect(run("eval --data csv:d.csv"), 2, "--model");
+    expect(run("eval --model m"), 2, "--data");
+    expect(run("eval --model m --data csv:d.csv --on validation"), 2, "--on");
+    expect(run("info"), 2, "--model");
+    expect(run("info --model"), 2, "--model needs");
+}
+
+static void test_file_and_data_errors(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 60, 2);
+    write_dataset("five.csv", 60, 4);
+    char path[600];
+    tmp_path(path, sizeof path, "garbage.splut");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("this is not a model file\n", f);
+    fclose(f);
+    expect(run("info --model missing.splut"), 1, "missing.splut");
+    expect(run("info --model garbage.splut"), 1, "garbage.splut");
+    expect(run("eval --model garbage.splut --data csv:d.csv"), 1, "garbage.splut");
+    expect(run("train --arch " ARCH " --data csv:nope.csv --epochs 1 --out m"), 1, "nope.csv");
+    expect(run("train --arch " ARCH " --data mnist:/nonexistent --epochs 1 --out m"), 1,
+           "not found");
+    expect(run("train --arch " ARCH " --data bad --epochs 1 --out m"), 1, "bad --data");
+    expect(run("train --arch " ARCH " --data csv:d.csv --label zz --epochs 1 --out m"), 1,
+           "no column named 'zz'");
+    /* Labels 0..4 do not fit a model with 3 outputs. */
+    expect(run("train --arch " ARCH " --data csv:five.csv --epochs 1 --out m"), 1,
+           "label 4 out of range");
+    /* Feature count must match the model. */
+    expect(run("train --arch '5:2 poly:3:F2:b2' --data csv:d.csv --epochs 1 --out m"), 1,
+           "5 inputs but the dataset has 8");
+    /* Unwritable output. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out /nonexistent/dir/m"), 1,
+           "/nonexistent/dir/m");
+    /* Resume from a checkpoint that does not exist. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 2 --out m --resume nock"), 1,
+           "nock.run");
+}
+
+static void test_train_then_eval_agree(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 300, 2);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --batch 16 --lr 0.01 "
+               "--out m.splut --json"),
+           0, NULL);
+    char train_acc[64], eval_acc[64];
+    json_raw(out_text, "test_accuracy", train_acc, sizeof train_acc);
+    assert_int_equal((int)json_num(out_text, "epochs"), 4);
+    assert_int_equal((int)json_num(out_text, "test_samples"), 60); /* ceil(0.2 · 300) */
+    assert_non_null(strstr(out_text, "\"history\":[{\"epoch\":1,"));
+    assert_non_null(strstr(out_text, "{\"epoch\":4,"));
+    assert_null(strstr(out_text, "{\"epoch\":5,"));
+    assert_true(json_num(out_text, "train_samples_per_s") > 0);
+    /* Learns something: better than always guessing one class (at most ~50% here). */
+    double acc = json_num(out_text, "test_accuracy");
+    assert_true(acc > 0.55);
+    expect(run("eval --model m.splut --data csv:d.csv --json"), 0, NULL);
+    json_raw(out_text, "accuracy", eval_acc, sizeof eval_acc);
+    assert_string_equal(train_acc, eval_acc);
+    assert_int_equal((int)json_num(out_text, "samples"), 60);
+    /* info reports the metadata stored by train. */
+    expect(run("info --model m.splut --json"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "epochs_trained"), 4);
+    json_raw(out_text, "test_accuracy", eval_acc, sizeof eval_acc);
+    assert_string_equal(train_acc, eval_acc);
+    /* Text output and progress lines. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 2 --batch 16 --out m2.splut "
+               "--progress"),
+           0, "epoch 2/2");
+    assert_non_null(strstr(out_text, "saved m2.splut"));
+}
+
+static void test_resume_is_exact(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 250, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
+                         "--restart-epochs 2 --seed 7";
+    expect(run("%s --epochs 5 --out full.splut --json", common), 0, NULL);
+    char full_hist[4096];
+    snprintf(full_hist, sizeof full_hist, "%s", strstr(out_text, "\"history\""));
+    /* Interrupted after epoch 2, resumed to 5. */
+    expect(run("%s --epochs 2 --out part.splut --checkpoint ck", common), 0, NULL);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 5 --out resumed.splut "
+               "--resume ck --json"),
+           0, NULL);
+    assert_true(same_file("full.splut", "resumed.splut"));
+    assert_int_equal((int)json_num(out_text, "epochs"), 5);
+    /* Loss and accuracies of the resumed history agree with the uninterrupted one. */
+    char a[64], b[64];
+    json_raw(full_hist, "loss", a, sizeof a);
+    json_raw(strstr(out_text, "\"history\""), "loss", b, sizeof b);
+    assert_string_equal(a, b);
+    /* Interrupted twice (after 1 and after 4) with a separate checkpoint file. */
+    expect(run("%s --epochs 1 --out r1.splut --checkpoint ck2", common), 0, NULL);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --out r4.splut --resume ck2"),
+           0, NULL);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 5 --out r5.splut --resume ck2"),
+           0, NULL);
+    assert_true(same_file("full.splut", "r5.splut"));
+    assert_false(same_file("full.splut", "r4.splut"));
+    /* Conflicting hyper-parameters on resume are refused. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out x --resume ck --batch 8"),
+           2, "differ");
+    /* Asking for fewer epochs than the checkpoint has is refused. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 3 --out x --resume ck"), 2,
+           "already has 5 epochs");
+    /* The run state must agree with the checkpoint. */
+    char path[600];
+    tmp_path(path, sizeof path, "ck.run");
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("garbage line\n", f);
+    fclose(f);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out x --resume ck"), 1,
+           "not a valid run state");
+}
+
+static void test_threads_identical(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 250, 2);
+    const char *common = "train --arch '8:2 add:12:F2:D2:A2:b2 poly:3:F4:D2:b2' "
+                         "--data csv:d.csv --batch 16 --epochs 3 --lr 0.01";
+    expect(run("%s --threads 1 --out t1.splut", common), 0, NULL);
+    expect(run("%s --threads 2 --out t2.splut", common), 0, NULL);
+    expect(run("%s --threads 3 --out t3.splut", common), 0, NULL);
+    assert_true(same_file("t1.splut", "t2.splut"));
+    assert_true(same_file("t1.splut", "t3.splut"));
+    /* A different seed gives a different model (the comparison can fail). */
+    expect(run("%s --threads 2 --seed 99 --out t4.splut", common), 0, NULL);
+    assert_false(same_file("t1.splut", "t4.splut"));
+}
+
+static void test_keep_best(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 200, 2);
+    expect(run("train --arch " ARCH " --data csv:d.csv --batch 8 --epochs 6 --lr 0.05 "
+               "--keep-best --out best.splut --json"),
+           0, NULL);
+    assert_non_null(strstr(out_text, "\"kept\":\"best\""));
+    /* The kept epoch is the first epoch with the highest test accuracy. */
+    const char *p = strstr(out_text, "\"history\"");
+    double best = -1;
+    int best_epoch = 0;
+    for (int e = 1; e <= 6; e++) {
+        char pat[40];
+        snprintf(pat, sizeof pat, "{\"epoch\":%d,", e);
+        const char *q = strstr(p, pat);
+        assert_non_null(q);
+        double acc = json_num(q, "test_accuracy");
+        if (acc > best) {
+            best = acc;
+            best_epoch = e;
+        }
+    }
+    assert_int_equal((int)json_num(out_text, "kept_epoch"), best_epoch);
+    expect(run("info --model best.splut --json"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "epochs_trained"), best_epoch);
+    assert_true(json_num(out_text, "test_accuracy") == best);
+}
+
+/* info's table sizes: the published totals of two presets (MODELS.md §4.4) and
+ * the library's own enumeration for a small model. */
+static void test_info_table_sizes(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    const struct {
+        const char *preset;
+        long long entries, bits;
+    } ref[] = {{"hdr", 2727936, 5455872}, {"hdr-add2", 383616, 1108224},
+               {"jsc-xl-add2", 1767424, 9273344}};
+    char path[600];
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+        splut_model *m;
+        assert_int_equal(splut_model_create_preset(ctx, ref[i].preset, &m), SPLUT_OK);
+        tmp_path(path, sizeof path, "preset.splut");
+        assert_int_equal(splut_model_save(m, path), SPLUT_OK);
+        splut_model_destroy(m);
+        expect(run("info --model preset.splut --json"), 0, NULL);
+        const char *tail = strstr(out_text, "],\"table_entries\"");
+        assert_non_null(tail);
+        assert_true((long long)json_num(tail, "table_entries") == ref[i].entries);
+        assert_true((long long)json_num(tail, "table_bits") == ref[i].bits);
+    }
+    /* Small PolyLUT-Add model: compare with splut_tables_totals. */
+    splut_model *m;
+    assert_int_equal(splut_model_create(ctx, 8, 2, &m), SPLUT_OK);
+    splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+    d.kind = SPLUT_NEURON_POLY_ADD;
+    d.width = 6;
+    d.fan_in = 2;
+    d.out_bits = 2;
+    d.degree = 2;
+    d.sub_neurons = 2;
+    assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    d.kind = SPLUT_NEURON_POLY;
+    d.width = 3;
+    d.fan_in = 3;
+    d.sub_neurons = 0;
+    d.out_bits = 3;
+    assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    splut_tables *t;
+    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    uint64_t entries, bits;
+    assert_int_equal(splut_tables_totals(t, &entries, &bits), SPLUT_OK);
+    splut_tables_destroy(t);
+    assert_int_equal(splut_model_save(m, path), SPLUT_OK);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    expect(run("info --model preset.splut --json"), 0, NULL);
+    const char *tail = strstr(out_text, "],\"table_entries\"");
+    assert_non_null(tail);
+    assert_true((uint64_t)json_num(tail, "table_entries") == entries);
+    assert_true((uint64_t)json_num(tail, "table_bits") == bits);
+    expect(run("info --model preset.splut"), 0, NULL);
+    assert_non_null(strstr(out_text, "poly-add"));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *build = getenv("SPLUT_BUILD_ROOT");
+    if (!build)
+        return -1;
+    snprintf(exe, sizeof exe, "%s/tools/sparselut", build);
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argument_errors),
+        cmocka_unit_test(test_file_and_data_errors),
+        cmocka_unit_test(test_train_then_eval_agree),
+        cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_keep_best),
+        cmocka_unit_test(test_info_table_sizes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,98 @@
+/*
+ * Copyright 2026 The libsparselut authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+/**
+ * @file cli.h
+ * @brief Shared helpers and the command table of the `sparselut` program.
+ *
+ * Every subcommand is `int cli_cmd_NAME(int argc, char **argv)` with argv[0]
+ * = the command name, returning an exit code: CLI_EXIT_OK, CLI_EXIT_FAIL
+ * (a file, data or library failure) or CLI_EXIT_USAGE (bad command line).
+ * Commands are registered in the table in sparselut.c.
+ */
+#ifndef SPLUT_TOOLS_CLI_H
+#define SPLUT_TOOLS_CLI_H
+
+#include <sparselut/sparselut.h>
+
+#include "data.h"
+
+#include <stdint.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/** Signature of a subcommand. */
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* Subcommands (one file each). */
+int cli_cmd_train(int argc, char **argv);
+int cli_cmd_eval(int argc, char **argv);
+int cli_cmd_info(int argc, char **argv);
+/* further subcommands declare themselves below this line */
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/** @brief Print "sparselut: MSG" on stderr. */
+void cli_err(const char *fmt, ...) CLI_PRINTF(1, 2);
+/** @brief Print "sparselut CMD: MSG" plus a --help hint; returns CLI_EXIT_USAGE. */
+int cli_usage_err(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/**
+ * @brief Report a failed library call: "sparselut: WHAT: <status>: <detail>";
+ * returns CLI_EXIT_FAIL.
+ */
+int cli_lib_err(const splut_ctx *ctx, splut_status st, const char *what);
+
+/**
+ * @brief Match option @p name at argv[*i], as `--name VALUE` or `--name=VALUE`.
+ * @returns 1 matched (value in *val, *i advanced past a separate value),
+ *          0 not this option, -1 matched but the value is missing
+ */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/** @brief 1 if argv[i] is exactly the flag @p name. */
+int cli_flag(char **argv, int i, const char *name);
+
+/** @brief Parse a decimal unsigned integer in [min, max]; 0 on success, -1 otherwise. */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/** @brief Parse a finite double; 0 on success, -1 otherwise. */
+int cli_parse_double(const char *s, double *out);
+
+/**
+ * @brief Create a context with @p threads worker threads (0 = one per CPU); on
+ * failure prints a message and returns NULL.
+ */
+splut_ctx *cli_ctx_new(int64_t threads);
+
+/** @brief Monotonic clock in seconds. */
+double cli_now(void);
+
+/** Help text of the dataset options shared by train and eval. */
+extern const char cli_data_help[];
+
+/**
+ * @brief Match a dataset option at argv[*i] (--data, --label, --split,
+ * --split-seed, --standardize) and store it.
+ * @returns 1 consumed, 0 not a dataset option, -1 bad value (message printed)
+ */
+int cli_data_opt(int argc, char **argv, int *i, const char *cmd, const char **spec,
+                 cli_data_opts *o);
+/** @brief Load the dataset; prints the error and returns CLI_EXIT_FAIL on failure. */
+int cli_load_data(const char *spec, const cli_data_opts *o, cli_data *d);
+/**
+ * @brief Check that the data fits the model (feature count, labels below the
+ * output count, 0/1 for one output); prints the error, returns an exit code.
+ */
+int cli_check_fit(const splut_model *m, const cli_data *d);
+/**
+ * @brief Eval-mode accuracy of @p m on a split (splut_model_predict in chunks).
+ * @returns CLI_EXIT_OK or CLI_EXIT_FAIL (message printed)
+ */
+int cli_accuracy(const splut_model *m, const cli_split *s, uint32_t features, double *acc);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * Copyright 2026 The libsparselut authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * `sparselut`: command-line front end, a pure client of the public API.
+ * main() dispatches to one function per subcommand; shared helpers live here.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct cli_command {
+    const char *name;
+    cli_cmd_fn fn;
+    const char *summary;
+} cli_command;
+
+/* The command table; other subcommands add one line each. */
+static const cli_command commands[] = {
+    {"train", cli_cmd_train, "train a model on a dataset (checkpoints, resume)"},
+    {"eval", cli_cmd_eval, "accuracy of a model file on a dataset's test split"},
+    {"info", cli_cmd_info, "architecture, parameters and table sizes of a model file"},
+    /* further commands register here */
+};
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("sparselut: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_err(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sparselut %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'sparselut %s --help'.\n", cmd);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_lib_err(const splut_ctx *ctx, splut_status st, const char *what)
+{
+    const char *detail = ctx ? splut_ctx_last_error(ctx) : "";
+    if (detail && *detail)
+        cli_err("%s: %s: %s", what, splut_status_str(st), detail);
+    else
+        cli_err("%s: %s", what, splut_status_str(st));
+    return CLI_EXIT_FAIL;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[++*i];
+    return 1;
+}
+
+int cli_flag(char **argv, int i, const char *name)
+{
+    return strcmp(argv[i], name) == 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+splut_ctx *cli_ctx_new(int64_t threads)
+{
+    splut_ctx *ctx = NULL;
+    splut_status st = splut_ctx_create(NULL, &ctx);
+    if (st) {
+        cli_lib_err(NULL, st, "creating the library context");
+        return NULL;
+    }
+    st = splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads);
+    if (st) {
+        cli_lib_err(ctx, st, "setting the thread count");
+        splut_ctx_unref(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: sparselut COMMAND [OPTIONS]\n"
+               "       sparselut COMMAND --help\n"
+               "       sparselut --version\n\n"
+               "Train lookup-table neural networks (LogicNets, PolyLUT, PolyLUT-Add) and turn\n"
+               "them into FPGA logic.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nExit status: 0 success, 1 failure (file, data, library), 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("sparselut %s (library %s)\n", SPLUT_VERSION_STRING, splut_version_string());
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    cli_err("unknown command '%s'; try 'sparselut --help'", cmd);
+    return CLI_EXIT_USAGE;
+}
