@@ -121,6 +121,7 @@ SPLUT_API const char *splut_status_str(splut_status status);
  * @brief Allocator, log callback, threads, seed and limits shared by handles.
  * @{
  */
+/** Context: allocator, log callback, threads, seed, table limit, last error (refcounted). */
 typedef struct splut_ctx splut_ctx;
 
 /** Severity passed to the log callback. */
@@ -188,6 +189,7 @@ SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
  * never clamped. Key numbers never change.
  * @{
  */
+/** Parameter keys: 1–99 context, 100–199 model, 200–299 trainer. */
 typedef enum splut_param {
     /* context (1-99) */
     SPLUT_P_THREADS = 1,          /**< int [0,256], default 0 = one per online CPU */
@@ -239,6 +241,7 @@ SPLUT_API splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, 
  * @brief Layers of LUT neurons, their connectivity and their parameters.
  * @{
  */
+/** A model: layers, connectivity, parameters and BatchNorm statistics. */
 typedef struct splut_model splut_model;
 
 /** Neuron kind of a layer. */
@@ -419,6 +422,7 @@ SPLUT_API splut_status splut_model_classify_codes(const splut_model *m,
  * @brief Quantisation-aware training: AdamW, cosine schedule with warm restarts.
  * @{
  */
+/** Optimiser state (AdamW moments, schedule, step) for one model. */
 typedef struct splut_trainer splut_trainer;
 
 /**
@@ -544,6 +548,7 @@ SPLUT_API splut_status splut_trainer_load(splut_trainer *t, const char *path);
  * (index SPLUT_TABLE_ADDER) whose address has sub-neuron 0 in the MS field.
  * @{
  */
+/** The enumerated truth tables of a model (independent of it once created). */
 typedef struct splut_tables splut_tables;
 
 /** Table index of a PolyLUT-Add neuron's adder table. */
