@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,21 +44,32 @@ splut_status splut__ensure_dir(const splut_ctx *ctx, const char *dir)
     return splut__fail(ctx, SPLUT_E_IO, "cannot create directory '%s': %s", dir, strerror(err));
 }
 
+/* Create a fresh temporary file next to `path` with the usual permissions
+ * (0666 minus the umask; mkstemp would give 0600). O_EXCL makes the name ours. */
+static int open_temp(char *tmp, const char *path, size_t cap)
+{
+    for (unsigned k = 0; k < 1000; k++) {
+        snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), k);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
 splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af)
 {
     memset(af, 0, sizeof(*af));
     af->ctx = ctx;
-    size_t n = strlen(path);
-    af->tmp = splut__alloc(ctx, n + 12);
+    size_t n = strlen(path), cap = n + 48;
+    af->tmp = splut__alloc(ctx, cap);
     af->path = splut__alloc(ctx, n + 1);
     if (!af->tmp || !af->path) {
         splut__afile_abort(af);
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory opening '%s'", path);
     }
     memcpy(af->path, path, n + 1);
-    memcpy(af->tmp, path, n);
-    memcpy(af->tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(af->tmp);
+    int fd = open_temp(af->tmp, path, cap);
     if (fd < 0) {
         int err = errno;
         splut__free(ctx, af->tmp);

@@ -32,6 +32,17 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
 /* further subcommands declare themselves below this line */
+int cli_cmd_tables(int argc, char **argv);
+int cli_cmd_masks(int argc, char **argv);
+/**
+ * @brief Enumerate @p m's tables and compare LUT-mode with eval-mode output
+ * codes on @p n feature rows (tools/cmd-tables.c).
+ * @param[out] mismatched samples whose output codes differ in any output
+ * @param[out] outputs_compared output codes compared (n × outputs)
+ * @returns CLI_EXIT_OK, or CLI_EXIT_FAIL (message printed)
+ */
+int cli_compare_lut(const splut_model *m, const float *x, size_t n, uint64_t *mismatched,
+                    uint64_t *outputs_compared);
 
 #if defined(__GNUC__)
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
