@@ -710,6 +710,92 @@ SPLUT_API uint64_t splut_lut6_cost(uint32_t in_bits, uint32_t out_bits);
 SPLUT_API splut_status splut_tables_cost(const splut_tables *t, size_t layer, uint64_t *luts);
 /** @} */
 
+/**
+ * @defgroup hdl HDL emission
+ * @brief Verilog-2001, VHDL-2008 and HLS C from enumerated truth tables,
+ * with self-checking testbenches (see docs/hdl.md).
+ *
+ * The emitters read only the tables (never model weights). Every module is one
+ * table (a ROM as a case statement), one module per layer wires neurons by
+ * their input indices (bus field x at bits [x·b+b−1 : x·b], first input in the
+ * most significant address field), and `<prefix>_top` has ports M0 (input
+ * codes), clk, rst (synchronous, active high) and M1 (output codes).
+ * Output is deterministic: the same tables and options give identical bytes.
+ * @{
+ */
+/** Target language of splut_tables_emit(). */
+typedef enum splut_hdl_format {
+    SPLUT_HDL_VERILOG = 0, /**< Verilog-2001, one module per file (`.v`) */
+    SPLUT_HDL_VHDL = 1,    /**< VHDL-2008, one entity per file (`.vhd`) */
+    SPLUT_HDL_HLS = 2      /**< self-contained C99 `<prefix>.c` + `<prefix>.h` */
+} splut_hdl_format;
+
+/** Where pipeline registers go (each register stage adds one cycle of latency). */
+typedef enum splut_hdl_pipeline {
+    SPLUT_PIPE_NONE = 0,    /**< purely combinational; latency 0 */
+    SPLUT_PIPE_LAYER = 1,   /**< a register before each layer (PolyLUT-Add strategy 2) */
+    SPLUT_PIPE_SUBLAYER = 2 /**< also before each adder stage (PolyLUT-Add strategy 1) */
+} splut_hdl_pipeline;
+
+/** Flag: list every address of every ROM (no `default` for the most common value). */
+#define SPLUT_HDL_FULL_CASE 0x1u
+
+/** Options of the HDL emitters (size-versioned: start from SPLUT_HDL_OPTS_INIT). */
+typedef struct splut_hdl_opts {
+    size_t size;        /**< sizeof(splut_hdl_opts) */
+    const char *prefix; /**< module/file name prefix, NULL → "splut"; [A-Za-z][A-Za-z0-9_]*,
+                             no "__", no trailing '_', at most 48 characters */
+    int32_t pipeline;   /**< ::splut_hdl_pipeline */
+    uint32_t flags;     /**< SPLUT_HDL_* flags */
+    uint32_t reserved;  /**< must be 0 */
+} splut_hdl_opts;
+/** Initialiser for ::splut_hdl_opts: prefix "splut", no pipelining, no flags. */
+#define SPLUT_HDL_OPTS_INIT {sizeof(splut_hdl_opts), NULL, SPLUT_PIPE_NONE, 0, 0}
+
+/**
+ * @brief Write the design for @p t into directory @p dir (created if missing).
+ *
+ * Every file is written atomically (temporary file + rename). Verilog and VHDL
+ * also get `<prefix>_files.txt`, the source list in compilation order.
+ * @param[in] t enumerated tables
+ * @param fmt ::splut_hdl_format
+ * @param[in] dir output directory
+ * @param[in] opts options, NULL for the defaults
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (unknown format or pipeline, bad prefix,
+ *          reserved field or unknown flag set), SPLUT_E_STRUCT_SIZE, SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt,
+                                         const char *dir, const splut_hdl_opts *opts);
+
+/**
+ * @brief Write test vectors and a self-checking testbench for the design that
+ * splut_tables_emit() writes with the same options.
+ *
+ * Files: `<prefix>_in.hex` (one packed input bus per line, hex, most significant
+ * digit first), `<prefix>_out.hex` (expected output bus from
+ * splut_tables_forward()), and `<prefix>_tb.v` / `<prefix>_tb.vhd` (a testbench
+ * that streams one vector per clock, accounts for the pipeline latency) or
+ * `<prefix>_tb.c` (a C driver for the HLS function). Each prints one line
+ * `SPLUT_RESULT vectors=<n> mismatches=<m>`; the C driver exits non-zero on
+ * mismatches.
+ * @param[in] in_codes @p n × inputs encoded input codes
+ * @param n number of vectors, ≥ 1
+ * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its field)
+ */
+SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format fmt,
+                                                   const char *dir, const splut_hdl_opts *opts,
+                                                   const uint16_t *in_codes, size_t n);
+
+/**
+ * @brief Latency in clock cycles of the emitted top level: the number of clock
+ * edges between applying an input and reading its output (0 without pipelining).
+ * @param[out] cycles latency
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID, SPLUT_E_STRUCT_SIZE
+ */
+SPLUT_API splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_opts *opts,
+                                         uint32_t *cycles);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,587 @@
+/*
+ * HDL emission, shared part: options, network shape (stages), text buffers,
+ * atomic file output, test vectors and the public entry points.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "emit-priv.h"
+#include "tables-priv.h"
+
+/* The context of a tables object: the one private field the emitters read
+ * (for allocation and error messages); everything else goes through the
+ * public tables API. */
+static splut_ctx *tables_ctx(const splut_tables *t)
+{
+    return t->ctx;
+}
+
+/* ------------------------------------------------------------ text buffers */
+
+void splut__buf_init(splut__buf *b, splut_ctx *ctx)
+{
+    memset(b, 0, sizeof(*b));
+    b->ctx = ctx;
+}
+
+void splut__buf_free(splut__buf *b)
+{
+    splut__free(b->ctx, b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+void splut__buf_reset(splut__buf *b)
+{
+    b->len = 0;
+}
+
+/* Make room for @p extra more bytes plus a terminating NUL. */
+static bool buf_reserve(splut__buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->len + extra + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = splut__alloc(b->ctx, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    if (b->len)
+        memcpy(p, b->p, b->len);
+    splut__free(b->ctx, b->p);
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void splut__buf_put(splut__buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void splut__buf_puts(splut__buf *b, const char *s)
+{
+    splut__buf_put(b, s, strlen(s));
+}
+
+void splut__buf_printf(splut__buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        splut__buf_put(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void splut__buf_bin(splut__buf *b, uint32_t v, uint32_t nbits)
+{
+    if (!buf_reserve(b, nbits))
+        return;
+    for (uint32_t i = 0; i < nbits; i++)
+        b->p[b->len + i] = (char)('0' + ((v >> (nbits - 1 - i)) & 1u));
+    b->len += nbits;
+    b->p[b->len] = '\0';
+}
+
+/* Bit @p k of a bus of fields of @p bits each (field 0 in the LSBs). */
+static unsigned bus_bit(const uint16_t *codes, uint32_t bits, size_t k)
+{
+    return (codes[k / bits] >> (k % bits)) & 1u;
+}
+
+void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t bits)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t width = n * bits;
+    size_t digits = (width + 3) / 4;
+    if (!buf_reserve(b, digits))
+        return;
+    for (size_t d = 0; d < digits; d++) {
+        size_t lsb = (digits - 1 - d) * 4;
+        unsigned v = 0;
+        for (size_t k = 0; k < 4 && lsb + k < width; k++)
+            v |= bus_bit(codes, bits, lsb + k) << k;
+        b->p[b->len++] = hex[v];
+    }
+    b->p[b->len] = '\0';
+}
+
+/* ---------------------------------------------------------------- files */
+
+static splut_status make_dir(splut_ctx *ctx, const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            return SPLUT_OK;
+    }
+    return splut__fail(ctx, SPLUT_E_IO, "cannot create output directory '%s': %s", dir,
+                       strerror(errno));
+}
+
+/* dir + "/" + name + suffix, from the context allocator. */
+static char *join_path(splut_ctx *ctx, const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *p = splut__alloc(ctx, n);
+    if (p)
+        snprintf(p, n, "%s/%s%s", dir, name, suffix);
+    return p;
+}
+
+static splut_status write_all(splut_ctx *ctx, const char *path, const char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return splut__fail(ctx, SPLUT_E_IO, "cannot create '%s': %s", path, strerror(errno));
+    size_t w = n ? fwrite(data, 1, n, f) : 0;
+    int bad = w != n;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        remove(path);
+        return splut__fail(ctx, SPLUT_E_IO, "writing '%s' failed", path);
+    }
+    return SPLUT_OK;
+}
+
+splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name)
+{
+    splut_ctx *ctx = b->ctx;
+    if (b->oom)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
+    char *path = join_path(ctx, dir, name, "");
+    char *tmp = join_path(ctx, dir, name, ".tmp");
+    splut_status st = SPLUT_OK;
+    if (!path || !tmp) {
+        st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
+    } else {
+        /* Rename makes readers see the old file or the whole new one, never a part. */
+        st = write_all(ctx, tmp, b->p ? b->p : "", b->len);
+        if (st == SPLUT_OK && rename(tmp, path) != 0) {
+            remove(tmp);
+            st = splut__fail(ctx, SPLUT_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
+                             strerror(errno));
+        }
+    }
+    splut__free(ctx, path);
+    splut__free(ctx, tmp);
+    return st;
+}
+
+/* ---------------------------------------------------------- network shape */
+
+static bool prefix_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > SPLUT__PREFIX_MAX || p[n - 1] == '_')
+        return false;
+    if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_';
+        /* VHDL forbids "__"; keep one rule for every format. */
+        if (!ok || (c == '_' && p[i + 1] == '_'))
+            return false;
+    }
+    return true;
+}
+
+static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
+{
+    if (o->size != sizeof(splut_hdl_opts))
+        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "splut_hdl_opts.size is %zu, expected %zu",
+                           o->size, sizeof(splut_hdl_opts));
+    if (o->reserved)
+        return splut__fail(ctx, SPLUT_E_INVALID, "splut_hdl_opts.reserved must be 0, not %u",
+                           o->reserved);
+    if (o->pipeline < SPLUT_PIPE_NONE || o->pipeline > SPLUT_PIPE_SUBLAYER)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown pipeline mode %d", (int)o->pipeline);
+    if (o->flags & ~(uint32_t)SPLUT_HDL_FULL_CASE)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL flags 0x%x", o->flags);
+    if (o->prefix && !prefix_ok(o->prefix))
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "prefix '%s' is not a valid module name ([A-Za-z][A-Za-z0-9_]*, "
+                           "no '__', no trailing '_', at most %u characters)",
+                           o->prefix, SPLUT__PREFIX_MAX);
+    return SPLUT_OK;
+}
+
+static void stage_name(splut__net *net, splut__stage *s)
+{
+    snprintf(s->name, sizeof(s->name), "%s_%s%zu", net->prefix,
+             s->kind == SPLUT__STAGE_ADDER ? "adder" : "layer", s->layer);
+}
+
+/* Add the stage(s) of layer @p l; @p prev_bits is the width of its input codes. */
+static splut_status add_layer_stages(splut__net *net, size_t l, uint32_t *k)
+{
+    uint32_t neurons = 0, A = 0, in_width = 0;
+    splut_status st = splut_tables_layer(net->t, l, &neurons, &A, &in_width);
+    if (st != SPLUT_OK)
+        return st;
+    splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+    st = splut_tables_info(net->t, l, 0, 0, &ti);
+    if (st != SPLUT_OK)
+        return st;
+    splut__stage *s = &net->stages[(*k)++];
+    s->kind = A ? SPLUT__STAGE_SUB : SPLUT__STAGE_PLAIN;
+    s->layer = l;
+    s->neurons = neurons;
+    s->A = A ? A : 1;
+    s->in_fields = in_width;
+    s->in_bits = ti.in_bits;
+    s->fan_in = ti.in_fields;
+    s->out_bits = ti.out_bits;
+    s->reg_before = net->pipeline != SPLUT_PIPE_NONE;
+    stage_name(net, s);
+    if (!A)
+        return SPLUT_OK;
+    splut_table_info ai = SPLUT_TABLE_INFO_INIT;
+    st = splut_tables_info(net->t, l, 0, SPLUT_TABLE_ADDER, &ai);
+    if (st != SPLUT_OK)
+        return st;
+    splut__stage *a = &net->stages[(*k)++];
+    a->kind = SPLUT__STAGE_ADDER;
+    a->layer = l;
+    a->neurons = neurons;
+    a->A = 1;
+    a->in_fields = neurons * A;
+    a->in_bits = ai.in_bits;
+    a->fan_in = ai.in_fields;
+    a->out_bits = ai.out_bits;
+    a->reg_before = net->pipeline == SPLUT_PIPE_SUBLAYER;
+    stage_name(net, a);
+    return SPLUT_OK;
+}
+
+static splut_status gather_stages(splut__net *net)
+{
+    size_t L = splut_tables_num_layers(net->t);
+    size_t n = 0;
+    for (size_t l = 0; l < L; l++) {
+        uint32_t neurons = 0, A = 0, in_width = 0;
+        splut_status st = splut_tables_layer(net->t, l, &neurons, &A, &in_width);
+        if (st != SPLUT_OK)
+            return st;
+        n += A ? 2 : 1;
+    }
+    if (n == 0)
+        return splut__fail(net->ctx, SPLUT_E_STATE, "tables have no layers to emit");
+    net->stages = splut__calloc(net->ctx, n, sizeof(*net->stages));
+    if (!net->stages)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory emitting HDL");
+    net->n_stages = n;
+    uint32_t k = 0;
+    for (size_t l = 0; l < L; l++) {
+        splut_status st = add_layer_stages(net, l, &k);
+        if (st != SPLUT_OK)
+            return st;
+    }
+    net->latency = 0;
+    for (size_t i = 0; i < n; i++)
+        net->latency += net->stages[i].reg_before;
+    return SPLUT_OK;
+}
+
+splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut_hdl_opts *opts)
+{
+    memset(net, 0, sizeof(*net));
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_ctx *ctx = tables_ctx(t);
+    net->ctx = ctx;
+    net->t = t;
+    splut_hdl_opts dflt = SPLUT_HDL_OPTS_INIT;
+    if (!opts)
+        opts = &dflt;
+    splut_status st = check_opts(ctx, opts);
+    if (st != SPLUT_OK)
+        return st;
+    net->prefix = opts->prefix ? opts->prefix : "splut";
+    net->pipeline = opts->pipeline;
+    net->flags = opts->flags;
+    st = splut_tables_io(t, &net->n_in, &net->in_bits, &net->n_out, &net->out_bits);
+    if (st != SPLUT_OK)
+        return st;
+    st = gather_stages(net);
+    if (st != SPLUT_OK)
+        splut__net_free(net);
+    return st;
+}
+
+void splut__net_free(splut__net *net)
+{
+    if (net->ctx)
+        splut__free(net->ctx, net->stages);
+    net->stages = NULL;
+    net->n_stages = 0;
+}
+
+uint32_t splut__stage_table(const splut__stage *s, uint32_t a)
+{
+    return s->kind == SPLUT__STAGE_ADDER ? SPLUT_TABLE_ADDER : a;
+}
+
+void splut__table_name(const splut__net *net, const splut__stage *s, uint32_t j, uint32_t a,
+                       char *out, size_t cap)
+{
+    switch (s->kind) {
+    case SPLUT__STAGE_PLAIN:
+        snprintf(out, cap, "%s_l%zu_n%u", net->prefix, s->layer, j);
+        break;
+    case SPLUT__STAGE_SUB:
+        snprintf(out, cap, "%s_l%zu_n%u_s%u", net->prefix, s->layer, j, a);
+        break;
+    case SPLUT__STAGE_ADDER:
+        snprintf(out, cap, "%s_l%zu_n%u_add", net->prefix, s->layer, j);
+        break;
+    }
+}
+
+splut_status splut__table_fields(const splut__net *net, const splut__stage *s, uint32_t j,
+                                 uint32_t a, uint32_t *fields)
+{
+    if (s->kind == SPLUT__STAGE_ADDER) {
+        /* Sub-neuron (j, a) sits in field j·A + a of the sub-layer bus; sub 0 is the MS field. */
+        for (uint32_t f = 0; f < s->fan_in; f++)
+            fields[f] = j * s->fan_in + f;
+        return SPLUT_OK;
+    }
+    const uint32_t *idx = NULL;
+    size_t n = 0;
+    splut_status st = splut_tables_inputs(net->t, s->layer, j, &idx, &n);
+    if (st != SPLUT_OK)
+        return st;
+    if (n != (size_t)s->A * s->fan_in)
+        return splut__fail(net->ctx, SPLUT_E_STATE,
+                           "layer %zu neuron %u has %zu inputs, expected %u", s->layer, j, n,
+                           s->A * s->fan_in);
+    for (uint32_t f = 0; f < s->fan_in; f++)
+        fields[f] = idx[a * s->fan_in + f];
+    return SPLUT_OK;
+}
+
+splut_status splut__table_data(const splut__net *net, const splut__stage *s, uint32_t j,
+                               uint32_t a, const uint16_t **entries)
+{
+    return splut_tables_data(net->t, s->layer, j, splut__stage_table(s, a), entries);
+}
+
+uint16_t splut__table_mode(const uint16_t *entries, size_t n, uint32_t out_bits)
+{
+    size_t count[1u << (SPLUT_MAX_BITS + 1)] = {0};
+    uint32_t vals = 1u << out_bits;
+    for (size_t i = 0; i < n; i++)
+        if (entries[i] < vals)
+            count[entries[i]]++;
+    uint16_t best = 0;
+    for (uint32_t v = 1; v < vals; v++)
+        if (count[v] > count[best])
+            best = (uint16_t)v;
+    return best;
+}
+
+bool splut__stage_has_unused(const splut__net *net, const splut__stage *s)
+{
+    if (s->kind == SPLUT__STAGE_ADDER)
+        return false; /* every sub-neuron output feeds its adder */
+    size_t bytes = (s->in_fields + 7) / 8;
+    uint8_t *used = splut__calloc(net->ctx, bytes ? bytes : 1, 1);
+    if (!used)
+        return true; /* the conservative answer only adds a lint waiver */
+    for (uint32_t j = 0; j < s->neurons; j++) {
+        const uint32_t *idx = NULL;
+        size_t n = 0;
+        if (splut_tables_inputs(net->t, s->layer, j, &idx, &n) != SPLUT_OK)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (idx[i] < s->in_fields)
+                used[idx[i] / 8] |= (uint8_t)(1u << (idx[i] % 8));
+    }
+    bool unused = false;
+    for (uint32_t x = 0; x < s->in_fields && !unused; x++)
+        unused = !(used[x / 8] & (1u << (x % 8)));
+    splut__free(net->ctx, used);
+    return unused;
+}
+
+/* <prefix>_files.txt: every source in a valid compilation order. */
+static splut_status file_list(const splut__net *net, splut__buf *b, const char *dir,
+                              const char *ext)
+{
+    char name[SPLUT__PREFIX_MAX + 48];
+    splut__buf_reset(b);
+    if (net->latency)
+        splut__buf_printf(b, "%s_reg.%s\n", net->prefix, ext);
+    for (size_t i = 0; i < net->n_stages; i++) {
+        const splut__stage *s = &net->stages[i];
+        for (uint32_t j = 0; j < s->neurons; j++)
+            for (uint32_t a = 0; a < s->A; a++) {
+                splut__table_name(net, s, j, a, name, sizeof(name));
+                splut__buf_printf(b, "%s.%s\n", name, ext);
+            }
+        splut__buf_printf(b, "%s.%s\n", s->name, ext);
+    }
+    splut__buf_printf(b, "%s_top.%s\n", net->prefix, ext);
+    snprintf(name, sizeof(name), "%s_files.txt", net->prefix);
+    return splut__buf_write(b, dir, name);
+}
+
+splut_status splut__emit_file_list(const splut__net *net, const char *dir, const char *ext)
+{
+    splut__buf b;
+    splut__buf_init(&b, net->ctx);
+    splut_status st = file_list(net, &b, dir, ext);
+    splut__buf_free(&b);
+    return st;
+}
+
+/* ----------------------------------------------------------- entry points */
+
+splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, const char *dir,
+                               const splut_hdl_opts *opts)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_ctx *ctx = tables_ctx(t);
+    if (!dir)
+        return splut__fail(ctx, SPLUT_E_NULL, "splut_tables_emit: dir is NULL");
+    if (fmt != SPLUT_HDL_VERILOG && fmt != SPLUT_HDL_VHDL && fmt != SPLUT_HDL_HLS)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
+    splut__net net;
+    splut_status st = splut__net_init(&net, t, opts);
+    if (st == SPLUT_OK)
+        st = make_dir(ctx, dir);
+    if (st == SPLUT_OK) {
+        if (fmt == SPLUT_HDL_VERILOG)
+            st = splut__emit_verilog(&net, dir);
+        else if (fmt == SPLUT_HDL_VHDL)
+            st = splut__emit_vhdl(&net, dir);
+        else
+            st = splut__emit_hls(&net, dir);
+    }
+    splut__net_free(&net);
+    return st;
+}
+
+/* Write <prefix>_in.hex and <prefix>_out.hex (expected, from LUT-mode inference). */
+static splut_status write_vectors(const splut__net *net, const char *dir, const uint16_t *in,
+                                  size_t n)
+{
+    splut_ctx *ctx = net->ctx;
+    for (size_t i = 0; i < n * net->n_in; i++)
+        if (in[i] >> net->in_bits)
+            return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+                               "input code %u of vector %zu, feature %zu, does not fit %u bits",
+                               in[i], i / net->n_in, i % net->n_in, net->in_bits);
+    uint16_t *out = splut__calloc(ctx, n, (size_t)net->n_out * sizeof(uint16_t));
+    if (!out)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
+    splut_status st = splut_tables_forward(net->t, in, n, out);
+    splut__buf b;
+    splut__buf_init(&b, ctx);
+    char name[SPLUT__PREFIX_MAX + 16];
+    for (size_t i = 0; st == SPLUT_OK && i < n; i++) {
+        splut__buf_bus_hex(&b, in + i * net->n_in, net->n_in, net->in_bits);
+        splut__buf_puts(&b, "\n");
+    }
+    snprintf(name, sizeof(name), "%s_in.hex", net->prefix);
+    if (st == SPLUT_OK)
+        st = splut__buf_write(&b, dir, name);
+    splut__buf_reset(&b);
+    for (size_t i = 0; st == SPLUT_OK && i < n; i++) {
+        splut__buf_bus_hex(&b, out + i * net->n_out, net->n_out, net->out_bits);
+        splut__buf_puts(&b, "\n");
+    }
+    snprintf(name, sizeof(name), "%s_out.hex", net->prefix);
+    if (st == SPLUT_OK)
+        st = splut__buf_write(&b, dir, name);
+    splut__buf_free(&b);
+    splut__free(ctx, out);
+    return st;
+}
+
+splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format fmt,
+                                         const char *dir, const splut_hdl_opts *opts,
+                                         const uint16_t *in_codes, size_t n)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_ctx *ctx = tables_ctx(t);
+    if (!dir || !in_codes)
+        return splut__fail(ctx, SPLUT_E_NULL, "splut_tables_emit_testbench: %s is NULL",
+                           dir ? "in_codes" : "dir");
+    if (fmt != SPLUT_HDL_VERILOG && fmt != SPLUT_HDL_VHDL && fmt != SPLUT_HDL_HLS)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
+    if (n == 0 || n > (size_t)INT32_MAX)
+        return splut__fail(ctx, SPLUT_E_INVALID, "vector count %zu not in 1..2^31-1", n);
+    splut__net net;
+    splut_status st = splut__net_init(&net, t, opts);
+    if (st == SPLUT_OK)
+        st = make_dir(ctx, dir);
+    if (st == SPLUT_OK)
+        st = write_vectors(&net, dir, in_codes, n);
+    if (st == SPLUT_OK) {
+        if (fmt == SPLUT_HDL_VERILOG)
+            st = splut__emit_verilog_tb(&net, dir, n);
+        else if (fmt == SPLUT_HDL_VHDL)
+            st = splut__emit_vhdl_tb(&net, dir, n);
+        else
+            st = splut__emit_hls_tb(&net, dir, n);
+    }
+    splut__net_free(&net);
+    return st;
+}
+
+splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_opts *opts,
+                               uint32_t *cycles)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    if (!cycles)
+        return splut__fail(tables_ctx(t), SPLUT_E_NULL, "splut_hdl_latency: cycles is NULL");
+    splut__net net;
+    splut_status st = splut__net_init(&net, t, opts);
+    if (st == SPLUT_OK)
+        *cycles = net.latency;
+    splut__net_free(&net);
+    return st;
+}

@@ -1,0 +1,126 @@
+/*
+ * Private interface of the HDL emitters (lib/emit-*.c).
+ *
+ * The emitters see a network only through the public tables API; emit-common.c
+ * gathers its shape once into a splut__net, and every back-end walks the same
+ * list of "stages" (one per layer module, two for a PolyLUT-Add layer: the
+ * sub-neuron layer and the adder layer) so that all formats agree on module
+ * names, bus widths and register placement.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef SPARSELUT_EMIT_PRIV_H
+#define SPARSELUT_EMIT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core-priv.h"
+
+#define SPLUT__PREFIX_MAX 48u
+
+/* ------------------------------------------------------------ text buffers */
+
+/* A growing text buffer from the context allocator. Append errors are sticky
+ * (oom) and reported once, when the buffer is written out. */
+typedef struct splut__buf {
+    splut_ctx *ctx;
+    char *p;
+    size_t len, cap;
+    bool oom;
+} splut__buf;
+
+void splut__buf_init(splut__buf *b, splut_ctx *ctx);
+void splut__buf_free(splut__buf *b);
+void splut__buf_reset(splut__buf *b);
+void splut__buf_put(splut__buf *b, const char *s, size_t n);
+void splut__buf_puts(splut__buf *b, const char *s);
+void splut__buf_printf(splut__buf *b, const char *fmt, ...) SPLUT_PRINTF(2, 3);
+/* @p nbits binary digits of @p v, most significant first. */
+void splut__buf_bin(splut__buf *b, uint32_t v, uint32_t nbits);
+/* A bus of @p n fields of @p bits each (field 0 in the LSBs) as hex digits,
+ * most significant first, ceil(n·bits/4) digits. */
+void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t bits);
+
+/* Write @p b to dir/name atomically (temp file + rename). Reports a pending
+ * out-of-memory of the buffer as SPLUT_E_NOMEM. */
+splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name);
+
+/* ---------------------------------------------------------- network shape */
+
+typedef enum splut__stage_kind {
+    SPLUT__STAGE_PLAIN = 0, /* LINEAR / POLY layer: one table per neuron */
+    SPLUT__STAGE_SUB = 1,   /* PolyLUT-Add sub-neuron layer: A tables per neuron */
+    SPLUT__STAGE_ADDER = 2  /* PolyLUT-Add adder layer: one adder table per neuron */
+} splut__stage_kind;
+
+typedef struct splut__stage {
+    splut__stage_kind kind;
+    size_t layer;         /* layer index in the tables */
+    uint32_t neurons;     /* neurons of the layer */
+    uint32_t A;           /* tables per neuron in this stage (sub-neurons; 1 otherwise) */
+    uint32_t in_fields;   /* fields on the input bus */
+    uint32_t in_bits;     /* bits per input field */
+    uint32_t fan_in;      /* address fields per table */
+    uint32_t out_bits;    /* bits per table output = per output-bus field */
+    bool reg_before;      /* a pipeline register drives this stage's input */
+    char name[SPLUT__PREFIX_MAX + 24]; /* module name of the stage */
+} splut__stage;
+
+typedef struct splut__net {
+    splut_ctx *ctx;
+    const splut_tables *t;
+    const char *prefix;
+    int32_t pipeline;
+    uint32_t flags;
+    uint32_t n_in, in_bits, n_out, out_bits;
+    size_t n_stages;
+    splut__stage *stages;
+    uint32_t latency;     /* register stages */
+} splut__net;
+
+/* Validate options and gather the stages. */
+splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut_hdl_opts *opts);
+void splut__net_free(splut__net *net);
+
+static inline uint32_t splut__stage_in_width(const splut__stage *s)
+{
+    return s->in_fields * s->in_bits;
+}
+static inline uint32_t splut__stage_out_width(const splut__stage *s)
+{
+    return s->neurons * s->A * s->out_bits;
+}
+
+/* Table number (for splut_tables_data) of table a of a stage. */
+uint32_t splut__stage_table(const splut__stage *s, uint32_t a);
+/* Module name of table a of neuron j of a stage, into out (≥ SPLUT__PREFIX_MAX + 40). */
+void splut__table_name(const splut__net *net, const splut__stage *s, uint32_t j, uint32_t a,
+                       char *out, size_t cap);
+/* Input-bus field indices feeding table a of neuron j, in address order
+ * (fields[0] = most significant address field); fills s->fan_in entries. */
+splut_status splut__table_fields(const splut__net *net, const splut__stage *s, uint32_t j,
+                                 uint32_t a, uint32_t *fields);
+/* Entries of table a of neuron j. */
+splut_status splut__table_data(const splut__net *net, const splut__stage *s, uint32_t j,
+                               uint32_t a, const uint16_t **entries);
+/* Most common entry of a table (smallest value on ties): the ROM's default. */
+uint16_t splut__table_mode(const uint16_t *entries, size_t n, uint32_t out_bits);
+/* True when some input-bus field feeds no table of the stage. */
+bool splut__stage_has_unused(const splut__net *net, const splut__stage *s);
+
+/* ------------------------------------------------------------- back-ends */
+
+/* <prefix>_files.txt: every source file (extension @p ext) in compilation order. */
+splut_status splut__emit_file_list(const splut__net *net, const char *dir, const char *ext);
+
+splut_status splut__emit_verilog(const splut__net *net, const char *dir);
+splut_status splut__emit_vhdl(const splut__net *net, const char *dir);
+splut_status splut__emit_hls(const splut__net *net, const char *dir);
+/* Testbenches read <prefix>_in.hex / <prefix>_out.hex of n vectors. */
+splut_status splut__emit_verilog_tb(const splut__net *net, const char *dir, size_t n);
+splut_status splut__emit_vhdl_tb(const splut__net *net, const char *dir, size_t n);
+splut_status splut__emit_hls_tb(const splut__net *net, const char *dir, size_t n);
+
+#endif /* SPARSELUT_EMIT_PRIV_H */

@@ -1,0 +1,475 @@
+/*
+ * HDL emission tests. The executable takes a group name so meson can run the
+ * groups as separate (parallel, individually timed) tests:
+ *   api        argument checks, latency, determinism, prefixes
+ *   lint       verilator --lint-only -Wall on every model and pipeline
+ *   icarus     Icarus Verilog simulation, every model × pipeline
+ *   verilator  Verilator simulation (one model × every pipeline; "verilator-all": all)
+ *   ghdl       GHDL (VHDL-2008) simulation, every model × pipeline
+ *   hls        the HLS C compiled with gcc -std=c99 -Werror and run
+ *   negative   corrupted vectors / table entries must be reported as mismatches
+ * Expected outputs come from splut_tables_forward (LUT-mode inference), an
+ * implementation independent of the emitters.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdl-test.h"
+
+#define N_VECTORS 300
+
+static const int32_t pipes[] = {SPLUT_PIPE_NONE, SPLUT_PIPE_LAYER, SPLUT_PIPE_SUBLAYER};
+
+static splut_hdl_opts opts_for(int32_t pipe, const char *prefix, uint32_t flags)
+{
+    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
+    o.pipeline = pipe;
+    o.prefix = prefix;
+    o.flags = flags;
+    return o;
+}
+
+/* ------------------------------------------------------------------ api */
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[0], 4, 1);
+    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
+    uint32_t lat = 0;
+    assert_int_equal(splut_tables_emit(NULL, SPLUT_HDL_VERILOG, c.dir, NULL), SPLUT_E_NULL);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, NULL, NULL), SPLUT_E_NULL);
+    assert_int_equal(splut_tables_emit(c.t, (splut_hdl_format)7, c.dir, NULL), SPLUT_E_INVALID);
+    assert_int_equal(splut_hdl_latency(c.t, NULL, NULL), SPLUT_E_NULL);
+    o.size = sizeof(o) - 1;
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &o), SPLUT_E_STRUCT_SIZE);
+    o = opts_for(3, NULL, 0);
+    assert_int_equal(splut_hdl_latency(c.t, &o, &lat), SPLUT_E_INVALID);
+    o = opts_for(SPLUT_PIPE_NONE, NULL, 0x80);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VHDL, c.dir, &o), SPLUT_E_INVALID);
+    o = opts_for(SPLUT_PIPE_NONE, NULL, 0);
+    o.reserved = 1;
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, c.dir, &o), SPLUT_E_INVALID);
+    const char *bad[] = {"", "1abc", "a__b", "ab_", "a-b", "a b",
+                         "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        o = opts_for(SPLUT_PIPE_NONE, bad[i], 0);
+        assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &o), SPLUT_E_INVALID);
+        assert_non_null(strstr(splut_ctx_last_error(c.ctx), "prefix"));
+    }
+    uint16_t bad_code[8] = {0, 0, 0, 4, 0, 0}; /* 4 does not fit 2 bits */
+    assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_VERILOG, c.dir, NULL, bad_code, 1),
+                     SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_VERILOG, c.dir, NULL, c.in, 0),
+                     SPLUT_E_INVALID);
+    assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_VERILOG, c.dir, NULL, NULL, 1),
+                     SPLUT_E_NULL);
+    hdl_case_free(&c);
+}
+
+/* Latency from the configuration alone: one register per layer, plus one per
+ * PolyLUT-Add adder stage in SUBLAYER mode. */
+static void test_latency(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < hdl_n_cfgs; k++) {
+        const hdl_cfg *cfg = &hdl_cfgs[k];
+        uint32_t adders = 0;
+        for (size_t l = 0; l < cfg->n_layers; l++)
+            adders += cfg->layer[l].kind == SPLUT_NEURON_POLY_ADD;
+        hdl_case c;
+        hdl_case_init(&c, cfg, 1, 2);
+        uint32_t expect[3] = {0, (uint32_t)cfg->n_layers, (uint32_t)cfg->n_layers + adders};
+        for (size_t p = 0; p < 3; p++) {
+            splut_hdl_opts o = opts_for(pipes[p], NULL, 0);
+            uint32_t lat = 99;
+            assert_int_equal(splut_hdl_latency(c.t, &o, &lat), SPLUT_OK);
+            assert_int_equal(lat, expect[p]);
+        }
+        hdl_case_free(&c);
+    }
+}
+
+/* Sorted names of the regular files in dir, one per line. */
+static char *dir_listing(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        names = realloc(names, (n + 1) * sizeof(*names));
+        assert_non_null(names);
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    char *out = calloc(len, 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < n; i++) {
+        strcat(out, names[i]);
+        strcat(out, "\n");
+        free(names[i]);
+    }
+    free(names);
+    return out;
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    char *x = hdl_read(a, &la), *y = hdl_read(b, &lb);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x);
+    free(y);
+}
+
+/* Emit twice (into two directories) → identical file sets and bytes. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[5], 50, 3);
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL, SPLUT_HDL_HLS};
+    char d1[400], d2[400];
+    for (size_t f = 0; f < 3; f++) {
+        snprintf(d1, sizeof(d1), "%s/a%zu", c.dir, f);
+        snprintf(d2, sizeof(d2), "%s/b%zu", c.dir, f);
+        splut_hdl_opts o = opts_for(SPLUT_PIPE_SUBLAYER, "det", 0);
+        assert_int_equal(splut_tables_emit(c.t, fmts[f], d1, &o), SPLUT_OK);
+        assert_int_equal(splut_tables_emit_testbench(c.t, fmts[f], d1, &o, c.in, c.n), SPLUT_OK);
+        assert_int_equal(splut_tables_emit(c.t, fmts[f], d2, &o), SPLUT_OK);
+        assert_int_equal(splut_tables_emit_testbench(c.t, fmts[f], d2, &o, c.in, c.n), SPLUT_OK);
+        char *l1 = dir_listing(d1), *l2 = dir_listing(d2);
+        assert_string_equal(l1, l2);
+        assert_true(strlen(l1) > 0);
+        for (char *name = strtok(l1, "\n"); name; name = strtok(NULL, "\n")) {
+            char a[800], b[800];
+            snprintf(a, sizeof(a), "%s/%s", d1, name);
+            snprintf(b, sizeof(b), "%s/%s", d2, name);
+            assert_same_file(a, b);
+            assert_null(strstr(name, ".tmp")); /* no temporaries left behind */
+        }
+        free(l1);
+        free(l2);
+    }
+    hdl_case_free(&c);
+}
+
+/* The HLS source is self-contained: no dynamic memory or pointers to functions. */
+static void test_hls_restrictions(void **state)
+{
+    (void)state;
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 10, 4);
+    splut_hdl_opts o = opts_for(SPLUT_PIPE_NONE, "k", 0);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, c.dir, &o), SPLUT_OK);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/k.c", c.dir);
+    char *src = hdl_read(path, NULL);
+    assert_non_null(src);
+    assert_null(strstr(src, "malloc"));
+    assert_null(strstr(src, "(*"));
+    assert_non_null(strstr(src, "static const uint8_t k_l0_n0_s0["));
+    assert_non_null(strstr(src, "void k_infer(const uint16_t in[K_N_IN], uint16_t out[K_N_OUT])"));
+    assert_non_null(strstr(src, "#pragma HLS PIPELINE"));
+    free(src);
+    hdl_case_free(&c);
+}
+
+/* Two networks with different prefixes elaborate together in one design. */
+static void test_two_prefixes(void **state)
+{
+    (void)state;
+    if (!hdl_have("iverilog"))
+        skip();
+    hdl_case c, d;
+    hdl_case_init(&c, &hdl_cfgs[1], 5, 5);
+    hdl_case_init(&d, &hdl_cfgs[3], 5, 6);
+    splut_hdl_opts oa = opts_for(SPLUT_PIPE_LAYER, "neta", 0);
+    splut_hdl_opts ob = opts_for(SPLUT_PIPE_SUBLAYER, "netb", 0);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &oa), SPLUT_OK);
+    assert_int_equal(splut_tables_emit(d.t, SPLUT_HDL_VERILOG, c.dir, &ob), SPLUT_OK);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && iverilog -g2005 -o both.vvp -s neta_top -s netb_top "
+             "$(cat neta_files.txt) $(cat netb_files.txt) >both.log 2>&1",
+             c.dir);
+    assert_int_equal(system(cmd), 0);
+    hdl_case_free(&d);
+    hdl_case_free(&c);
+}
+
+/* ----------------------------------------------------------- simulation */
+
+/* Emit design + testbench for every model and pipeline and simulate. */
+static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size_t only_cfg)
+{
+    if (!hdl_have(tool))
+        skip();
+    for (size_t k = 0; k < hdl_n_cfgs; k++) {
+        if (only_cfg != SIZE_MAX && k != only_cfg)
+            continue;
+        for (size_t p = 0; p < 3; p++) {
+            hdl_case c;
+            hdl_case_init(&c, &hdl_cfgs[k], N_VECTORS, 100 + k);
+            /* A constant network would make the comparison meaningless. */
+            size_t distinct = hdl_distinct_outputs(&c);
+            if (distinct < 3)
+                fprintf(stderr, "model %s: only %zu distinct outputs\n", hdl_cfgs[k].name,
+                        distinct);
+            assert_true(distinct >= 3);
+            splut_hdl_opts o = opts_for(pipes[p], "dut", p == 1 ? SPLUT_HDL_FULL_CASE : 0);
+            assert_int_equal(splut_tables_emit(c.t, fmt, c.dir, &o), SPLUT_OK);
+            assert_int_equal(splut_tables_emit_testbench(c.t, fmt, c.dir, &o, c.in, c.n),
+                             SPLUT_OK);
+            long vectors = 0;
+            long mm = hdl_simulate(c.dir, "dut", sim, &vectors);
+            if (mm != 0)
+                fprintf(stderr, "model %s pipeline %d: %ld mismatches (dir %s)\n",
+                        hdl_cfgs[k].name, (int)pipes[p], mm, c.dir);
+            assert_int_equal(mm, 0);
+            assert_int_equal(vectors, N_VECTORS);
+            hdl_case_free(&c);
+        }
+    }
+}
+
+static void test_icarus(void **state)
+{
+    (void)state;
+    run_matrix(HDL_SIM_ICARUS, SPLUT_HDL_VERILOG, "iverilog", SIZE_MAX);
+}
+
+static void test_verilator_one(void **state)
+{
+    (void)state;
+    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", 3);
+}
+
+static void test_verilator_all(void **state)
+{
+    (void)state;
+    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", SIZE_MAX);
+}
+
+static void test_ghdl(void **state)
+{
+    (void)state;
+    run_matrix(HDL_SIM_GHDL, SPLUT_HDL_VHDL, "ghdl", SIZE_MAX);
+}
+
+static void test_hls(void **state)
+{
+    (void)state;
+    run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX);
+}
+
+static void test_lint(void **state)
+{
+    (void)state;
+    if (!hdl_have("verilator"))
+        skip();
+    for (size_t k = 0; k < hdl_n_cfgs; k++)
+        for (size_t p = 0; p < 3; p++)
+            for (uint32_t full = 0; full < 2; full++) {
+                hdl_case c;
+                hdl_case_init(&c, &hdl_cfgs[k], 1, 200 + k);
+                splut_hdl_opts o = opts_for(pipes[p], "lint", full ? SPLUT_HDL_FULL_CASE : 0);
+                assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &o), SPLUT_OK);
+                assert_int_equal(hdl_lint(c.dir, "lint"), 0);
+                hdl_case_free(&c);
+            }
+}
+
+/* ------------------------------------------------------------- negative */
+
+static void replace_in_file(const char *path, const char *from, const char *to)
+{
+    size_t len = 0;
+    char *s = hdl_read(path, &len);
+    assert_non_null(s);
+    char *at = strstr(s, from);
+    if (!at)
+        fprintf(stderr, "'%s' not found in %s\n", from, path);
+    assert_non_null(at);
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(at, to, strlen(to));
+    assert_true(hdl_write(path, s, len));
+    free(s);
+}
+
+/* Flip the first character of line @p line (0-based) of a hex vector file. */
+static void corrupt_vector(const char *dir, const char *name, size_t line)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    size_t len = 0;
+    char *s = hdl_read(path, &len);
+    assert_non_null(s);
+    char *p = s;
+    for (size_t i = 0; i < line; i++) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    /* Change the least significant digit: always inside the bus. */
+    char *end = strchr(p, '\n');
+    assert_non_null(end);
+    end[-1] = end[-1] == '0' ? '1' : '0';
+    assert_true(hdl_write(path, s, len));
+    free(s);
+}
+
+static void expect_mismatch(hdl_case *c, splut_hdl_format fmt, hdl_sim sim, int32_t pipe)
+{
+    splut_hdl_opts o = opts_for(pipe, "neg", 0);
+    assert_int_equal(splut_tables_emit(c->t, fmt, c->dir, &o), SPLUT_OK);
+    assert_int_equal(splut_tables_emit_testbench(c->t, fmt, c->dir, &o, c->in, c->n), SPLUT_OK);
+    assert_int_equal(hdl_simulate(c->dir, "neg", sim, NULL), 0);
+    corrupt_vector(c->dir, "neg_out.hex", 7);
+    assert_int_equal(hdl_simulate(c->dir, "neg", sim, NULL), 1);
+}
+
+static void test_negative_vectors(void **state)
+{
+    (void)state;
+    const struct {
+        splut_hdl_format fmt;
+        hdl_sim sim;
+        const char *tool;
+    } runs[] = {{SPLUT_HDL_VERILOG, HDL_SIM_ICARUS, "iverilog"},
+                {SPLUT_HDL_VHDL, HDL_SIM_GHDL, "ghdl"},
+                {SPLUT_HDL_HLS, HDL_SIM_GCC, "gcc"}};
+    size_t ran = 0;
+    for (size_t r = 0; r < 3; r++) {
+        if (!hdl_have(runs[r].tool))
+            continue;
+        hdl_case c;
+        hdl_case_init(&c, &hdl_cfgs[3], 40, 300 + r);
+        expect_mismatch(&c, runs[r].fmt, runs[r].sim, SPLUT_PIPE_SUBLAYER);
+        hdl_case_free(&c);
+        ran++;
+    }
+    if (!ran)
+        skip();
+}
+
+/* One-layer model, full case listing: flip the output of the ROM entry that
+ * neuron 0 reads for vector 0; the testbench must see it. */
+static void corrupt_table(splut_hdl_format fmt, hdl_sim sim, const char *tool)
+{
+    if (!hdl_have(tool))
+        skip();
+    static const hdl_cfg one = {"one", 6, 2, 1, {{SPLUT_NEURON_POLY, 4, 3, 3, 2, 0}}};
+    hdl_case c;
+    hdl_case_init(&c, &one, 20, 400);
+    splut_hdl_opts o = opts_for(SPLUT_PIPE_LAYER, "neg", SPLUT_HDL_FULL_CASE);
+    assert_int_equal(splut_tables_emit(c.t, fmt, c.dir, &o), SPLUT_OK);
+    assert_int_equal(splut_tables_emit_testbench(c.t, fmt, c.dir, &o, c.in, c.n), SPLUT_OK);
+    assert_int_equal(hdl_simulate(c.dir, "neg", sim, NULL), 0);
+    const uint32_t *idx = NULL;
+    size_t n = 0;
+    assert_int_equal(splut_tables_inputs(c.t, 0, 0, &idx, &n), SPLUT_OK);
+    assert_int_equal(n, 3);
+    uint32_t addr = 0;
+    for (size_t f = 0; f < n; f++)
+        addr = addr << 2 | c.in[idx[f]];
+    const uint16_t *e = NULL;
+    assert_int_equal(splut_tables_data(c.t, 0, 0, 0, &e), SPLUT_OK);
+    char a[8], v[4], w[4];
+    for (int i = 0; i < 6; i++)
+        a[i] = (char)('0' + ((addr >> (5 - i)) & 1));
+    a[6] = '\0';
+    for (int i = 0; i < 3; i++) {
+        v[i] = (char)('0' + ((e[addr] >> (2 - i)) & 1));
+        w[i] = (char)('0' + (((e[addr] ^ 1u) >> (2 - i)) & 1));
+    }
+    v[3] = w[3] = '\0';
+    char from[64], to[64], path[400];
+    if (fmt == SPLUT_HDL_VERILOG) {
+        snprintf(from, sizeof(from), "6'b%s: M1r = 3'b%s;", a, v);
+        snprintf(to, sizeof(to), "6'b%s: M1r = 3'b%s;", a, w);
+        snprintf(path, sizeof(path), "%s/neg_l0_n0.v", c.dir);
+    } else {
+        snprintf(from, sizeof(from), "when \"%s\" => M1r <= \"%s\";", a, v);
+        snprintf(to, sizeof(to), "when \"%s\" => M1r <= \"%s\";", a, w);
+        snprintf(path, sizeof(path), "%s/neg_l0_n0.vhd", c.dir);
+    }
+    replace_in_file(path, from, to);
+    long mm = hdl_simulate(c.dir, "neg", sim, NULL);
+    assert_true(mm >= 1);
+    hdl_case_free(&c);
+}
+
+static void test_negative_table_verilog(void **state)
+{
+    (void)state;
+    corrupt_table(SPLUT_HDL_VERILOG, HDL_SIM_ICARUS, "iverilog");
+}
+
+static void test_negative_table_vhdl(void **state)
+{
+    (void)state;
+    corrupt_table(SPLUT_HDL_VHDL, HDL_SIM_GHDL, "ghdl");
+}
+
+int main(int argc, char **argv)
+{
+    const char *group = argc > 1 ? argv[1] : "api";
+    const struct CMUnitTest api[] = {
+        cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
+        cmocka_unit_test(test_two_prefixes),
+    };
+    const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
+    const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
+    const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one)};
+    const struct CMUnitTest verilator_all[] = {cmocka_unit_test(test_verilator_all)};
+    const struct CMUnitTest ghdl[] = {cmocka_unit_test(test_ghdl)};
+    const struct CMUnitTest hls[] = {cmocka_unit_test(test_hls)};
+    const struct CMUnitTest negative[] = {
+        cmocka_unit_test(test_negative_vectors),
+        cmocka_unit_test(test_negative_table_verilog),
+        cmocka_unit_test(test_negative_table_vhdl),
+    };
+#define RUN(name, arr)                                                                          \
+    if (strcmp(group, name) == 0)                                                               \
+    return cmocka_run_group_tests_name(name, arr, NULL, NULL)
+    RUN("api", api);
+    RUN("lint", lint);
+    RUN("icarus", icarus);
+    RUN("verilator", verilator);
+    RUN("verilator-all", verilator_all);
+    RUN("ghdl", ghdl);
+    RUN("hls", hls);
+    RUN("negative", negative);
+#undef RUN
+    fprintf(stderr, "unknown test group '%s'\n", group);
+    return 2;
+}
