@@ -4,6 +4,9 @@
  * to exactly the same bytes (the format has one encoding per model).
  * Violations abort, which both libFuzzer and the replay driver report.
  *
+ * Each input is tried twice: as is, and with its size field and CRC-32
+ * repaired, so that mutations reach the content checks behind the checksum.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <stdlib.h>
@@ -60,11 +63,23 @@ static void check_canonical(const splut_model *m, const uint8_t *data, size_t si
     free(buf);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Own bitwise CRC-32 (IEEE), independent of the library's. */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c & 1u) ? (c >> 1) ^ 0xedb88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void load_one(const uint8_t *data, size_t size)
 {
     splut_ctx *ctx = NULL;
     if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
-        return 0;
+        return;
     splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
     splut_model *m = NULL;
     splut_status st = splut_model_deserialize(ctx, data, size, &m);
@@ -79,5 +94,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(st < 0 && strcmp(splut_status_str(st), "unknown status") != 0);
     }
     splut_ctx_unref(ctx);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    load_one(data, size);
+    if (size < 28)
+        return 0;
+    uint8_t *fixed = malloc(size);
+    check(fixed != NULL);
+    memcpy(fixed, data, size);
+    for (int i = 0; i < 8; i++)
+        fixed[16 + i] = (uint8_t)((uint64_t)size >> (8 * i));
+    uint32_t crc = crc32_ieee(fixed, size - 4);
+    for (int i = 0; i < 4; i++)
+        fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
+    load_one(fixed, size);
+    free(fixed);
     return 0;
 }
