@@ -482,11 +482,25 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
                                 uint64_t n_state)
 {
     splut_ctx *ctx = m->ctx;
+    /* Stored counts first: from here on they are bounded by the file size, so
+     * the sums below cannot overflow. */
+    splut_status st = expect_len(ctx, &sec[S_PARM], S_PARM, n_params, 4, 0);
+    if (st == SPLUT_OK)
+        st = expect_len(ctx, &sec[S_STAT], S_STAT, n_state, 4, 0);
+    if (st == SPLUT_OK)
+        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, META_SIZE);
+    if (st != SPLUT_OK)
+        return st;
     uint64_t conn = 0, weights = 0;
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
-        conn += (uint64_t)L->out * L->A * L->F;         /* < 2^41 per layer */
+        conn += (uint64_t)L->out * L->A * L->F;                    /* < 2^41 per layer */
         weights += (uint64_t)L->out * (L->A * (uint64_t)L->T + 2); /* < 2^57 per layer */
+        if (conn > sec[S_CONN].len / 4)
+            return splut__fail(ctx, SPLUT_E_FORMAT,
+                               "model file: section CONN at offset %zu has %zu bytes, too few "
+                               "for layer %zu",
+                               sec[S_CONN].off - SPLUT_MODEL_SECTION_HEADER, sec[S_CONN].len, l);
         if (weights > n_params)
             return splut__fail(ctx, SPLUT_E_FORMAT,
                                "model file: parameter count %llu (ARCH offset %zu) is too small "
@@ -498,14 +512,7 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
                            "model file: state count %llu (ARCH offset %zu) is too small for %u "
                            "inputs",
                            (unsigned long long)n_state, sec[S_ARCH].off + 24, m->n_inputs);
-    splut_status st = expect_len(ctx, &sec[S_CONN], S_CONN, conn, 4, 0);
-    if (st == SPLUT_OK)
-        st = expect_len(ctx, &sec[S_PARM], S_PARM, n_params, 4, 0);
-    if (st == SPLUT_OK)
-        st = expect_len(ctx, &sec[S_STAT], S_STAT, n_state, 4, 0);
-    if (st == SPLUT_OK)
-        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, META_SIZE);
-    return st;
+    return expect_len(ctx, &sec[S_CONN], S_CONN, conn, 4, 0);
 }
 
 static splut_status read_conn(splut_model *m, const uint8_t *p, const section *s)
