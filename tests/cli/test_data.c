@@ -426,6 +426,90 @@ static void test_jsc_layout(void **state)
     free(text);
 }
 
+/* ---- robustness: mutated inputs never crash and either parse or report ---- */
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+static void mutate(char *buf, size_t len, uint32_t *s)
+{
+    static const char alphabet[] = "0123456789,.-+eE\"\n\r naxgqwzt";
+    int edits = 1 + (int)(lcg(s) % 4);
+    for (int k = 0; k < edits; k++)
+        buf[lcg(s) % len] = alphabet[lcg(s) % (sizeof alphabet - 1)];
+}
+
+static void test_mutated_inputs(void **state)
+{
+    (void)state;
+    const char *csv = "a,b,label\n1.5,2,0\n-3,4e2,1\n\"5\",6,2\n7,8,1\n";
+    char jsc[2000] = "class";
+    for (int f = 0; f < 16; f++) {
+        strcat(jsc, ",");
+        strcat(jsc, jsc_names[f]);
+    }
+    strcat(jsc, "\n");
+    for (int r = 0; r < 6; r++) {
+        char line[200];
+        snprintf(line, sizeof line, "%c,%d,1,2,3,4,5,6,7,8,9,10,11,12,13,14,%d\n", "gqwzt"[r % 5],
+                 r, r * 3);
+        strcat(jsc, line);
+    }
+    uint32_t seed = 99;
+    char buf[2000], err[300];
+    int ok = 0, rejected = 0;
+    for (int it = 0; it < 3000; it++) {
+        const char *src = it % 2 ? csv : jsc;
+        size_t len = strlen(src);
+        memcpy(buf, src, len + 1);
+        mutate(buf, len, &seed);
+        int rc;
+        if (it % 2) {
+            cli_split sp;
+            uint32_t nf, classes;
+            rc = cli_csv_parse(buf, "m.csv", it % 3 ? NULL : "b", &sp, &nf, &classes, err,
+                               sizeof err);
+            if (!rc) {
+                for (size_t i = 0; i < sp.n * nf; i++)
+                    assert_true(isfinite(sp.x[i]));
+                free_split(&sp);
+            }
+        } else {
+            cli_data d;
+            rc = cli_jsc_parse(buf, "m.csv", 1, &d, err, sizeof err);
+            if (!rc)
+                cli_data_free(&d);
+        }
+        if (rc) {
+            assert_true(strlen(err) > 0);
+            rejected++;
+        } else {
+            ok++;
+        }
+    }
+    /* Both outcomes occur, so the mutations exercise both paths. */
+    assert_true(ok > 0 && rejected > 0);
+    /* IDX: random headers and lengths. */
+    uint8_t idx[64];
+    for (int it = 0; it < 3000; it++) {
+        for (size_t i = 0; i < sizeof idx; i++)
+            idx[i] = (uint8_t)(i < 16 ? (lcg(&seed) % 4 ? 0 : lcg(&seed)) : lcg(&seed));
+        idx[2] = 8;
+        idx[3] = (uint8_t)(1 + lcg(&seed) % 3);
+        size_t len = lcg(&seed) % sizeof idx, n;
+        float *x;
+        int32_t *y;
+        uint32_t f;
+        if (!cli_idx_images(idx, len, "r", &x, &n, &f, err, sizeof err))
+            free(x);
+        if (!cli_idx_labels(idx, len, "r", &y, &n, err, sizeof err))
+            free(y);
+    }
+}
+
 /* ---- real data (when scripts/fetch-data has run) ---- */
 
 static int cache_dir(char *buf, size_t cap, const char *name)
@@ -511,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_csv_files_and_split),
         cmocka_unit_test(test_permutation_matches_numpy),
         cmocka_unit_test(test_jsc_layout),
+        cmocka_unit_test(test_mutated_inputs),
         cmocka_unit_test(test_real_mnist),
         cmocka_unit_test(test_real_fashion_gz_equals_raw),
     };
