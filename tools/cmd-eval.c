@@ -20,6 +20,9 @@ static void eval_help(void)
            "  --model FILE     model file\n"
            "  --on test|train  which split to evaluate (default test)\n"
            "  --threads T      worker threads, 0 = one per CPU (default 0)\n"
+           "  --compare-lut    also enumerate the truth tables and check that LUT-mode\n"
+           "                   inference gives the same output codes as eval mode on\n"
+           "                   every sample (exit status 1 on any mismatch)\n"
            "  --json           print {\"accuracy\", \"samples\", ...} as one JSON object\n\n%s",
            cli_data_help);
 }
@@ -27,7 +30,7 @@ static void eval_help(void)
 typedef struct eval_args {
     const char *model, *data;
     cli_data_opts dopt;
-    int json, on_train;
+    int json, on_train, compare_lut;
     int64_t threads;
 } eval_args;
 
@@ -58,6 +61,8 @@ static int parse_eval(int argc, char **argv, eval_args *a)
             a->threads = (int64_t)u;
         } else if (cli_flag(argv, i, "--json")) {
             a->json = 1;
+        } else if (cli_flag(argv, i, "--compare-lut")) {
+            a->compare_lut = 1;
         } else {
             return cli_usage_err("eval", "unknown argument '%s'", argv[i]);
         }
@@ -96,6 +101,9 @@ int cli_cmd_eval(int argc, char **argv)
     if (!rc)
         rc = cli_accuracy(m, s, d.features, &acc);
     double secs = cli_now() - t0;
+    uint64_t mismatched = 0, compared = 0;
+    if (!rc && a.compare_lut)
+        rc = cli_compare_lut(m, s->x, s->n, &mismatched, &compared);
     if (!rc && a.json) {
         cli_json j = {.out = stdout};
         cli_json_begin_object(&j, NULL);
@@ -104,11 +112,23 @@ int cli_cmd_eval(int argc, char **argv)
         cli_json_int(&j, "correct", (int64_t)(acc * (double)s->n + 0.5));
         cli_json_string(&j, "split", a.on_train ? "train" : "test");
         cli_json_double(&j, "seconds", secs);
+        if (a.compare_lut) {
+            cli_json_int(&j, "lut_outputs_compared", (int64_t)compared);
+            cli_json_int(&j, "lut_mismatched_samples", (int64_t)mismatched);
+        }
         cli_json_end_object(&j);
         cli_json_finish(&j);
     } else if (!rc) {
         printf("accuracy %.6f (%zu samples, %s split, %.2f s)\n", acc, s->n,
                a.on_train ? "train" : "test", secs);
+        if (a.compare_lut)
+            printf("LUT mode: %llu output codes compared, %llu samples differ\n",
+                   (unsigned long long)compared, (unsigned long long)mismatched);
+    }
+    if (!rc && mismatched) {
+        cli_err("LUT-mode inference differs from eval mode on %llu samples",
+                (unsigned long long)mismatched);
+        rc = CLI_EXIT_FAIL;
     }
     cli_data_free(&d);
     splut_model_destroy(m);

@@ -234,6 +234,22 @@ static void test_train_then_eval_agree(void **state)
     json_raw(out_text, "accuracy", eval_acc, sizeof eval_acc);
     assert_string_equal(train_acc, eval_acc);
     assert_int_equal((int)json_num(out_text, "samples"), 60);
+    /* LUT-mode inference through the enumerated tables agrees on every sample. */
+    expect(run("eval --model m.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "lut_outputs_compared"), 60 * 3);
+    assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+    /* The same architecture from a file (@FILE, with comments) gives the same model. */
+    char path[600];
+    tmp_path(path, sizeof path, "arch.txt");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# inputs\n8:2\npoly:12:F3:D2:b2  # hidden\npoly:3:F4:D2:b2\n", f);
+    fclose(f);
+    expect(run("train --arch @arch.txt --data csv:d.csv --epochs 4 --batch 16 --lr 0.01 "
+               "--out mfile.splut"),
+           0, NULL);
+    assert_true(same_file("m.splut", "mfile.splut"));
+    expect(run("train --arch @nofile.txt --data csv:d.csv --epochs 1 --out x"), 1, "nofile.txt");
     /* info reports the metadata stored by train. */
     expect(run("info --model m.splut --json"), 0, NULL);
     assert_int_equal((int)json_num(out_text, "epochs_trained"), 4);
@@ -332,6 +348,15 @@ static void test_keep_best(void **state)
         }
     }
     assert_int_equal((int)json_num(out_text, "kept_epoch"), best_epoch);
+    /* Interrupted after epoch 3 and resumed: the same best model. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --batch 8 --epochs 3 --lr 0.05 "
+               "--keep-best --out part.splut --checkpoint kb"),
+           0, NULL);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --keep-best "
+               "--out best2.splut --resume kb --json"),
+           0, NULL);
+    assert_int_equal((int)json_num(out_text, "kept_epoch"), best_epoch);
+    assert_true(same_file("best.splut", "best2.splut"));
     expect(run("info --model best.splut --json"), 0, NULL);
     assert_int_equal((int)json_num(out_text, "epochs_trained"), best_epoch);
     assert_true(json_num(out_text, "test_accuracy") == best);
