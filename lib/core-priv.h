@@ -129,6 +129,8 @@ typedef struct splut_layer {
     uint32_t T;           /* monomials per sub-neuron */
     splut_monos monos;
     uint32_t *conn;       /* out × A·F sorted input indices */
+    uint32_t *mutations;  /* out: bumped by every connectivity mutation of the
+                           * neuron, so a trainer can reset its optimiser state */
     bool last;
     /* offsets into model->params */
     size_t w;             /* out × A × T */
@@ -231,5 +233,11 @@ void splut__model_init_params(splut_model *m, uint64_t seed);
 /* Random sorted connectivity for every layer from a seed. */
 void splut__model_random_conn(splut_model *m, uint64_t seed);
 splut_status splut__check_inputs(const splut_model *m, size_t l, const uint32_t *idx, size_t n);
+/* Mark a neuron's connectivity or weights as changed outside the optimiser. */
+void splut__neuron_mutated(splut_model *m, size_t l, uint32_t n);
+/* Term index of the sorted variable tuple vars[0..deg-1] (-1 if absent). */
+int32_t splut__mono_find(const splut_monos *mo, const uint8_t *vars, uint32_t deg);
+/* Variables of term t, ascending, into vars (room for D); returns the degree. */
+uint32_t splut__mono_vars(const splut_monos *mo, uint32_t t, uint8_t *vars);
 
 #endif /* SPARSELUT_CORE_PRIV_H */

@@ -249,6 +249,11 @@ splut_status splut__model_alloc_params(splut_model *m)
             if (!L->conn)
                 goto nomem;
         }
+        if (!L->mutations) {
+            L->mutations = splut__calloc(ctx, L->out, sizeof(uint32_t));
+            if (!L->mutations)
+                goto nomem;
+        }
         if (!L->monos.parent && splut__monos_init(ctx, &L->monos, L->F, L->D) != SPLUT_OK)
             goto nomem;
     }
@@ -390,6 +395,7 @@ void splut_model_destroy(splut_model *m)
     splut_ctx *ctx = m->ctx;
     for (size_t l = 0; l < m->n_layers; l++) {
         splut__free(ctx, m->layers[l].conn);
+        splut__free(ctx, m->layers[l].mutations);
         splut__monos_free(ctx, &m->layers[l].monos);
     }
     splut__free(ctx, m->layers);
@@ -665,6 +671,7 @@ splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuro
     if (st != SPLUT_OK)
         return st;
     memcpy(m->layers[layer].conn + (size_t)neuron * n, idx, n * sizeof(uint32_t));
+    splut__neuron_mutated(m, layer, neuron);
     return SPLUT_OK;
 }
 
@@ -675,5 +682,13 @@ splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed)
     if (!m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "model is not built");
     splut__model_random_conn(m, seed);
+    for (size_t l = 0; l < m->n_layers; l++)
+        for (uint32_t n = 0; n < m->layers[l].out; n++)
+            splut__neuron_mutated(m, l, n);
     return SPLUT_OK;
+}
+
+void splut__neuron_mutated(splut_model *m, size_t l, uint32_t n)
+{
+    m->layers[l].mutations[n]++;
 }

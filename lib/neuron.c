@@ -156,6 +156,27 @@ splut_status splut__monos_init(splut_ctx *ctx, splut_monos *mo, uint32_t F, uint
     return SPLUT_OK;
 }
 
+uint32_t splut__mono_vars(const splut_monos *mo, uint32_t t, uint8_t *vars)
+{
+    uint32_t deg = 0;
+    for (int32_t u = (int32_t)t; u >= 0; u = mo->parent[u])
+        deg++;
+    uint32_t i = deg;
+    for (int32_t u = (int32_t)t; u >= 0; u = mo->parent[u])
+        vars[--i] = mo->var[u]; /* the parent chain drops the largest variable first */
+    return deg;
+}
+
+int32_t splut__mono_find(const splut_monos *mo, const uint8_t *vars, uint32_t deg)
+{
+    uint8_t tmp[64];
+    for (uint32_t t = 0; t < mo->T; t++) {
+        if (splut__mono_vars(mo, t, tmp) == deg && memcmp(tmp, vars, deg) == 0)
+            return (int32_t)t;
+    }
+    return -1;
+}
+
 void splut__monos_free(splut_ctx *ctx, splut_monos *mo)
 {
     splut__free(ctx, mo->parent);

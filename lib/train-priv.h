@@ -18,6 +18,7 @@ struct splut_trainer {
     /* optimiser state: everything a resumed run needs to continue bit-exactly */
     int64_t step;
     float *m1, *m2; /* AdamW first and second moments, model->n_params each */
+    uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
     /* derived, rebuilt on demand */
     splut_pool *pool;
     splut_train_ws *ws;

@@ -799,6 +799,28 @@ static void adam_update(splut_trainer *t)
 
 /* ------------------------------------------------------------ public API */
 
+/* Neurons whose connectivity or weights were mutated since the last step
+ * start their optimiser state afresh, as a newly grown connection would. */
+static void sync_mutations(splut_trainer *t)
+{
+    const splut_model *m = t->model;
+    uint32_t *seen = t->seen_mutations;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        for (uint32_t n = 0; n < L->out; n++, seen++) {
+            if (*seen == L->mutations[n])
+                continue;
+            *seen = L->mutations[n];
+            size_t w = L->w + (size_t)n * L->A * L->T, nw = (size_t)L->A * L->T;
+            size_t b = L->b + (size_t)n * L->A;
+            memset(t->m1 + w, 0, nw * sizeof(float));
+            memset(t->m2 + w, 0, nw * sizeof(float));
+            memset(t->m1 + b, 0, L->A * sizeof(float));
+            memset(t->m2 + b, 0, L->A * sizeof(float));
+        }
+    }
+}
+
 splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
 {
     if (!m || !out)
@@ -819,11 +841,17 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->eps = 1e-8;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
+    size_t neurons = 0;
+    for (size_t l = 0; l < m->n_layers; l++)
+        neurons += m->layers[l].out;
+    t->seen_mutations = splut__calloc(ctx, neurons, sizeof(uint32_t));
     splut_status st = SPLUT_OK;
-    if (!t->m1 || !t->m2)
+    if (!t->m1 || !t->m2 || !t->seen_mutations)
         st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for optimiser state");
-    if (st == SPLUT_OK)
+    if (st == SPLUT_OK) {
+        sync_mutations(t);
         st = splut__pool_create(ctx, splut__threads(ctx), &t->pool);
+    }
     if (st != SPLUT_OK) {
         splut_trainer_destroy(t);
         return st;
@@ -841,6 +869,7 @@ void splut_trainer_destroy(splut_trainer *t)
     splut__pool_destroy(t->pool);
     splut__free(ctx, t->m1);
     splut__free(ctx, t->m2);
+    splut__free(ctx, t->seen_mutations);
     splut__free(ctx, t);
 }
 
@@ -915,6 +944,7 @@ splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t 
     splut_status st = compute(t, x, labels, n, &l);
     if (st != SPLUT_OK)
         return st;
+    sync_mutations(t);
     update_running_stats(t->model, t->ws, n);
     adam_update(t);
     if (loss)
