@@ -34,6 +34,8 @@ int cli_cmd_info(int argc, char **argv);
 /* further subcommands declare themselves below this line */
 int cli_cmd_tables(int argc, char **argv);
 int cli_cmd_masks(int argc, char **argv);
+int cli_cmd_emit(int argc, char **argv);
+int cli_cmd_synth(int argc, char **argv);
 /**
  * @brief Enumerate @p m's tables and compare LUT-mode with eval-mode output
  * codes on @p n feature rows (tools/cmd-tables.c).

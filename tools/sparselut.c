@@ -28,6 +28,8 @@ static const cli_command commands[] = {
     {"info", cli_cmd_info, "architecture, parameters and table sizes of a model file"},
     {"tables", cli_cmd_tables, "enumerate a model's truth tables (sizes, LUT6, export)"},
     {"masks", cli_cmd_masks, "export or import SparseLUT CSV connectivity masks"},
+    {"emit", cli_cmd_emit, "write Verilog, VHDL or HLS C (+ testbench) and verify by simulation"},
+    {"synth", cli_cmd_synth, "Yosys out-of-context synthesis estimate (LUT, FF, depth)"},
     /* further commands register here */
 };
 

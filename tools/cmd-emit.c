@@ -1,0 +1,672 @@
+/*
+ * Copyright 2026 The libsparselut authors
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * `sparselut emit`: write Verilog / VHDL / HLS C for a model file, optionally
+ * with test vectors and a testbench, and verify it by simulation (Verilator or
+ * Icarus for Verilog, GHDL for VHDL, the C compiler for HLS C).
+ * `sparselut synth`: out-of-context Yosys synthesis for UltraScale+
+ * (synth_xilinx -family xcup) reporting LUTs, flip-flops and logic depth.
+ *
+ * The library never runs external programs; this file does (through the
+ * shell, with every path single-quoted).
+ */
+#include "cli.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_CAP 8192
+
+/* ------------------------------------------------------------ shell helpers */
+
+/* Append @p s to @p dst single-quoted for the shell. */
+static int shell_quote(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(dst);
+    if (n + 2 >= cap)
+        return -1;
+    dst[n++] = '\'';
+    for (; *s; s++) {
+        const char *piece = *s == '\'' ? "'\\''" : NULL;
+        size_t len = piece ? 4 : 1;
+        if (n + len + 2 >= cap)
+            return -1;
+        if (piece)
+            memcpy(dst + n, piece, len);
+        else
+            dst[n] = *s;
+        n += len;
+    }
+    dst[n++] = '\'';
+    dst[n] = '\0';
+    return 0;
+}
+
+static int have_program(const char *prog)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    return system(cmd) == 0;
+}
+
+/* Run "cd DIR && BODY" through the shell; returns the exit status (-1 if the
+ * command line does not fit). */
+static int run_in_dir(const char *dir, const char *body)
+{
+    char cmd[CMD_CAP] = "cd ";
+    if (shell_quote(cmd, sizeof cmd, dir) != 0 || strlen(cmd) + strlen(body) + 8 >= sizeof cmd)
+        return -1;
+    strcat(cmd, " && ");
+    strcat(cmd, body);
+    return system(cmd);
+}
+
+static char *read_text(const char *path)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[256];
+    if (cli_read_file(path, &buf, &len, err, sizeof err) != 0)
+        return NULL;
+    char *s = realloc(buf, len + 1);
+    if (!s) {
+        free(buf);
+        return NULL;
+    }
+    s[len] = '\0';
+    return s;
+}
+
+/* ------------------------------------------------------------- arguments */
+
+static void emit_help(void)
+{
+    printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
+           "                      [--pipeline none|layer|sublayer] [--prefix P] [--full-case]\n"
+           "                      [--vectors N] [--data SPEC ...] [--seed S]\n"
+           "                      [--verify] [--simulator verilator|iverilog] [--json]\n\n"
+           "Write the model's truth tables as HDL (docs/hdl.md): one module per table, one\n"
+           "per layer, <prefix>_top with ports M0 (input codes), clk, rst, M1 (output codes).\n\n"
+           "  --model FILE      model file\n"
+           "  --format F        verilog (Verilog-2001), vhdl (VHDL-2008) or hls (C99)\n"
+           "  --out DIR         output directory (created if missing)\n"
+           "  --pipeline P      none (combinational, default), layer (a register before\n"
+           "                    each layer) or sublayer (also before each adder stage)\n"
+           "  --prefix P        module name prefix (default splut)\n"
+           "  --full-case       list every ROM address (no default item)\n"
+           "  --vectors N       also write N test vectors and a testbench (default 1000\n"
+           "                    with --verify): the first N test rows of --data, else\n"
+           "                    random input codes drawn from --seed (default 1)\n"
+           "  --verify          run the testbench: Verilator (else Icarus) for Verilog,\n"
+           "                    GHDL for VHDL, cc for HLS C; exit 1 on any mismatch\n"
+           "  --simulator S     force verilator or iverilog for Verilog\n"
+           "  --json            print one JSON object on stdout\n\n%s",
+           cli_data_help);
+}
+
+typedef struct emit_args {
+    const char *model, *out, *prefix, *data, *simulator;
+    cli_data_opts dopt;
+    splut_hdl_format fmt;
+    int fmt_set, verify, json, full_case;
+    int32_t pipeline;
+    uint64_t vectors, seed;
+} emit_args;
+
+static int parse_format(const char *v, splut_hdl_format *f)
+{
+    if (strcmp(v, "verilog") == 0)
+        *f = SPLUT_HDL_VERILOG;
+    else if (strcmp(v, "vhdl") == 0)
+        *f = SPLUT_HDL_VHDL;
+    else if (strcmp(v, "hls") == 0)
+        *f = SPLUT_HDL_HLS;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_pipeline(const char *v, int32_t *p)
+{
+    if (strcmp(v, "none") == 0)
+        *p = SPLUT_PIPE_NONE;
+    else if (strcmp(v, "layer") == 0)
+        *p = SPLUT_PIPE_LAYER;
+    else if (strcmp(v, "sublayer") == 0)
+        *p = SPLUT_PIPE_SUBLAYER;
+    else
+        return -1;
+    return 0;
+}
+
+/* Options taking a value; returns 1 consumed, 0 not ours, <0 exit code. */
+static int emit_value_opt(int argc, char **argv, int *i, emit_args *a)
+{
+    const char *v;
+    int r;
+    if ((r = cli_opt(argc, argv, i, "--model", &v)) != 0)
+        return r < 0 ? -cli_usage_err("emit", "--model needs a file name") : (a->model = v, 1);
+    if ((r = cli_opt(argc, argv, i, "--out", &v)) != 0)
+        return r < 0 ? -cli_usage_err("emit", "--out needs a directory") : (a->out = v, 1);
+    if ((r = cli_opt(argc, argv, i, "--prefix", &v)) != 0)
+        return r < 0 ? -cli_usage_err("emit", "--prefix needs a name") : (a->prefix = v, 1);
+    if ((r = cli_opt(argc, argv, i, "--format", &v)) != 0) {
+        if (r < 0 || parse_format(v, &a->fmt))
+            return -cli_usage_err("emit", "--format must be verilog, vhdl or hls");
+        a->fmt_set = 1;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--pipeline", &v)) != 0) {
+        if (r < 0 || parse_pipeline(v, &a->pipeline))
+            return -cli_usage_err("emit", "--pipeline must be none, layer or sublayer");
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--vectors", &v)) != 0) {
+        if (r < 0 || cli_parse_u64(v, 1, 100000000, &a->vectors))
+            return -cli_usage_err("emit", "--vectors needs an integer in [1, 1e8]");
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--seed", &v)) != 0) {
+        if (r < 0 || cli_parse_u64(v, 0, UINT64_MAX, &a->seed))
+            return -cli_usage_err("emit", "--seed needs an unsigned integer");
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--simulator", &v)) != 0) {
+        if (r < 0 || (strcmp(v, "verilator") != 0 && strcmp(v, "iverilog") != 0))
+            return -cli_usage_err("emit", "--simulator must be verilator or iverilog");
+        a->simulator = v;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_emit_args(int argc, char **argv, emit_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
+            emit_help();
+            return -1;
+        } else if ((r = emit_value_opt(argc, argv, &i, a)) != 0) {
+            if (r < 0)
+                return -r;
+        } else if ((r = cli_data_opt(argc, argv, &i, "emit", &a->data, &a->dopt)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+        } else if (cli_flag(argv, i, "--verify")) {
+            a->verify = 1;
+        } else if (cli_flag(argv, i, "--json")) {
+            a->json = 1;
+        } else if (cli_flag(argv, i, "--full-case")) {
+            a->full_case = 1;
+        } else {
+            return cli_usage_err("emit", "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!a->model || !a->out || !a->fmt_set)
+        return cli_usage_err("emit", "--model FILE, --format F and --out DIR are required");
+    if (a->simulator && a->fmt != SPLUT_HDL_VERILOG)
+        return cli_usage_err("emit", "--simulator applies to --format verilog only");
+    if (a->verify && !a->vectors)
+        a->vectors = 1000;
+    return 0;
+}
+
+/* --------------------------------------------------------------- vectors */
+
+static uint64_t next_random(uint64_t *s)
+{
+    /* splitmix64: a fixed, documented generator so vectors are reproducible. */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Input codes: from the dataset's test split (first rows) or random. */
+static int make_vectors(const splut_model *m, const emit_args *a, uint16_t **codes, size_t *n)
+{
+    uint32_t in = splut_model_num_inputs(m), bits = splut_model_input_bits(m);
+    size_t count = (size_t)a->vectors;
+    cli_data d;
+    memset(&d, 0, sizeof d);
+    if (a->data) {
+        int rc = cli_load_data(a->data, &a->dopt, &d);
+        if (rc == CLI_EXIT_OK && d.features != in) {
+            cli_err("the data has %u features, the model %u inputs", d.features, in);
+            rc = CLI_EXIT_FAIL;
+        }
+        if (rc != CLI_EXIT_OK) {
+            cli_data_free(&d);
+            return rc;
+        }
+        const cli_split *s = d.test.n ? &d.test : &d.train;
+        if (count > s->n)
+            count = s->n;
+        *codes = calloc(count * in, sizeof(uint16_t));
+        splut_status st = *codes ? splut_model_input_codes(m, s->x, count, *codes) : SPLUT_E_NOMEM;
+        cli_data_free(&d);
+        if (st != SPLUT_OK)
+            return cli_lib_err(splut_model_ctx(m), st, "computing input codes");
+    } else {
+        *codes = calloc(count * in, sizeof(uint16_t));
+        if (!*codes) {
+            cli_err("out of memory for %zu vectors", count);
+            return CLI_EXIT_FAIL;
+        }
+        uint64_t s = a->seed;
+        for (size_t i = 0; i < count * in; i++)
+            (*codes)[i] = (uint16_t)(next_random(&s) >> (64 - bits));
+    }
+    *n = count;
+    return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- simulate */
+
+static const char *pick_simulator(const emit_args *a)
+{
+    if (a->fmt == SPLUT_HDL_VHDL)
+        return have_program("ghdl") ? "ghdl" : NULL;
+    if (a->fmt == SPLUT_HDL_HLS)
+        return have_program("cc") ? "cc" : NULL;
+    if (a->simulator)
+        return have_program(a->simulator) ? a->simulator : NULL;
+    if (have_program("verilator"))
+        return "verilator";
+    return have_program("iverilog") ? "iverilog" : NULL;
+}
+
+/* Shell commands (run inside the output directory) that build and run the
+ * testbench, its output going to sim.log. */
+static void sim_command(const char *sim, const char *p, char *cmd, size_t cap)
+{
+    if (strcmp(sim, "verilator") == 0)
+        snprintf(cmd, cap,
+                 "verilator --binary --timing -Wno-fatal -Wno-lint -Wno-style -Mdir obj_verilator "
+                 "--top-module %s_tb %s_tb.v $(cat %s_files.txt) >sim.log 2>&1 && "
+                 "./obj_verilator/V%s_tb >sim.log 2>&1",
+                 p, p, p, p);
+    else if (strcmp(sim, "iverilog") == 0)
+        snprintf(cmd, cap,
+                 "iverilog -g2005 -o %s_tb.vvp -s %s_tb %s_tb.v $(cat %s_files.txt) >sim.log 2>&1 "
+                 "&& vvp -n %s_tb.vvp >sim.log 2>&1",
+                 p, p, p, p, p);
+    else if (strcmp(sim, "ghdl") == 0)
+        snprintf(cmd, cap,
+                 "mkdir -p ghdl_work && ghdl -a --std=08 --workdir=ghdl_work $(cat %s_files.txt) "
+                 "%s_tb.vhd >sim.log 2>&1 && ghdl -e --std=08 --workdir=ghdl_work %s_tb >>sim.log "
+                 "2>&1 && ghdl -r --std=08 --workdir=ghdl_work %s_tb >sim.log 2>&1",
+                 p, p, p, p);
+    else
+        snprintf(cmd, cap,
+                 "cc -std=c99 -O2 -o %s_tb_hls %s_tb.c %s.c >sim.log 2>&1 && ./%s_tb_hls "
+                 ">sim.log 2>&1",
+                 p, p, p, p);
+}
+
+typedef struct sim_result {
+    const char *simulator;
+    long vectors, mismatches; /* -1 if the run did not finish */
+    double seconds;
+} sim_result;
+
+static int simulate(const char *dir, const char *prefix, const char *sim, sim_result *r)
+{
+    char cmd[CMD_CAP];
+    sim_command(sim, prefix, cmd, sizeof cmd);
+    r->simulator = sim;
+    r->vectors = r->mismatches = -1;
+    double t0 = cli_now();
+    int rc = run_in_dir(dir, cmd);
+    r->seconds = cli_now() - t0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sim.log", dir);
+    char *log = read_text(path);
+    const char *res = log ? strstr(log, "SPLUT_RESULT vectors=") : NULL;
+    if (!res || sscanf(res, "SPLUT_RESULT vectors=%ld mismatches=%ld", &r->vectors,
+                       &r->mismatches) != 2) {
+        cli_err("%s did not finish (exit status %d); see %s", sim, rc, path);
+        free(log);
+        r->vectors = r->mismatches = -1;
+        return CLI_EXIT_FAIL;
+    }
+    free(log);
+    return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ emit */
+
+static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, size_t n,
+                        const sim_result *r)
+{
+    static const char *const fmt_names[] = {"verilog", "vhdl", "hls"};
+    static const char *const pipe_names[] = {"none", "layer", "sublayer"};
+    if (!a->json) {
+        printf("wrote %s (%s, pipeline %s, latency %u cycles) in %.3f s\n", a->out,
+               fmt_names[a->fmt], pipe_names[a->pipeline], latency, emit_secs);
+        if (n)
+            printf("vectors: %zu (%s)\n", n, a->data ? a->data : "random codes");
+        if (r->simulator)
+            printf("verify:  %s, %ld vectors, %ld mismatches, %.2f s\n", r->simulator,
+                   r->vectors, r->mismatches, r->seconds);
+        return;
+    }
+    cli_json j = {.out = stdout};
+    cli_json_begin_object(&j, NULL);
+    cli_json_string(&j, "model", a->model);
+    cli_json_string(&j, "format", fmt_names[a->fmt]);
+    cli_json_string(&j, "out", a->out);
+    cli_json_string(&j, "pipeline", pipe_names[a->pipeline]);
+    cli_json_int(&j, "latency_cycles", latency);
+    cli_json_double(&j, "emit_seconds", emit_secs);
+    cli_json_int(&j, "vectors", (int64_t)n);
+    if (r->simulator) {
+        cli_json_string(&j, "simulator", r->simulator);
+        cli_json_int(&j, "vectors_checked", r->vectors);
+        cli_json_int(&j, "mismatches", r->mismatches);
+        cli_json_double(&j, "seconds", r->seconds);
+    }
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+}
+
+static int emit_run(const emit_args *a, const splut_model *m, const splut_tables *t)
+{
+    splut_ctx *ctx = splut_model_ctx(m);
+    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
+    o.prefix = a->prefix;
+    o.pipeline = a->pipeline;
+    o.flags = a->full_case ? SPLUT_HDL_FULL_CASE : 0;
+    uint32_t latency = 0;
+    splut_status st = splut_hdl_latency(t, &o, &latency);
+    if (st)
+        return cli_lib_err(ctx, st, "HDL options");
+    double t0 = cli_now();
+    st = splut_tables_emit(t, a->fmt, a->out, &o);
+    double emit_secs = cli_now() - t0;
+    if (st)
+        return cli_lib_err(ctx, st, "emitting HDL");
+    uint16_t *codes = NULL;
+    size_t n = 0;
+    sim_result r = {NULL, -1, -1, 0};
+    int rc = CLI_EXIT_OK;
+    if (a->vectors) {
+        rc = make_vectors(m, a, &codes, &n);
+        if (rc == CLI_EXIT_OK &&
+            (st = splut_tables_emit_testbench(t, a->fmt, a->out, &o, codes, n)) != SPLUT_OK)
+            rc = cli_lib_err(ctx, st, "writing the testbench");
+    }
+    free(codes);
+    if (rc == CLI_EXIT_OK && a->verify) {
+        const char *sim = pick_simulator(a);
+        if (!sim) {
+            cli_err("no simulator found for this format (need verilator or iverilog, ghdl, cc)");
+            return CLI_EXIT_FAIL;
+        }
+        rc = simulate(a->out, a->prefix ? a->prefix : "splut", sim, &r);
+    }
+    if (rc == CLI_EXIT_OK)
+        emit_report(a, latency, emit_secs, n, &r);
+    if (rc == CLI_EXIT_OK && r.mismatches > 0) {
+        cli_err("%ld of %ld vectors mismatched", r.mismatches, r.vectors);
+        rc = CLI_EXIT_FAIL;
+    }
+    return rc;
+}
+
+/* Load the model and enumerate its tables; prints errors. */
+static int load_tables(splut_ctx *ctx, const char *path, splut_model **m, splut_tables **t)
+{
+    splut_status st = splut_model_load(ctx, path, m);
+    if (st) {
+        char what[600];
+        snprintf(what, sizeof what, "loading model '%s'", path);
+        return cli_lib_err(ctx, st, what);
+    }
+    st = splut_tables_create(*m, t);
+    if (st)
+        return cli_lib_err(ctx, st, "enumerating the truth tables");
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_emit(int argc, char **argv)
+{
+    emit_args a;
+    memset(&a, 0, sizeof a);
+    cli_data_opts_init(&a.dopt);
+    a.seed = 1;
+    int rc = parse_emit_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    splut_ctx *ctx = cli_ctx_new(0);
+    if (!ctx)
+        return CLI_EXIT_FAIL;
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    rc = load_tables(ctx, a.model, &m, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = emit_run(&a, m, t);
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- synth */
+
+static void synth_help(void)
+{
+    printf("Usage: sparselut synth --model FILE [--out DIR] [--pipeline none|layer|sublayer]\n"
+           "                       [--timeout SECONDS] [--json]\n\n"
+           "Emit Verilog and synthesise it out of context with Yosys for UltraScale+\n"
+           "(synth_xilinx -family xcup -flatten -noiopad -noclkbuf). Reports LUTs (LUT1..LUT6),\n"
+           "flip-flops (FD*), MUXF7/F8, and the logic depth: cells on the longest\n"
+           "combinational path (Yosys 'ltp -noff' after removing the flip-flops). An\n"
+           "estimate of what Vivado reports; see docs/hdl.md.\n\n"
+           "  --model FILE      model file\n"
+           "  --out DIR         where the Verilog, synth.ys and the Yosys logs go\n"
+           "                    (default: a temporary directory, removed afterwards)\n"
+           "  --pipeline P      register placement (default layer)\n"
+           "  --timeout S       give up after S seconds (default 3600)\n"
+           "  --json            print one JSON object on stdout\n");
+}
+
+typedef struct synth_args {
+    const char *model, *out;
+    int32_t pipeline;
+    uint64_t timeout;
+    int json;
+} synth_args;
+
+static int parse_synth_args(int argc, char **argv, synth_args *a)
+{
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
+            synth_help();
+            return -1;
+        } else if ((r = cli_opt(argc, argv, &i, "--model", &v)) != 0) {
+            if (r < 0)
+                return cli_usage_err("synth", "--model needs a file name");
+            a->model = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
+            if (r < 0)
+                return cli_usage_err("synth", "--out needs a directory");
+            a->out = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--pipeline", &v)) != 0) {
+            if (r < 0 || parse_pipeline(v, &a->pipeline))
+                return cli_usage_err("synth", "--pipeline must be none, layer or sublayer");
+        } else if ((r = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
+            if (r < 0 || cli_parse_u64(v, 1, 1000000, &a->timeout))
+                return cli_usage_err("synth", "--timeout needs seconds in [1, 1e6]");
+        } else if (cli_flag(argv, i, "--json")) {
+            a->json = 1;
+        } else {
+            return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!a->model)
+        return cli_usage_err("synth", "--model FILE is required");
+    return 0;
+}
+
+typedef struct synth_result {
+    long lut, ff, muxf, carry, depth;
+    double seconds;
+} synth_result;
+
+/* Sum the counts of cells whose type starts with @p prefix in Yosys `stat` output. */
+static long stat_count(const char *stat, const char *prefix)
+{
+    long total = 0;
+    size_t n = strlen(prefix);
+    for (const char *line = stat; line && *line; line = strchr(line, '\n'), line += !!line) {
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        long v;
+        char name[64];
+        if (strncmp(p, prefix, n) == 0 && sscanf(p, "%63s %ld", name, &v) == 2)
+            total += v;
+    }
+    return total;
+}
+
+static int write_synth_script(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/synth.ys", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_err("cannot write '%s'", path);
+        return CLI_EXIT_FAIL;
+    }
+    /* File names come from splut_files.txt through the shell wrapper below. */
+    fprintf(f, "# Out-of-context synthesis estimate for UltraScale+ (see docs/hdl.md).\n"
+               "script synth_read.ys\n"
+               "synth_xilinx -family xcup -top splut_top -flatten -noiopad -noclkbuf\n"
+               "tee -q -o synth_stat.txt stat\n"
+               "# Depth: longest chain of LUT/MUXF/CARRY cells between flip-flops and ports.\n"
+               "delete t:FD*\n"
+               "tee -q -o synth_ltp.txt ltp -noff\n");
+    return fclose(f) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int run_yosys(const char *dir, uint64_t timeout, synth_result *r)
+{
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{ printf 'read_verilog'; for f in $(cat splut_files.txt); do printf ' %%s' \"$f\"; "
+             "done; echo; } >synth_read.ys && timeout %llu yosys -q -l synth.log -s synth.ys "
+             ">/dev/null 2>&1",
+             (unsigned long long)timeout);
+    double t0 = cli_now();
+    int rc = run_in_dir(dir, body);
+    r->seconds = cli_now() - t0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/synth_stat.txt", dir);
+    char *stat = rc == 0 ? read_text(path) : NULL;
+    snprintf(path, sizeof path, "%s/synth_ltp.txt", dir);
+    char *ltp = rc == 0 ? read_text(path) : NULL;
+    const char *len = ltp ? strstr(ltp, "(length=") : NULL;
+    if (!stat || !len || sscanf(len, "(length=%ld)", &r->depth) != 1) {
+        cli_err("yosys failed or timed out (exit status %d); see %s/synth.log", rc, dir);
+        free(stat);
+        free(ltp);
+        return CLI_EXIT_FAIL;
+    }
+    r->lut = stat_count(stat, "LUT");
+    r->ff = stat_count(stat, "FD");
+    r->muxf = stat_count(stat, "MUXF");
+    r->carry = stat_count(stat, "CARRY");
+    free(stat);
+    free(ltp);
+    return CLI_EXIT_OK;
+}
+
+static void synth_report(const synth_args *a, uint32_t latency, const synth_result *r)
+{
+    if (!a->json) {
+        printf("yosys synth_xilinx -family xcup (out of context), %.1f s\n", r->seconds);
+        printf("LUT %ld  FF %ld  MUXF %ld  CARRY %ld  depth %ld  latency %u cycles\n", r->lut,
+               r->ff, r->muxf, r->carry, r->depth, latency);
+        return;
+    }
+    cli_json j = {.out = stdout};
+    cli_json_begin_object(&j, NULL);
+    cli_json_string(&j, "model", a->model);
+    cli_json_string(&j, "tool", "yosys synth_xilinx -family xcup");
+    cli_json_int(&j, "lut", r->lut);
+    cli_json_int(&j, "ff", r->ff);
+    cli_json_int(&j, "muxf", r->muxf);
+    cli_json_int(&j, "carry", r->carry);
+    cli_json_int(&j, "depth", r->depth);
+    cli_json_int(&j, "latency_cycles", latency);
+    cli_json_double(&j, "seconds", r->seconds);
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+}
+
+static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
+                     const char *dir)
+{
+    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
+    o.pipeline = a->pipeline;
+    uint32_t latency = 0;
+    splut_status st = splut_hdl_latency(t, &o, &latency);
+    if (st == SPLUT_OK)
+        st = splut_tables_emit(t, SPLUT_HDL_VERILOG, dir, &o);
+    if (st)
+        return cli_lib_err(ctx, st, "emitting Verilog");
+    if (!have_program("yosys")) {
+        cli_err("yosys not found on PATH");
+        return CLI_EXIT_FAIL;
+    }
+    synth_result r;
+    memset(&r, 0, sizeof r);
+    int rc = write_synth_script(dir);
+    if (rc == CLI_EXIT_OK)
+        rc = run_yosys(dir, a->timeout, &r);
+    if (rc == CLI_EXIT_OK)
+        synth_report(a, latency, &r);
+    return rc;
+}
+
+int cli_cmd_synth(int argc, char **argv)
+{
+    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0};
+    int rc = parse_synth_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    char tmp[] = "/tmp/sparselut-synth-XXXXXX";
+    const char *dir = a.out;
+    if (!dir) {
+        if (!mkdtemp(tmp)) {
+            cli_err("cannot create a temporary directory");
+            return CLI_EXIT_FAIL;
+        }
+        dir = tmp;
+    }
+    splut_ctx *ctx = cli_ctx_new(0);
+    if (!ctx)
+        return CLI_EXIT_FAIL;
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    rc = load_tables(ctx, a.model, &m, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = synth_run(&a, t, ctx, dir);
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    if (!a.out) {
+        char cmd[256] = "rm -rf -- ";
+        if (shell_quote(cmd, sizeof cmd, tmp) != 0 || system(cmd) != 0)
+            cli_err("could not remove '%s'", tmp);
+    }
+    return rc;
+}
