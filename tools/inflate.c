@@ -506,10 +506,12 @@ int cli_gunzip(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len, char
         fail(&s, "empty gzip file");
         rc = -1;
     }
-    /* Presize from the last member's ISIZE (a hint only; capped). */
+    /* Presize from the last member's ISIZE: a hint only, so it is ignored when
+     * DEFLATE could not expand the input that much (max ratio ~1032:1) --
+     * corrupt or truncated files must not trigger huge allocations. */
     if (!rc && n >= 18) {
         size_t hint = le32(in + n - 4);
-        if (hint > 0 && hint < ((size_t)1 << 30) && reserve(&s, hint))
+        if (hint > 0 && hint / 1032 <= n && hint < ((size_t)1 << 30) && reserve(&s, hint))
             rc = -1;
     }
     while (!rc && s.pos < n)

@@ -422,6 +422,31 @@ static void test_info_table_sizes(void **state)
     assert_non_null(strstr(out_text, "poly-add"));
 }
 
+/* One epoch of a small model on real MNIST (when scripts/fetch-data has run). */
+static void test_mnist_smoke(void **state)
+{
+    (void)state;
+    const char *root = getenv("SPLUT_SOURCE_ROOT");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/.cache/mnist", root ? root : "");
+    if (!root || access(dir, R_OK) != 0)
+        skip();
+    expect(run("train --arch '784:2 poly:64:F6:D2:b2 poly:10:F6:D2:b2' --data mnist:%s "
+               "--epochs 1 --lr 0.004 --out mnist.splut --json",
+               dir),
+           0, NULL);
+    char a[64], b[64];
+    json_raw(out_text, "test_accuracy", a, sizeof a);
+    assert_int_equal((int)json_num(out_text, "train_samples"), 60000);
+    assert_int_equal((int)json_num(out_text, "test_samples"), 10000);
+    assert_true(json_num(out_text, "test_accuracy") > 0.3); /* chance is 0.1 */
+    expect(run("eval --model mnist.splut --data mnist:%s --json --compare-lut", dir), 0, NULL);
+    json_raw(out_text, "accuracy", b, sizeof b);
+    assert_string_equal(a, b);
+    assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+    assert_int_equal((int)json_num(out_text, "lut_outputs_compared"), 100000);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -450,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_keep_best),
         cmocka_unit_test(test_info_table_sizes),
+        cmocka_unit_test(test_mnist_smoke),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
