@@ -42,6 +42,7 @@ typedef struct epoch_rec {
 
 typedef struct run_state {
     uint64_t seed, batch, restart_epochs, done, step;
+    uint64_t data_hash; /* fingerprint of the dataset: resume must see the same data */
     double lr;
     epoch_rec *hist;
     size_t nhist;
@@ -361,10 +362,10 @@ static int run_save(const char *ckpt, const run_state *rs)
         return CLI_EXIT_FAIL;
     }
     fprintf(f, "%s\nseed %llu\nbatch %llu\nlr %.17g\nrestart_epochs %llu\nepochs_done %llu\n"
-               "step %llu\nbest %.17g %llu\n",
+               "step %llu\ndata %016llx\nbest %.17g %llu\n",
             RUN_MAGIC, (unsigned long long)rs->seed, (unsigned long long)rs->batch, rs->lr,
             (unsigned long long)rs->restart_epochs, (unsigned long long)rs->done,
-            (unsigned long long)rs->step, rs->best_acc, (unsigned long long)rs->best_epoch);
+            (unsigned long long)rs->step, (unsigned long long)rs->data_hash, rs->best_acc, (unsigned long long)rs->best_epoch);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -388,18 +389,19 @@ static int run_load(const char *ckpt, run_state *rs)
                 strerror(errno));
         return CLI_EXIT_FAIL;
     }
-    unsigned long long seed, batch, restart, done, step, best_epoch;
+    unsigned long long seed, batch, restart, done, step, best_epoch, data_hash;
     int ok = fgets(line, sizeof line, f) && strncmp(line, RUN_MAGIC, strlen(RUN_MAGIC)) == 0;
     ok = ok && fscanf(f, " seed %llu batch %llu lr %lf restart_epochs %llu epochs_done %llu "
-                         "step %llu best %lf %llu",
-                      &seed, &batch, &rs->lr, &restart, &done, &step, &rs->best_acc,
-                      &best_epoch) == 8;
+                         "step %llu data %llx best %lf %llu",
+                      &seed, &batch, &rs->lr, &restart, &done, &step, &data_hash,
+                      &rs->best_acc, &best_epoch) == 9;
     rs->seed = seed;
     rs->batch = batch;
     rs->restart_epochs = restart;
     rs->done = done;
     rs->step = step;
     rs->best_epoch = best_epoch;
+    rs->data_hash = data_hash;
     while (ok) {
         epoch_rec e;
         unsigned long long ep;
@@ -444,6 +446,28 @@ static void epoch_order(size_t *idx, size_t n, uint64_t seed, uint64_t epoch)
         idx[i - 1] = idx[j];
         idx[j] = t;
     }
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Fingerprint of both splits (sizes, features, labels, values). */
+static uint64_t data_fingerprint(const cli_data *d)
+{
+    uint64_t h = 1469598103934665603ull;
+    const cli_split *sp[2] = {&d->train, &d->test};
+    h = fnv1a(h, &d->features, sizeof d->features);
+    for (int k = 0; k < 2; k++) {
+        h = fnv1a(h, &sp[k]->n, sizeof sp[k]->n);
+        h = fnv1a(h, sp[k]->y, sp[k]->n * sizeof *sp[k]->y);
+        h = fnv1a(h, sp[k]->x, sp[k]->n * d->features * sizeof *sp[k]->x);
+    }
+    return h;
 }
 
 /* Batches per epoch: a final batch smaller than 2 is skipped (BatchNorm). */
@@ -789,6 +813,13 @@ static int train_run(trainer_run *r)
         rc = cli_load_data(a->data, &a->dopt, r->d);
     if (!rc)
         rc = cli_check_fit(r->m, r->d);
+    uint64_t fp = rc ? 0 : data_fingerprint(r->d);
+    if (!rc && a->resume && fp != r->rs.data_hash) {
+        cli_err("the dataset differs from the one the checkpoint '%s' was trained on",
+                a->resume);
+        rc = CLI_EXIT_FAIL;
+    }
+    r->rs.data_hash = fp;
     if (!rc)
         rc = recipe_defaults(r);
     if (!rc)

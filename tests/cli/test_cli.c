@@ -297,6 +297,10 @@ static void test_resume_is_exact(void **state)
     /* Asking for fewer epochs than the checkpoint has is refused. */
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 3 --out x --resume ck"), 2,
            "already has 5 epochs");
+    /* Resuming on other data is refused. */
+    write_dataset("other.csv", 240, 2);
+    expect(run("train --arch " ARCH " --data csv:other.csv --epochs 6 --out x --resume ck"), 1,
+           "dataset differs");
     /* The run state must agree with the checkpoint. */
     char path[600];
     tmp_path(path, sizeof path, "ck.run");
