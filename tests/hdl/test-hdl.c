@@ -4,10 +4,13 @@
  *   api        argument checks, latency, determinism, prefixes
  *   lint       verilator --lint-only -Wall on every model and pipeline
  *   icarus     Icarus Verilog simulation, every model × pipeline
- *   verilator  Verilator simulation (one model × every pipeline; "verilator-all": all)
+ *   verilator  Verilator simulation (one model, SUBLAYER; "verilator-all": every model ×
+ *              pipeline, suite slow: each Verilator build takes seconds)
  *   ghdl       GHDL (VHDL-2008) simulation, every model × pipeline
  *   hls        the HLS C compiled with gcc -std=c99 -Werror and run
  *   negative   corrupted vectors / table entries must be reported as mismatches
+ *   cli        `sparselut emit --verify` (argv[2] = the CLI executable)
+ *   synth      `sparselut synth` with Yosys (slow)
  * Expected outputs come from splut_tables_forward (LUT-mode inference), an
  * implementation independent of the emitters.
  *
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hdl-test.h"
 
@@ -228,7 +232,8 @@ static void test_two_prefixes(void **state)
 /* ----------------------------------------------------------- simulation */
 
 /* Emit design + testbench for every model and pipeline and simulate. */
-static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size_t only_cfg)
+static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size_t only_cfg,
+                       size_t only_pipe)
 {
     if (!hdl_have(tool))
         skip();
@@ -236,6 +241,8 @@ static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size
         if (only_cfg != SIZE_MAX && k != only_cfg)
             continue;
         for (size_t p = 0; p < 3; p++) {
+            if (only_pipe != SIZE_MAX && p != only_pipe)
+                continue;
             hdl_case c;
             hdl_case_init(&c, &hdl_cfgs[k], N_VECTORS, 100 + k);
             /* A constant network would make the comparison meaningless. */
@@ -263,31 +270,31 @@ static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size
 static void test_icarus(void **state)
 {
     (void)state;
-    run_matrix(HDL_SIM_ICARUS, SPLUT_HDL_VERILOG, "iverilog", SIZE_MAX);
+    run_matrix(HDL_SIM_ICARUS, SPLUT_HDL_VERILOG, "iverilog", SIZE_MAX, SIZE_MAX);
 }
 
 static void test_verilator_one(void **state)
 {
     (void)state;
-    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", 3);
+    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", 3, 2);
 }
 
 static void test_verilator_all(void **state)
 {
     (void)state;
-    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", SIZE_MAX);
+    run_matrix(HDL_SIM_VERILATOR, SPLUT_HDL_VERILOG, "verilator", SIZE_MAX, SIZE_MAX);
 }
 
 static void test_ghdl(void **state)
 {
     (void)state;
-    run_matrix(HDL_SIM_GHDL, SPLUT_HDL_VHDL, "ghdl", SIZE_MAX);
+    run_matrix(HDL_SIM_GHDL, SPLUT_HDL_VHDL, "ghdl", SIZE_MAX, SIZE_MAX);
 }
 
 static void test_hls(void **state)
 {
     (void)state;
-    run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX);
+    run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX, SIZE_MAX);
 }
 
 static void test_lint(void **state)
@@ -327,7 +334,7 @@ static void replace_in_file(const char *path, const char *from, const char *to)
 /* Flip the first character of line @p line (0-based) of a hex vector file. */
 static void corrupt_vector(const char *dir, const char *name, size_t line)
 {
-    char path[400];
+    char path[800];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     size_t len = 0;
     char *s = hdl_read(path, &len);
@@ -439,8 +446,112 @@ static void test_negative_table_vhdl(void **state)
     corrupt_table(SPLUT_HDL_VHDL, HDL_SIM_GHDL, "ghdl");
 }
 
+/* ------------------------------------------------------------------ CLI */
+
+static const char *cli_path;
+
+/* Run the CLI with @p args inside c->dir, stdout to out.json; returns its exit status. */
+static int run_cli(const hdl_case *c, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >out.json 2>err.txt", c->dir, cli_path, args);
+    int rc = system(cmd);
+    return rc;
+}
+
+static char *cli_output(const hdl_case *c)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/out.json", c->dir);
+    char *s = hdl_read(path, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+/* `sparselut emit --verify` on a saved model: every format, JSON reports 0 mismatches
+ * and the latency the library computes. */
+static void test_cli_emit_verify(void **state)
+{
+    (void)state;
+    if (!cli_path || !hdl_have("iverilog") || !hdl_have("ghdl") || !hdl_have("cc"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 50, 500);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
+    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    const char *runs[] = {
+        "emit --model model.splut --format verilog --out v --pipeline sublayer --verify "
+        "--simulator iverilog --vectors 300 --json",
+        "emit --model model.splut --format vhdl --out d --pipeline layer --verify --vectors 300 "
+        "--json",
+        "emit --model model.splut --format hls --out h --verify --vectors 300 --json",
+    };
+    const int32_t pipe[] = {SPLUT_PIPE_SUBLAYER, SPLUT_PIPE_LAYER, SPLUT_PIPE_NONE};
+    for (size_t r = 0; r < 3; r++) {
+        assert_int_equal(run_cli(&c, runs[r]), 0);
+        char *out = cli_output(&c);
+        splut_hdl_opts o = opts_for(pipe[r], NULL, 0);
+        uint32_t lat = 0;
+        assert_int_equal(splut_hdl_latency(c.t, &o, &lat), SPLUT_OK);
+        char want[64];
+        snprintf(want, sizeof(want), "\"latency_cycles\":%u", lat);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "\"vectors_checked\":300"));
+        assert_non_null(strstr(out, "\"mismatches\":0"));
+        free(out);
+    }
+    /* A wrong expected vector makes the command fail. */
+    snprintf(path, sizeof(path), "%s/h", c.dir);
+    corrupt_vector(path, "splut_out.hex", 3);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "cd '%s/h' && cc -std=c99 -o tb splut_tb.c splut.c && "
+             "./tb >log.txt", c.dir);
+    assert_true(system(cmd) != 0);
+    hdl_case_free(&c);
+}
+
+/* `sparselut synth` on a tiny model: Yosys reports LUTs, FFs and a depth. */
+static void test_cli_synth(void **state)
+{
+    (void)state;
+    if (!cli_path || !hdl_have("yosys"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[0], 50, 501);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
+    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --out s --pipeline layer --json"), 0);
+    char *out = cli_output(&c);
+    long lut = -1, ff = -1, depth = -1;
+    const char *p = strstr(out, "\"lut\":");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "\"lut\":%ld", &lut), 1);
+    p = strstr(out, "\"ff\":");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "\"ff\":%ld", &ff), 1);
+    p = strstr(out, "\"depth\":");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "\"depth\":%ld", &depth), 1);
+    assert_true(lut > 0);
+    assert_true(ff > 0);   /* two register stages */
+    assert_true(depth >= 1);
+    free(out);
+    hdl_case_free(&c);
+}
+
 int main(int argc, char **argv)
 {
+    /* meson passes the CLI relative to the build directory; the tests cd elsewhere. */
+    static char cli_abs[4096];
+    if (argc > 2 && argv[2][0] == '/') {
+        cli_path = argv[2];
+    } else if (argc > 2 && getcwd(cli_abs, sizeof(cli_abs) / 2)) {
+        strcat(cli_abs, "/");
+        strncat(cli_abs, argv[2], sizeof(cli_abs) / 2 - 2);
+        cli_path = cli_abs;
+    }
     const char *group = argc > 1 ? argv[1] : "api";
     const struct CMUnitTest api[] = {
         cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_latency),
@@ -469,6 +580,10 @@ int main(int argc, char **argv)
     RUN("ghdl", ghdl);
     RUN("hls", hls);
     RUN("negative", negative);
+    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli_emit_verify)};
+    const struct CMUnitTest synth[] = {cmocka_unit_test(test_cli_synth)};
+    RUN("cli", cli);
+    RUN("synth", synth);
 #undef RUN
     fprintf(stderr, "unknown test group '%s'\n", group);
     return 2;
