@@ -1024,6 +1024,22 @@ static void adopt_model(splut_model *dst, const splut_model *src)
     memcpy(dst->preset, src->preset, sizeof(dst->preset));
 }
 
+/* The loaded moments belong to the loaded connectivity: make sure the next
+ * step does not reset them for neurons mutated before the load. */
+static void mark_mutations_seen(splut_trainer *t)
+{
+    const splut_model *m = t->model;
+    uint32_t *seen = t->seen_mutations;
+    if (!seen)
+        return;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        if (L->mutations)
+            memcpy(seen, L->mutations, L->out * sizeof(uint32_t));
+        seen += L->out;
+    }
+}
+
 splut_status splut_trainer_load(splut_trainer *t, const char *path)
 {
     if (!t)
@@ -1060,6 +1076,7 @@ splut_status splut_trainer_load(splut_trainer *t, const char *path)
         t->lr_min = ti.lr_min;
         t->restart_period = ti.restart_period;
         t->step = ti.step;
+        mark_mutations_seen(t);
     }
     trainer_image_free(ctx, &ti);
     splut_model_destroy(m);
