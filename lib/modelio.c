@@ -582,6 +582,18 @@ static splut_status check_value(splut_ctx *ctx, splut_param key, splut_param_typ
                        splut_param_name(key), v, at);
 }
 
+/* Integers beyond ±2^53 would round when converted for the range check;
+ * every integer key's range lies well inside that. */
+static splut_status check_int(splut_ctx *ctx, splut_param key, int64_t v, size_t at)
+{
+    const int64_t exact = (int64_t)1 << 53;
+    if (v < -exact || v > exact)
+        return splut__fail(ctx, SPLUT_E_FORMAT,
+                           "model file: %s = %lld at offset %zu is out of range",
+                           splut_param_name(key), (long long)v, at);
+    return check_value(ctx, key, SPLUT_PARAM_INT, (double)v, at);
+}
+
 static splut_status read_preset(splut_model *m, const uint8_t *p, size_t at)
 {
     const uint8_t *name = p + at;
@@ -611,11 +623,11 @@ static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s
     if (st == SPLUT_OK)
         st = check_value(ctx, SPLUT_P_RECIPE_WD, SPLUT_PARAM_DOUBLE, wd, o + 8);
     if (st == SPLUT_OK)
-        st = check_value(ctx, SPLUT_P_RECIPE_BATCH, SPLUT_PARAM_INT, (double)batch, o + 16);
+        st = check_int(ctx, SPLUT_P_RECIPE_BATCH, batch, o + 16);
     if (st == SPLUT_OK)
-        st = check_value(ctx, SPLUT_P_RECIPE_EPOCHS, SPLUT_PARAM_INT, (double)epochs, o + 24);
+        st = check_int(ctx, SPLUT_P_RECIPE_EPOCHS, epochs, o + 24);
     if (st == SPLUT_OK)
-        st = check_value(ctx, SPLUT_P_EPOCHS_TRAINED, SPLUT_PARAM_INT, (double)trained, o + 32);
+        st = check_int(ctx, SPLUT_P_EPOCHS_TRAINED, trained, o + 32);
     if (st == SPLUT_OK)
         st = check_value(ctx, SPLUT_P_TEST_ACCURACY, SPLUT_PARAM_DOUBLE, acc, o + 40);
     if (st == SPLUT_OK)
@@ -638,6 +650,47 @@ static void trainer_image_free(splut_ctx *ctx, trainer_image *ti)
     ti->m1 = ti->m2 = NULL;
 }
 
+/* TRNR hyper-parameters: each within its key's range. */
+static splut_status read_trainer_hyper(splut_ctx *ctx, const uint8_t *p, size_t o,
+                                       trainer_image *t)
+{
+    static const splut_param keys[6] = {SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY,
+                                        SPLUT_P_BETA1,         SPLUT_P_BETA2,
+                                        SPLUT_P_ADAM_EPS,      SPLUT_P_LR_MIN};
+    double *dst[6] = {&t->lr, &t->weight_decay, &t->beta1, &t->beta2, &t->eps, &t->lr_min};
+    splut_status st = SPLUT_OK;
+    for (size_t i = 0; i < 6 && st == SPLUT_OK; i++) {
+        *dst[i] = rd_f64(p, o + 8 * i);
+        st = check_value(ctx, keys[i], SPLUT_PARAM_DOUBLE, *dst[i], o + 8 * i);
+    }
+    t->restart_period = rd_i64(p, o + 48);
+    t->step = rd_i64(p, o + 56);
+    if (st == SPLUT_OK)
+        st = check_int(ctx, SPLUT_P_RESTART_PERIOD, t->restart_period, o + 48);
+    if (st == SPLUT_OK)
+        st = check_int(ctx, SPLUT_P_STEP, t->step, o + 56);
+    return st;
+}
+
+/* AdamW moments: finite, second moments non-negative. */
+static splut_status check_moments(splut_ctx *ctx, const uint8_t *p, size_t m1_at, size_t m2_at,
+                                  size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float a = rd_f32(p, m1_at + 4 * i), b = rd_f32(p, m2_at + 4 * i);
+        if (!isfinite(a))
+            return splut__fail(ctx, SPLUT_E_FORMAT,
+                               "model file: first moment %zu at offset %zu is not finite", i,
+                               m1_at + 4 * i);
+        if (!isfinite(b) || b < 0.0f)
+            return splut__fail(ctx, SPLUT_E_FORMAT,
+                               "model file: second moment %zu at offset %zu is negative or not "
+                               "finite",
+                               i, m2_at + 4 * i);
+    }
+    return SPLUT_OK;
+}
+
 /* TRNR: validated always; copied into *ti only when the caller wants it. */
 static splut_status read_trainer(const splut_model *m, const uint8_t *p, const section *s,
                                  trainer_image *ti)
@@ -655,45 +708,16 @@ static splut_status read_trainer(const splut_model *m, const uint8_t *p, const s
                            "model file: trainer moment count %llu at offset %zu differs from the "
                            "model's %zu parameters",
                            (unsigned long long)n, o + 64, m->n_params);
-    splut_status st = expect_len(ctx, s, S_TRNR, n, 8, TRNR_FIXED);
-    if (st != SPLUT_OK)
-        return st;
     trainer_image t;
     memset(&t, 0, sizeof(t));
-    t.lr = rd_f64(p, o);
-    t.weight_decay = rd_f64(p, o + 8);
-    t.beta1 = rd_f64(p, o + 16);
-    t.beta2 = rd_f64(p, o + 24);
-    t.eps = rd_f64(p, o + 32);
-    t.lr_min = rd_f64(p, o + 40);
-    t.restart_period = rd_i64(p, o + 48);
-    t.step = rd_i64(p, o + 56);
-    static const splut_param keys[8] = {SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY,
-                                        SPLUT_P_BETA1,         SPLUT_P_BETA2,
-                                        SPLUT_P_ADAM_EPS,      SPLUT_P_LR_MIN,
-                                        SPLUT_P_RESTART_PERIOD, SPLUT_P_STEP};
-    const double vals[8] = {t.lr,    t.weight_decay, t.beta1, t.beta2, t.eps,
-                            t.lr_min, (double)t.restart_period, (double)t.step};
-    for (size_t i = 0; i < 8 && st == SPLUT_OK; i++)
-        st = check_value(ctx, keys[i], i < 6 ? SPLUT_PARAM_DOUBLE : SPLUT_PARAM_INT, vals[i],
-                         o + 8 * i);
-    if (st != SPLUT_OK)
-        return st;
     size_t m1_at = o + TRNR_FIXED, m2_at = m1_at + 4 * (size_t)n;
-    for (size_t i = 0; i < n; i++) {
-        float a = rd_f32(p, m1_at + 4 * i), b = rd_f32(p, m2_at + 4 * i);
-        if (!isfinite(a))
-            return splut__fail(ctx, SPLUT_E_FORMAT,
-                               "model file: first moment %zu at offset %zu is not finite", i,
-                               m1_at + 4 * i);
-        if (!isfinite(b) || b < 0.0f)
-            return splut__fail(ctx, SPLUT_E_FORMAT,
-                               "model file: second moment %zu at offset %zu is negative or not "
-                               "finite",
-                               i, m2_at + 4 * i);
-    }
-    if (!ti)
-        return SPLUT_OK;
+    splut_status st = expect_len(ctx, s, S_TRNR, n, 8, TRNR_FIXED);
+    if (st == SPLUT_OK)
+        st = read_trainer_hyper(ctx, p, o, &t);
+    if (st == SPLUT_OK)
+        st = check_moments(ctx, p, m1_at, m2_at, (size_t)n);
+    if (st != SPLUT_OK || !ti)
+        return st;
     t.m1 = splut__calloc(ctx, n ? n : 1, sizeof(float));
     t.m2 = splut__calloc(ctx, n ? n : 1, sizeof(float));
     if (!t.m1 || !t.m2) {

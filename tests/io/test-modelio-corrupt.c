@@ -259,6 +259,8 @@ EDIT(second_moment_negative, im->m2[1] = -1e-3f)
 EDIT(beta1_one, im->hyper[2] = 1.0)
 EDIT(step_negative, im->step = -5)
 EDIT(eps_zero, im->hyper[4] = 0.0)
+EDIT(step_rounds_into_range, im->step = ((int64_t)1 << 53) + 1) /* (double) would round to 2^53 */
+EDIT(epochs_huge, im->epochs = INT64_MAX)
 
 static void test_crafted_valid_crc(void **state)
 {
@@ -311,6 +313,8 @@ static void test_crafted_valid_crc(void **state)
         CASE(beta1_one, true, SPLUT_E_FORMAT),
         CASE(step_negative, true, SPLUT_E_FORMAT),
         CASE(eps_zero, true, SPLUT_E_FORMAT),
+        CASE(step_rounds_into_range, true, SPLUT_E_FORMAT),
+        CASE(epochs_huge, false, SPLUT_E_FORMAT),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
