@@ -589,12 +589,38 @@ static int run_yosys(const char *dir, uint64_t timeout, synth_result *r)
     return CLI_EXIT_OK;
 }
 
-static void synth_report(const synth_args *a, uint32_t latency, const synth_result *r)
+/* Flip-flops the emitted design declares: the widths of every registered
+ * stage input (Yosys may move registers through the ROMs, so its FF count can
+ * differ). */
+static uint64_t register_bits(const splut_tables *t, int32_t pipeline)
+{
+    uint64_t bits = 0;
+    if (pipeline == SPLUT_PIPE_NONE)
+        return 0;
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t neurons = 0, subs = 0, in_width = 0;
+        splut_table_info ti = SPLUT_TABLE_INFO_INIT, ai = SPLUT_TABLE_INFO_INIT;
+        if (splut_tables_layer(t, l, &neurons, &subs, &in_width) != SPLUT_OK ||
+            splut_tables_info(t, l, 0, 0, &ti) != SPLUT_OK)
+            return 0;
+        bits += (uint64_t)in_width * ti.in_bits;
+        if (subs && pipeline == SPLUT_PIPE_SUBLAYER) {
+            if (splut_tables_info(t, l, 0, SPLUT_TABLE_ADDER, &ai) != SPLUT_OK)
+                return 0;
+            bits += (uint64_t)neurons * subs * ai.in_bits;
+        }
+    }
+    return bits;
+}
+
+static void synth_report(const synth_args *a, uint32_t latency, uint64_t reg_bits,
+                         const synth_result *r)
 {
     if (!a->json) {
         printf("yosys synth_xilinx -family xcup (out of context), %.1f s\n", r->seconds);
         printf("LUT %ld  FF %ld  MUXF %ld  CARRY %ld  depth %ld  latency %u cycles\n", r->lut,
                r->ff, r->muxf, r->carry, r->depth, latency);
+        printf("register bits in the emitted design: %llu\n", (unsigned long long)reg_bits);
         return;
     }
     cli_json j = {.out = stdout};
@@ -607,6 +633,7 @@ static void synth_report(const synth_args *a, uint32_t latency, const synth_resu
     cli_json_int(&j, "carry", r->carry);
     cli_json_int(&j, "depth", r->depth);
     cli_json_int(&j, "latency_cycles", latency);
+    cli_json_int(&j, "register_bits", (int64_t)reg_bits);
     cli_json_double(&j, "seconds", r->seconds);
     cli_json_end_object(&j);
     cli_json_finish(&j);
@@ -633,7 +660,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
     if (rc == CLI_EXIT_OK)
         rc = run_yosys(dir, a->timeout, &r);
     if (rc == CLI_EXIT_OK)
-        synth_report(a, latency, &r);
+        synth_report(a, latency, register_bits(t, a->pipeline), &r);
     return rc;
 }
 
