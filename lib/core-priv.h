@@ -150,6 +150,7 @@ struct splut_model {
     size_t n_layers, cap_layers;
     splut_layer *layers;
     bool built;
+    bool surrogate;       /* internal phase-1 network: never enumerated, no table limit */
     /* trainable parameters: one flat vector (optimiser, files and tests see it whole) */
     float *params;
     uint8_t *decay;       /* 1 where weight decay applies */

@@ -257,6 +257,15 @@ static const param_def PARAMS[] = {
     {SPLUT_P_RESTART_PERIOD, "restart_period", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
     {SPLUT_P_LR_MIN, "lr_min", SPLUT_PARAM_DOUBLE, 0, 10, 0, false},
     {SPLUT_P_STEP, "step", SPLUT_PARAM_INT, 0, 9007199254740992.0, 0, false},
+    {SPLUT_P_CONNECTIVITY, "connectivity", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_STEPS_PER_EPOCH, "steps_per_epoch", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
+    {SPLUT_P_SWITCH_EPOCH, "switch_epoch", SPLUT_PARAM_INT, 0, 1048576, 20, false},
+    {SPLUT_P_CONN_TAU, "conn_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 3, true},
+    {SPLUT_P_CONN_L1, "conn_l1", SPLUT_PARAM_DOUBLE, 0, 1, 1e-4, false},
+    {SPLUT_P_CONN_TEMPERATURE, "conn_temperature", SPLUT_PARAM_DOUBLE, 0, 1, 0, false},
+    {SPLUT_P_CONN_REGROW, "conn_regrow", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 256, 128, false},
+    {SPLUT_P_CONN_INIT, "conn_init", SPLUT_PARAM_DOUBLE, 0, 1, 1e-3, true},
 };
 
 static const param_def *find_param(splut_param key)

@@ -148,8 +148,9 @@ splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
         return splut__fail(ctx, SPLUT_E_FAN_IN,
                            "layer %zu: %u distinct inputs per neuron but only %u inputs",
                            m->n_layers, L.A * L.F, L.in);
-    st = splut__check_table_limits(ctx, L.in_bits, L.F, L.A, L.out_bits,
-                                   L.kind == SPLUT_NEURON_POLY_ADD);
+    if (!m->surrogate)
+        st = splut__check_table_limits(ctx, L.in_bits, L.F, L.A, L.out_bits,
+                                       L.kind == SPLUT_NEURON_POLY_ADD);
     if (st != SPLUT_OK)
         return st;
     L.T = splut__monos_count(L.F, L.D);

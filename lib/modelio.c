@@ -1007,6 +1007,10 @@ splut_status splut_trainer_save(const splut_trainer *t, const char *path)
         return SPLUT_E_NULL;
     if (!path)
         return splut__fail(t->model->ctx, SPLUT_E_NULL, "splut_trainer_save: path is NULL");
+    if (t->connect)
+        return splut__fail(t->model->ctx, SPLUT_E_STATE,
+                           "phase 1 of learned connectivity cannot be checkpointed yet; "
+                           "checkpoints resume from the switch epoch on");
     return save(t->model, t, path);
 }
 

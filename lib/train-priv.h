@@ -9,6 +9,7 @@
 #include "core-priv.h"
 
 typedef struct splut_train_ws splut_train_ws; /* scratch buffers, train.c only */
+typedef struct splut_connect splut_connect;   /* learned connectivity, connect.c */
 
 struct splut_trainer {
     splut_model *model;
@@ -19,6 +20,11 @@ struct splut_trainer {
     int64_t step;
     float *m1, *m2; /* AdamW first and second moments, model->n_params each */
     uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
+    /* learned connectivity (keys 210-219) */
+    int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates;
+    double conn_tau, conn_l1, conn_temperature, conn_init;
+    splut_connect *connect; /* phase 1 state; NULL otherwise */
+    bool conn_switched;
     /* derived, rebuilt on demand */
     splut_pool *pool;
     splut_train_ws *ws;
@@ -28,5 +34,15 @@ struct splut_trainer {
  * straight-through estimator differentiates), so finite differences can check
  * every gradient. */
 splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact);
+
+/* Gradient of the last step (n_params floats), NULL before the first. */
+const float *splut__trainer_grad(const splut_trainer *t);
+
+/* Learned connectivity (connect.c). */
+splut_status splut__connect_create(splut_trainer *t);
+void splut__connect_destroy(splut_ctx *ctx, splut_connect *c);
+splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t *labels,
+                                 size_t n, double *loss, double lr);
+splut_status splut__connect_switch(splut_trainer *t);
 
 #endif /* SPARSELUT_TRAIN_PRIV_H */

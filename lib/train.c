@@ -781,9 +781,16 @@ static double current_lr(const splut_trainer *t)
     return t->lr_min + (t->lr - t->lr_min) * (1.0 + cos(3.14159265358979323846 * tc)) / 2.0;
 }
 
+/* First optimiser step of the current parameters: learned connectivity
+ * starts the target's moments afresh at the switch. */
+static int64_t adam_origin(const splut_trainer *t)
+{
+    return t->conn_mode == 1 ? t->switch_epoch * t->steps_per_epoch : 0;
+}
+
 static void adam_update(splut_trainer *t)
 {
-    double k = (double)(t->step + 1);
+    double k = (double)(t->step - adam_origin(t) + 1);
     adam_job j;
     j.t = t;
     j.lr = (float)current_lr(t);
@@ -839,6 +846,11 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->beta1 = 0.5;
     t->beta2 = 0.999;
     t->eps = 1e-8;
+    t->switch_epoch = 20;
+    t->conn_tau = 3.0;
+    t->conn_l1 = 1e-4;
+    t->conn_candidates = 128;
+    t->conn_init = 1e-3;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
     size_t neurons = 0;
@@ -865,6 +877,7 @@ void splut_trainer_destroy(splut_trainer *t)
     if (!t)
         return;
     splut_ctx *ctx = t->model->ctx;
+    splut__connect_destroy(ctx, t->connect);
     free_ws(ctx, t->ws);
     splut__pool_destroy(t->pool);
     splut__free(ctx, t->m1);
@@ -935,11 +948,37 @@ static splut_status compute(splut_trainer *t, const float *x, const int32_t *lab
     return SPLUT_OK;
 }
 
+/* Phase 1 of learned connectivity: the step goes to the surrogate network;
+ * the last phase-1 step hands the learned inputs to the model. */
+static splut_status learned_step(splut_trainer *t, const float *x, const int32_t *labels,
+                                 size_t n, double *loss)
+{
+    splut_status st = t->connect ? SPLUT_OK : splut__connect_create(t);
+    double l = 0.0;
+    if (st == SPLUT_OK)
+        st = splut__connect_step(t, x, labels, n, &l, current_lr(t));
+    if (st != SPLUT_OK)
+        return st;
+    t->step++;
+    if (loss)
+        *loss = l;
+    return t->step >= adam_origin(t) ? splut__connect_switch(t) : SPLUT_OK;
+}
+
 splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t *labels,
                                 size_t n, double *loss)
 {
     if (!t)
         return SPLUT_E_NULL;
+    if (t->conn_mode == 1 && !t->conn_switched) {
+        if (t->steps_per_epoch <= 0)
+            return splut__fail(t->model->ctx, SPLUT_E_STATE,
+                               "learned connectivity needs SPLUT_P_STEPS_PER_EPOCH (its "
+                               "schedule counts epochs)");
+        if (t->step < adam_origin(t))
+            return learned_step(t, x, labels, n, loss);
+        t->conn_switched = true; /* resumed after the switch, or switch epoch 0 */
+    }
     double l = 0.0;
     splut_status st = compute(t, x, labels, n, &l);
     if (st != SPLUT_OK)
@@ -966,6 +1005,11 @@ splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int
     if (loss)
         *loss = l;
     return SPLUT_OK;
+}
+
+const float *splut__trainer_grad(const splut_trainer *t)
+{
+    return t->ws ? t->ws->grad : NULL;
 }
 
 splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact)
@@ -1006,7 +1050,24 @@ static double *double_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_BETA1: return &t->beta1;
     case SPLUT_P_BETA2: return &t->beta2;
     case SPLUT_P_ADAM_EPS: return &t->eps;
+    case SPLUT_P_CONN_TAU: return &t->conn_tau;
+    case SPLUT_P_CONN_L1: return &t->conn_l1;
+    case SPLUT_P_CONN_TEMPERATURE: return &t->conn_temperature;
+    case SPLUT_P_CONN_INIT: return &t->conn_init;
     default: return &t->lr_min;
+    }
+}
+
+static int64_t *int_slot(splut_trainer *t, splut_param key)
+{
+    switch (key) {
+    case SPLUT_P_STEP: return &t->step;
+    case SPLUT_P_CONNECTIVITY: return &t->conn_mode;
+    case SPLUT_P_STEPS_PER_EPOCH: return &t->steps_per_epoch;
+    case SPLUT_P_SWITCH_EPOCH: return &t->switch_epoch;
+    case SPLUT_P_CONN_REGROW: return &t->conn_regrow;
+    case SPLUT_P_CONN_CANDIDATES: return &t->conn_candidates;
+    default: return &t->restart_period;
     }
 }
 
@@ -1037,10 +1098,10 @@ splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t va
     splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, true);
     if (st != SPLUT_OK)
         return st;
-    if (key == SPLUT_P_STEP)
-        t->step = value;
-    else
-        t->restart_period = value;
+    if (t->connect && key >= SPLUT_P_CONNECTIVITY)
+        return splut__fail(t->model->ctx, SPLUT_E_STATE,
+                           "connectivity parameters are fixed while connectivity is being learned");
+    *int_slot(t, key) = value;
     return SPLUT_OK;
 }
 
@@ -1050,6 +1111,6 @@ splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int6
         return SPLUT_E_NULL;
     splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, false);
     if (st == SPLUT_OK)
-        *value = key == SPLUT_P_STEP ? t->step : t->restart_period;
+        *value = *int_slot((splut_trainer *)t, key);
     return st;
 }

@@ -211,7 +211,17 @@ typedef enum splut_param {
     SPLUT_P_ADAM_EPS = 204,       /**< double (0,1], default 1e-8 */
     SPLUT_P_RESTART_PERIOD = 205, /**< int [0,2^40] steps per cosine cycle; 0 = constant lr */
     SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
-    SPLUT_P_STEP = 207            /**< int [0,2^53], optimiser steps taken, default 0 */
+    SPLUT_P_STEP = 207,           /**< int [0,2^53], optimiser steps taken, default 0 */
+    /* learned connectivity (trainer, 210-219); see docs/connectivity.md */
+    SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it */
+    SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
+    SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20 */
+    SPLUT_P_CONN_TAU = 213,       /**< double (0,1e6]: budget decay time in epochs, default 3 */
+    SPLUT_P_CONN_L1 = 214,        /**< double [0,1]: L1 pressure on magnitudes, default 1e-4 */
+    SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */
+    SPLUT_P_CONN_REGROW = 216,    /**< int: 0 = regrow by gradient magnitude, 1 = at random */
+    SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,256]: candidate inputs per neuron, default 128 */
+    SPLUT_P_CONN_INIT = 218       /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
 } splut_param;
 
 /** Type of a parameter's value. */
@@ -491,6 +501,21 @@ SPLUT_API splut_status splut_trainer_step(splut_trainer *t, const float *x,
 SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
                                                const int32_t *labels, size_t n, double *loss,
                                                float *grad);
+/**
+ * @brief Active connections of a layer and the candidates they are drawn from.
+ * During phase 1 of learned connectivity these shrink towards A·F per neuron;
+ * otherwise both equal the layer's fixed A·F·width.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_trainer_connections(const splut_trainer *t, size_t layer,
+                                                 uint64_t *active, uint64_t *candidates);
+/**
+ * @brief The network the trainer is updating: the phase-1 surrogate (linear
+ * neurons over candidate inputs, same widths and quantisers) while learned
+ * connectivity is in phase 1, the trainer's model otherwise. Use it to measure
+ * accuracy during training; it is owned by the trainer.
+ */
+SPLUT_API const splut_model *splut_trainer_model_in_training(const splut_trainer *t);
 /**
  * @brief Read (@p get != 0) or write the model's trainable parameter vector.
  * @param vals splut_model_num_params() floats

@@ -1,0 +1,445 @@
+/*
+ * Learned connectivity (SparseLUT phase 1): which inputs each neuron reads.
+ *
+ * Phase 1 trains a surrogate network with the target's widths, bit widths,
+ * BatchNorms and quantisers, whose neurons are linear over a candidate set of
+ * C inputs (all inputs when the layer is narrow enough, else a random subset
+ * rotated every epoch). A polynomial over hundreds of inputs is infeasible;
+ * a linear surrogate ranks inputs at a cost comparable to the target network.
+ * Each connection has a magnitude θ ≥ 0 and a fixed sign (DEEP R): weight =
+ * sign·θ while active, 0 while dormant. After every optimiser step:
+ *   θ -= lr·l1; θ += sqrt(2·lr·temperature)·N(0,1); θ ≤ 0 → dormant;
+ *   budget K(t) = F' + (C − F')·exp(−t/τ)  (F' = A·F of the target, t in epochs):
+ *   more active than K → drop the weakest; fewer → regrow at most as many as
+ *   were dropped this step, chosen by |∂L/∂w| (or at random), θ = init.
+ * At the switch epoch each target neuron takes its F' strongest inputs
+ * (sorted), the input stage is copied over, and phase 2 trains the target.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train-priv.h"
+
+typedef struct conn_layer {
+    uint32_t C;        /* candidates per neuron */
+    uint32_t target;   /* inputs per neuron after the switch (A·F) */
+    uint8_t *active;   /* out × C */
+    int8_t *sign;      /* out × C */
+    uint32_t *n_active; /* out */
+    uint32_t *dropped;  /* out: dropped in the current step */
+} conn_layer;
+
+struct splut_connect {
+    splut_model *sur;
+    splut_trainer *tr;
+    conn_layer *L;
+    size_t n_layers;
+};
+
+/* Candidates per neuron of a layer: dense up to the cap, never below A·F. */
+static uint32_t candidates(const splut_trainer *t, const splut_layer *L)
+{
+    uint32_t c = L->in < (uint32_t)t->conn_candidates ? L->in : (uint32_t)t->conn_candidates;
+    return c < L->A * L->F ? L->A * L->F : c;
+}
+
+static void free_layers(splut_ctx *ctx, splut_connect *c)
+{
+    for (size_t l = 0; c->L && l < c->n_layers; l++) {
+        splut__free(ctx, c->L[l].active);
+        splut__free(ctx, c->L[l].sign);
+        splut__free(ctx, c->L[l].n_active);
+        splut__free(ctx, c->L[l].dropped);
+    }
+    splut__free(ctx, c->L);
+}
+
+void splut__connect_destroy(splut_ctx *ctx, splut_connect *c)
+{
+    if (!c)
+        return;
+    splut_trainer_destroy(c->tr);
+    splut_model_destroy(c->sur);
+    free_layers(ctx, c);
+    splut__free(ctx, c);
+}
+
+static splut_status build_surrogate(const splut_trainer *t, splut_model **out)
+{
+    const splut_model *m = t->model;
+    splut_model *s;
+    splut_status st = splut_model_create(m->ctx, m->n_inputs, m->input_bits, &s);
+    if (st != SPLUT_OK)
+        return st;
+    s->input_mode = m->input_mode;
+    s->surrogate = true;
+    for (size_t l = 0; l < m->n_layers && st == SPLUT_OK; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = SPLUT_NEURON_LINEAR;
+        d.width = m->layers[l].out;
+        d.fan_in = candidates(t, &m->layers[l]);
+        d.out_bits = m->layers[l].out_bits;
+        st = splut_model_add_layer(s, &d);
+    }
+    if (st == SPLUT_OK)
+        st = splut_model_build(s);
+    if (st != SPLUT_OK) {
+        splut_model_destroy(s);
+        return st;
+    }
+    *out = s;
+    return SPLUT_OK;
+}
+
+/* Every candidate starts active with θ = |w0| and the sign of w0. */
+static splut_status init_layers(splut_ctx *ctx, splut_connect *c)
+{
+    const splut_model *s = c->sur;
+    c->n_layers = s->n_layers;
+    c->L = splut__calloc(ctx, s->n_layers, sizeof(conn_layer));
+    if (!c->L)
+        return SPLUT_E_NOMEM;
+    for (size_t l = 0; l < s->n_layers; l++) {
+        const splut_layer *SL = &s->layers[l];
+        conn_layer *cl = &c->L[l];
+        size_t k = (size_t)SL->out * SL->F;
+        cl->C = SL->F;
+        cl->active = splut__calloc(ctx, k, 1);
+        cl->sign = splut__calloc(ctx, k, 1);
+        cl->n_active = splut__calloc(ctx, SL->out, sizeof(uint32_t));
+        cl->dropped = splut__calloc(ctx, SL->out, sizeof(uint32_t));
+        if (!cl->active || !cl->sign || !cl->n_active || !cl->dropped)
+            return SPLUT_E_NOMEM;
+        for (size_t i = 0; i < k; i++) {
+            cl->active[i] = 1;
+            cl->sign[i] = s->params[SL->w + i] < 0.0f ? -1 : 1;
+        }
+        for (uint32_t n = 0; n < SL->out; n++)
+            cl->n_active[n] = cl->C;
+    }
+    return SPLUT_OK;
+}
+
+splut_status splut__connect_create(splut_trainer *t)
+{
+    splut_ctx *ctx = t->model->ctx;
+    splut_connect *c = splut__calloc(ctx, 1, sizeof(*c));
+    if (!c)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for learned connectivity");
+    splut_status st = build_surrogate(t, &c->sur);
+    if (st == SPLUT_OK)
+        st = splut_trainer_create(c->sur, &c->tr);
+    if (st == SPLUT_OK && init_layers(ctx, c) != SPLUT_OK)
+        st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for learned connectivity");
+    if (st != SPLUT_OK) {
+        splut__connect_destroy(ctx, c);
+        return st;
+    }
+    for (size_t l = 0; l < c->n_layers; l++)
+        c->L[l].target = t->model->layers[l].A * t->model->layers[l].F;
+    c->tr->beta1 = t->beta1;
+    c->tr->beta2 = t->beta2;
+    c->tr->eps = t->eps;
+    c->tr->weight_decay = t->weight_decay;
+    t->connect = c;
+    return SPLUT_OK;
+}
+
+/* ------------------------------------------------------------ the step */
+
+typedef struct rewire_job {
+    splut_trainer *t;
+    splut_connect *c;
+    size_t l;
+    float lr;
+    float budget;
+} rewire_job;
+
+/* Seed of the noise and random choices of one neuron at one step: a pure
+ * function of (seed, step, layer, neuron), so results ignore thread count. */
+static void neuron_rng(const splut_trainer *t, size_t l, uint32_t n, splut_rng *r)
+{
+    uint64_t k = (uint64_t)t->model->ctx->seed * 0x9e3779b97f4a7c15ull;
+    k ^= (uint64_t)t->step * 0xbf58476d1ce4e5b9ull;
+    k ^= ((uint64_t)l << 32 | n) * 0x94d049bb133111ebull;
+    splut__rng_seed(r, k);
+}
+
+static void deactivate(splut_connect *c, conn_layer *cl, size_t i, size_t wi)
+{
+    cl->active[i] = 0;
+    c->sur->params[wi] = 0.0f;
+    c->tr->m1[wi] = 0.0f;
+    c->tr->m2[wi] = 0.0f;
+}
+
+/* Weakest active candidate of a neuron (smallest θ, lowest slot on ties). */
+static uint32_t weakest(const splut_connect *c, const conn_layer *cl, size_t row, size_t w0)
+{
+    uint32_t best = UINT32_MAX;
+    float best_theta = INFINITY;
+    for (uint32_t k = 0; k < cl->C; k++) {
+        if (!cl->active[row + k])
+            continue;
+        float theta = cl->sign[row + k] * c->sur->params[w0 + k];
+        if (theta < best_theta) {
+            best_theta = theta;
+            best = k;
+        }
+    }
+    return best;
+}
+
+/* Dormant candidate to regrow: largest |gradient| (lowest slot on ties), or
+ * uniformly random among the dormant ones. */
+static uint32_t pick_regrowth(const splut_trainer *t, const conn_layer *cl, size_t row,
+                              const float *grad, uint32_t dormant, splut_rng *r)
+{
+    if (t->conn_regrow == 1) {
+        uint64_t pick = splut__rng_below(r, dormant);
+        for (uint32_t k = 0; k < cl->C; k++)
+            if (!cl->active[row + k] && pick-- == 0)
+                return k;
+    }
+    uint32_t best = UINT32_MAX;
+    float best_g = -1.0f;
+    for (uint32_t k = 0; k < cl->C; k++) {
+        if (cl->active[row + k])
+            continue;
+        float g = fabsf(grad[k]);
+        if (g > best_g) {
+            best_g = g;
+            best = k;
+        }
+    }
+    return best;
+}
+
+static void rewire_neuron(const rewire_job *j, uint32_t n)
+{
+    splut_connect *c = j->c;
+    conn_layer *cl = &c->L[j->l];
+    const splut_layer *SL = &c->sur->layers[j->l];
+    size_t row = (size_t)n * cl->C, w0 = SL->w + row;
+    float *W = c->sur->params;
+    const float *grad = splut__trainer_grad(c->tr) + w0;
+    splut_rng r;
+    neuron_rng(j->t, j->l, n, &r);
+    float shrink = j->lr * (float)j->t->conn_l1;
+    float noise = sqrtf(2.0f * j->lr * (float)j->t->conn_temperature);
+    uint32_t active = 0, dropped = 0;
+    for (uint32_t k = 0; k < cl->C; k++) {
+        size_t i = row + k, wi = w0 + k;
+        if (!cl->active[i]) {
+            W[wi] = 0.0f; /* the optimiser moved it: dormant weights stay 0 */
+            c->tr->m1[wi] = c->tr->m2[wi] = 0.0f;
+            continue;
+        }
+        float theta = cl->sign[i] * W[wi] - shrink;
+        if (noise > 0.0f)
+            theta += noise * (float)splut__rng_normal(&r);
+        if (theta <= 0.0f) {
+            deactivate(c, cl, i, wi);
+            dropped++;
+            continue;
+        }
+        W[wi] = cl->sign[i] * theta;
+        active++;
+    }
+    uint32_t budget = (uint32_t)ceilf(j->budget);
+    if (budget < cl->target)
+        budget = cl->target;
+    for (; active > budget; active--, dropped++) {
+        uint32_t k = weakest(c, cl, row, w0);
+        deactivate(c, cl, row + k, w0 + k);
+    }
+    for (uint32_t grown = 0; active < budget && grown < dropped; grown++, active++) {
+        uint32_t k = pick_regrowth(j->t, cl, row, grad, cl->C - active, &r);
+        cl->active[row + k] = 1;
+        int8_t s = j->t->conn_regrow == 1 ? (splut__rng_next(&r) & 1 ? 1 : -1)
+                                          : (grad[k] > 0.0f ? -1 : 1); /* descent direction */
+        cl->sign[row + k] = s;
+        W[w0 + k] = s * (float)j->t->conn_init;
+    }
+    cl->n_active[n] = active;
+    cl->dropped[n] = dropped;
+}
+
+static void rewire_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    for (size_t n = b; n < e; n++)
+        rewire_neuron(arg, (uint32_t)n);
+}
+
+/* Capped layers see new inputs: at each epoch start, every dormant candidate
+ * is replaced by a random input the neuron does not yet consider. */
+static void rotate_candidates(splut_trainer *t, splut_connect *c, size_t l)
+{
+    conn_layer *cl = &c->L[l];
+    splut_layer *SL = &c->sur->layers[l];
+    if (cl->C >= SL->in)
+        return;
+    for (uint32_t n = 0; n < SL->out; n++) {
+        splut_rng r;
+        neuron_rng(t, l + 1000, n, &r);
+        uint32_t *row = SL->conn + (size_t)n * cl->C;
+        for (uint32_t k = 0; k < cl->C; k++) {
+            if (cl->active[(size_t)n * cl->C + k])
+                continue;
+            for (int tries = 0; tries < 64; tries++) {
+                uint32_t cand = (uint32_t)splut__rng_below(&r, SL->in);
+                bool used = false;
+                for (uint32_t i = 0; i < cl->C && !used; i++)
+                    used = row[i] == cand;
+                if (!used) {
+                    row[k] = cand;
+                    break;
+                }
+            }
+        }
+        /* keep the row sorted: slots are independent (linear, dormant ones are 0) */
+        size_t base = (size_t)n * cl->C, w0 = SL->w + base;
+        for (uint32_t i = 1; i < cl->C; i++)
+            for (uint32_t j = i; j > 0 && row[j] < row[j - 1]; j--) {
+                uint32_t tr = row[j];
+                row[j] = row[j - 1];
+                row[j - 1] = tr;
+                float *ws[] = {c->sur->params + w0, c->tr->m1 + w0, c->tr->m2 + w0};
+                for (int a = 0; a < 3; a++) {
+                    float tf = ws[a][j];
+                    ws[a][j] = ws[a][j - 1];
+                    ws[a][j - 1] = tf;
+                }
+                uint8_t ta = cl->active[base + j];
+                cl->active[base + j] = cl->active[base + j - 1];
+                cl->active[base + j - 1] = ta;
+                int8_t ts = cl->sign[base + j];
+                cl->sign[base + j] = cl->sign[base + j - 1];
+                cl->sign[base + j - 1] = ts;
+            }
+    }
+}
+
+splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t *labels,
+                                 size_t n, double *loss, double lr)
+{
+    splut_connect *c = t->connect;
+    if (t->step % t->steps_per_epoch == 0 && t->step > 0)
+        for (size_t l = 0; l < c->n_layers; l++)
+            rotate_candidates(t, c, l);
+    c->tr->lr = lr;
+    c->tr->restart_period = 0; /* the target trainer owns the schedule */
+    splut_status st = splut_trainer_step(c->tr, x, labels, n, loss);
+    if (st != SPLUT_OK)
+        return st;
+    double epochs = (double)(t->step + 1) / (double)t->steps_per_epoch;
+    for (size_t l = 0; l < c->n_layers; l++) {
+        conn_layer *cl = &c->L[l];
+        rewire_job j = {t, c, l, (float)lr,
+                        (float)(cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau))};
+        splut__pool_run(c->tr->pool, c->sur->layers[l].out, 8, rewire_task, &j);
+    }
+    return SPLUT_OK;
+}
+
+/* ------------------------------------------------------------ the switch */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The k strongest candidates of a neuron (active by θ, then dormant by
+ * |gradient|), as sorted input indices. */
+static void strongest_inputs(const splut_connect *c, size_t l, uint32_t n, uint32_t k,
+                             uint32_t *out)
+{
+    const conn_layer *cl = &c->L[l];
+    const splut_layer *SL = &c->sur->layers[l];
+    size_t row = (size_t)n * cl->C, w0 = SL->w + row;
+    const float *grad = splut__trainer_grad(c->tr) ? splut__trainer_grad(c->tr) + w0 : NULL;
+    uint8_t taken[256] = {0};
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t best = 0;
+        float best_score = -INFINITY;
+        for (uint32_t s = 0; s < cl->C; s++) {
+            if (taken[s])
+                continue;
+            /* active connections rank above every dormant one */
+            float score = cl->active[row + s] ? 1e30f + fabsf(c->sur->params[w0 + s])
+                                              : (grad ? fabsf(grad[s]) : 0.0f);
+            if (score > best_score) {
+                best_score = score;
+                best = s;
+            }
+        }
+        taken[best] = 1;
+        out[i] = SL->conn[row + best];
+    }
+    qsort(out, k, sizeof(uint32_t), cmp_u32);
+}
+
+splut_status splut__connect_switch(splut_trainer *t)
+{
+    splut_connect *c = t->connect;
+    splut_model *m = t->model;
+    uint32_t idx[512];
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        uint32_t k = L->A * L->F;
+        for (uint32_t n = 0; n < L->out; n++) {
+            strongest_inputs(c, l, n, k, idx);
+            splut_status st = splut_model_set_inputs(m, l, n, idx, k);
+            if (st != SPLUT_OK)
+                return st;
+        }
+    }
+    /* the input stage has the same layout in both models: keep what it learned */
+    const splut_model *s = c->sur;
+    size_t in_params = m->in_q.theta + 1;
+    memcpy(m->params, s->params, in_params * sizeof(float));
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        memcpy(m->state, s->state, 2 * (size_t)m->n_inputs * sizeof(float));
+    splut__connect_destroy(m->ctx, c);
+    t->connect = NULL;
+    t->conn_switched = true;
+    return SPLUT_OK;
+}
+
+splut_status splut_trainer_connections(const splut_trainer *t, size_t layer, uint64_t *active,
+                                       uint64_t *candidates_out)
+{
+    if (!t || !active)
+        return SPLUT_E_NULL;
+    const splut_model *m = t->model;
+    if (layer >= m->n_layers)
+        return splut__fail(m->ctx, SPLUT_E_INDEX, "layer %zu of %zu", layer, m->n_layers);
+    const splut_layer *L = &m->layers[layer];
+    uint64_t fixed = (uint64_t)L->out * L->A * L->F;
+    if (!t->connect) {
+        *active = fixed;
+        if (candidates_out)
+            *candidates_out = fixed;
+        return SPLUT_OK;
+    }
+    const conn_layer *cl = &t->connect->L[layer];
+    uint64_t sum = 0;
+    for (uint32_t n = 0; n < L->out; n++)
+        sum += cl->n_active[n];
+    *active = sum;
+    if (candidates_out)
+        *candidates_out = (uint64_t)L->out * cl->C;
+    return SPLUT_OK;
+}
+
+const splut_model *splut_trainer_model_in_training(const splut_trainer *t)
+{
+    if (!t)
+        return NULL;
+    return t->connect ? t->connect->sur : t->model;
+}

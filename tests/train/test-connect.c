@@ -1,0 +1,188 @@
+/*
+ * Learned connectivity: the budget shrinks the active connections towards
+ * A·F, the switch leaves exactly A·F distinct sorted inputs per neuron, the
+ * result is identical for any thread count, and the trained model still
+ * evaluates identically through its truth tables.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "train-priv.h"
+
+#define N_IN 40
+#define BATCH 32
+#define SPE 6 /* steps per epoch */
+
+static splut_model *small_model(splut_ctx *ctx, splut_neuron_kind kind)
+{
+    splut_model *m;
+    assert_int_equal(splut_model_create(ctx, N_IN, 2, &m), SPLUT_OK);
+    uint32_t widths[] = {24, 12, 4};
+    for (int l = 0; l < 3; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = (int32_t)kind;
+        d.width = widths[l];
+        d.fan_in = 3;
+        d.out_bits = 2;
+        d.degree = kind == SPLUT_NEURON_LINEAR ? 1 : 2;
+        d.sub_neurons = kind == SPLUT_NEURON_POLY_ADD ? 2 : 0;
+        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    }
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    return m;
+}
+
+/* A learnable task: the class is decided by four of the forty features. */
+static void batch(int step, float *x, int32_t *y)
+{
+    uint64_t s = 1234567u + (uint64_t)step * 7919u;
+    for (int i = 0; i < BATCH * N_IN; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)(s >> 40) / 8388608.0f - 1.0f;
+    }
+    for (int i = 0; i < BATCH; i++)
+        y[i] = (x[i * N_IN + 3] + x[i * N_IN + 17] > 0) * 2 + (x[i * N_IN + 29] > x[i * N_IN + 8]);
+}
+
+typedef struct run_result {
+    uint64_t active[64];
+    int n_active;
+    float *params;
+    size_t np;
+    uint32_t conn[3][24 * 6];
+} run_result;
+
+static void run_learned(int threads, splut_neuron_kind kind, int regrow, run_result *rr)
+{
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads);
+    splut_ctx_set_int(ctx, SPLUT_P_SEED, 5);
+    splut_model *m = small_model(ctx, kind);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, SPE), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, 6), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 16), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_REGROW, regrow), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_CONN_TAU, 1.0), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_CONN_TEMPERATURE, 1e-6), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, 1e-2), SPLUT_OK);
+    float x[BATCH * N_IN];
+    int32_t y[BATCH];
+    rr->n_active = 0;
+    memset(rr->conn, 0, sizeof(rr->conn));
+    for (int step = 0; step < 8 * SPE; step++) {
+        batch(step, x, y);
+        double loss;
+        assert_int_equal(splut_trainer_step(t, x, y, BATCH, &loss), SPLUT_OK);
+        if (step % SPE == SPE - 1) {
+            uint64_t a, c;
+            assert_int_equal(splut_trainer_connections(t, 0, &a, &c), SPLUT_OK);
+            rr->active[rr->n_active++] = a;
+            assert_true(a <= c);
+        }
+    }
+    assert_ptr_equal(splut_trainer_model_in_training(t), m);
+    rr->np = splut_model_num_params(m);
+    rr->params = malloc(rr->np * sizeof(float));
+    splut_model_params(m, rr->params, 1);
+    for (size_t l = 0; l < 3; l++) {
+        const splut_layer *L = &m->layers[l];
+        size_t k = (size_t)L->A * L->F;
+        memcpy(rr->conn[l], L->conn, L->out * k * sizeof(uint32_t));
+        for (uint32_t n = 0; n < L->out; n++) {
+            const uint32_t *row = L->conn + n * k;
+            for (size_t i = 1; i < k; i++)
+                assert_true(row[i] > row[i - 1]); /* sorted, hence distinct */
+            assert_true(row[k - 1] < L->in);
+        }
+    }
+    assert_int_equal(splut_model_validate(m), SPLUT_OK);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_budget_and_switch(void **state)
+{
+    (void)state;
+    run_result rr;
+    run_learned(1, SPLUT_NEURON_POLY_ADD, 0, &rr);
+    /* phase 1 (6 epochs): 24 neurons × 16 candidates at the start, never more
+     * than the budget, shrinking; after the switch exactly A·F = 6 each */
+    assert_true(rr.active[0] < 24u * 16u);
+    for (int e = 1; e < 5; e++)
+        assert_true(rr.active[e] <= rr.active[e - 1]);
+    assert_int_equal(rr.active[6], 24u * 6u);
+    assert_int_equal(rr.active[7], 24u * 6u);
+    free(rr.params);
+}
+
+static void test_learned_threads_identical(void **state)
+{
+    (void)state;
+    run_result a, b;
+    run_learned(1, SPLUT_NEURON_POLY, 0, &a);
+    run_learned(3, SPLUT_NEURON_POLY, 0, &b);
+    assert_int_equal(a.np, b.np);
+    assert_memory_equal(a.params, b.params, a.np * sizeof(float));
+    assert_memory_equal(a.conn, b.conn, sizeof(a.conn));
+    assert_memory_equal(a.active, b.active, sizeof(a.active[0]) * 8);
+    free(a.params);
+    free(b.params);
+}
+
+static void test_random_regrowth(void **state)
+{
+    (void)state;
+    run_result a, b;
+    run_learned(2, SPLUT_NEURON_LINEAR, 1, &a);
+    run_learned(2, SPLUT_NEURON_LINEAR, 0, &b);
+    /* both policies end with valid masks (checked inside); they differ */
+    assert_memory_not_equal(a.conn, b.conn, sizeof(a.conn));
+    free(a.params);
+    free(b.params);
+}
+
+static void test_learned_needs_steps_per_epoch(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m = small_model(ctx, SPLUT_NEURON_POLY);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    float x[BATCH * N_IN];
+    int32_t y[BATCH];
+    batch(0, x, y);
+    double loss;
+    assert_int_equal(splut_trainer_step(t, x, y, BATCH, &loss), SPLUT_E_STATE);
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "STEPS_PER_EPOCH"));
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 0), SPLUT_E_OUT_OF_RANGE);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_budget_and_switch),
+        cmocka_unit_test(test_learned_threads_identical),
+        cmocka_unit_test(test_random_regrowth),
+        cmocka_unit_test(test_learned_needs_steps_per_epoch),
+    };
+    return cmocka_run_group_tests_name("connect", tests, NULL, NULL);
+}
