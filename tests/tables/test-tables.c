@@ -1,7 +1,6 @@
 /*
- * Truth tables: sizes against MODELS.md §4.4, bit-exactness against eval-mode
- * inference for every preset, table limit, out-of-memory, determinism,
- * iterator, LUT6 cost.
+ * Truth tables: sizes against MODELS.md §4.4, table limit, out-of-memory,
+ * determinism, queries, iterator, LUT6 cost. Bit-exactness: test-bitexact.c.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -98,125 +97,6 @@ static void test_entry_counts(void **state)
     }
     assert_int_equal(checked_spec, sizeof(SPEC) / sizeof(SPEC[0]));
     splut_ctx_unref(ctx);
-}
-
-/* ----------------------------------------------------------- bit-exactness */
-
-/* Eval-mode and LUT-mode outputs of the first `depth` layers agree on random
- * codes; returns how many distinct output codes were seen. (Truncating the
- * layer count is a white-box way to compare hidden layers directly.) */
-static unsigned bitexact_prefix(splut_model *m, size_t depth, size_t samples, uint64_t seed,
-                                const char *preset)
-{
-    size_t full = m->n_layers;
-    m->n_layers = depth;
-    splut_tables *t;
-    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
-    uint32_t ni = splut_model_num_inputs(m), no = splut_model_num_outputs(m);
-    uint16_t *in = malloc(samples * ni * sizeof(uint16_t));
-    uint16_t *a = malloc(samples * no * sizeof(uint16_t));
-    uint16_t *b = malloc(samples * no * sizeof(uint16_t));
-    assert_non_null(in);
-    assert_non_null(a);
-    assert_non_null(b);
-    uint64_t s = seed;
-    random_codes(&s, in, samples * ni, splut_model_input_bits(m));
-    assert_int_equal(splut_model_forward_codes(m, in, samples, a), SPLUT_OK);
-    m->n_layers = full;
-    assert_int_equal(splut_tables_forward(t, in, samples, b), SPLUT_OK);
-    size_t mismatches = 0, first = SIZE_MAX;
-    uint32_t seen[16] = {0};
-    unsigned distinct = 0;
-    for (size_t i = 0; i < samples * no; i++) {
-        if (a[i] != b[i] && mismatches++ == 0)
-            first = i;
-        if (!(seen[a[i] & 15] & 1u << (a[i] >> 4 & 31))) {
-            seen[a[i] & 15] |= 1u << (a[i] >> 4 & 31);
-            distinct++;
-        }
-    }
-    if (mismatches)
-        fail_msg("%s, %zu layers: %zu of %zu output codes differ (first: sample %zu output "
-                 "%zu: eval %u, LUT %u)",
-                 preset, depth, mismatches, samples * no, first / no, first % no, a[first],
-                 b[first]);
-    free(in);
-    free(a);
-    free(b);
-    splut_tables_destroy(t);
-    return distinct;
-}
-
-/* Bit-exactness of every layer prefix of a perturbed preset, then of the whole
- * model with the model destroyed before the LUT-mode run (tables own their data). */
-static void check_bitexact(const char *preset, size_t samples, uint64_t seed)
-{
-    splut_ctx *ctx;
-    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
-    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, 2), SPLUT_OK);
-    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_SEED, (int64_t)seed), SPLUT_OK);
-    splut_model *m;
-    assert_int_equal(splut_model_create_preset(ctx, preset, &m), SPLUT_OK);
-    perturb_model(m, seed * 7919u + 1);
-    for (size_t depth = 1; depth < m->n_layers; depth++) {
-        unsigned distinct = bitexact_prefix(m, depth, samples, seed + depth, preset);
-        /* hidden codes must vary, or the comparison exercises nothing */
-        if (distinct < 2)
-            fail_msg("%s, %zu layers: every hidden code is the same", preset, depth);
-    }
-    uint32_t ni = splut_model_num_inputs(m), no = splut_model_num_outputs(m);
-    splut_tables *t;
-    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
-    uint16_t *in = malloc(samples * ni * sizeof(uint16_t));
-    uint16_t *a = malloc(samples * no * sizeof(uint16_t));
-    uint16_t *b = malloc(samples * no * sizeof(uint16_t));
-    uint64_t s = seed;
-    random_codes(&s, in, samples * ni, splut_model_input_bits(m));
-    assert_int_equal(splut_model_forward_codes(m, in, samples, a), SPLUT_OK);
-    splut_model_destroy(m);
-    assert_int_equal(splut_tables_forward(t, in, samples, b), SPLUT_OK);
-    assert_memory_equal(a, b, samples * no * sizeof(uint16_t));
-    free(in);
-    free(a);
-    free(b);
-    splut_tables_destroy(t);
-    splut_ctx_unref(ctx);
-}
-
-#define BITEXACT(fn, name, n)                                                                \
-    static void fn(void **state)                                                           \
-    {                                                                                      \
-        (void)state;                                                                       \
-        check_bitexact(name, n, 11);                                                       \
-        check_bitexact(name, n / 2, 12);                                                   \
-    }
-
-BITEXACT(test_bitexact_hdr, "hdr", 3000)
-BITEXACT(test_bitexact_hdr_add2, "hdr-add2", 4000)
-BITEXACT(test_bitexact_jsc_xl, "jsc-xl", 4000)
-BITEXACT(test_bitexact_jsc_xl_add2, "jsc-xl-add2", 4000)
-BITEXACT(test_bitexact_jsc_m_lite, "jsc-m-lite", 4000)
-BITEXACT(test_bitexact_jsc_m_lite_add2, "jsc-m-lite-add2", 4000)
-BITEXACT(test_bitexact_nid_lite, "nid-lite", 3000)
-BITEXACT(test_bitexact_nid_add2, "nid-add2", 4000)
-BITEXACT(test_bitexact_jsc_s, "jsc-s", 4000)
-BITEXACT(test_bitexact_jsc_m, "jsc-m", 4000)
-BITEXACT(test_bitexact_jsc_l, "jsc-l", 4000)
-
-/* Every preset is covered by one of the tests above. */
-static void test_bitexact_covers_presets(void **state)
-{
-    (void)state;
-    static const char *covered[] = {"hdr",       "hdr-add2",        "jsc-xl",   "jsc-xl-add2",
-                                    "jsc-m-lite", "jsc-m-lite-add2", "nid-lite", "nid-add2",
-                                    "jsc-s",     "jsc-m",           "jsc-l"};
-    for (size_t i = 0; splut_preset_name(i); i++) {
-        bool found = false;
-        for (size_t k = 0; k < sizeof(covered) / sizeof(covered[0]); k++)
-            found |= strcmp(covered[k], splut_preset_name(i)) == 0;
-        if (!found)
-            fail_msg("preset %s has no bit-exactness test", splut_preset_name(i));
-    }
 }
 
 /* --------------------------------------------------------- table limit */
@@ -580,18 +460,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_entry_counts),
-        cmocka_unit_test(test_bitexact_hdr),
-        cmocka_unit_test(test_bitexact_hdr_add2),
-        cmocka_unit_test(test_bitexact_jsc_xl),
-        cmocka_unit_test(test_bitexact_jsc_xl_add2),
-        cmocka_unit_test(test_bitexact_jsc_m_lite),
-        cmocka_unit_test(test_bitexact_jsc_m_lite_add2),
-        cmocka_unit_test(test_bitexact_nid_lite),
-        cmocka_unit_test(test_bitexact_nid_add2),
-        cmocka_unit_test(test_bitexact_jsc_s),
-        cmocka_unit_test(test_bitexact_jsc_m),
-        cmocka_unit_test(test_bitexact_jsc_l),
-        cmocka_unit_test(test_bitexact_covers_presets),
         cmocka_unit_test(test_limit_refused_before_alloc),
         cmocka_unit_test(test_nomem),
         cmocka_unit_test(test_nomem_no_leak),
