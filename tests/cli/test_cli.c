@@ -451,6 +451,86 @@ static void test_mnist_smoke(void **state)
     assert_int_equal((int)json_num(out_text, "lut_outputs_compared"), 100000);
 }
 
+/* Random argument lists never crash: the exit status is always 0, 1 or 2. */
+static void test_random_arguments(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 40, 2);
+    static const char *const tok[] = {
+        "train", "eval", "info", "--preset", "hdr", "--arch", ARCH, "'8:2 poly:3:F2:b2'",
+        "--data", "csv:d.csv", "csv:d.csv,d.csv", "mnist:.", "jsc:d.csv", "--epochs", "1",
+        "0", "-5", "99999999999999999999", "--batch", "2", "--lr", "1e-3", "inf", "--seed",
+        "--threads", "--out", "o.splut", "--checkpoint", "c", "--resume", "--json",
+        "--keep-best", "--label", "label", "7", "--split", "0.5", "--standardize", "--model",
+        "--on", "train", "--restart-epochs", "--help", "=", "--epochs=1", "--data=", "''", "x"};
+    const size_t ntok = sizeof tok / sizeof tok[0];
+    uint32_t s = 2024;
+    for (int it = 0; it < 150; it++) {
+        char args[1000] = "";
+        int n = 1 + (int)((s = s * 1664525u + 1013904223u) >> 29);
+        for (int k = 0; k < n; k++) {
+            s = s * 1664525u + 1013904223u;
+            strcat(args, " ");
+            strcat(args, tok[(s >> 8) % ntok]);
+        }
+        int rc = run("%s", args);
+        if (rc < 0 || rc > 2)
+            fail_msg("'sparselut%s' exited with %d: %s", args, rc, err_text);
+        if (rc != 0 && strlen(err_text) == 0)
+            fail_msg("'sparselut%s' failed (%d) without a message", args, rc);
+    }
+}
+
+/* CSV options reproduce the same split and scaling in train and eval; JSC files train. */
+static void test_csv_options_and_jsc(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 200, 2);
+    expect(run("train --arch " ARCH " --data csv:d.csv --label 8 --split 0.3 --split-seed 5 "
+               "--standardize --epochs 2 --batch 16 --out s.splut --json"),
+           0, NULL);
+    char a[64], b[64];
+    json_raw(out_text, "test_accuracy", a, sizeof a);
+    assert_int_equal((int)json_num(out_text, "test_samples"), 60);
+    expect(run("eval --model s.splut --data csv:d.csv --label label --split 0.3 --split-seed 5 "
+               "--standardize --json"),
+           0, NULL);
+    json_raw(out_text, "accuracy", b, sizeof b);
+    assert_string_equal(a, b);
+    /* A generated JSC file: 16 named features and a class column. */
+    static const char *const names[16] = {
+        "j_zlogz",        "j_c1_b0_mmdt",  "j_c1_b1_mmdt", "j_c1_b2_mmdt", "j_c2_b1_mmdt",
+        "j_c2_b2_mmdt",   "j_d2_b1_mmdt",  "j_d2_b2_mmdt", "j_d2_a1_b1_mmdt",
+        "j_d2_a1_b2_mmdt", "j_m2_b1_mmdt", "j_m2_b2_mmdt", "j_n2_b1_mmdt", "j_n2_b2_mmdt",
+        "j_mass_mmdt",    "j_multiplicity"};
+    char path[600];
+    tmp_path(path, sizeof path, "jsc.csv");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int k = 0; k < 16; k++)
+        fprintf(f, "%s,", names[k]);
+    fprintf(f, "class\n");
+    uint32_t s = 77;
+    for (int r = 0; r < 300; r++) {
+        int c = r % 5;
+        for (int k = 0; k < 16; k++) {
+            s = s * 1664525u + 1013904223u;
+            fprintf(f, "%.4f,", (double)(s >> 8) / (double)(1u << 24) + (k == c ? 1.5 : 0));
+        }
+        fprintf(f, "%c\n", "gqwzt"[c]);
+    }
+    fclose(f);
+    expect(run("train --arch '16:2 poly:20:F3:D1:b2 poly:5:F4:D1:b2' --data jsc:jsc.csv "
+               "--epochs 3 --batch 32 --lr 0.01 --out jsc.splut --json"),
+           0, NULL);
+    assert_int_equal((int)json_num(out_text, "test_samples"), 60);
+    assert_int_equal((int)json_num(out_text, "train_samples"), 240);
+    json_raw(out_text, "test_accuracy", a, sizeof a);
+    expect(run("eval --model jsc.splut --data jsc:jsc.csv --json"), 0, NULL);
+    json_raw(out_text, "accuracy", b, sizeof b);
+    assert_string_equal(a, b);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -479,6 +559,8 @@ int main(void)
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_keep_best),
         cmocka_unit_test(test_info_table_sizes),
+        cmocka_unit_test(test_random_arguments),
+        cmocka_unit_test(test_csv_options_and_jsc),
         cmocka_unit_test(test_mnist_smoke),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
