@@ -43,6 +43,7 @@ typedef struct epoch_rec {
 typedef struct run_state {
     uint64_t seed, batch, restart_epochs, done, step;
     uint64_t data_hash; /* fingerprint of the dataset: resume must see the same data */
+    int keep_best;      /* the best model is tracked (FILE.best) */
     double lr;
     epoch_rec *hist;
     size_t nhist;
@@ -200,6 +201,8 @@ static int parse_train(int argc, char **argv, train_args *a)
         return cli_usage_err("train", "--out FILE is required");
     if (!a->checkpoint && a->resume)
         a->checkpoint = a->resume;
+    if (a->checkpoint && strcmp(a->checkpoint, a->out) == 0)
+        return cli_usage_err("train", "--out and --checkpoint must be different files");
     return CLI_EXIT_OK;
 }
 
@@ -362,10 +365,11 @@ static int run_save(const char *ckpt, const run_state *rs)
         return CLI_EXIT_FAIL;
     }
     fprintf(f, "%s\nseed %llu\nbatch %llu\nlr %.17g\nrestart_epochs %llu\nepochs_done %llu\n"
-               "step %llu\ndata %016llx\nbest %.17g %llu\n",
+               "step %llu\ndata %016llx\nkeep_best %d\nbest %.17g %llu\n",
             RUN_MAGIC, (unsigned long long)rs->seed, (unsigned long long)rs->batch, rs->lr,
             (unsigned long long)rs->restart_epochs, (unsigned long long)rs->done,
-            (unsigned long long)rs->step, (unsigned long long)rs->data_hash, rs->best_acc, (unsigned long long)rs->best_epoch);
+            (unsigned long long)rs->step, (unsigned long long)rs->data_hash, rs->keep_best,
+            rs->best_acc, (unsigned long long)rs->best_epoch);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -392,9 +396,9 @@ static int run_load(const char *ckpt, run_state *rs)
     unsigned long long seed, batch, restart, done, step, best_epoch, data_hash;
     int ok = fgets(line, sizeof line, f) && strncmp(line, RUN_MAGIC, strlen(RUN_MAGIC)) == 0;
     ok = ok && fscanf(f, " seed %llu batch %llu lr %lf restart_epochs %llu epochs_done %llu "
-                         "step %llu data %llx best %lf %llu",
+                         "step %llu data %llx keep_best %d best %lf %llu",
                       &seed, &batch, &rs->lr, &restart, &done, &step, &data_hash,
-                      &rs->best_acc, &best_epoch) == 9;
+                      &rs->keep_best, &rs->best_acc, &best_epoch) == 10;
     rs->seed = seed;
     rs->batch = batch;
     rs->restart_epochs = restart;
@@ -661,6 +665,9 @@ static int adopt_run_state(trainer_run *r)
     a->lr = rs->lr;
     a->restart_epochs = rs->restart_epochs;
     a->seed_set = a->batch_set = a->lr_set = 1;
+    if (a->keep_best && !rs->keep_best && rs->done > 0)
+        return cli_usage_err("train", "--keep-best: the checkpoint was written without "
+                                      "--keep-best, so the best model so far is unknown");
     if (rs->done > a->epochs)
         return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
                                       "--epochs %llu",
@@ -832,6 +839,7 @@ static int train_run(trainer_run *r)
     r->rs.batch = a->batch;
     r->rs.lr = a->lr;
     r->rs.restart_epochs = a->restart_epochs;
+    r->rs.keep_best = a->keep_best;
     r->order = malloc((r->d->train.n ? r->d->train.n : 1) * sizeof *r->order);
     r->xb = malloc(a->batch * r->d->features * sizeof *r->xb);
     r->yb = malloc(a->batch * sizeof *r->yb);

@@ -297,6 +297,12 @@ static void test_resume_is_exact(void **state)
     /* Asking for fewer epochs than the checkpoint has is refused. */
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 3 --out x --resume ck"), 2,
            "already has 5 epochs");
+    /* --keep-best cannot start in the middle of a run; --out must not be the checkpoint. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out x --resume ck "
+               "--keep-best"),
+           2, "written without --keep-best");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out ck --resume ck"), 2,
+           "different files");
     /* Resuming on other data is refused. */
     write_dataset("other.csv", 240, 2);
     expect(run("train --arch " ARCH " --data csv:other.csv --epochs 6 --out x --resume ck"), 1,
