@@ -205,7 +205,8 @@ splut_status splut__emit_verilog_tb(const splut__net *net, const char *dir, size
     header(&b, "Self-checking testbench: one vector per clock, pipeline latency accounted");
     const char *p = net->prefix;
     splut__buf_printf(&b, "module %s_tb;\n    localparam integer N = %zu;\n", p, n);
-    splut__buf_printf(&b, "    localparam integer LATENCY = %u;\n    localparam integer LAG = %u;\n",
+    splut__buf_printf(&b,
+                      "    localparam integer LATENCY = %u;\n    localparam integer LAG = %u;\n",
                       net->latency, lag);
     splut__buf_printf(&b, "    reg [%u:0] in_mem [0:N-1];\n    reg [%u:0] exp_mem [0:N-1];\n",
                       win - 1, wout - 1);

@@ -22,11 +22,15 @@ static void header(splut__buf *b, const char *what)
 
 static void entity_io(splut__buf *b, const char *name, uint32_t win, uint32_t wout, bool clocked)
 {
-    splut__buf_printf(b, "entity %s is\n    port (\n        M0  : in  std_logic_vector(%u downto 0);\n",
+    splut__buf_printf(b,
+                      "entity %s is\n    port (\n"
+                      "        M0  : in  std_logic_vector(%u downto 0);\n",
                       name, win - 1);
     if (clocked)
         splut__buf_puts(b, "        clk : in  std_logic;\n        rst : in  std_logic;\n");
-    splut__buf_printf(b, "        M1  : out std_logic_vector(%u downto 0)\n    );\nend entity %s;\n\n",
+    splut__buf_printf(b,
+                      "        M1  : out std_logic_vector(%u downto 0)\n    );\n"
+                      "end entity %s;\n\n",
                       wout - 1, name);
 }
 
@@ -103,7 +107,8 @@ static splut_status instance(const splut__net *net, const splut__stage *s, uint3
             splut__buf_puts(b, " & ");
         field(b, "M0", fields[f], s->in_bits);
     }
-    splut__buf_printf(b, ";\n    t%u : entity work.%s port map (M0 => t%u_addr, M1 => ", k, name, k);
+    splut__buf_printf(b, ";\n    t%u : entity work.%s port map (M0 => t%u_addr, M1 => ", k, name,
+                      k);
     field(b, "M1", k, s->out_bits);
     splut__buf_puts(b, ");\n");
     return SPLUT_OK;
@@ -243,18 +248,25 @@ splut_status splut__emit_vhdl_tb(const splut__net *net, const char *dir, size_t 
     header(&b, "Self-checking testbench: one vector per clock, pipeline latency accounted");
     splut__buf_printf(&b, "use std.textio.all;\n\nentity %s_tb is\nend entity %s_tb;\n\n", p, p);
     splut__buf_printf(&b, "architecture sim of %s_tb is\n    constant N : natural := %zu;\n", p, n);
-    splut__buf_printf(&b, "    constant LATENCY : natural := %u;\n    constant LAG : natural := %u;\n",
+    splut__buf_printf(&b,
+                      "    constant LATENCY : natural := %u;\n"
+                      "    constant LAG : natural := %u;\n",
                       net->latency, lag);
-    splut__buf_printf(&b, "    constant WIN : positive := %u;\n    constant WOUT : positive := %u;\n",
+    splut__buf_printf(&b,
+                      "    constant WIN : positive := %u;\n"
+                      "    constant WOUT : positive := %u;\n",
                       win, wout);
-    splut__buf_printf(&b, "    constant HIN : positive := %u;\n    constant HOUT : positive := %u;\n",
+    splut__buf_printf(&b,
+                      "    constant HIN : positive := %u;\n"
+                      "    constant HOUT : positive := %u;\n",
                       round4(win), round4(wout));
     splut__buf_puts(&b,
         "    type out_array is array (natural range <>) of std_logic_vector(WOUT - 1 downto 0);\n"
         "    signal M0 : std_logic_vector(WIN - 1 downto 0) := (others => '0');\n"
         "    signal M1 : std_logic_vector(WOUT - 1 downto 0);\n"
         "    signal clk : std_logic := '0';\n    signal rst : std_logic := '1';\nbegin\n");
-    splut__buf_printf(&b, "    dut : entity work.%s_top port map (M0 => M0, clk => clk, rst => rst, "
+    splut__buf_printf(&b,
+                      "    dut : entity work.%s_top port map (M0 => M0, clk => clk, rst => rst, "
                           "M1 => M1);\n\n    check : process\n", p);
     splut__buf_printf(&b, "        file fin : text open read_mode is \"%s_in.hex\";\n"
                           "        file fexp : text open read_mode is \"%s_out.hex\";\n", p, p);
