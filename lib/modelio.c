@@ -19,12 +19,95 @@
 #define ARCH_FIXED 32u      /* ARCH bytes before the layer records */
 #define ARCH_LAYER 28u      /* bytes per layer record: 7 × u32 */
 #define META_SIZE 80u       /* 3 × f64, 3 × i64, 32-byte preset name */
-#define TRNR_FIXED 72u      /* 6 × f64, 2 × i64, u64 count */
+#define TRNR_FIXED 152u     /* 10 × f64, 7 × i64, 2 × u32, u64 count */
+#define TRNR_SWITCHED 136u  /* offset of the u32 "connectivity switched" flag */
 #define PRESET_LEN 32u
 
 /* Sections in the order they must appear. */
 enum { S_ARCH, S_CONN, S_PARM, S_STAT, S_META, S_TRNR, S_COUNT };
 static const char SECTION_TAGS[S_COUNT][5] = {"ARCH", "CONN", "PARM", "STAT", "META", "TRNR"};
+
+/* The trainer state a file holds (TRNR section). */
+typedef struct trainer_image {
+    double lr, weight_decay, beta1, beta2, eps, lr_min;
+    int64_t restart_period, step;
+    int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates;
+    double conn_tau, conn_l1, conn_temperature, conn_init;
+    bool conn_switched;
+    float *m1, *m2; /* n_params each, context allocator */
+} trainer_image;
+
+/* The scalar fields of a trainer section, in file order: f64 at 0..47 and
+ * 104..135, i64 at 48..103 (docs/model-format.md). One table drives writing,
+ * reading and validation. */
+#define TRNR_F64 10
+#define TRNR_I64 7
+static const splut_param TRNR_F64_KEYS[TRNR_F64] = {
+    SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY, SPLUT_P_BETA1,  SPLUT_P_BETA2,
+    SPLUT_P_ADAM_EPS,      SPLUT_P_LR_MIN,       SPLUT_P_CONN_TAU, SPLUT_P_CONN_L1,
+    SPLUT_P_CONN_TEMPERATURE, SPLUT_P_CONN_INIT};
+static const size_t TRNR_F64_AT[TRNR_F64] = {0, 8, 16, 24, 32, 40, 104, 112, 120, 128};
+static const splut_param TRNR_I64_KEYS[TRNR_I64] = {
+    SPLUT_P_RESTART_PERIOD, SPLUT_P_STEP,        SPLUT_P_CONNECTIVITY, SPLUT_P_STEPS_PER_EPOCH,
+    SPLUT_P_SWITCH_EPOCH,   SPLUT_P_CONN_REGROW, SPLUT_P_CONN_CANDIDATES};
+
+static void trainer_image_slots(trainer_image *t, double **f, int64_t **i)
+{
+    double *fs[TRNR_F64] = {&t->lr,       &t->weight_decay, &t->beta1,   &t->beta2,
+                            &t->eps,      &t->lr_min,       &t->conn_tau, &t->conn_l1,
+                            &t->conn_temperature, &t->conn_init};
+    int64_t *is[TRNR_I64] = {&t->restart_period,  &t->step,         &t->conn_mode,
+                             &t->steps_per_epoch, &t->switch_epoch, &t->conn_regrow,
+                             &t->conn_candidates};
+    memcpy(f, fs, sizeof(fs));
+    memcpy(i, is, sizeof(is));
+}
+
+static void trainer_image_of(const splut_trainer *t, trainer_image *im)
+{
+    memset(im, 0, sizeof(*im));
+    im->lr = t->lr;
+    im->weight_decay = t->weight_decay;
+    im->beta1 = t->beta1;
+    im->beta2 = t->beta2;
+    im->eps = t->eps;
+    im->lr_min = t->lr_min;
+    im->restart_period = t->restart_period;
+    im->step = t->step;
+    im->conn_mode = t->conn_mode;
+    im->steps_per_epoch = t->steps_per_epoch;
+    im->switch_epoch = t->switch_epoch;
+    im->conn_regrow = t->conn_regrow;
+    im->conn_candidates = t->conn_candidates;
+    im->conn_tau = t->conn_tau;
+    im->conn_l1 = t->conn_l1;
+    im->conn_temperature = t->conn_temperature;
+    im->conn_init = t->conn_init;
+    im->conn_switched = t->conn_switched;
+}
+
+/* Scalars only; the moments are handled by the caller. */
+static void trainer_image_apply(const trainer_image *im, splut_trainer *t)
+{
+    t->lr = im->lr;
+    t->weight_decay = im->weight_decay;
+    t->beta1 = im->beta1;
+    t->beta2 = im->beta2;
+    t->eps = im->eps;
+    t->lr_min = im->lr_min;
+    t->restart_period = im->restart_period;
+    t->step = im->step;
+    t->conn_mode = im->conn_mode;
+    t->steps_per_epoch = im->steps_per_epoch;
+    t->switch_epoch = im->switch_epoch;
+    t->conn_regrow = im->conn_regrow;
+    t->conn_candidates = im->conn_candidates;
+    t->conn_tau = im->conn_tau;
+    t->conn_l1 = im->conn_l1;
+    t->conn_temperature = im->conn_temperature;
+    t->conn_init = im->conn_init;
+    t->conn_switched = im->conn_switched;
+}
 
 /* ============================================================== writing */
 
@@ -165,16 +248,21 @@ static void emit_meta(wbuf *w, const splut_model *m)
 
 static void emit_trainer(wbuf *w, const splut_trainer *t)
 {
+    trainer_image im;
+    trainer_image_of(t, &im);
+    double *f[TRNR_F64];
+    int64_t *iv[TRNR_I64];
+    trainer_image_slots(&im, f, iv);
     size_t n = t->model->n_params;
     size_t at = section_begin(w, S_TRNR);
-    put_f64(w, t->lr);
-    put_f64(w, t->weight_decay);
-    put_f64(w, t->beta1);
-    put_f64(w, t->beta2);
-    put_f64(w, t->eps);
-    put_f64(w, t->lr_min);
-    put_i64(w, t->restart_period);
-    put_i64(w, t->step);
+    for (size_t k = 0; k < TRNR_F64; k++) { /* fields in offset order */
+        if (k == 6)
+            for (size_t j = 0; j < TRNR_I64; j++)
+                put_i64(w, *iv[j]);
+        put_f64(w, *f[k]);
+    }
+    put_u32(w, im.conn_switched ? 1u : 0u);
+    put_u32(w, 0); /* reserved */
     put_u64(w, n);
     for (size_t i = 0; i < n; i++)
         put_f32(w, t->m1 ? t->m1[i] : 0.0f);
@@ -294,12 +382,6 @@ typedef struct section {
     size_t off, len;
 } section;
 
-/* Trainer state read from a TRNR section. */
-typedef struct trainer_image {
-    double lr, weight_decay, beta1, beta2, eps, lr_min;
-    int64_t restart_period, step;
-    float *m1, *m2; /* n_params each, context allocator */
-} trainer_image;
 
 /* Re-record the last failure with the file position prepended, keeping its status. */
 static splut_status rewrap(splut_ctx *ctx, splut_status st, const char *where)
@@ -650,26 +732,33 @@ static void trainer_image_free(splut_ctx *ctx, trainer_image *ti)
     ti->m1 = ti->m2 = NULL;
 }
 
-/* TRNR hyper-parameters: each within its key's range. */
+/* TRNR scalars: each within its key's range; the switch flag 0 or 1. */
 static splut_status read_trainer_hyper(splut_ctx *ctx, const uint8_t *p, size_t o,
                                        trainer_image *t)
 {
-    static const splut_param keys[6] = {SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY,
-                                        SPLUT_P_BETA1,         SPLUT_P_BETA2,
-                                        SPLUT_P_ADAM_EPS,      SPLUT_P_LR_MIN};
-    double *dst[6] = {&t->lr, &t->weight_decay, &t->beta1, &t->beta2, &t->eps, &t->lr_min};
+    double *f[TRNR_F64];
+    int64_t *iv[TRNR_I64];
+    trainer_image_slots(t, f, iv);
     splut_status st = SPLUT_OK;
-    for (size_t i = 0; i < 6 && st == SPLUT_OK; i++) {
-        *dst[i] = rd_f64(p, o + 8 * i);
-        st = check_value(ctx, keys[i], SPLUT_PARAM_DOUBLE, *dst[i], o + 8 * i);
+    for (size_t k = 0; k < TRNR_F64 && st == SPLUT_OK; k++) {
+        *f[k] = rd_f64(p, o + TRNR_F64_AT[k]);
+        st = check_value(ctx, TRNR_F64_KEYS[k], SPLUT_PARAM_DOUBLE, *f[k], o + TRNR_F64_AT[k]);
     }
-    t->restart_period = rd_i64(p, o + 48);
-    t->step = rd_i64(p, o + 56);
-    if (st == SPLUT_OK)
-        st = check_int(ctx, SPLUT_P_RESTART_PERIOD, t->restart_period, o + 48);
-    if (st == SPLUT_OK)
-        st = check_int(ctx, SPLUT_P_STEP, t->step, o + 56);
-    return st;
+    for (size_t k = 0; k < TRNR_I64 && st == SPLUT_OK; k++) {
+        size_t at = o + 48 + 8 * k;
+        *iv[k] = rd_i64(p, at);
+        st = check_int(ctx, TRNR_I64_KEYS[k], *iv[k], at);
+    }
+    if (st != SPLUT_OK)
+        return st;
+    uint32_t sw = rd_u32(p, o + TRNR_SWITCHED), reserved = rd_u32(p, o + TRNR_SWITCHED + 4);
+    if (sw > 1 || reserved)
+        return splut__fail(ctx, SPLUT_E_FORMAT,
+                           "model file: connectivity-switched flag %u / reserved %u at offset "
+                           "%zu must be 0 or 1 / 0",
+                           sw, reserved, o + TRNR_SWITCHED);
+    t->conn_switched = sw == 1;
+    return SPLUT_OK;
 }
 
 /* AdamW moments: finite, second moments non-negative. */
@@ -702,12 +791,12 @@ static splut_status read_trainer(const splut_model *m, const uint8_t *p, const s
                            "%u",
                            s->off, s->len, TRNR_FIXED);
     size_t o = s->off;
-    uint64_t n = rd_u64(p, o + 64);
+    uint64_t n = rd_u64(p, o + TRNR_FIXED - 8);
     if (n != m->n_params)
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: trainer moment count %llu at offset %zu differs from the "
                            "model's %zu parameters",
-                           (unsigned long long)n, o + 64, m->n_params);
+                           (unsigned long long)n, o + TRNR_FIXED - 8, m->n_params);
     trainer_image t;
     memset(&t, 0, sizeof(t));
     size_t m1_at = o + TRNR_FIXED, m2_at = m1_at + 4 * (size_t)n;
@@ -1096,14 +1185,12 @@ splut_status splut_trainer_load(splut_trainer *t, const char *path)
             t->m2 = ti.m2;
             ti.m1 = ti.m2 = NULL;
         }
-        t->lr = ti.lr;
-        t->weight_decay = ti.weight_decay;
-        t->beta1 = ti.beta1;
-        t->beta2 = ti.beta2;
-        t->eps = ti.eps;
-        t->lr_min = ti.lr_min;
-        t->restart_period = ti.restart_period;
-        t->step = ti.step;
+        trainer_image_apply(&ti, t);
+        /* A file never holds phase-1 state (splut_trainer_save refuses it): a
+         * phase the live trainer was in is abandoned; the next step restarts
+         * it if the loaded step still lies before the switch. */
+        splut__connect_destroy(ctx, t->connect);
+        t->connect = NULL;
         mark_mutations_seen(t);
     }
     trainer_image_free(ctx, &ti);

@@ -570,9 +570,12 @@ SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, 
 /**
  * @brief Save the trainer's optimiser state (moments, step) together with its
  * model, atomically, so that training can resume bit-exactly.
+ * The file also holds every trainer parameter (keys 200-299, including the
+ * learned-connectivity schedule). During learned-connectivity phase 1 the
+ * surrogate network cannot be saved: the call fails with SPLUT_E_STATE.
  * @param[in] t the trainer
  * @param[in] path destination file
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (phase 1), SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_save(const splut_trainer *t, const char *path);
 /**

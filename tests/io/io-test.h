@@ -124,8 +124,9 @@ typedef struct image {
     int64_t batch, epochs, trained;
     uint8_t preset[32];
     /* trainer section, written when flags & 1 */
-    double hyper[6];                     /* lr wd beta1 beta2 eps lr_min */
-    int64_t restart, step;
+    double hyper[10];   /* lr wd beta1 beta2 eps lr_min conn_tau conn_l1 conn_temp conn_init */
+    int64_t ints[7];    /* restart step connectivity steps/epoch switch_epoch regrow candidates */
+    uint32_t switched, reserved;
     uint64_t n_moments;
     float *m1, *m2;
     size_t len_moments;
@@ -291,8 +292,12 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
         s.n = 0;
         for (int i = 0; i < 6; i++)
             ob_f64(&s, im->hyper[i]);
-        ob_le(&s, (uint64_t)im->restart, 8);
-        ob_le(&s, (uint64_t)im->step, 8);
+        for (int i = 0; i < 7; i++)
+            ob_le(&s, (uint64_t)im->ints[i], 8);
+        for (int i = 6; i < 10; i++)
+            ob_f64(&s, im->hyper[i]);
+        ob_le(&s, im->switched, 4);
+        ob_le(&s, im->reserved, 4);
         ob_le(&s, im->n_moments, 8);
         for (size_t i = 0; i < im->len_moments; i++)
             ob_f32(&s, im->m1[i]);

@@ -37,6 +37,12 @@ static int setup(void **state)
         f->t->m1[i] = 0.001f * (float)i;
         f->t->m2[i] = 0.0001f * (float)i;
     }
+    /* Non-default connectivity-learning settings, as after a phase-1 switch. */
+    splut_trainer_set_int(f->t, SPLUT_P_CONNECTIVITY, 1);
+    splut_trainer_set_int(f->t, SPLUT_P_STEPS_PER_EPOCH, 3);
+    splut_trainer_set_int(f->t, SPLUT_P_SWITCH_EPOCH, 2);
+    splut_trainer_set_double(f->t, SPLUT_P_CONN_TAU, 1.5);
+    f->t->conn_switched = true;
     f->t->step = 12;
     *state = f;
     return 0;
@@ -59,12 +65,19 @@ static void fixture_image(const fixture *f, bool trainer, image *im)
     image_from_model(f->m, im);
     if (!trainer)
         return;
-    const splut_param keys[6] = {SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY, SPLUT_P_BETA1,
-                                 SPLUT_P_BETA2,         SPLUT_P_ADAM_EPS,     SPLUT_P_LR_MIN};
-    for (int i = 0; i < 6; i++)
-        splut_trainer_get_double(f->t, keys[i], &im->hyper[i]);
-    splut_trainer_get_int(f->t, SPLUT_P_RESTART_PERIOD, &im->restart);
-    splut_trainer_get_int(f->t, SPLUT_P_STEP, &im->step);
+    const splut_param dkeys[10] = {SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY, SPLUT_P_BETA1,
+                                   SPLUT_P_BETA2,         SPLUT_P_ADAM_EPS,     SPLUT_P_LR_MIN,
+                                   SPLUT_P_CONN_TAU,      SPLUT_P_CONN_L1,
+                                   SPLUT_P_CONN_TEMPERATURE, SPLUT_P_CONN_INIT};
+    const splut_param ikeys[7] = {SPLUT_P_RESTART_PERIOD, SPLUT_P_STEP,
+                                  SPLUT_P_CONNECTIVITY,   SPLUT_P_STEPS_PER_EPOCH,
+                                  SPLUT_P_SWITCH_EPOCH,   SPLUT_P_CONN_REGROW,
+                                  SPLUT_P_CONN_CANDIDATES};
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(splut_trainer_get_double(f->t, dkeys[i], &im->hyper[i]), SPLUT_OK);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(splut_trainer_get_int(f->t, ikeys[i], &im->ints[i]), SPLUT_OK);
+    im->switched = f->t->conn_switched; /* no public accessor */
     im->flags = 1;
     im->n_moments = im->len_moments = f->m->n_params;
     im->m1 = malloc(im->len_moments * sizeof(float) + 4);
@@ -257,10 +270,15 @@ EDIT(moment_count_mismatch, im->n_moments -= 1; im->len_moments -= 1)
 EDIT(moment_nan, im->m1[2] = NAN)
 EDIT(second_moment_negative, im->m2[1] = -1e-3f)
 EDIT(beta1_one, im->hyper[2] = 1.0)
-EDIT(step_negative, im->step = -5)
+EDIT(step_negative, im->ints[1] = -5)
 EDIT(eps_zero, im->hyper[4] = 0.0)
-EDIT(step_rounds_into_range, im->step = ((int64_t)1 << 53) + 1) /* (double) would round to 2^53 */
+EDIT(step_rounds_into_range, im->ints[1] = ((int64_t)1 << 53) + 1) /* (double) would round to 2^53 */
 EDIT(epochs_huge, im->epochs = INT64_MAX)
+EDIT(connectivity_mode_two, im->ints[2] = 2)
+EDIT(candidates_zero, im->ints[6] = 0)
+EDIT(conn_tau_nan, im->hyper[6] = NAN)
+EDIT(switched_two, im->switched = 2)
+EDIT(trainer_reserved, im->reserved = 1)
 
 static void test_crafted_valid_crc(void **state)
 {
@@ -315,6 +333,11 @@ static void test_crafted_valid_crc(void **state)
         CASE(eps_zero, true, SPLUT_E_FORMAT),
         CASE(step_rounds_into_range, true, SPLUT_E_FORMAT),
         CASE(epochs_huge, false, SPLUT_E_FORMAT),
+        CASE(connectivity_mode_two, true, SPLUT_E_FORMAT),
+        CASE(candidates_zero, true, SPLUT_E_FORMAT),
+        CASE(conn_tau_nan, true, SPLUT_E_FORMAT),
+        CASE(switched_two, true, SPLUT_E_FORMAT),
+        CASE(trainer_reserved, true, SPLUT_E_FORMAT),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -483,6 +483,69 @@ static void test_trainer_resume_bit_exact(void **state)
     }
 }
 
+/* Learned connectivity: saving is refused during phase 1; after the switch a
+ * checkpoint restores the schedule (which fixes AdamW's bias correction) so
+ * that resuming — even into a trainer that had started phase 1 — is bit-exact. */
+static void test_trainer_resume_learned_connectivity(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m = small_model(ctx, SPLUT_NEURON_POLY, 0, 31);
+    splut_model *m2 = small_model(ctx, SPLUT_NEURON_POLY, 0, 32);
+    splut_trainer *t, *t2;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_create(m2, &t2), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, 2), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_CONN_L1, 2e-3), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t2, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t2, SPLUT_P_STEPS_PER_EPOCH, 5), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t2, SPLUT_P_SWITCH_EPOCH, 3), SPLUT_OK);
+    enum { B = 16 };
+    float x[B * 6];
+    int32_t y[B];
+    char path[400];
+    snprintf(path, sizeof(path), "%s/learned.ckpt", tmpdir);
+    random_batch(m, B, 500, x, y);
+    assert_int_equal(splut_trainer_step(t, x, y, B, NULL), SPLUT_OK); /* phase 1 */
+    assert_int_equal(splut_trainer_save(t, path), SPLUT_E_STATE);
+    assert_int_equal(splut_trainer_step(t2, x, y, B, NULL), SPLUT_OK); /* t2 in phase 1 too */
+    for (int s = 1; s < 5; s++) { /* the switch comes after step 2 */
+        random_batch(m, B, 500u + (uint64_t)s, x, y);
+        assert_int_equal(splut_trainer_step(t, x, y, B, NULL), SPLUT_OK);
+    }
+    assert_int_equal(splut_trainer_save(t, path), SPLUT_OK);
+    assert_int_equal(splut_trainer_load(t2, path), SPLUT_OK);
+    assert_models_equal(m, m2);
+    const splut_param ints[4] = {SPLUT_P_STEP, SPLUT_P_CONNECTIVITY, SPLUT_P_STEPS_PER_EPOCH,
+                                 SPLUT_P_SWITCH_EPOCH};
+    for (int i = 0; i < 4; i++) {
+        int64_t a, b;
+        splut_trainer_get_int(t, ints[i], &a);
+        splut_trainer_get_int(t2, ints[i], &b);
+        assert_int_equal(a, b);
+    }
+    double l1;
+    splut_trainer_get_double(t2, SPLUT_P_CONN_L1, &l1);
+    assert_true(l1 == 2e-3);
+    for (int s = 5; s < 8; s++) {
+        random_batch(m, B, 500u + (uint64_t)s, x, y);
+        double la, lb;
+        assert_int_equal(splut_trainer_step(t, x, y, B, &la), SPLUT_OK);
+        assert_int_equal(splut_trainer_step(t2, x, y, B, &lb), SPLUT_OK);
+        assert_true(la == lb);
+        assert_memory_equal(m->params, m2->params, m->n_params * sizeof(float));
+    }
+    unlink(path);
+    splut_trainer_destroy(t2);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m2);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
 /* Architecture mismatch → SPLUT_E_INVALID; a plain model file → SPLUT_E_FORMAT;
  * in both cases the trainer and its model are unchanged. */
 static void test_trainer_load_refusals(void **state)
@@ -535,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_unwritable_dir),
         cmocka_unit_test(test_save_nomem_keeps_old_file),
         cmocka_unit_test(test_trainer_resume_bit_exact),
+        cmocka_unit_test(test_trainer_resume_learned_connectivity),
         cmocka_unit_test(test_trainer_load_refusals),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
