@@ -224,6 +224,24 @@ void splut__sub_codes(const splut_eval_ctx *e, uint32_t n, const float *z, size_
 void splut__adder_batch(const splut_eval_ctx *e, uint32_t n, const uint16_t *const *sub,
                         size_t count, uint16_t *out);
 
+/*
+ * NeuraLUT neuron (N hidden units over F inputs), parameters in one block of
+ * T = 2NF + 2N² + 5N floats per neuron plus the layer bias b:
+ *   h1 = relu(W1 u + b1); h2 = relu(W2 h1 + R0 u + b2); h3 = relu(W3 h2 + b3)
+ *   z  = w4·h3 + r1·h2 + b
+ * (the reference's two skip biases are merged into b2 and b: same functions).
+ * Matrices are row-major [hidden unit][input].
+ */
+typedef struct splut_nl_off {
+    size_t w1, b1, w2, r0, b2, w3, b3, w4, r1;
+} splut_nl_off;
+
+splut_nl_off splut__nl_offsets(uint32_t F, uint32_t N);
+uint32_t splut__nl_count(uint32_t F, uint32_t N);
+/* z of NeuraLUT neuron n on `count` rows; scratch holds 3·N·count floats. */
+void splut__neuralut_batch(const splut_eval_ctx *e, uint32_t n, const float *const *u,
+                           size_t count, float *scratch, float *z);
+
 /* Table limit check for a layer description; no allocation. */
 splut_status splut__check_table_limits(const splut_ctx *ctx, uint32_t in_bits, uint32_t F,
                                        uint32_t A, uint32_t out_bits, bool poly_add);

@@ -103,6 +103,15 @@ static splut_status check_kind(const splut_model *m, const splut_layer_desc *d, 
             return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE, "output bits too wide");
         L->A = d->sub_neurons;
         break;
+    case SPLUT_NEURON_NEURALUT:
+        if (d->degree || d->sub_neurons > 1)
+            return splut__fail(ctx, SPLUT_E_INVALID,
+                               "a NEURALUT layer takes no degree or sub-neurons");
+        if (d->hidden < 1 || d->hidden > 256)
+            return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE, "NeuraLUT hidden width %u not in 1..256",
+                               d->hidden);
+        L->N = d->hidden;
+        return SPLUT_OK;
     default:
         return splut__fail(ctx, SPLUT_E_INVALID, "neuron kind %d is not supported",
                            (int)d->kind);
@@ -153,7 +162,8 @@ splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
                                        L.kind == SPLUT_NEURON_POLY_ADD);
     if (st != SPLUT_OK)
         return st;
-    L.T = splut__monos_count(L.F, L.D);
+    L.T = L.kind == SPLUT_NEURON_NEURALUT ? splut__nl_count(L.F, L.N)
+                                          : splut__monos_count(L.F, L.D);
     if (L.T == 0)
         return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
                            "layer %zu: fan-in %u and degree %u give too many monomials",
@@ -233,6 +243,16 @@ static void mark_decay(splut_model *m)
     for (size_t l = 0; l < m->n_layers; l++) {
         splut_layer *L = &m->layers[l];
         memset(m->decay + L->w, 1, (size_t)L->out * L->A * L->T);
+        if (L->kind == SPLUT_NEURON_NEURALUT) {
+            /* hidden biases live inside each neuron's block: no decay */
+            splut_nl_off o = splut__nl_offsets(L->F, L->N);
+            for (uint32_t n = 0; n < L->out; n++) {
+                uint8_t *dk = m->decay + L->w + (size_t)n * L->T;
+                memset(dk + o.b1, 0, L->N);
+                memset(dk + o.b2, 0, L->N);
+                memset(dk + o.b3, 0, L->N);
+            }
+        }
         memset(m->decay + L->bn_gamma, 1, L->out);
         if (L->last)
             m->decay[L->post_weight] = 1;
@@ -255,7 +275,8 @@ splut_status splut__model_alloc_params(splut_model *m)
             if (!L->mutations)
                 goto nomem;
         }
-        if (!L->monos.parent && splut__monos_init(ctx, &L->monos, L->F, L->D) != SPLUT_OK)
+        if (L->kind != SPLUT_NEURON_NEURALUT && !L->monos.parent &&
+            splut__monos_init(ctx, &L->monos, L->F, L->D) != SPLUT_OK)
             goto nomem;
     }
     m->params = splut__calloc(ctx, m->n_params, sizeof(float));
@@ -281,6 +302,28 @@ static void fill(float *p, size_t n, float v)
         p[i] = v;
 }
 
+/* nn.Linear-style bounds 1/sqrt(fan-in of each map): F for fc1 and res0, N for
+ * the others; the merged biases take the bound of the map they follow. */
+static void init_neuralut(float *P, const splut_layer *L, splut_rng *r)
+{
+    splut_nl_off o = splut__nl_offsets(L->F, L->N);
+    float bf = 1.0f / sqrtf((float)L->F), bn = 1.0f / sqrtf((float)L->N);
+    size_t N = L->N, F = L->F;
+    for (uint32_t n = 0; n < L->out; n++) {
+        float *w = P + L->w + (size_t)n * L->T;
+        fill_uniform(w + o.w1, N * F, bf, r);
+        fill_uniform(w + o.b1, N, bf, r);
+        fill_uniform(w + o.w2, N * N, bn, r);
+        fill_uniform(w + o.r0, N * F, bf, r);
+        fill_uniform(w + o.b2, N, bn, r);
+        fill_uniform(w + o.w3, N * N, bn, r);
+        fill_uniform(w + o.b3, N, bn, r);
+        fill_uniform(w + o.w4, N, bn, r);
+        fill_uniform(w + o.r1, N, bn, r);
+    }
+    fill_uniform(P + L->b, L->out, bn, r);
+}
+
 void splut__model_init_params(splut_model *m, uint64_t seed)
 {
     splut_rng r;
@@ -300,8 +343,12 @@ void splut__model_init_params(splut_model *m, uint64_t seed)
          * LogicNets' nn.Linear uses the layer input width for both. */
         float wb = L->kind == SPLUT_NEURON_LINEAR ? 1.0f / sqrtf((float)L->in)
                                                    : 1.0f / sqrtf((float)L->T);
-        fill_uniform(P + L->w, (size_t)L->out * L->A * L->T, wb, &r);
-        fill_uniform(P + L->b, (size_t)L->out * L->A, 1.0f / sqrtf((float)L->in), &r);
+        if (L->kind == SPLUT_NEURON_NEURALUT) {
+            init_neuralut(P, L, &r);
+        } else {
+            fill_uniform(P + L->w, (size_t)L->out * L->A * L->T, wb, &r);
+            fill_uniform(P + L->b, (size_t)L->out * L->A, 1.0f / sqrtf((float)L->in), &r);
+        }
         if (L->kind == SPLUT_NEURON_POLY_ADD)
             P[L->sub_q.theta] = 0.0f; /* QuantIdentity max 1 */
         fill(P + L->bn_gamma, L->out, 1.0f);

@@ -41,6 +41,34 @@ static bool term_uses(const splut_monos *mo, uint32_t t, uint32_t var)
     return false;
 }
 
+/* NeuraLUT: input f is column f of W1 (first map) and R0 (skip map). */
+static void nl_set_column(float *w, const splut_layer *L, uint32_t f, float v)
+{
+    splut_nl_off o = splut__nl_offsets(L->F, L->N);
+    for (uint32_t k = 0; k < L->N; k++) {
+        w[o.w1 + (size_t)k * L->F + f] = 0.0f;
+        w[o.r0 + (size_t)k * L->F + f] = v;
+    }
+}
+
+/* NeuraLUT: move columns so column k becomes column perm[k]; `fresh` gets
+ * the degree-1-like weight on the skip map. */
+static void nl_permute(float *w, const splut_layer *L, const uint8_t *perm, uint8_t fresh,
+                       float weight)
+{
+    splut_nl_off o = splut__nl_offsets(L->F, L->N);
+    float tmp[256];
+    for (uint32_t k = 0; k < L->N; k++) {
+        size_t offs[2] = {o.w1 + (size_t)k * L->F, o.r0 + (size_t)k * L->F};
+        for (int m = 0; m < 2; m++) {
+            for (uint32_t f = 0; f < L->F; f++)
+                tmp[perm[f]] = w[offs[m] + f];
+            memcpy(w + offs[m], tmp, L->F * sizeof(float));
+        }
+    }
+    nl_set_column(w, L, fresh, weight);
+}
+
 splut_status splut_model_prune_input(splut_model *m, size_t layer, uint32_t neuron,
                                      uint32_t slot)
 {
@@ -51,6 +79,11 @@ splut_status splut_model_prune_input(splut_model *m, size_t layer, uint32_t neur
         return st;
     const splut_layer *L = &m->layers[layer];
     float *w = sub_weights(m, L, neuron, slot);
+    if (L->kind == SPLUT_NEURON_NEURALUT) {
+        nl_set_column(w, L, slot, 0.0f);
+        splut__neuron_mutated(m, layer, neuron);
+        return SPLUT_OK;
+    }
     for (uint32_t t = 0; t < L->T; t++)
         if (term_uses(&L->monos, t, slot % L->F))
             w[t] = 0.0f;
@@ -129,10 +162,14 @@ splut_status splut_model_grow_input(splut_model *m, size_t layer, uint32_t neuro
         return st;
     float *w = sub_weights(m, L, neuron, slot);
     uint8_t fresh = perm[slot - first]; /* terms of the replaced variable vanish with it */
-    st = permute_terms(m, L, w, perm, fresh);
-    if (st != SPLUT_OK)
-        return st;
-    w[fresh] = weight; /* the degree-1 terms come first, in variable order */
+    if (L->kind == SPLUT_NEURON_NEURALUT) {
+        nl_permute(w, L, perm, fresh, weight);
+    } else {
+        st = permute_terms(m, L, w, perm, fresh);
+        if (st != SPLUT_OK)
+            return st;
+        w[fresh] = weight; /* the degree-1 terms come first, in variable order */
+    }
     memcpy(row, sorted, k * sizeof(uint32_t));
     splut__neuron_mutated(m, layer, neuron);
     return SPLUT_OK;

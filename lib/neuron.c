@@ -245,6 +245,89 @@ SPLUT_HOT void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t
     }
 }
 
+splut_nl_off splut__nl_offsets(uint32_t F, uint32_t N)
+{
+    splut_nl_off o;
+    size_t at = 0, nf = (size_t)N * F, nn = (size_t)N * N;
+    o.w1 = at, at += nf;
+    o.b1 = at, at += N;
+    o.w2 = at, at += nn;
+    o.r0 = at, at += nf;
+    o.b2 = at, at += N;
+    o.w3 = at, at += nn;
+    o.b3 = at, at += N;
+    o.w4 = at, at += N;
+    o.r1 = at;
+    return o;
+}
+
+uint32_t splut__nl_count(uint32_t F, uint32_t N)
+{
+    uint64_t t = 2ull * N * F + 2ull * N * N + 5ull * N;
+    return t > (1u << 24) ? 0 : (uint32_t)t;
+}
+
+/* dst[p] = bias + Σ_j w[j]·src_j[p] over `k` rows of src (stride count). */
+static void affine_rows(float bias, const float *w, const float *const *src, uint32_t k,
+                        size_t count, float *dst)
+{
+    for (size_t p = 0; p < count; p++)
+        dst[p] = bias;
+    for (uint32_t j = 0; j < k; j++) {
+        const float *s = src[j];
+        float wj = w[j];
+        for (size_t p = 0; p < count; p++)
+            dst[p] += wj * s[p];
+    }
+}
+
+static void relu_row(float *x, size_t count)
+{
+    for (size_t p = 0; p < count; p++)
+        x[p] = x[p] > 0.0f ? x[p] : 0.0f;
+}
+
+SPLUT_HOT void splut__neuralut_batch(const splut_eval_ctx *e, uint32_t n, const float *const *u,
+                                     size_t count, float *scratch, float *z)
+{
+    const splut_layer *L = e->L;
+    const uint32_t N = L->N, F = L->F;
+    splut_nl_off o = splut__nl_offsets(F, N);
+    const float *w = e->m->params + L->w + (size_t)n * L->T;
+    float *h1 = scratch, *h2 = scratch + (size_t)N * count, *h3 = h2 + (size_t)N * count;
+    const float *rows1[256], *rows2[256];
+    for (uint32_t k = 0; k < N; k++) {
+        rows1[k] = h1 + (size_t)k * count;
+        rows2[k] = h2 + (size_t)k * count;
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        float *d = h1 + (size_t)k * count;
+        affine_rows(w[o.b1 + k], w + o.w1 + (size_t)k * F, u, F, count, d);
+        relu_row(d, count);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        float *d = h2 + (size_t)k * count;
+        affine_rows(w[o.b2 + k], w + o.w2 + (size_t)k * N, rows1, N, count, d);
+        const float *r0 = w + o.r0 + (size_t)k * F;
+        for (uint32_t f = 0; f < F; f++)
+            for (size_t p = 0; p < count; p++)
+                d[p] += r0[f] * u[f][p];
+        relu_row(d, count);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        float *d = h3 + (size_t)k * count;
+        affine_rows(w[o.b3 + k], w + o.w3 + (size_t)k * N, rows2, N, count, d);
+        relu_row(d, count);
+    }
+    const float *rows3[256];
+    for (uint32_t k = 0; k < N; k++)
+        rows3[k] = h3 + (size_t)k * count;
+    affine_rows(e->m->params[L->b + n], w + o.w4, rows3, N, count, z);
+    for (uint32_t k = 0; k < N; k++)
+        for (size_t p = 0; p < count; p++)
+            z[p] += w[o.r1 + k] * rows2[k][p];
+}
+
 /* BatchNorm (running statistics) then the output quantiser. */
 static void finish_batch(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
                          uint16_t *out)
@@ -373,6 +456,11 @@ static void neuron_block(const splut_eval_ctx *e, uint32_t n, const uint16_t *cu
         for (size_t p = 0; p < count; p++)
             v[p] = e->in_vals[col[p]];
         u[i] = v;
+    }
+    if (L->kind == SPLUT_NEURON_NEURALUT) {
+        splut__neuralut_batch(e, n, u, count, s->mono, s->z);
+        splut__sub_codes(e, n, s->z, count, dst);
+        return;
     }
     if (L->kind != SPLUT_NEURON_POLY_ADD) {
         splut__mono_batch(L, u, count, s->mono);

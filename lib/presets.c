@@ -27,6 +27,7 @@ typedef struct preset {
 #define LN SPLUT_NEURON_LINEAR
 #define PL SPLUT_NEURON_POLY
 #define PA SPLUT_NEURON_POLY_ADD
+#define NL SPLUT_NEURON_NEURALUT
 #define BNH SPLUT_INPUT_BN_HARDTANH
 #define RLU SPLUT_INPUT_RELU
 
@@ -48,6 +49,12 @@ static const preset PRESETS[] = {
      1000},
     {"nid-add2", PA, 593, 1, 2, 2, {100, 100, 50, 50, 1}, {6, 3, 3, 3, 7}, 1, 2, 0, RLU, 2e-2,
      1e-4, 1024, 1000},
+    /* NeuraLUT */
+    {"hdr-5l", NL, 784, 2, 2, 2, {256, 100, 100, 100, 10}, {6, 6, 6, 6, 6}, 0, 0, 16, BNH, 3e-3,
+     0, 128, 500},
+    {"jsc-5l", NL, 16, 7, 4, 4, {128, 128, 128, 64, 5}, {2, 3, 3, 3, 3}, 0, 0, 16, BNH, 1e-3, 0,
+     1024, 1000},
+    {"jsc-2l", NL, 16, 4, 4, 4, {32, 5}, {3, 3}, 0, 0, 8, BNH, 1e-3, 0, 1024, 1000},
     /* LogicNets */
     {"jsc-s", LN, 16, 2, 2, 2, {64, 32, 32, 32, 5}, {3, 3, 3, 3, 3}, 1, 0, 0, BNH, 1e-3, 1e-3,
      1024, 1000},

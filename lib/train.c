@@ -437,6 +437,32 @@ static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint3
     splut__affine_batch(&e, n, a, mono, ps->B, z);
 }
 
+/* Inputs of neuron n (sub-neuron a) as rows of the layer input. */
+static void neuron_inputs(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
+                          const float **u)
+{
+    const float *in = layer_input(ps, ps->l);
+    const uint32_t *idx = L->conn + ((size_t)n * L->A + a) * L->F;
+    for (uint32_t f = 0; f < L->F; f++)
+        u[f] = in + (size_t)idx[f] * ps->B;
+}
+
+/* Pre-activation of a single-function neuron (LINEAR, POLY, NEURALUT). */
+static void neuron_forward(const pass *ps, const splut_layer *L, uint32_t n, float *scratch,
+                           float *z)
+{
+    if (L->kind != SPLUT_NEURON_NEURALUT) {
+        poly_forward(ps, L, n, 0, scratch, z);
+        return;
+    }
+    const float *u[256];
+    neuron_inputs(ps, L, n, 0, u);
+    splut_eval_ctx e;
+    e.m = ps->m;
+    e.L = L;
+    splut__neuralut_batch(&e, n, u, ps->B, scratch, z);
+}
+
 SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     const pass *ps = arg;
@@ -465,7 +491,7 @@ SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned
             for (size_t p = 0; p < B; p++)
                 z[p] /= (float)L->A;
         } else {
-            poly_forward(ps, L, (uint32_t)n, 0, W->mono, z);
+            neuron_forward(ps, L, (uint32_t)n, W->mono, z);
         }
         float *y = w->y + n * B, *h = w->h + n * B;
         bn_forward_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n], w->xhat + n * B, y,
@@ -579,6 +605,99 @@ SPLUT_HOT static void poly_backward(const pass *ps, const splut_layer *L, layer_
 
 INLINE void gather_row(const layer_ws *w, size_t i, size_t B, float *dst);
 
+/* dst_k[p] = Σ_j src_j[p]·M[j][col_k] — a transposed map applied to rows. */
+INLINE void rows_times_columns(const float *src, const float *M, uint32_t rows_j, uint32_t stride,
+                               uint32_t col, size_t B, float *dst)
+{
+    for (uint32_t j = 0; j < rows_j; j++) {
+        float mj = M[(size_t)j * stride + col];
+        const float *s = src + (size_t)j * B;
+        for (size_t p = 0; p < B; p++)
+            dst[p] += s[p] * mj;
+    }
+}
+
+INLINE void relu_mask(float *d, const float *h, size_t B)
+{
+    for (size_t p = 0; p < B; p++)
+        d[p] = h[p] > 0.0f ? d[p] : 0.0f;
+}
+
+/* NeuraLUT backward: recompute h1..h3, then the chain rule through the four
+ * maps and two skips; parameter gradients and per-slot input gradients. */
+SPLUT_HOT static void neuralut_backward(const pass *ps, const splut_layer *L, layer_ws *w,
+                                        worker_ws *W, uint32_t n, const float *dz)
+{
+    size_t B = ps->B;
+    const uint32_t N = L->N, F = L->F;
+    splut_nl_off o = splut__nl_offsets(F, N);
+    const float *u[256];
+    neuron_inputs(ps, L, n, 0, u);
+    float *h1 = W->mono, *h2 = h1 + (size_t)N * B, *h3 = h2 + (size_t)N * B;
+    float *d1 = W->dmono, *d2 = d1 + (size_t)N * B, *d3 = d2 + (size_t)N * B, *zt = d3 + (size_t)N * B;
+    splut_eval_ctx e;
+    e.m = ps->m;
+    e.L = L;
+    splut__neuralut_batch(&e, n, u, B, h1, zt);
+    const float *P = ps->m->params + L->w + (size_t)n * L->T;
+    float *G = ps->ws->grad + L->w + (size_t)n * L->T;
+    ps->ws->grad[L->b + n] = sum8(dz, B);
+    for (uint32_t k = 0; k < N; k++) {
+        G[o.w4 + k] = dot8(dz, h3 + (size_t)k * B, B);
+        G[o.r1 + k] = dot8(dz, h2 + (size_t)k * B, B);
+        float *d = d3 + (size_t)k * B;
+        for (size_t p = 0; p < B; p++)
+            d[p] = dz[p] * P[o.w4 + k];
+        relu_mask(d, h3 + (size_t)k * B, B);
+        G[o.b3 + k] = sum8(d, B);
+        for (uint32_t j = 0; j < N; j++)
+            G[o.w3 + (size_t)k * N + j] = dot8(d, h2 + (size_t)j * B, B);
+    }
+    for (uint32_t j = 0; j < N; j++) {
+        float *d = d2 + (size_t)j * B;
+        for (size_t p = 0; p < B; p++)
+            d[p] = dz[p] * P[o.r1 + j];
+        rows_times_columns(d3, P + o.w3, N, N, j, B, d);
+        relu_mask(d, h2 + (size_t)j * B, B);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        const float *d = d2 + (size_t)k * B;
+        G[o.b2 + k] = sum8(d, B);
+        for (uint32_t j = 0; j < N; j++)
+            G[o.w2 + (size_t)k * N + j] = dot8(d, h1 + (size_t)j * B, B);
+        for (uint32_t f = 0; f < F; f++)
+            G[o.r0 + (size_t)k * F + f] = dot8(d, u[f], B);
+    }
+    for (uint32_t j = 0; j < N; j++) {
+        float *d = d1 + (size_t)j * B;
+        memset(d, 0, B * sizeof(float));
+        rows_times_columns(d2, P + o.w2, N, N, j, B, d);
+        relu_mask(d, h1 + (size_t)j * B, B);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        const float *d = d1 + (size_t)k * B;
+        G[o.b1 + k] = sum8(d, B);
+        for (uint32_t f = 0; f < F; f++)
+            G[o.w1 + (size_t)k * F + f] = dot8(d, u[f], B);
+    }
+    float *du = w->dcontrib + (size_t)n * F * B;
+    for (uint32_t f = 0; f < F; f++) {
+        float *d = du + (size_t)f * B;
+        memset(d, 0, B * sizeof(float));
+        rows_times_columns(d1, P + o.w1, N, F, f, B, d);
+        rows_times_columns(d2, P + o.r0, N, F, f, B, d);
+    }
+}
+
+static void neuron_backward(const pass *ps, const splut_layer *L, layer_ws *w, worker_ws *W,
+                            uint32_t n, const float *dz)
+{
+    if (L->kind == SPLUT_NEURON_NEURALUT)
+        neuralut_backward(ps, L, w, W, n, dz);
+    else
+        poly_backward(ps, L, w, W, n, 0, dz);
+}
+
 SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigned worker)
 {
     const pass *ps = arg;
@@ -615,7 +734,7 @@ SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigne
                 poly_backward(ps, L, w, W, (uint32_t)n, a, dzs);
             }
         } else {
-            poly_backward(ps, L, w, W, (uint32_t)n, 0, dy);
+            neuron_backward(ps, L, w, W, (uint32_t)n, dy);
         }
         w->q_part[2 * n] = dscale_out;
         w->q_part[2 * n + 1] = dscale_sub;

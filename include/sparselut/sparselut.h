@@ -387,7 +387,7 @@ SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint
 SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
 /**
  * @brief Prune input @p slot of a neuron: every weight of a monomial that
- * contains it becomes 0, so the input no longer influences the neuron (the
+ * contains it becomes 0 (NEURALUT: its columns of the first and skip maps), so the input no longer influences the neuron (the
  * wire and the table size stay). A trainer resets that neuron's optimiser state.
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_INDEX
  */
@@ -397,7 +397,9 @@ SPLUT_API splut_status splut_model_prune_input(splut_model *m, size_t layer, uin
  * @brief Rewire input @p slot of a neuron to @p input with degree-1 weight
  * @p weight. Monomials of the old input are dropped, the sub-neuron's inputs are
  * re-sorted and every other weight moves with its variables, so the neuron
- * computes the same function of its remaining inputs. The new list must stay
+ * computes the same function of its remaining inputs (NEURALUT: the new input
+ * enters through every hidden unit of the skip map with @p weight, its first-map
+ * column is 0). The new list must stay
  * strictly ascending across the whole neuron (for POLY_ADD the input must fall
  * between the neighbouring sub-neurons' inputs); otherwise nothing changes.
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_INDEX, SPLUT_E_CONNECTIVITY

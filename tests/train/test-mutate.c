@@ -271,6 +271,65 @@ static void test_mutation_resets_optimiser(void **state)
     splut_ctx_unref(ctx);
 }
 
+/* Output codes of a one-layer NeuraLUT model when input `vary` takes every code. */
+static bool output_ignores(const splut_model *m, uint32_t vary)
+{
+    uint16_t in[4 * 24], out[4 * 5];
+    for (int c = 0; c < 4; c++)
+        for (int i = 0; i < 24; i++)
+            in[c * 24 + i] = (uint16_t)(i == (int)vary ? c : (i * 7) % 4);
+    assert_int_equal(splut_model_forward_codes(m, in, 4, out), SPLUT_OK);
+    for (int c = 1; c < 4; c++)
+        if (memcmp(out, out + c * 5, 5 * sizeof(uint16_t)) != 0)
+            return false;
+    return true;
+}
+
+static void test_neuralut_prune_and_grow(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m;
+    assert_int_equal(splut_model_create(ctx, 24, 2, &m), SPLUT_OK);
+    splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+    d.kind = SPLUT_NEURON_NEURALUT;
+    d.width = 5;
+    d.fan_in = 3;
+    d.out_bits = 3;
+    d.hidden = 6;
+    assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    uint32_t row[3];
+    size_t k;
+    assert_int_equal(splut_model_get_inputs(m, 0, 0, row, 3, &k), SPLUT_OK);
+    /* find a BN scale at which some input of neuron 0 changes the output */
+    int influential = -1;
+    for (float var = 1.0f; var > 1e-9f && influential < 0; var *= 0.1f) {
+        for (uint32_t n = 0; n < 5; n++)
+            m->state[m->layers[0].run_var + n] = var;
+        for (int s = 0; s < 3 && influential < 0; s++)
+            if (!output_ignores(m, row[s]))
+                influential = s;
+    }
+    assert_true(influential >= 0);
+    uint32_t victim = row[influential];
+    for (uint32_t n = 0; n < 5; n++) {
+        uint32_t r[3];
+        splut_model_get_inputs(m, 0, n, r, 3, &k);
+        for (int s = 0; s < 3; s++)
+            if (r[s] == victim)
+                assert_int_equal(splut_model_prune_input(m, 0, n, (uint32_t)s), SPLUT_OK);
+    }
+    assert_true(output_ignores(m, victim));
+    uint32_t fresh = fresh_input(row, 3, (uint32_t)influential, 24);
+    assert_int_equal(splut_model_grow_input(m, 0, 0, (uint32_t)influential, fresh, 0.0f),
+                     SPLUT_OK);
+    assert_int_equal(splut_model_validate(m), SPLUT_OK);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_prune_zeroes_terms_of_slot),
         cmocka_unit_test(test_mutation_errors_change_nothing),
         cmocka_unit_test(test_mutation_resets_optimiser),
+        cmocka_unit_test(test_neuralut_prune_and_grow),
     };
     return cmocka_run_group_tests_name("mutate", tests, NULL, NULL);
 }

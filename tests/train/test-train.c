@@ -19,7 +19,7 @@
 
 typedef struct layer_spec {
     splut_neuron_kind kind;
-    uint32_t width, fan_in, bits, degree, subs;
+    uint32_t width, fan_in, bits, degree, subs, hidden;
 } layer_spec;
 
 static splut_model *make_model(splut_ctx *ctx, uint32_t n_in, uint32_t in_bits,
@@ -35,6 +35,7 @@ static splut_model *make_model(splut_ctx *ctx, uint32_t n_in, uint32_t in_bits,
         d.out_bits = ls[i].bits;
         d.degree = ls[i].degree;
         d.sub_neurons = ls[i].subs;
+        d.hidden = ls[i].hidden;
         assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
     }
     assert_int_equal(splut_model_build(m), SPLUT_OK);
@@ -133,29 +134,37 @@ static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int c
 static void test_fd_linear(void **state)
 {
     (void)state;
-    layer_spec ls[] = {{SPLUT_NEURON_LINEAR, 6, 3, 3, 1, 0}, {SPLUT_NEURON_LINEAR, 4, 3, 3, 1, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_LINEAR, 6, 3, 3, 1, 0, 0}, {SPLUT_NEURON_LINEAR, 4, 3, 3, 1, 0, 0}};
     fd_check(ls, 2, 8, 4);
 }
 
 static void test_fd_poly(void **state)
 {
     (void)state;
-    layer_spec ls[] = {{SPLUT_NEURON_POLY, 6, 2, 3, 3, 0}, {SPLUT_NEURON_POLY, 4, 3, 3, 2, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 6, 2, 3, 3, 0, 0}, {SPLUT_NEURON_POLY, 4, 3, 3, 2, 0, 0}};
     fd_check(ls, 2, 8, 4);
 }
 
 static void test_fd_poly_add(void **state)
 {
     (void)state;
-    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 3, 3, 2},
-                       {SPLUT_NEURON_POLY_ADD, 4, 2, 3, 2, 3}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 3, 3, 2, 0},
+                       {SPLUT_NEURON_POLY_ADD, 4, 2, 3, 2, 3, 0}};
+    fd_check(ls, 2, 8, 4);
+}
+
+static void test_fd_neuralut(void **state)
+{
+    (void)state;
+    layer_spec ls[] = {{SPLUT_NEURON_NEURALUT, 5, 3, 3, 0, 0, 4},
+                       {SPLUT_NEURON_NEURALUT, 4, 2, 3, 0, 0, 3}};
     fd_check(ls, 2, 8, 4);
 }
 
 static void test_fd_bce(void **state)
 {
     (void)state;
-    layer_spec ls[] = {{SPLUT_NEURON_POLY, 5, 2, 3, 2, 0}, {SPLUT_NEURON_POLY_ADD, 1, 2, 3, 2, 2}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 5, 2, 3, 2, 0, 0}, {SPLUT_NEURON_POLY_ADD, 1, 2, 3, 2, 2, 0}};
     fd_check(ls, 2, 6, 2);
 }
 
@@ -166,9 +175,9 @@ static void train_with_threads(int threads, float **params, float **bn_state, si
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
     assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads), SPLUT_OK);
     assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_SEED, 99), SPLUT_OK);
-    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 48, 3, 2, 2, 2},
-                       {SPLUT_NEURON_POLY, 32, 3, 2, 2, 0},
-                       {SPLUT_NEURON_LINEAR, 10, 4, 2, 1, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 48, 3, 2, 2, 2, 0},
+                       {SPLUT_NEURON_POLY, 32, 3, 2, 2, 0, 0},
+                       {SPLUT_NEURON_LINEAR, 10, 4, 2, 1, 0, 0}};
     splut_model *m = make_model(ctx, 64, 2, ls, 3);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
@@ -221,7 +230,7 @@ static void test_learns_synthetic_task(void **state)
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
     splut_ctx_set_int(ctx, SPLUT_P_THREADS, 2);
-    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 32, 2, 2, 2, 2}, {SPLUT_NEURON_POLY, 4, 4, 3, 2, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 32, 2, 2, 2, 2, 0}, {SPLUT_NEURON_POLY, 4, 4, 3, 2, 0, 0}};
     splut_model *m = make_model(ctx, 8, 2, ls, 2);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
@@ -269,7 +278,7 @@ static void test_step_errors(void **state)
     (void)state;
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
-    layer_spec ls[] = {{SPLUT_NEURON_POLY, 4, 2, 2, 2, 0}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY, 4, 2, 2, 2, 0, 0}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0, 0}};
     splut_model *m = make_model(ctx, 5, 2, ls, 2);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
@@ -352,7 +361,7 @@ static void test_loss_grad_is_pure(void **state)
     (void)state;
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
-    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 2, 2, 2}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0}};
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 2, 2, 2, 0}, {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0, 0}};
     splut_model *m = make_model(ctx, 6, 2, ls, 2);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
@@ -381,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_fd_linear),
         cmocka_unit_test(test_fd_poly),
         cmocka_unit_test(test_fd_poly_add),
+        cmocka_unit_test(test_fd_neuralut),
         cmocka_unit_test(test_fd_bce),
         cmocka_unit_test(test_thread_count_invariance),
         cmocka_unit_test(test_learns_synthetic_task),
