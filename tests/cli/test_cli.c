@@ -537,6 +537,32 @@ static void test_csv_options_and_jsc(void **state)
     assert_string_equal(a, b);
 }
 
+/* scripts/fetch-data: argument errors, and an idempotent run on a verified cache
+ * (no network access: the files are already there and only checked). */
+static void test_fetch_data_script(void **state)
+{
+    (void)state;
+    const char *root = getenv("SPLUT_SOURCE_ROOT");
+    if (!root)
+        skip();
+    char cmd[2000], path[600];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/fetch-data' --bogus >/dev/null 2>&1", root);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    snprintf(path, sizeof path, "%s/.cache/mnist/train-labels-idx1-ubyte", root);
+    if (access(path, R_OK) != 0)
+        skip();
+    snprintf(cmd, sizeof cmd, "'%s/scripts/fetch-data' --dir '%s/.cache' mnist > '%s/fetch.txt' 2>&1", root, root,
+             tmpdir);
+    st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    tmp_path(path, sizeof path, "fetch.txt");
+    slurp(path, out_text, sizeof out_text);
+    char want[700];
+    snprintf(want, sizeof want, "mnist %s/.cache/mnist\n", root);
+    assert_string_equal(out_text, want); /* nothing downloaded, nothing else printed */
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -568,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_random_arguments),
         cmocka_unit_test(test_csv_options_and_jsc),
         cmocka_unit_test(test_mnist_smoke),
+        cmocka_unit_test(test_fetch_data_script),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
