@@ -466,7 +466,8 @@ static int label_column(const header *h, const char *label, const char *file, si
     long idx = strtol(label, &endp, 10);
     if (*label && *endp == '\0' && errno == 0) {
         if (idx < 0 || (size_t)idx >= h->n)
-            return set_err(err, cap, "%s: label column index %ld out of range (file has %zu columns)",
+            return set_err(err, cap,
+                           "%s: label column index %ld out of range (file has %zu columns)",
                            file, idx, h->n);
         *col = (size_t)idx;
         return 0;
@@ -969,7 +970,8 @@ int cli_data_load(const char *spec, const cli_data_opts *o, cli_data *out, char 
             free(text);
         }
     } else {
-        rc = set_err(err, err_cap, "bad --data '%s': unknown kind '%.*s' (mnist, fashion, csv, jsc)",
+        rc = set_err(err, err_cap,
+                     "bad --data '%s': unknown kind '%.*s' (mnist, fashion, csv, jsc)",
                      spec, (int)kind, spec);
     }
     if (rc)

@@ -552,8 +552,9 @@ static void test_fetch_data_script(void **state)
     snprintf(path, sizeof path, "%s/.cache/mnist/train-labels-idx1-ubyte", root);
     if (access(path, R_OK) != 0)
         skip();
-    snprintf(cmd, sizeof cmd, "'%s/scripts/fetch-data' --dir '%s/.cache' mnist >'%s/fetch.txt' 2>&1",
-             root, root, tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "'%s/scripts/fetch-data' --dir '%s/.cache' mnist >'%s/fetch.txt' 2>&1", root, root,
+             tmpdir);
     st = system(cmd);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     tmp_path(path, sizeof path, "fetch.txt");
