@@ -255,12 +255,12 @@ static void emit_trainer(wbuf *w, const splut_trainer *t)
     trainer_image_slots(&im, f, iv);
     size_t n = t->model->n_params;
     size_t at = section_begin(w, S_TRNR);
-    for (size_t k = 0; k < TRNR_F64; k++) { /* fields in offset order */
-        if (k == 6)
-            for (size_t j = 0; j < TRNR_I64; j++)
-                put_i64(w, *iv[j]);
+    for (size_t k = 0; k < 6; k++) /* offsets 0..47 */
         put_f64(w, *f[k]);
-    }
+    for (size_t k = 0; k < TRNR_I64; k++) /* 48..103 */
+        put_i64(w, *iv[k]);
+    for (size_t k = 6; k < TRNR_F64; k++) /* 104..135 */
+        put_f64(w, *f[k]);
     put_u32(w, im.conn_switched ? 1u : 0u);
     put_u32(w, 0); /* reserved */
     put_u64(w, n);
