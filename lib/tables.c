@@ -89,7 +89,7 @@ static splut_status check_model_tables(const splut_model *m)
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
         if (L->kind != SPLUT_NEURON_LINEAR && L->kind != SPLUT_NEURON_POLY &&
-            L->kind != SPLUT_NEURON_POLY_ADD)
+            L->kind != SPLUT_NEURON_POLY_ADD && L->kind != SPLUT_NEURON_NEURALUT)
             return splut__fail(ctx, SPLUT_E_INVALID,
                                "layer %zu: neuron kind %d cannot be enumerated", l,
                                (int)L->kind);
@@ -149,7 +149,9 @@ static void item_range(const enum_job *j, size_t item, uint64_t *addr0, size_t *
     *n1 = (uint32_t)(out * (g + 1) / j->groups);
 }
 
-/* Sub tables (plain tables for LINEAR/POLY) of a neuron group on one chunk. */
+/* Sub tables (plain tables for LINEAR/POLY/NEURALUT) of a neuron group on one
+ * chunk. Polynomial kinds share the chunk's monomials across the group;
+ * NeuraLUT has no shared part and uses `mono` as its hidden-layer scratch. */
 static void sub_task(void *arg, size_t begin, size_t end, unsigned worker)
 {
     const enum_job *j = arg;
@@ -172,6 +174,13 @@ static void sub_task(void *arg, size_t begin, size_t end, unsigned worker)
             for (size_t p = 0; p < count; p++)
                 col[p] = e->in_vals[((addr0 + p) >> shift) & mask];
             u[f] = col;
+        }
+        if (TL->kind == SPLUT_NEURON_NEURALUT) {
+            for (uint32_t n = n0; n < n1; n++) {
+                splut__neuralut_batch(e, n, u, count, mono, z);
+                splut__sub_codes(e, n, z, count, TL->data + (size_t)n * TL->stride + addr0);
+            }
+            continue;
         }
         splut__mono_batch(e->L, u, count, mono);
         for (uint32_t n = n0; n < n1; n++) {
@@ -213,7 +222,8 @@ static void adder_task(void *arg, size_t begin, size_t end, unsigned worker)
     }
 }
 
-/* Chunk length: a power of two ≤ CHUNK_MAX keeping T·chunk monomials small. */
+/* Chunk length: a power of two ≤ CHUNK_MAX keeping T·chunk monomials small
+ * (NeuraLUT: T = 2NF + 2N² + 5N ≥ the 3N rows of hidden scratch it needs). */
 static size_t chunk_for(uint32_t T, uint64_t entries)
 {
     size_t c = CHUNK_MAX;
@@ -764,7 +774,8 @@ static splut_status check_loaded_layer(splut_ctx *ctx, const char *path, size_t 
                                        uint32_t prev_bits)
 {
     bool add = TL->kind == SPLUT_NEURON_POLY_ADD;
-    if (TL->kind != SPLUT_NEURON_LINEAR && TL->kind != SPLUT_NEURON_POLY && !add)
+    if (TL->kind != SPLUT_NEURON_LINEAR && TL->kind != SPLUT_NEURON_POLY &&
+        TL->kind != SPLUT_NEURON_NEURALUT && !add)
         return splut__fail(ctx, SPLUT_E_FORMAT, "%s: layer %zu has unknown kind %d", path, l,
                            (int)TL->kind);
     if (TL->in != prev_width || TL->in_bits != prev_bits)
@@ -936,7 +947,12 @@ static void write_rows(splut_afile *af, const uint16_t *tab, uint64_t entries, u
 
 static const char *kind_name(splut_neuron_kind k)
 {
-    return k == SPLUT_NEURON_LINEAR ? "linear" : k == SPLUT_NEURON_POLY ? "poly" : "poly_add";
+    switch (k) {
+    case SPLUT_NEURON_LINEAR: return "linear";
+    case SPLUT_NEURON_POLY: return "poly";
+    case SPLUT_NEURON_POLY_ADD: return "poly_add";
+    default: return "neuralut";
+    }
 }
 
 static void write_text_neuron(splut_afile *af, const splut_tlayer *TL, uint32_t n)

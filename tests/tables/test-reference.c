@@ -2,7 +2,8 @@
  * Table entries of tiny models against a straightforward scalar
  * re-computation written here, in double precision, from the spec
  * (MODELS.md §1-§4, DESIGN.md bit-level conventions): dequantised inputs,
- * monomials by pow() in combinations_with_replacement order, BatchNorm with
+ * monomials by pow() in combinations_with_replacement order (NeuraLUT: its
+ * three hidden layers and skips), BatchNorm with
  * running statistics, the quantiser as x / scale * int_scale, clamp, round half
  * to even, offset binary. Addresses are decoded with the first input in the
  * most significant field, sub-neuron 0 in the MS field of the adder address.
@@ -92,6 +93,40 @@ static double poly(const float *w, double b, const double *x, uint32_t F, uint32
     return z;
 }
 
+/* NeuraLUT neuron from the description in core-priv.h: parameters of neuron n
+ * at w (row-major matrices [hidden unit][input]), output bias b:
+ *   h1 = relu(W1 u + b1); h2 = relu(W2 h1 + R0 u + b2); h3 = relu(W3 h2 + b3)
+ *   z  = w4·h3 + r1·h2 + b                                                     */
+static double neuralut(const float *w, double b, const double *u, uint32_t F, uint32_t N)
+{
+    const float *W1 = w, *b1 = W1 + N * F, *W2 = b1 + N, *R0 = W2 + N * N, *b2 = R0 + N * F;
+    const float *W3 = b2 + N, *b3 = W3 + N * N, *w4 = b3 + N, *r1 = w4 + N;
+    double h1[64], h2[64], h3[64], z = b;
+    for (uint32_t k = 0; k < N; k++) {
+        double v = b1[k];
+        for (uint32_t f = 0; f < F; f++)
+            v += (double)W1[k * F + f] * u[f];
+        h1[k] = fmax(v, 0.0);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        double v = b2[k];
+        for (uint32_t j = 0; j < N; j++)
+            v += (double)W2[k * N + j] * h1[j];
+        for (uint32_t f = 0; f < F; f++)
+            v += (double)R0[k * F + f] * u[f];
+        h2[k] = fmax(v, 0.0);
+    }
+    for (uint32_t k = 0; k < N; k++) {
+        double v = b3[k];
+        for (uint32_t j = 0; j < N; j++)
+            v += (double)W3[k * N + j] * h2[j];
+        h3[k] = fmax(v, 0.0);
+    }
+    for (uint32_t k = 0; k < N; k++)
+        z += (double)w4[k] * h3[k] + (double)r1[k] * h2[k];
+    return z;
+}
+
 static double batchnorm(const splut_model *m, const splut_layer *L, uint32_t n, double z)
 {
     const float *P = m->params, *S = m->state;
@@ -139,7 +174,8 @@ static void check_sub_tables(const splut_model *m, const splut_tables *tt, size_
             double x[32];
             for (uint32_t f = 0; f < L->F; f++)
                 x[f] = dequant(&in, field(addr, f, L->F, L->in_bits));
-            double z = poly(w, b, x, L->F, L->D);
+            double z = L->kind == SPLUT_NEURON_NEURALUT ? neuralut(w, b, x, L->F, L->N)
+                                                         : poly(w, b, x, L->F, L->D);
             if (L->kind != SPLUT_NEURON_POLY_ADD)
                 z = batchnorm(m, L, n, z);
             bool near = false;
@@ -208,7 +244,10 @@ static splut_layer_desc desc(splut_neuron_kind kind, uint32_t width, uint32_t F,
     d.width = width;
     d.fan_in = F;
     d.out_bits = bits;
-    d.degree = D;
+    if (kind == SPLUT_NEURON_NEURALUT)
+        d.hidden = D; /* D carries N for NeuraLUT */
+    else
+        d.degree = D;
     d.sub_neurons = A;
     return d;
 }
@@ -242,6 +281,20 @@ static void test_poly_add(void **state)
     splut_layer_desc a[] = {desc(SPLUT_NEURON_POLY_ADD, 4, 2, 2, 2, 2),
                             desc(SPLUT_NEURON_POLY_ADD, 2, 1, 3, 2, 3)};
     splut_model *m = tiny(ctx, 6, 2, SPLUT_INPUT_BN_HARDTANH, a, 2);
+    check_model(m);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_neuralut(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    /* N = 4 over F = 2 signed 2-bit inputs, then N = 3 over F = 3 ReLU 3-bit codes */
+    splut_layer_desc a[] = {desc(SPLUT_NEURON_NEURALUT, 4, 2, 3, 4, 0),
+                            desc(SPLUT_NEURON_NEURALUT, 2, 3, 2, 3, 0)};
+    splut_model *m = tiny(ctx, 5, 2, SPLUT_INPUT_BN_HARDTANH, a, 2);
     check_model(m);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
@@ -282,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_poly_and_linear),
         cmocka_unit_test(test_poly_add),
+        cmocka_unit_test(test_neuralut),
         cmocka_unit_test(test_first_input_is_msb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
