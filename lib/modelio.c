@@ -314,14 +314,28 @@ static splut_status serialize_alloc(const splut_model *m, const splut_trainer *t
     return SPLUT_OK;
 }
 
+/* Only built target models have a file form; the phase-1 surrogate network
+ * (splut_trainer_model_in_training) bypasses the table limit and is internal. */
+static splut_status check_savable(const splut_model *m)
+{
+    if (!m->built)
+        return splut__fail(m->ctx, SPLUT_E_STATE, "only a built model can be saved");
+    if (m->surrogate)
+        return splut__fail(m->ctx, SPLUT_E_STATE,
+                           "the phase-1 surrogate network of learned connectivity cannot be "
+                           "saved; save the trainer's model after the switch");
+    return SPLUT_OK;
+}
+
 splut_status splut_model_serialize(const splut_model *m, void *buf, size_t cap, size_t *needed)
 {
     if (!m)
         return SPLUT_E_NULL;
     if (!needed)
         return splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_serialize: needed is NULL");
-    if (!m->built)
-        return splut__fail(m->ctx, SPLUT_E_STATE, "only a built model can be serialised");
+    splut_status st = check_savable(m);
+    if (st != SPLUT_OK)
+        return st;
     size_t n = file_size(m, NULL);
     *needed = n;
     if (!buf)
@@ -1054,9 +1068,8 @@ splut_status splut_model_save(const splut_model *m, const char *path)
         return SPLUT_E_NULL;
     if (!path)
         return splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_save: path is NULL");
-    if (!m->built)
-        return splut__fail(m->ctx, SPLUT_E_STATE, "only a built model can be saved");
-    return save(m, NULL, path);
+    splut_status st = check_savable(m);
+    return st == SPLUT_OK ? save(m, NULL, path) : st;
 }
 
 /* Load and decode a file; prefixes failures with the path. */

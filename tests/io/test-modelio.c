@@ -511,6 +511,11 @@ static void test_trainer_resume_learned_connectivity(void **state)
     random_batch(m, B, 500, x, y);
     assert_int_equal(splut_trainer_step(t, x, y, B, NULL), SPLUT_OK); /* phase 1 */
     assert_int_equal(splut_trainer_save(t, path), SPLUT_E_STATE);
+    const splut_model *sur = splut_trainer_model_in_training(t);
+    assert_ptr_not_equal(sur, m);
+    size_t need = 0;
+    assert_int_equal(splut_model_serialize(sur, NULL, 0, &need), SPLUT_E_STATE);
+    assert_int_equal(splut_model_save(sur, path), SPLUT_E_STATE);
     assert_int_equal(splut_trainer_step(t2, x, y, B, NULL), SPLUT_OK); /* t2 in phase 1 too */
     for (int s = 1; s < 5; s++) { /* the switch comes after step 2 */
         random_batch(m, B, 500u + (uint64_t)s, x, y);
