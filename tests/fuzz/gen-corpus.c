@@ -79,10 +79,10 @@ int main(int argc, char **argv)
     if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
         return 1;
     int bad = 0;
-    const splut_neuron_kind kinds[3] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
-                                        SPLUT_NEURON_POLY_ADD};
-    const char *names[3] = {"linear", "poly", "polyadd"};
-    for (int k = 0; k < 3; k++) {
+    const splut_neuron_kind kinds[4] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
+                                        SPLUT_NEURON_POLY_ADD, SPLUT_NEURON_NEURALUT};
+    const char *names[4] = {"linear", "poly", "polyadd", "neuralut"};
+    for (int k = 0; k < 4; k++) {
         for (int mode = 0; mode < 2; mode++) {
             splut_model *m = small_model(ctx, kinds[k], mode, 7u + (uint64_t)k);
             size_t n;

@@ -81,8 +81,9 @@ static inline splut_model *small_model(splut_ctx *ctx, splut_neuron_kind kind, i
         d.width = l == 0 ? 5 : 3;
         d.fan_in = 2;
         d.out_bits = 2;
-        d.degree = kind == SPLUT_NEURON_LINEAR ? 1 : 2;
+        d.degree = kind == SPLUT_NEURON_LINEAR ? 1 : kind == SPLUT_NEURON_NEURALUT ? 0 : 2;
         d.sub_neurons = kind == SPLUT_NEURON_POLY_ADD ? 2 : 0;
+        d.hidden = kind == SPLUT_NEURON_NEURALUT ? 4 : 0;
         if (splut_model_add_layer(m, &d) != SPLUT_OK) {
             splut_model_destroy(m);
             return NULL;

@@ -144,9 +144,9 @@ static void test_bytes_match_specification(void **state)
     (void)state;
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
-    const splut_neuron_kind kinds[3] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
-                                        SPLUT_NEURON_POLY_ADD};
-    for (int k = 0; k < 3; k++) {
+    const splut_neuron_kind kinds[4] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
+                                        SPLUT_NEURON_POLY_ADD, SPLUT_NEURON_NEURALUT};
+    for (int k = 0; k < 4; k++) {
         for (int mode = 0; mode < 2; mode++) {
             splut_model *m = small_model(ctx, kinds[k], mode, 5u + (uint64_t)k);
             assert_non_null(m);
@@ -428,9 +428,9 @@ static void random_batch(const splut_model *m, size_t n, uint64_t seed, float *x
 static void test_trainer_resume_bit_exact(void **state)
 {
     (void)state;
-    const splut_neuron_kind kinds[3] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
-                                        SPLUT_NEURON_POLY_ADD};
-    for (int k = 0; k < 3; k++) {
+    const splut_neuron_kind kinds[4] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
+                                        SPLUT_NEURON_POLY_ADD, SPLUT_NEURON_NEURALUT};
+    for (int k = 0; k < 4; k++) {
         splut_ctx *ctx;
         assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
         splut_model *m = small_model(ctx, kinds[k], 0, 11);
