@@ -124,101 +124,124 @@ static void tlayer_from_model(splut_tlayer *TL, const splut_layer *L)
     TL->sub_bits = L->kind == SPLUT_NEURON_POLY_ADD ? L->sub_bits : L->out_bits;
 }
 
-/* One pass over a layer: `entries` addresses split in chunks of `chunk`,
- * neurons split in `groups` groups; item i = (chunk i / groups, group i % groups). */
-typedef struct enum_job {
+/*
+ * A pass fills one kind of table of one layer: its sub tables (plain tables
+ * for LINEAR/POLY/NEURALUT) or its adder tables. Its `entries` addresses are
+ * split in chunks of `chunk`, its neurons in `groups` groups; local item
+ * i = (chunk i / groups, group i % groups). Every pass of every layer is
+ * independent of the others (an adder table enumerates all sub-code
+ * combinations, not the sub tables), so all of them run as one parallel loop
+ * with a single synchronisation.
+ */
+typedef struct enum_pass {
     const splut_eval_ctx *e;
     splut_tlayer *TL;
+    bool adder;
     uint64_t entries;
     size_t chunk, n_chunks, groups;
+    size_t first_item;        /* global index of the pass's first item */
+} enum_pass;
+
+typedef struct enum_job {
+    enum_pass *passes;
+    size_t n_passes, n_items;
     float *fscratch;          /* per worker: F·chunk values, T·chunk monomials, chunk z */
     size_t f_per_worker;
-    uint16_t *uscratch;       /* per worker: A·chunk sub codes (adder pass) */
+    uint16_t *uscratch;       /* per worker: A·chunk sub codes (adder passes) */
     size_t u_per_worker;
 } enum_job;
 
-static void item_range(const enum_job *j, size_t item, uint64_t *addr0, size_t *count,
+static void item_range(const enum_pass *ps, size_t item, uint64_t *addr0, size_t *count,
                        uint32_t *n0, uint32_t *n1)
 {
-    size_t c = item / j->groups, g = item % j->groups;
-    *addr0 = (uint64_t)c * j->chunk;
-    uint64_t left = j->entries - *addr0;
-    *count = left < j->chunk ? (size_t)left : j->chunk;
-    uint64_t out = j->TL->out;
-    *n0 = (uint32_t)(out * g / j->groups);
-    *n1 = (uint32_t)(out * (g + 1) / j->groups);
+    size_t c = item / ps->groups, g = item % ps->groups;
+    *addr0 = (uint64_t)c * ps->chunk;
+    uint64_t left = ps->entries - *addr0;
+    *count = left < ps->chunk ? (size_t)left : ps->chunk;
+    uint64_t out = ps->TL->out;
+    *n0 = (uint32_t)(out * g / ps->groups);
+    *n1 = (uint32_t)(out * (g + 1) / ps->groups);
 }
 
-/* Sub tables (plain tables for LINEAR/POLY/NEURALUT) of a neuron group on one
- * chunk. Polynomial kinds share the chunk's monomials across the group;
- * NeuraLUT has no shared part and uses `mono` as its hidden-layer scratch. */
-static void sub_task(void *arg, size_t begin, size_t end, unsigned worker)
+/* Sub tables of a neuron group on one chunk. Polynomial kinds share the
+ * chunk's monomials across the group; NeuraLUT has no shared part and uses
+ * `mono` as its hidden-layer scratch. */
+static void sub_item(const enum_job *j, const enum_pass *ps, size_t item, unsigned worker)
 {
-    const enum_job *j = arg;
-    const splut_eval_ctx *e = j->e;
-    const splut_tlayer *TL = j->TL;
+    const splut_eval_ctx *e = ps->e;
+    const splut_tlayer *TL = ps->TL;
     float *vals = j->fscratch + worker * j->f_per_worker;
-    float *mono = vals + (size_t)TL->F * j->chunk;
-    float *z = mono + (size_t)e->L->T * j->chunk;
+    float *mono = vals + (size_t)TL->F * ps->chunk;
+    float *z = mono + (size_t)e->L->T * ps->chunk;
     const float *u[64];
     uint32_t mask = (1u << TL->in_bits) - 1;
-    for (size_t item = begin; item < end; item++) {
-        uint64_t addr0;
-        size_t count;
-        uint32_t n0, n1;
-        item_range(j, item, &addr0, &count, &n0, &n1);
-        /* input f sits in address field F-1-f counted from the LSBs */
-        for (uint32_t f = 0; f < TL->F; f++) {
-            uint32_t shift = TL->in_bits * (TL->F - 1 - f);
-            float *col = vals + (size_t)f * j->chunk;
-            for (size_t p = 0; p < count; p++)
-                col[p] = e->in_vals[((addr0 + p) >> shift) & mask];
-            u[f] = col;
-        }
-        if (TL->kind == SPLUT_NEURON_NEURALUT) {
-            for (uint32_t n = n0; n < n1; n++) {
-                splut__neuralut_batch(e, n, u, count, mono, z);
-                splut__sub_codes(e, n, z, count, TL->data + (size_t)n * TL->stride + addr0);
-            }
-            continue;
-        }
-        splut__mono_batch(e->L, u, count, mono);
+    uint64_t addr0;
+    size_t count;
+    uint32_t n0, n1;
+    item_range(ps, item, &addr0, &count, &n0, &n1);
+    /* input f sits in address field F-1-f counted from the LSBs */
+    for (uint32_t f = 0; f < TL->F; f++) {
+        uint32_t shift = TL->in_bits * (TL->F - 1 - f);
+        float *col = vals + (size_t)f * ps->chunk;
+        for (size_t p = 0; p < count; p++)
+            col[p] = e->in_vals[((addr0 + p) >> shift) & mask];
+        u[f] = col;
+    }
+    if (TL->kind == SPLUT_NEURON_NEURALUT) {
         for (uint32_t n = n0; n < n1; n++) {
-            uint16_t *base = TL->data + (size_t)n * TL->stride + addr0;
-            for (uint32_t a = 0; a < TL->A; a++) {
-                splut__affine_batch(e, n, a, mono, count, z);
-                splut__sub_codes(e, n, z, count, base + (size_t)a * TL->sub_entries);
-            }
+            splut__neuralut_batch(e, n, u, count, mono, z);
+            splut__sub_codes(e, n, z, count, TL->data + (size_t)n * TL->stride + addr0);
+        }
+        return;
+    }
+    splut__mono_batch(e->L, u, count, mono);
+    for (uint32_t n = n0; n < n1; n++) {
+        uint16_t *base = TL->data + (size_t)n * TL->stride + addr0;
+        for (uint32_t a = 0; a < TL->A; a++) {
+            splut__affine_batch(e, n, a, mono, count, z);
+            splut__sub_codes(e, n, z, count, base + (size_t)a * TL->sub_entries);
         }
     }
 }
 
 /* Adder tables of a neuron group on one chunk of adder addresses. */
-static void adder_task(void *arg, size_t begin, size_t end, unsigned worker)
+static void adder_item(const enum_job *j, const enum_pass *ps, size_t item, unsigned worker)
 {
-    const enum_job *j = arg;
-    const splut_tlayer *TL = j->TL;
+    const splut_tlayer *TL = ps->TL;
     uint16_t *cols = j->uscratch + worker * j->u_per_worker;
     const uint16_t *sub[16];
     uint32_t mask = (1u << TL->sub_bits) - 1;
+    uint64_t addr0;
+    size_t count;
+    uint32_t n0, n1;
+    item_range(ps, item, &addr0, &count, &n0, &n1);
+    /* sub-neuron a sits in adder field A-1-a counted from the LSBs */
+    for (uint32_t a = 0; a < TL->A; a++) {
+        uint32_t shift = TL->sub_bits * (TL->A - 1 - a);
+        uint16_t *col = cols + (size_t)a * ps->chunk;
+        for (size_t p = 0; p < count; p++)
+            col[p] = (uint16_t)(((addr0 + p) >> shift) & mask);
+        sub[a] = col;
+    }
+    for (uint32_t n = n0; n < n1; n++) {
+        uint16_t *dst =
+            TL->data + (size_t)n * TL->stride + (size_t)TL->A * TL->sub_entries + addr0;
+        splut__adder_batch(ps->e, n, sub, count, dst);
+    }
+}
+
+static void enum_task(void *arg, size_t begin, size_t end, unsigned worker)
+{
+    const enum_job *j = arg;
+    size_t p = 0;
     for (size_t item = begin; item < end; item++) {
-        uint64_t addr0;
-        size_t count;
-        uint32_t n0, n1;
-        item_range(j, item, &addr0, &count, &n0, &n1);
-        /* sub-neuron a sits in adder field A-1-a counted from the LSBs */
-        for (uint32_t a = 0; a < TL->A; a++) {
-            uint32_t shift = TL->sub_bits * (TL->A - 1 - a);
-            uint16_t *col = cols + (size_t)a * j->chunk;
-            for (size_t p = 0; p < count; p++)
-                col[p] = (uint16_t)(((addr0 + p) >> shift) & mask);
-            sub[a] = col;
-        }
-        for (uint32_t n = n0; n < n1; n++) {
-            uint16_t *dst = TL->data + (size_t)n * TL->stride +
-                            (size_t)TL->A * TL->sub_entries + addr0;
-            splut__adder_batch(j->e, n, sub, count, dst);
-        }
+        while (item >= j->passes[p].first_item + j->passes[p].n_chunks * j->passes[p].groups)
+            p++;
+        const enum_pass *ps = &j->passes[p];
+        if (ps->adder)
+            adder_item(j, ps, item - ps->first_item, worker);
+        else
+            sub_item(j, ps, item - ps->first_item, worker);
     }
 }
 
@@ -232,24 +255,46 @@ static size_t chunk_for(uint32_t T, uint64_t entries)
     return entries < c ? (size_t)entries : c;
 }
 
-static void plan(enum_job *j, uint64_t entries, size_t chunk, unsigned threads)
+/* Split a pass into items: enough neuron groups per chunk that every thread
+ * gets several items. */
+static void plan_pass(enum_pass *ps, uint64_t entries, size_t chunk, unsigned threads)
 {
-    j->entries = entries;
-    j->chunk = chunk;
-    j->n_chunks = (size_t)((entries + chunk - 1) / chunk);
+    ps->entries = entries;
+    ps->chunk = chunk;
+    ps->n_chunks = (size_t)((entries + chunk - 1) / chunk);
     size_t want = (size_t)threads * ITEMS_PER_THREAD;
-    size_t groups = (want + j->n_chunks - 1) / j->n_chunks;
-    j->groups = groups < 1 ? 1 : groups > j->TL->out ? j->TL->out : groups;
+    size_t groups = (want + ps->n_chunks - 1) / ps->n_chunks;
+    ps->groups = groups < 1 ? 1 : groups > ps->TL->out ? ps->TL->out : groups;
 }
 
-typedef struct enum_scratch {
-    float *f;
-    uint16_t *u;
-    size_t f_per_worker, u_per_worker;
-} enum_scratch;
+/* Passes of every layer, in layer order; returns the number of passes. */
+static size_t plan_passes(const splut_model *m, splut_tables *t, const splut_eval_ctx *ectx,
+                          unsigned threads, enum_pass *passes)
+{
+    size_t np = 0, items = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        splut_tlayer *TL = &t->layers[l];
+        for (int adder = 0; adder <= (TL->kind == SPLUT_NEURON_POLY_ADD); adder++) {
+            enum_pass *ps = &passes[np++];
+            ps->e = &ectx[l];
+            ps->TL = TL;
+            ps->adder = adder;
+            if (adder)
+                plan_pass(ps, TL->add_entries,
+                          TL->add_entries < CHUNK_MAX ? (size_t)TL->add_entries : CHUNK_MAX,
+                          threads);
+            else
+                plan_pass(ps, TL->sub_entries, chunk_for(m->layers[l].T, TL->sub_entries),
+                          threads);
+            ps->first_item = items;
+            items += ps->n_chunks * ps->groups;
+        }
+    }
+    return np;
+}
 
 /* Scratch for the largest layer, one slice per worker. */
-static splut_status scratch_alloc(const splut_model *m, unsigned workers, enum_scratch *s)
+static splut_status scratch_alloc(const splut_model *m, unsigned workers, enum_job *j)
 {
     size_t fmax = 1, umax = 1;
     for (size_t l = 0; l < m->n_layers; l++) {
@@ -262,37 +307,47 @@ static splut_status scratch_alloc(const splut_model *m, unsigned workers, enum_s
             umax = (size_t)L->A * CHUNK_MAX;
     }
     /* keep worker slices on separate cache lines */
-    s->f_per_worker = (fmax + 15) & ~(size_t)15;
-    s->u_per_worker = (umax + 31) & ~(size_t)31;
-    s->f = splut__alloc(m->ctx, splut__mul(splut__mul(workers, s->f_per_worker), sizeof(float)));
-    s->u = splut__alloc(m->ctx,
-                        splut__mul(splut__mul(workers, s->u_per_worker), sizeof(uint16_t)));
-    if (!s->f || !s->u)
+    j->f_per_worker = (fmax + 15) & ~(size_t)15;
+    j->u_per_worker = (umax + 31) & ~(size_t)31;
+    j->fscratch = splut__alloc(
+        m->ctx, splut__mul(splut__mul(workers, j->f_per_worker), sizeof(float)));
+    j->uscratch = splut__alloc(
+        m->ctx, splut__mul(splut__mul(workers, j->u_per_worker), sizeof(uint16_t)));
+    if (!j->fscratch || !j->uscratch)
         return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory for enumeration scratch");
     return SPLUT_OK;
 }
 
-static void enumerate_layer(const splut_model *m, size_t l, splut_tlayer *TL, splut_pool *pool,
-                            const enum_scratch *s)
+/* Fill every table of t from m on `threads` threads. */
+static splut_status enumerate(const splut_model *m, splut_tables *t, unsigned threads)
 {
-    splut_eval_ctx e;
-    splut__eval_ctx_init(&e, m, l);
-    unsigned threads = splut__pool_size(pool);
+    splut_ctx *ctx = m->ctx;
     enum_job j;
     memset(&j, 0, sizeof(j));
-    j.e = &e;
-    j.TL = TL;
-    j.fscratch = s->f;
-    j.f_per_worker = s->f_per_worker;
-    j.uscratch = s->u;
-    j.u_per_worker = s->u_per_worker;
-    plan(&j, TL->sub_entries, chunk_for(e.L->T, TL->sub_entries), threads);
-    splut__pool_run(pool, j.n_chunks * j.groups, 1, sub_task, &j);
-    if (TL->kind != SPLUT_NEURON_POLY_ADD)
-        return;
-    plan(&j, TL->add_entries, TL->add_entries < CHUNK_MAX ? (size_t)TL->add_entries : CHUNK_MAX,
-         threads);
-    splut__pool_run(pool, j.n_chunks * j.groups, 1, adder_task, &j);
+    splut_eval_ctx *ectx = splut__calloc(ctx, m->n_layers, sizeof(splut_eval_ctx));
+    j.passes = splut__calloc(ctx, 2 * m->n_layers, sizeof(enum_pass));
+    splut_pool *pool = NULL;
+    splut_status st = SPLUT_OK;
+    if (!ectx || !j.passes)
+        st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory planning the enumeration");
+    if (st == SPLUT_OK)
+        st = scratch_alloc(m, threads, &j);
+    if (st == SPLUT_OK)
+        st = splut__pool_create(ctx, threads, &pool);
+    if (st == SPLUT_OK) {
+        for (size_t l = 0; l < m->n_layers; l++)
+            splut__eval_ctx_init(&ectx[l], m, l);
+        j.n_passes = plan_passes(m, t, ectx, threads, j.passes);
+        const enum_pass *last = &j.passes[j.n_passes - 1];
+        j.n_items = last->first_item + last->n_chunks * last->groups;
+        splut__pool_run(pool, j.n_items, 1, enum_task, &j);
+    }
+    splut__pool_destroy(pool);
+    splut__free(ctx, j.fscratch);
+    splut__free(ctx, j.uscratch);
+    splut__free(ctx, j.passes);
+    splut__free(ctx, ectx);
+    return st;
 }
 
 splut_status splut_tables_create(const splut_model *m, splut_tables **out)
@@ -321,18 +376,8 @@ splut_status splut_tables_create(const splut_model *m, splut_tables **out)
             memcpy(TL->conn, m->layers[l].conn,
                    (size_t)TL->out * TL->A * TL->F * sizeof(uint32_t));
     }
-    unsigned threads = splut__threads(ctx);
-    enum_scratch s = {NULL, NULL, 0, 0};
-    splut_pool *pool = NULL;
     if (st == SPLUT_OK)
-        st = scratch_alloc(m, threads, &s);
-    if (st == SPLUT_OK)
-        st = splut__pool_create(ctx, threads, &pool);
-    for (size_t l = 0; l < m->n_layers && st == SPLUT_OK; l++)
-        enumerate_layer(m, l, &t->layers[l], pool, &s);
-    splut__pool_destroy(pool);
-    splut__free(ctx, s.f);
-    splut__free(ctx, s.u);
+        st = enumerate(m, t, splut__threads(ctx));
     if (st != SPLUT_OK) {
         splut_tables_destroy(t);
         return st;
