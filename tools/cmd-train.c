@@ -25,8 +25,18 @@
 #define MAX_EPOCHS (1u << 20)
 #define RUN_MAGIC "sparselut-run 1"
 
+/* Connectivity options: given masks, or learned (SPLUT_P_CONN_* when set). */
+typedef struct conn_args {
+    const char *masks;
+    int learned;
+    uint64_t switch_epoch, candidates, regrow;
+    double tau, l1, temperature;
+    int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set;
+} conn_args;
+
 typedef struct train_args {
     const char *preset, *arch, *data, *out, *checkpoint, *resume;
+    conn_args conn;
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
     double lr, wd;
@@ -35,9 +45,15 @@ typedef struct train_args {
 } train_args;
 
 /* One finished epoch (also the lines of the run sidecar). */
+#define CURVE_LAYERS 16
+
 typedef struct epoch_rec {
     uint64_t epoch; /* 1-based */
     double loss, train_acc, test_acc, seconds;
+    /* active connections per layer at the end of the epoch (connectivity
+     * curve); n_layers 0 when unknown (epochs restored from a run state) */
+    uint64_t active[CURVE_LAYERS];
+    size_t n_layers;
 } epoch_rec;
 
 typedef struct run_state {
@@ -80,6 +96,20 @@ static void train_help(void)
         "  --seed S             seeds connectivity, initial weights and shuffling (default 1)\n"
         "  --threads T          worker threads, 0 = one per CPU (default 0); results are\n"
         "                       identical for any T\n"
+        "Connectivity:\n"
+        "  --masks DIR          read the inputs of every neuron from SparseLUT CSV masks\n"
+        "                       (mask_layer_<k>.csv) instead of drawing them at random\n"
+        "  --connectivity random|learned\n"
+        "                       learned: phase 1 trains a surrogate with linear neurons\n"
+        "                       over candidate inputs, pruning and regrowing them down to\n"
+        "                       A*F per neuron; at the switch epoch the model takes the\n"
+        "                       strongest inputs (default random; see docs/connectivity.md)\n"
+        "  --switch-epoch T     end of phase 1 (default 20)\n"
+        "  --conn-tau X         budget decay time in epochs (default 3)\n"
+        "  --conn-l1 X          L1 pressure on connection magnitudes (default 1e-4)\n"
+        "  --conn-temperature X exploration noise (default 0)\n"
+        "  --conn-regrow gradient|random   how dormant inputs are regrown (default gradient)\n"
+        "  --conn-candidates C  candidate inputs per neuron, at most 256 (default 128)\n"
         "Output:\n"
         "  --out FILE           model file written at the end\n"
         "  --keep-best          write the model of the epoch with the best test accuracy\n"
@@ -164,6 +194,48 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
     return 0;
 }
 
+/* Connectivity options; returns 1 consumed, 0 not matched, 2 usage error. */
+static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
+{
+    const char *v = NULL;
+    int r;
+    if ((r = cli_opt(argc, argv, i, "--masks", &v)) != 0) {
+        if (r < 0 || !*v)
+            return cli_usage_err("train", "--masks needs a directory"), 2;
+        c->masks = v;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--connectivity", &v)) != 0) {
+        if (r > 0 && (strcmp(v, "random") == 0 || strcmp(v, "learned") == 0)) {
+            c->learned = strcmp(v, "learned") == 0;
+            return 1;
+        }
+        return cli_usage_err("train", "--connectivity is 'random' or 'learned'"), 2;
+    }
+    if ((r = cli_opt(argc, argv, i, "--conn-regrow", &v)) != 0) {
+        c->regrow_set = 1;
+        if (r > 0 && (strcmp(v, "gradient") == 0 || strcmp(v, "random") == 0)) {
+            c->regrow = strcmp(v, "random") == 0;
+            return 1;
+        }
+        return cli_usage_err("train", "--conn-regrow is 'gradient' or 'random'"), 2;
+    }
+    if ((r = cli_opt(argc, argv, i, "--switch-epoch", &v)) != 0)
+        return (c->switch_set = 1, opt_u64("--switch-epoch", v, r, 0, MAX_EPOCHS,
+                                           &c->switch_epoch)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-candidates", &v)) != 0)
+        return (c->candidates_set = 1, opt_u64("--conn-candidates", v, r, 1, 256,
+                                               &c->candidates)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-tau", &v)) != 0)
+        return (c->tau_set = 1, opt_double("--conn-tau", v, r, 1e-6, 1e6, &c->tau)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
+        return (c->l1_set = 1, opt_double("--conn-l1", v, r, 0, 1, &c->l1)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
+        return (c->temperature_set = 1,
+                opt_double("--conn-temperature", v, r, 0, 1, &c->temperature)) ? 2 : 1;
+    return 0;
+}
+
 /* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 after printing --help. */
 static int parse_train(int argc, char **argv, train_args *a)
 {
@@ -174,6 +246,8 @@ static int parse_train(int argc, char **argv, train_args *a)
         if (r > 0)
             continue;
         r = parse_value_opt(argc, argv, &i, a);
+        if (r == 0)
+            r = parse_conn_opt(argc, argv, &i, &a->conn);
         if (r == 2)
             return CLI_EXIT_USAGE;
         if (r == 1)
@@ -203,6 +277,8 @@ static int parse_train(int argc, char **argv, train_args *a)
         a->checkpoint = a->resume;
     if (a->checkpoint && strcmp(a->checkpoint, a->out) == 0)
         return cli_usage_err("train", "--out and --checkpoint must be different files");
+    if (a->conn.masks && a->conn.learned)
+        return cli_usage_err("train", "--masks and --connectivity learned exclude each other");
     return CLI_EXIT_OK;
 }
 
@@ -567,6 +643,8 @@ static int set_metadata(splut_model *m, uint64_t epochs, double acc)
 
 static int keep_if_best(trainer_run *r, const epoch_rec *e)
 {
+    if (splut_trainer_model_in_training(r->t) != r->m) /* phase 1: no target model yet */
+        return CLI_EXIT_OK;
     if (!r->a->keep_best || (r->rs.best_epoch && e->test_acc <= r->rs.best_acc))
         return CLI_EXIT_OK;
     splut_model *c = NULL;
@@ -585,6 +663,11 @@ static int save_checkpoint(trainer_run *r)
     const char *ck = r->a->checkpoint;
     if (!ck)
         return CLI_EXIT_OK;
+    if (splut_trainer_model_in_training(r->t) != r->m) {
+        if (r->show)
+            fprintf(stderr, "note: no checkpoint during phase 1 of learned connectivity\n");
+        return CLI_EXIT_OK;
+    }
     splut_status st = splut_trainer_save(r->t, ck);
     if (st) {
         char what[4200];
@@ -604,15 +687,27 @@ static int save_checkpoint(trainer_run *r)
     return run_save(ck, &r->rs);
 }
 
+static void record_connections(const trainer_run *r, epoch_rec *e)
+{
+    size_t nl = splut_model_num_layers(r->m);
+    e->n_layers = nl < CURVE_LAYERS ? nl : CURVE_LAYERS;
+    for (size_t l = 0; l < e->n_layers; l++)
+        if (splut_trainer_connections(r->t, l, &e->active[l], NULL))
+            e->active[l] = 0;
+}
+
 static int run_epoch(trainer_run *r, uint64_t epoch)
 {
     double t0 = cli_now();
     epoch_rec e = {.epoch = epoch};
     int rc = train_epoch(r, epoch, &e.loss);
+    /* phase 1 of learned connectivity trains a surrogate: measure that */
+    const splut_model *live = splut_trainer_model_in_training(r->t);
     if (!rc) /* both accuracies in eval mode, as the reference's "valid" and test loaders */
-        rc = cli_accuracy(r->m, &r->d->train, r->d->features, &e.train_acc);
+        rc = cli_accuracy(live, &r->d->train, r->d->features, &e.train_acc);
     if (!rc)
-        rc = cli_accuracy(r->m, &r->d->test, r->d->features, &e.test_acc);
+        rc = cli_accuracy(live, &r->d->test, r->d->features, &e.test_acc);
+    record_connections(r, &e);
     if (!rc)
         rc = set_metadata(r->m, epoch, e.test_acc);
     e.seconds = cli_now() - t0;
@@ -640,14 +735,41 @@ static int make_model(trainer_run *r)
     splut_status st = splut_ctx_set_int(r->ctx, SPLUT_P_SEED, (int64_t)r->a->seed);
     if (st)
         return cli_lib_err(r->ctx, st, "setting the seed");
-    if (r->a->arch)
-        return build_arch(r->ctx, r->a->arch, &r->m);
-    st = splut_model_create_preset(r->ctx, r->a->preset, &r->m);
+    if (!r->a->arch)
+        st = splut_model_create_preset(r->ctx, r->a->preset, &r->m);
     if (st == SPLUT_E_UNKNOWN_PRESET) {
         cli_err("unknown preset '%s'; see 'sparselut train --help' for the list", r->a->preset);
         return CLI_EXIT_USAGE;
     }
-    return st ? cli_lib_err(r->ctx, st, "creating the preset model") : CLI_EXIT_OK;
+    int rc = st ? cli_lib_err(r->ctx, st, "creating the preset model") : CLI_EXIT_OK;
+    if (!rc && r->a->arch)
+        rc = build_arch(r->ctx, r->a->arch, &r->m);
+    if (!rc && r->a->conn.masks && (st = splut_model_import_masks(r->m, r->a->conn.masks)))
+        rc = cli_lib_err(r->ctx, st, "importing the connectivity masks");
+    return rc;
+}
+
+/* Learned connectivity: the trainer needs the epoch length for its schedule. */
+static splut_status configure_connectivity(splut_trainer *t, const conn_args *c, uint64_t nb)
+{
+    if (!c->learned)
+        return SPLUT_OK;
+    splut_status st = splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1);
+    if (!st)
+        st = splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, (int64_t)nb);
+    if (!st && c->switch_set)
+        st = splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, (int64_t)c->switch_epoch);
+    if (!st && c->candidates_set)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, (int64_t)c->candidates);
+    if (!st && c->regrow_set)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_REGROW, (int64_t)c->regrow);
+    if (!st && c->tau_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_TAU, c->tau);
+    if (!st && c->l1_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_L1, c->l1);
+    if (!st && c->temperature_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_TEMPERATURE, c->temperature);
+    return st;
 }
 
 /* Take batch/lr/seed/restart from the run state on resume; refuse conflicts. */
@@ -707,6 +829,8 @@ static int make_trainer(trainer_run *r)
     if (!st)
         st = splut_trainer_set_int(r->t, SPLUT_P_RESTART_PERIOD,
                                    (int64_t)(a->restart_epochs * nb));
+    if (!st)
+        st = configure_connectivity(r->t, &a->conn, nb);
     if (st)
         return cli_lib_err(r->ctx, st, "configuring the trainer");
     if (a->resume) {
@@ -789,6 +913,12 @@ static void report(const trainer_run *r, double seconds)
         cli_json_double(&j, "train_accuracy", e->train_acc);
         cli_json_double(&j, "test_accuracy", e->test_acc);
         cli_json_double(&j, "seconds", e->seconds);
+        if (e->n_layers) {
+            cli_json_begin_array(&j, "active_connections");
+            for (size_t l = 0; l < e->n_layers; l++)
+                cli_json_int(&j, NULL, (int64_t)e->active[l]);
+            cli_json_end_array(&j);
+        }
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
