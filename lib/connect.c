@@ -156,6 +156,7 @@ typedef struct rewire_job {
     size_t l;
     float lr;
     float budget;
+    bool swap; /* first step of an epoch: also swap the weakest connections */
 } rewire_job;
 
 /* Seed of the noise and random choices of one neuron at one step: a pure
@@ -196,18 +197,23 @@ static uint32_t weakest(const splut_connect *c, const conn_layer *cl, size_t row
 /* Dormant candidate to regrow: largest |gradient| (lowest slot on ties), or
  * uniformly random among the dormant ones. */
 static uint32_t pick_regrowth(const splut_trainer *t, const conn_layer *cl, size_t row,
-                              const float *grad, uint32_t dormant, splut_rng *r)
+                              const float *grad, const uint8_t *banned, splut_rng *r)
 {
+    uint32_t eligible = 0;
+    for (uint32_t k = 0; k < cl->C; k++)
+        eligible += !cl->active[row + k] && !banned[k];
+    if (eligible == 0)
+        return UINT32_MAX;
     if (t->conn_regrow == 1) {
-        uint64_t pick = splut__rng_below(r, dormant);
+        uint64_t pick = splut__rng_below(r, eligible);
         for (uint32_t k = 0; k < cl->C; k++)
-            if (!cl->active[row + k] && pick-- == 0)
+            if (!cl->active[row + k] && !banned[k] && pick-- == 0)
                 return k;
     }
     uint32_t best = UINT32_MAX;
     float best_g = -1.0f;
     for (uint32_t k = 0; k < cl->C; k++) {
-        if (cl->active[row + k])
+        if (cl->active[row + k] || banned[k])
             continue;
         float g = fabsf(grad[k]);
         if (g > best_g) {
@@ -216,6 +222,25 @@ static uint32_t pick_regrowth(const splut_trainer *t, const conn_layer *cl, size
         }
     }
     return best;
+}
+
+/* Regrow up to `count` dormant, non-banned candidates. Returns how many. */
+static uint32_t regrow(const rewire_job *j, conn_layer *cl, size_t row, size_t w0,
+                       const float *grad, const uint8_t *banned, uint32_t count, splut_rng *r)
+{
+    float *W = j->c->sur->params;
+    uint32_t grown = 0;
+    for (; grown < count; grown++) {
+        uint32_t k = pick_regrowth(j->t, cl, row, grad, banned, r);
+        if (k == UINT32_MAX)
+            break;
+        cl->active[row + k] = 1;
+        int8_t s = j->t->conn_regrow == 1 ? (splut__rng_next(r) & 1 ? 1 : -1)
+                                          : (grad[k] > 0.0f ? -1 : 1); /* descent direction */
+        cl->sign[row + k] = s;
+        W[w0 + k] = s * (float)j->t->conn_init;
+    }
+    return grown;
 }
 
 static void rewire_neuron(const rewire_job *j, uint32_t n)
@@ -256,14 +281,19 @@ static void rewire_neuron(const rewire_job *j, uint32_t n)
         uint32_t k = weakest(c, cl, row, w0);
         deactivate(c, cl, row + k, w0 + k);
     }
-    for (uint32_t grown = 0; active < budget && grown < dropped; grown++, active++) {
-        uint32_t k = pick_regrowth(j->t, cl, row, grad, cl->C - active, &r);
-        cl->active[row + k] = 1;
-        int8_t s = j->t->conn_regrow == 1 ? (splut__rng_next(&r) & 1 ? 1 : -1)
-                                          : (grad[k] > 0.0f ? -1 : 1); /* descent direction */
-        cl->sign[row + k] = s;
-        W[w0 + k] = s * (float)j->t->conn_init;
+    uint8_t banned[256] = {0};
+    if (j->swap) {
+        /* exploration: the weakest fraction makes room for the dormant inputs
+         * the loss pulls on hardest (never the ones just dropped) */
+        uint32_t k_swap = (uint32_t)ceil(j->t->conn_swap * active);
+        for (uint32_t i = 0; i < k_swap && active > 0; i++, active--, dropped++) {
+            uint32_t k = weakest(c, cl, row, w0);
+            deactivate(c, cl, row + k, w0 + k);
+            banned[k] = 1;
+        }
     }
+    uint32_t room = budget > active ? budget - active : 0;
+    active += regrow(j, cl, row, w0, grad, banned, room < dropped ? room : dropped, &r);
     cl->n_active[n] = active;
     cl->dropped[n] = dropped;
 }
@@ -324,13 +354,186 @@ static void rotate_candidates(splut_trainer *t, splut_connect *c, size_t l)
     }
 }
 
+/* ------------------------------------------------------------ compaction */
+
+/* Once the budget has shrunk, most candidates are dormant but still cost a
+ * multiply-add each. Every epoch the surrogate is rebuilt with fewer
+ * candidates per neuron: the active ones plus the dormant ones with the
+ * largest gradients, at least twice the coming budget. */
+static uint32_t compact_width(const splut_trainer *t, const conn_layer *cl, uint32_t out,
+                              double epochs)
+{
+    double budget = cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau);
+    uint32_t want = (uint32_t)ceil(2.0 * budget) + 4;
+    for (uint32_t n = 0; n < out; n++)
+        if (cl->n_active[n] > want)
+            want = cl->n_active[n];
+    return want < cl->C ? want : cl->C;
+}
+
+/* Slots of neuron n kept in the compacted layer (ascending input order). */
+static uint32_t kept_slots(const splut_connect *c, size_t l, uint32_t n, uint32_t width,
+                           uint32_t *keep)
+{
+    const conn_layer *cl = &c->L[l];
+    const splut_layer *SL = &c->sur->layers[l];
+    size_t row = (size_t)n * cl->C;
+    const float *grad = splut__trainer_grad(c->tr) + SL->w + row;
+    uint8_t taken[256] = {0};
+    uint32_t k = 0;
+    for (uint32_t s = 0; s < cl->C; s++)
+        if (cl->active[row + s]) {
+            taken[s] = 1;
+            k++;
+        }
+    while (k < width) {
+        uint32_t best = UINT32_MAX;
+        float bg = -1.0f;
+        for (uint32_t s = 0; s < cl->C; s++)
+            if (!taken[s] && fabsf(grad[s]) > bg) {
+                bg = fabsf(grad[s]);
+                best = s;
+            }
+        taken[best] = 1;
+        k++;
+    }
+    uint32_t out = 0;
+    for (uint32_t s = 0; s < cl->C; s++) /* slots are sorted by input already */
+        if (taken[s])
+            keep[out++] = s;
+    return out;
+}
+
+/* Copy one float of the optimiser-visible state (parameter and moments). */
+static void copy_param(const splut_connect *o, splut_model *s2, splut_trainer *t2, size_t from,
+                       size_t to, size_t n)
+{
+    memcpy(s2->params + to, o->sur->params + from, n * sizeof(float));
+    memcpy(t2->m1 + to, o->tr->m1 + from, n * sizeof(float));
+    memcpy(t2->m2 + to, o->tr->m2 + from, n * sizeof(float));
+}
+
+static void copy_layer(const splut_connect *o, splut_model *s2, splut_trainer *t2, size_t l,
+                       conn_layer *nl, const uint32_t *width)
+{
+    const splut_layer *A = &o->sur->layers[l];
+    splut_layer *B = &s2->layers[l];
+    const conn_layer *cl = &o->L[l];
+    uint32_t keep[256];
+    for (uint32_t n = 0; n < A->out; n++) {
+        uint32_t k = kept_slots(o, l, n, width[l], keep);
+        for (uint32_t i = 0; i < k; i++) {
+            size_t src = (size_t)n * cl->C + keep[i], dst = (size_t)n * width[l] + i;
+            B->conn[dst] = A->conn[src];
+            nl->active[dst] = cl->active[src];
+            nl->sign[dst] = cl->sign[src];
+            copy_param(o, s2, t2, A->w + src, B->w + dst, 1);
+        }
+        nl->n_active[n] = cl->n_active[n];
+    }
+    copy_param(o, s2, t2, A->b, B->b, A->out);
+    copy_param(o, s2, t2, A->bn_gamma, B->bn_gamma, A->out);
+    copy_param(o, s2, t2, A->bn_beta, B->bn_beta, A->out);
+    copy_param(o, s2, t2, A->out_q.theta, B->out_q.theta, 1);
+    if (A->last) {
+        copy_param(o, s2, t2, A->post_bias, B->post_bias, 1);
+        copy_param(o, s2, t2, A->post_weight, B->post_weight, 1);
+    }
+}
+
+static splut_status alloc_conn_layer(splut_ctx *ctx, conn_layer *nl, uint32_t out, uint32_t C,
+                                     uint32_t target)
+{
+    nl->C = C;
+    nl->target = target;
+    nl->active = splut__calloc(ctx, (size_t)out * C, 1);
+    nl->sign = splut__calloc(ctx, (size_t)out * C, 1);
+    nl->n_active = splut__calloc(ctx, out, sizeof(uint32_t));
+    nl->dropped = splut__calloc(ctx, out, sizeof(uint32_t));
+    return nl->active && nl->sign && nl->n_active && nl->dropped ? SPLUT_OK : SPLUT_E_NOMEM;
+}
+
+/* Build the compacted surrogate, its trainer and bookkeeping; swap them in. */
+static splut_status compact(splut_trainer *t, splut_connect *c, const uint32_t *width)
+{
+    splut_ctx *ctx = t->model->ctx;
+    const splut_model *old = c->sur;
+    splut_connect nc = {NULL, NULL, NULL, c->n_layers};
+    splut_status st = splut_model_create(ctx, old->n_inputs, old->input_bits, &nc.sur);
+    if (st != SPLUT_OK)
+        return st;
+    nc.sur->input_mode = old->input_mode;
+    nc.sur->surrogate = true;
+    for (size_t l = 0; l < old->n_layers && st == SPLUT_OK; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = SPLUT_NEURON_LINEAR;
+        d.width = old->layers[l].out;
+        d.fan_in = width[l];
+        d.out_bits = old->layers[l].out_bits;
+        st = splut_model_add_layer(nc.sur, &d);
+    }
+    if (st == SPLUT_OK)
+        st = splut__model_alloc_params(nc.sur);
+    if (st == SPLUT_OK) {
+        nc.sur->built = true;
+        st = splut_trainer_create(nc.sur, &nc.tr);
+    }
+    nc.L = st == SPLUT_OK ? splut__calloc(ctx, c->n_layers, sizeof(conn_layer)) : NULL;
+    if (st == SPLUT_OK && !nc.L)
+        st = SPLUT_E_NOMEM;
+    for (size_t l = 0; l < c->n_layers && st == SPLUT_OK; l++)
+        st = alloc_conn_layer(ctx, &nc.L[l], old->layers[l].out, width[l], c->L[l].target);
+    if (st != SPLUT_OK) {
+        splut_trainer_destroy(nc.tr);
+        splut_model_destroy(nc.sur);
+        free_layers(ctx, &nc);
+        return st == SPLUT_E_NOMEM ? splut__fail(ctx, st, "out of memory compacting the "
+                                                          "connectivity surrogate")
+                                   : st;
+    }
+    size_t in_params = old->in_q.theta + 1; /* the input stage leads both layouts */
+    copy_param(c, nc.sur, nc.tr, 0, 0, in_params);
+    memcpy(nc.sur->state, old->state, old->n_state * sizeof(float));
+    for (size_t l = 0; l < c->n_layers; l++)
+        copy_layer(c, nc.sur, nc.tr, l, &nc.L[l], width);
+    nc.tr->step = c->tr->step;
+    nc.tr->beta1 = c->tr->beta1;
+    nc.tr->beta2 = c->tr->beta2;
+    nc.tr->eps = c->tr->eps;
+    nc.tr->weight_decay = c->tr->weight_decay;
+    splut_trainer_destroy(c->tr);
+    splut_model_destroy(c->sur);
+    free_layers(ctx, c);
+    *c = nc;
+    return SPLUT_OK;
+}
+
+/* Compact when some layer would shrink to at most three quarters. */
+static splut_status maybe_compact(splut_trainer *t, splut_connect *c)
+{
+    if (!splut__trainer_grad(c->tr))
+        return SPLUT_OK;
+    double epochs = (double)t->step / (double)t->steps_per_epoch;
+    uint32_t width[256];
+    bool worth = false;
+    for (size_t l = 0; l < c->n_layers; l++) {
+        width[l] = compact_width(t, &c->L[l], c->sur->layers[l].out, epochs);
+        worth |= width[l] * 4 <= c->L[l].C * 3;
+    }
+    return worth && c->n_layers <= 256 ? compact(t, c, width) : SPLUT_OK;
+}
+
 splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t *labels,
                                  size_t n, double *loss, double lr)
 {
     splut_connect *c = t->connect;
-    if (t->step % t->steps_per_epoch == 0 && t->step > 0)
+    if (t->step % t->steps_per_epoch == 0 && t->step > 0) {
+        splut_status cst = maybe_compact(t, c);
+        if (cst != SPLUT_OK)
+            return cst;
         for (size_t l = 0; l < c->n_layers; l++)
             rotate_candidates(t, c, l);
+    }
     c->tr->lr = lr;
     c->tr->restart_period = 0; /* the target trainer owns the schedule */
     splut_status st = splut_trainer_step(c->tr, x, labels, n, loss);
@@ -340,7 +543,8 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
     for (size_t l = 0; l < c->n_layers; l++) {
         conn_layer *cl = &c->L[l];
         rewire_job j = {t, c, l, (float)lr,
-                        (float)(cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau))};
+                        (float)(cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau)),
+                        (t->step + 1) % t->steps_per_epoch == 0};
         splut__pool_run(c->tr->pool, c->sur->layers[l].out, 8, rewire_task, &j);
     }
     return SPLUT_OK;

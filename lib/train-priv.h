@@ -22,7 +22,7 @@ struct splut_trainer {
     uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
     /* learned connectivity (keys 210-219) */
     int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates;
-    double conn_tau, conn_l1, conn_temperature, conn_init;
+    double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap;
     splut_connect *connect; /* phase 1 state; NULL otherwise */
     bool conn_switched;
     /* derived, rebuilt on demand */

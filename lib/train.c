@@ -970,6 +970,7 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->conn_l1 = 1e-4;
     t->conn_candidates = 128;
     t->conn_init = 1e-3;
+    t->conn_swap = 0.1;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
     size_t neurons = 0;
@@ -1173,6 +1174,7 @@ static double *double_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_CONN_L1: return &t->conn_l1;
     case SPLUT_P_CONN_TEMPERATURE: return &t->conn_temperature;
     case SPLUT_P_CONN_INIT: return &t->conn_init;
+    case SPLUT_P_CONN_SWAP: return &t->conn_swap;
     default: return &t->lr_min;
     }
 }

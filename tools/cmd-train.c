@@ -30,8 +30,8 @@ typedef struct conn_args {
     const char *masks;
     int learned;
     uint64_t switch_epoch, candidates, regrow;
-    double tau, l1, temperature;
-    int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set;
+    double tau, l1, temperature, swap;
+    int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set, swap_set;
 } conn_args;
 
 typedef struct train_args {
@@ -109,6 +109,7 @@ static void train_help(void)
         "  --conn-l1 X          L1 pressure on connection magnitudes (default 1e-4)\n"
         "  --conn-temperature X exploration noise (default 0)\n"
         "  --conn-regrow gradient|random   how dormant inputs are regrown (default gradient)\n"
+        "  --conn-swap X        fraction of active inputs swapped each epoch (default 0.1)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 256 (default 128)\n"
         "Output:\n"
         "  --out FILE           model file written at the end\n"
@@ -228,6 +229,8 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
                                                &c->candidates)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-tau", &v)) != 0)
         return (c->tau_set = 1, opt_double("--conn-tau", v, r, 1e-6, 1e6, &c->tau)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-swap", &v)) != 0)
+        return (c->swap_set = 1, opt_double("--conn-swap", v, r, 0, 1, &c->swap)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
         return (c->l1_set = 1, opt_double("--conn-l1", v, r, 0, 1, &c->l1)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
@@ -769,6 +772,8 @@ static splut_status configure_connectivity(splut_trainer *t, const conn_args *c,
         st = splut_trainer_set_double(t, SPLUT_P_CONN_L1, c->l1);
     if (!st && c->temperature_set)
         st = splut_trainer_set_double(t, SPLUT_P_CONN_TEMPERATURE, c->temperature);
+    if (!st && c->swap_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_SWAP, c->swap);
     return st;
 }
 
