@@ -21,6 +21,12 @@
 #define MONO_SCRATCH_FLOATS (1u << 17)
 /* Work items per thread to aim for, so dynamic scheduling balances well. */
 #define ITEMS_PER_THREAD 8u
+/* Work (≈ multiply-adds) each extra thread must have: about 4 ms at one
+ * thread. Below that, starting and waking a worker costs more than it saves,
+ * and on a loaded machine the pool's final wait for a descheduled worker can
+ * cost ten times the whole job (measured: hdr-add2, 2 ms alone, 16 ms on 2
+ * threads at load 12 on 2 cores). */
+#define WORK_PER_THREAD (32u << 20)
 /* Refuse tables whose storage alone exceeds this (1 TiB): certainly a mistake. */
 #define TOTAL_BYTES_MAX (1ull << 40)
 
@@ -318,7 +324,21 @@ static splut_status scratch_alloc(const splut_model *m, unsigned workers, enum_j
     return SPLUT_OK;
 }
 
-/* Fill every table of t from m on `threads` threads. */
+/* At most one thread per WORK_PER_THREAD of work, so that tiny models are not
+ * slowed down by thread start-up (the result does not depend on it). */
+static unsigned useful_threads(const splut_tables *t, const splut_model *m, unsigned threads)
+{
+    uint64_t work = 0;
+    for (size_t l = 0; l < t->n_layers; l++) {
+        const splut_tlayer *TL = &t->layers[l];
+        work += (uint64_t)TL->out * (TL->A * TL->sub_entries * (m->layers[l].T + 16) +
+                                     TL->add_entries * (TL->A + 16));
+    }
+    uint64_t useful = 1 + work / WORK_PER_THREAD;
+    return useful < threads ? (unsigned)useful : threads;
+}
+
+/* Fill every table of t from m on up to `threads` threads. */
 static splut_status enumerate(const splut_model *m, splut_tables *t, unsigned threads)
 {
     splut_ctx *ctx = m->ctx;
@@ -328,6 +348,7 @@ static splut_status enumerate(const splut_model *m, splut_tables *t, unsigned th
     j.passes = splut__calloc(ctx, 2 * m->n_layers, sizeof(enum_pass));
     splut_pool *pool = NULL;
     splut_status st = SPLUT_OK;
+    threads = useful_threads(t, m, threads);
     if (!ectx || !j.passes)
         st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory planning the enumeration");
     if (st == SPLUT_OK)
