@@ -615,7 +615,15 @@ splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_code
             j.width_max = t->layers[l].out;
     const size_t chunk = 64;
     unsigned threads = splut__threads(t->ctx);
+    /* one thread per chunk of samples at most, and per ~WORK_PER_THREAD/8
+     * table reads (a read costs several multiply-adds' worth of time) */
+    uint64_t reads = 0;
+    for (size_t l = 0; l < t->n_layers; l++)
+        reads += (uint64_t)t->layers[l].out * (t->layers[l].A * (t->layers[l].F + 1) + 1);
+    uint64_t useful = 1 + reads * n / (WORK_PER_THREAD / 8);
     size_t blocks = (n + chunk - 1) / chunk;
+    if (useful < threads)
+        threads = (unsigned)useful;
     if ((size_t)threads > blocks)
         threads = (unsigned)blocks;
     j.scratch = splut__alloc(t->ctx, splut__mul(splut__mul(threads, 2 * j.width_max),
