@@ -67,6 +67,10 @@ unsigned splut__threads(const splut_ctx *ctx);
 /* Validate key/type/range; returns SPLUT_OK or the matching error (no message). */
 splut_status splut__param_check(splut_param key, splut_param_type type, double v, int lo_key,
                                 int hi_key);
+/* The same, recording the failure on ctx; reads (set = false) skip the range.
+ * Integer values are checked exactly through iv. */
+splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
+                                 double v, int64_t iv, bool set, int lo_key, int hi_key);
 
 /* ---------------------------------------------------------------------- RNG */
 

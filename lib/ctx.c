@@ -329,13 +329,33 @@ static splut_status param_fail(const splut_ctx *ctx, splut_status st, splut_para
     }
 }
 
+/* Integer bounds are exact integers (≤ 2^53); compare in int64_t so values
+ * such as 2^53 + 1, which round to 2^53 as doubles, are still refused. */
+static bool int_in_range(splut_param key, int64_t v)
+{
+    const param_def *p = find_param(key);
+    return v >= (int64_t)p->min && v <= (int64_t)p->max;
+}
+
+splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
+                                 double v, int64_t iv, bool set, int lo_key, int hi_key)
+{
+    splut_status st = splut__param_check(key, type, v, lo_key, hi_key);
+    if (st == SPLUT_OK && set && type == SPLUT_PARAM_INT && !int_in_range(key, iv))
+        st = SPLUT_E_OUT_OF_RANGE;
+    if (st == SPLUT_E_OUT_OF_RANGE && !set)
+        st = SPLUT_OK; /* reads do not look at the value */
+    return st == SPLUT_OK ? SPLUT_OK : param_fail(ctx, st, key, v);
+}
+
 splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value)
 {
     if (!ctx)
         return SPLUT_E_NULL;
-    splut_status st = splut__param_check(key, SPLUT_PARAM_INT, (double)value, 1, 99);
+    splut_status st =
+        splut__param_access(ctx, key, SPLUT_PARAM_INT, (double)value, value, true, 1, 99);
     if (st != SPLUT_OK)
-        return param_fail(ctx, st, key, (double)value);
+        return st;
     switch (key) {
     case SPLUT_P_THREADS: ctx->threads = value; break;
     case SPLUT_P_SEED: ctx->seed = value; break;
@@ -348,9 +368,9 @@ splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *v
 {
     if (!ctx || !value)
         return SPLUT_E_NULL;
-    splut_status st = splut__param_check(key, SPLUT_PARAM_INT, 0, 1, 99);
-    if (st != SPLUT_OK && st != SPLUT_E_OUT_OF_RANGE)
-        return param_fail(ctx, st, key, 0);
+    splut_status st = splut__param_access(ctx, key, SPLUT_PARAM_INT, 0, 0, false, 1, 99);
+    if (st != SPLUT_OK)
+        return st;
     switch (key) {
     case SPLUT_P_THREADS: *value = ctx->threads; break;
     case SPLUT_P_SEED: *value = ctx->seed; break;

@@ -570,31 +570,19 @@ splut_status splut_model_params(splut_model *m, float *vals, int get)
 /* --------------------------------------------------------------- parameters */
 
 static splut_status model_param(const splut_model *m, splut_param key, splut_param_type type,
-                                double v, bool set)
+                                double v, int64_t iv, bool set)
 {
-    splut_status st = splut__param_check(key, type, v, 100, 199);
-    if (st == SPLUT_E_OUT_OF_RANGE && !set)
-        st = SPLUT_OK;
+    splut_status st = splut__param_access(m->ctx, key, type, v, iv, set, 100, 199);
     if (st == SPLUT_OK && set && key == SPLUT_P_INPUT_MODE && m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
-    switch (st) {
-    case SPLUT_OK: return SPLUT_OK;
-    case SPLUT_E_UNKNOWN_PARAM:
-        return splut__fail(m->ctx, st, "parameter key %d is not a model parameter", (int)key);
-    case SPLUT_E_PARAM_TYPE:
-        return splut__fail(m->ctx, st, "model parameter '%s' has the other type",
-                           splut_param_name(key));
-    default:
-        return splut__fail(m->ctx, st, "model parameter '%s' = %g out of range",
-                           splut_param_name(key), v);
-    }
+    return st;
 }
 
 splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
 {
     if (!m)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_INT, (double)value, true);
+    splut_status st = model_param(m, key, SPLUT_PARAM_INT, (double)value, value, true);
     if (st != SPLUT_OK)
         return st;
     switch (key) {
@@ -610,7 +598,7 @@ splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t 
 {
     if (!m || !value)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_INT, 0, false);
+    splut_status st = model_param(m, key, SPLUT_PARAM_INT, 0, 0, false);
     if (st != SPLUT_OK)
         return st;
     switch (key) {
@@ -626,7 +614,7 @@ splut_status splut_model_set_double(splut_model *m, splut_param key, double valu
 {
     if (!m)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, value, true);
+    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, value, 0, true);
     if (st != SPLUT_OK)
         return st;
     switch (key) {
@@ -641,7 +629,7 @@ splut_status splut_model_get_double(const splut_model *m, splut_param key, doubl
 {
     if (!m || !value)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, 0, false);
+    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
     if (st != SPLUT_OK)
         return st;
     switch (key) {

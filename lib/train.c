@@ -1143,23 +1143,9 @@ splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact)
 /* ------------------------------------------------------------ parameters */
 
 static splut_status trainer_param(const splut_trainer *t, splut_param key, splut_param_type type,
-                                  double v, bool set)
+                                  double v, int64_t iv, bool set)
 {
-    splut_status st = splut__param_check(key, type, v, 200, 299);
-    if (st == SPLUT_E_OUT_OF_RANGE && !set)
-        st = SPLUT_OK;
-    switch (st) {
-    case SPLUT_OK: return SPLUT_OK;
-    case SPLUT_E_UNKNOWN_PARAM:
-        return splut__fail(t->model->ctx, st, "parameter key %d is not a trainer parameter",
-                           (int)key);
-    case SPLUT_E_PARAM_TYPE:
-        return splut__fail(t->model->ctx, st, "trainer parameter '%s' has the other type",
-                           splut_param_name(key));
-    default:
-        return splut__fail(t->model->ctx, st, "trainer parameter '%s' = %g out of range",
-                           splut_param_name(key), v);
-    }
+    return splut__param_access(t->model->ctx, key, type, v, iv, set, 200, 299);
 }
 
 static double *double_slot(splut_trainer *t, splut_param key)
@@ -1196,7 +1182,7 @@ splut_status splut_trainer_set_double(splut_trainer *t, splut_param key, double 
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, value, true);
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, value, 0, true);
     if (st == SPLUT_OK)
         *double_slot(t, key) = value;
     return st;
@@ -1206,7 +1192,7 @@ splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, d
 {
     if (!t || !value)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, 0, false);
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
     if (st == SPLUT_OK)
         *value = *double_slot((splut_trainer *)t, key);
     return st;
@@ -1216,7 +1202,7 @@ splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t va
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, true);
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, value, true);
     if (st != SPLUT_OK)
         return st;
     if (t->connect && key >= SPLUT_P_CONNECTIVITY)
@@ -1230,7 +1216,7 @@ splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int6
 {
     if (!t || !value)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, false);
+    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, 0, false);
     if (st == SPLUT_OK)
         *value = *int_slot((splut_trainer *)t, key);
     return st;
