@@ -1,0 +1,811 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Python binding of libsparselut (ctypes; numpy optional).
+
+Train lookup-table neural networks (LogicNets, PolyLUT, PolyLUT-Add) and turn
+them into FPGA logic. The classes follow the C API one to one:
+
+* :class:`Context` – threads, seed, table limit, last error (``splut_ctx``)
+* :class:`Model` – layers, connectivity, parameters (``splut_model``)
+* :class:`Trainer` – AdamW training of one model (``splut_trainer``)
+* :class:`Tables` – enumerated truth tables, LUT inference, HDL emission
+  (``splut_tables``)
+
+Every failing call raises :class:`Error` with the C status (``.status``), its
+name (``.name``) and the context's detailed message (``.message``). Handles
+are context managers and are also freed when garbage-collected.
+
+Arrays: with numpy, inputs of the right dtype (float32 features, uint16 codes,
+int32 labels) are passed without copying and results are ``numpy.ndarray``;
+without numpy (or with ``SPARSELUT_NO_NUMPY=1``) inputs are sequences and
+results are lists. The library is found through ``SPARSELUT_LIB``, next to the
+package, in the build directory, then ``ctypes.util.find_library``.
+"""
+
+import ctypes
+import os
+
+from . import _arrays
+from ._lib import lib as _c, path as library_path, SIZE_MAX, LayerDesc, TableInfo, HdlOpts
+from ._lib import LOG_FN as _LOG_FN
+
+__all__ = ["Error", "Context", "Model", "Trainer", "Tables", "Layer", "version",
+           "version_number", "status_name", "presets", "param_names", "param_info",
+           "lut6_cost", "have_numpy", "library_path"]
+
+# Status codes (values fixed forever by the C header).
+OK = 0
+E_NULL, E_INVALID, E_OUT_OF_RANGE, E_PARAM_TYPE = -100, -101, -102, -103
+E_UNKNOWN_PARAM, E_UNKNOWN_PRESET, E_FAN_IN, E_TABLE_TOO_LARGE = -104, -105, -106, -107
+E_NON_FINITE, E_INDEX, E_BUFFER_TOO_SMALL, E_LABEL, E_CONNECTIVITY = (
+    -108, -109, -110, -111, -112)
+E_STATE, E_DIVERGED, E_NOMEM, E_STRUCT_SIZE = -200, -201, -300, -400
+E_IO, E_FORMAT, E_VERSION, E_CHECKSUM, E_TOOL = -500, -501, -502, -503, -504
+
+#: Neuron kinds by name (``splut_neuron_kind``).
+KINDS = {"linear": 0, "poly": 1, "poly_add": 2, "neuralut": 3}
+#: HDL formats (``splut_hdl_format``).
+FORMATS = {"verilog": 0, "vhdl": 1, "hls": 2}
+#: Pipelining strategies (``splut_hdl_pipeline``).
+PIPELINES = {"none": 0, "layer": 1, "sublayer": 2}
+#: Table index of a PolyLUT-Add neuron's adder table.
+TABLE_ADDER = 0xFFFF
+
+have_numpy = _arrays.have_numpy
+
+#: status value -> symbolic C name, e.g. -102 -> "SPLUT_E_OUT_OF_RANGE"
+STATUS_NAMES = {value: "SPLUT_" + name for name, value in list(globals().items())
+                if (name == "OK" or name.startswith("E_")) and isinstance(value, int)}
+
+
+def _s(text):
+    return text.decode("utf-8", "replace") if text is not None else None
+
+
+def _b(path):
+    return os.fsencode(path)
+
+
+class Error(Exception):
+    """A libsparselut call failed.
+
+    Attributes: ``status`` (the negative C status, e.g. ``-102``), ``name``
+    (its C name, e.g. ``"SPLUT_E_OUT_OF_RANGE"``), ``description``
+    (``splut_status_str``), ``message`` (the context's last error, naming the
+    offending value) and ``function`` (the C function that failed).
+    """
+
+    def __init__(self, status, message="", function=""):
+        self.status = int(status)
+        self.name = STATUS_NAMES.get(self.status, "SPLUT_E_UNKNOWN(%d)" % self.status)
+        self.description = status_name(status)
+        self.message = message
+        self.function = function
+        super().__init__("%s: %s (%s)%s" % (function, self.name, self.description,
+                                             ": " + message if message else ""))
+
+
+def _check(status, ctx_handle, function):
+    if status != OK:
+        msg = _s(_c.splut_ctx_last_error(ctx_handle)) if ctx_handle else ""
+        raise Error(status, msg or "", function)
+
+
+def version():
+    """Version string of the loaded library, e.g. ``"0.1.0"``."""
+    return _s(_c.splut_version_string())
+
+
+def version_number():
+    """Version of the loaded library as major*10000 + minor*100 + patch."""
+    return int(_c.splut_version_number())
+
+
+def status_name(status):
+    """Name of a status code (``splut_status_str``)."""
+    return _s(_c.splut_status_str(int(status)))
+
+
+def presets():
+    """Names of the built-in presets (``splut_preset_name``)."""
+    names, i = [], 0
+    while True:
+        name = _c.splut_preset_name(i)
+        if name is None:
+            return names
+        names.append(_s(name))
+        i += 1
+
+
+def lut6_cost(in_bits, out_bits):
+    """LUT6 estimate of one table with ``in_bits`` address and ``out_bits`` output bits."""
+    return int(_c.splut_lut6_cost(in_bits, out_bits))
+
+
+def _scan_params():
+    table = {}
+    for key in range(1, 300):
+        name = _c.splut_param_name(key)
+        if name is not None:
+            table[_s(name)] = key
+    return table
+
+
+_PARAMS = _scan_params()
+
+
+def param_names():
+    """Every parameter name known to the library, in key order."""
+    return sorted(_PARAMS, key=_PARAMS.get)
+
+
+def _key(name):
+    if isinstance(name, int):
+        return name
+    try:
+        return _PARAMS[name]
+    except KeyError:
+        raise Error(E_UNKNOWN_PARAM, "no parameter named %r" % (name,), "param") from None
+
+
+def param_info(name):
+    """Type, bounds and default of a parameter.
+
+    :param name: parameter name (``"learning_rate"``) or integer key
+    :returns: dict with ``key``, ``type`` (``"int"`` or ``"double"``), ``min``,
+              ``max`` and ``default``
+    :raises Error: ``E_UNKNOWN_PARAM``
+    """
+    key = _key(name)
+    typ, lo, hi, dflt = ctypes.c_int(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    _check(_c.splut_param_info(key, typ, lo, hi, dflt), None, "splut_param_info")
+    return {"key": key, "type": "double" if typ.value == 1 else "int", "min": lo.value,
+            "max": hi.value, "default": dflt.value}
+
+
+def _get_param(handle, ctx, name, get_int, get_double, fname):
+    key = _key(name)
+    if param_info(key)["type"] == "int":
+        val = ctypes.c_int64()
+        _check(get_int(handle, key, val), ctx, fname + "_get_int")
+    else:
+        val = ctypes.c_double()
+        _check(get_double(handle, key, val), ctx, fname + "_get_double")
+    return val.value
+
+
+def _set_param(handle, ctx, name, value, set_int, set_double, fname):
+    key = _key(name)
+    if param_info(key)["type"] == "int":
+        _check(set_int(handle, key, int(value)), ctx, fname + "_set_int")
+    else:
+        _check(set_double(handle, key, float(value)), ctx, fname + "_set_double")
+
+
+class _Handle:
+    """Base of the handle classes: context manager, idempotent close()."""
+
+    _h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing sensible left to do
+            pass
+
+    def _live(self):
+        if not self._h:
+            raise Error(E_NULL, "%s is closed" % type(self).__name__, type(self).__name__)
+        return self._h
+
+
+class Context(_Handle):
+    """Allocator, log callback, threads, seed, table limit and last error.
+
+    :param threads: worker threads (0 = one per CPU); results never depend on it
+    :param seed: seeds connectivity and initial weights
+    :param max_table_log2: largest table is 2**max_table_log2 entries
+    """
+
+    def __init__(self, threads=None, seed=None, max_table_log2=None):
+        h = ctypes.c_void_p()
+        _check(_c.splut_ctx_create(None, ctypes.byref(h)), None, "splut_ctx_create")
+        self._h = h.value
+        self._log_fn = None
+        for name, value in (("threads", threads), ("seed", seed),
+                            ("max_table_log2", max_table_log2)):
+            if value is not None:
+                self.set(name, value)
+
+    @classmethod
+    def _borrow(cls, handle):
+        """A new reference to an existing C context."""
+        obj = cls.__new__(cls)
+        obj._h = _c.splut_ctx_ref(handle)
+        obj._log_fn = None
+        return obj
+
+    def close(self):
+        """Drop this reference (models keep the C context alive as needed)."""
+        if self._h:
+            _c.splut_ctx_unref(self._h)
+            self._h = None
+
+    def set(self, name, value):
+        """Set an integer context parameter (``"threads"``, ``"seed"``, ``"max_table_log2"``)."""
+        _check(_c.splut_ctx_set_int(self._live(), _key(name), int(value)), self._h,
+               "splut_ctx_set_int")
+
+    def get(self, name):
+        """Read an integer context parameter."""
+        val = ctypes.c_int64()
+        _check(_c.splut_ctx_get_int(self._live(), _key(name), val), self._h,
+               "splut_ctx_get_int")
+        return val.value
+
+    threads = property(lambda self: self.get("threads"), lambda self, v: self.set("threads", v),
+                       doc="Worker threads (0 = one per online CPU).")
+    seed = property(lambda self: self.get("seed"), lambda self, v: self.set("seed", v),
+                    doc="Seed of connectivity and initial weights.")
+    max_table_log2 = property(lambda self: self.get("max_table_log2"),
+                              lambda self, v: self.set("max_table_log2", v),
+                              doc="Largest allowed table is 2**value entries.")
+
+    @property
+    def last_error(self):
+        """Message of the last failure recorded on this context ("" if none)."""
+        return _s(_c.splut_ctx_last_error(self._live()))
+
+    def set_log(self, callback, max_level=0):
+        """Install ``callback(level, status, message)`` (None removes it).
+
+        :param max_level: 0 errors, 1 warnings, 2 info, 3 debug
+        """
+        if callback is None:
+            fn = ctypes.cast(None, _LOG_FN)
+        else:
+            def fn_py(_user, level, code, msg):
+                try:
+                    callback(level, code, _s(msg))
+                except Exception:  # never unwind through C
+                    pass
+            fn = _LOG_FN(fn_py)
+        _check(_c.splut_ctx_set_log(self._live(), fn, None, max_level), self._h,
+               "splut_ctx_set_log")
+        self._log_fn = fn  # the C side keeps only the pointer
+
+    def free(self, ptr):
+        """Release memory the library allocated for the caller (``splut_free``)."""
+        _c.splut_free(self._live(), ptr)
+
+
+class Layer:
+    """One layer description (``splut_layer_desc``).
+
+    :param kind: ``"linear"``, ``"poly"``, ``"poly_add"`` or ``"neuralut"`` (or its number)
+    :param width: neurons; :param fan_in: F; :param out_bits: output code bits
+    :param degree: D; :param sub_neurons: A (poly_add); :param hidden: N (neuralut)
+    """
+
+    def __init__(self, kind, width, fan_in, out_bits, degree=0, sub_neurons=0, hidden=0):
+        self.kind = KINDS.get(kind, kind) if isinstance(kind, str) else int(kind)
+        if isinstance(kind, str) and kind not in KINDS:
+            raise ValueError("unknown layer kind %r (one of %s)" % (kind, ", ".join(KINDS)))
+        self.width, self.fan_in, self.out_bits = width, fan_in, out_bits
+        self.degree, self.sub_neurons, self.hidden = degree, sub_neurons, hidden
+
+    def _desc(self):
+        return LayerDesc(ctypes.sizeof(LayerDesc), self.kind, self.width, self.fan_in,
+                         self.out_bits, self.degree, self.sub_neurons, self.hidden, 0)
+
+    @classmethod
+    def _from_desc(cls, d):
+        return cls(d.kind, d.width, d.fan_in, d.out_bits, d.degree, d.sub_neurons, d.hidden)
+
+    def __repr__(self):
+        names = {v: k for k, v in KINDS.items()}
+        return ("Layer(%r, width=%d, fan_in=%d, out_bits=%d, degree=%d, sub_neurons=%d, "
+                "hidden=%d)" % (names.get(self.kind, self.kind), self.width, self.fan_in,
+                                self.out_bits, self.degree, self.sub_neurons, self.hidden))
+
+    def __eq__(self, other):
+        return isinstance(other, Layer) and repr(self) == repr(other)
+
+
+class Model(_Handle):
+    """A model: layers, connectivity, parameters, BatchNorm statistics.
+
+    Create one with ``Model(ctx, n_inputs, input_bits, layers)`` (a list of
+    :class:`Layer`), :meth:`from_preset`, :meth:`load` or :meth:`deserialize`.
+    """
+
+    def __init__(self, ctx, n_inputs, input_bits, layers):
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_create(ctx._live(), n_inputs, input_bits, ctypes.byref(h)),
+               ctx._h, "splut_model_create")
+        self._adopt(h.value, ctx)
+        try:
+            for layer in layers:
+                desc = layer._desc() if isinstance(layer, Layer) else Layer(**layer)._desc()
+                _check(_c.splut_model_add_layer(self._h, ctypes.byref(desc)), self._ctx_h,
+                       "splut_model_add_layer")
+            _check(_c.splut_model_build(self._h), self._ctx_h, "splut_model_build")
+        except BaseException:
+            self.close()
+            raise
+
+    def _adopt(self, handle, ctx, owner=None):
+        self._h = handle
+        self._owner = owner  # set for borrowed models (trainer's model in training)
+        self._ctx_h = _c.splut_model_ctx(handle)
+        self.context = ctx if ctx is not None else Context._borrow(self._ctx_h)
+        self._trainers = []
+
+    @classmethod
+    def _wrap(cls, handle, ctx, owner=None):
+        obj = cls.__new__(cls)
+        obj._adopt(handle, ctx, owner)
+        return obj
+
+    @classmethod
+    def from_preset(cls, ctx, name):
+        """A built preset (see :func:`presets`)."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_create_preset(ctx._live(), name.encode(), ctypes.byref(h)),
+               ctx._h, "splut_model_create_preset")
+        return cls._wrap(h.value, ctx)
+
+    @classmethod
+    def load(cls, ctx, path):
+        """Load a model file (or the model part of a trainer file)."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_load(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
+               "splut_model_load")
+        return cls._wrap(h.value, ctx)
+
+    @classmethod
+    def deserialize(cls, ctx, data):
+        """A model from bytes written by :meth:`serialize`."""
+        buf = bytes(data)
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_deserialize(ctx._live(), buf, len(buf), ctypes.byref(h)),
+               ctx._h, "splut_model_deserialize")
+        return cls._wrap(h.value, ctx)
+
+    def close(self):
+        """Destroy the model (and first every trainer of it still open)."""
+        for t in list(getattr(self, "_trainers", [])):
+            t.close()
+        if self._h and self._owner is None:
+            _c.splut_model_destroy(self._h)
+        self._h = None
+
+    def clone(self):
+        """Deep copy (parameters, state, connectivity, metadata)."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_clone(self._live(), ctypes.byref(h)), self._ctx_h,
+               "splut_model_clone")
+        return Model._wrap(h.value, self.context)
+
+    def save(self, path):
+        """Write the model file atomically."""
+        _check(_c.splut_model_save(self._live(), _b(path)), self._ctx_h, "splut_model_save")
+
+    def serialize(self):
+        """The model file as bytes."""
+        need = ctypes.c_size_t()
+        st = _c.splut_model_serialize(self._live(), None, 0, need)
+        if st not in (OK, E_BUFFER_TOO_SMALL):
+            _check(st, self._ctx_h, "splut_model_serialize")
+        buf = ctypes.create_string_buffer(need.value)
+        _check(_c.splut_model_serialize(self._h, buf, need.value, need), self._ctx_h,
+               "splut_model_serialize")
+        return buf.raw[:need.value]
+
+    # -- properties
+    num_inputs = property(lambda self: int(_c.splut_model_num_inputs(self._live())),
+                          doc="Number of input features.")
+    input_bits = property(lambda self: int(_c.splut_model_input_bits(self._live())),
+                          doc="Bits per input code.")
+    num_layers = property(lambda self: int(_c.splut_model_num_layers(self._live())),
+                          doc="Number of layers.")
+    num_outputs = property(lambda self: int(_c.splut_model_num_outputs(self._live())),
+                           doc="Width of the last layer.")
+    num_params = property(lambda self: int(_c.splut_model_num_params(self._live())),
+                          doc="Number of trainable scalars.")
+
+    def layer(self, index):
+        """Description of layer ``index`` as a :class:`Layer`."""
+        desc = LayerDesc(ctypes.sizeof(LayerDesc))
+        _check(_c.splut_model_layer(self._live(), index, ctypes.byref(desc)), self._ctx_h,
+               "splut_model_layer")
+        return Layer._from_desc(desc)
+
+    @property
+    def layers(self):
+        """Every layer as a list of :class:`Layer`."""
+        return [self.layer(i) for i in range(self.num_layers)]
+
+    def get(self, name):
+        """Read a model parameter by name (``"input_mode"``, ``"recipe_lr"``, …)."""
+        return _get_param(self._live(), self._ctx_h, name, _c.splut_model_get_int,
+                          _c.splut_model_get_double, "splut_model")
+
+    def set(self, name, value):
+        """Set a model parameter by name; int or double chosen from its type."""
+        _set_param(self._live(), self._ctx_h, name, value, _c.splut_model_set_int,
+                   _c.splut_model_set_double, "splut_model")
+
+    # -- connectivity
+    def get_inputs(self, layer, neuron):
+        """Sorted input indices (A·F) of a neuron, as a list."""
+        n = ctypes.c_size_t()
+        st = _c.splut_model_get_inputs(self._live(), layer, neuron, None, 0, n)
+        if st not in (OK, E_BUFFER_TOO_SMALL):
+            _check(st, self._ctx_h, "splut_model_get_inputs")
+        buf = (ctypes.c_uint32 * max(n.value, 1))()
+        _check(_c.splut_model_get_inputs(self._h, layer, neuron, buf, n.value, n),
+               self._ctx_h, "splut_model_get_inputs")
+        return list(buf[:n.value])
+
+    def set_inputs(self, layer, neuron, inputs):
+        """Replace a neuron's input list (strictly ascending, A·F entries)."""
+        vals = [int(v) for v in inputs]
+        buf = (ctypes.c_uint32 * max(len(vals), 1))(*vals)
+        _check(_c.splut_model_set_inputs(self._live(), layer, neuron, buf, len(vals)),
+               self._ctx_h, "splut_model_set_inputs")
+
+    def randomize_connectivity(self, seed):
+        """Redraw random connectivity of every layer from ``seed``."""
+        _check(_c.splut_model_randomize_connectivity(self._live(), seed), self._ctx_h,
+               "splut_model_randomize_connectivity")
+
+    def prune(self, layer, neuron, slot):
+        """Zero every weight depending on input ``slot`` of a neuron."""
+        _check(_c.splut_model_prune_input(self._live(), layer, neuron, slot), self._ctx_h,
+               "splut_model_prune_input")
+
+    def grow(self, layer, neuron, slot, input, weight):
+        """Rewire input ``slot`` of a neuron to ``input`` with degree-1 ``weight``."""
+        _check(_c.splut_model_grow_input(self._live(), layer, neuron, slot, input, weight),
+               self._ctx_h, "splut_model_grow_input")
+
+    def validate(self):
+        """Check every invariant; raises :class:`Error` on a violation."""
+        _check(_c.splut_model_validate(self._live()), self._ctx_h, "splut_model_validate")
+
+    def import_masks(self, directory):
+        """Replace the connectivity by SparseLUT CSV masks (``mask_layer_<k>.csv``)."""
+        _check(_c.splut_model_import_masks(self._live(), _b(directory)), self._ctx_h,
+               "splut_model_import_masks")
+
+    def export_masks(self, directory):
+        """Write the connectivity as SparseLUT CSV masks into ``directory``."""
+        _check(_c.splut_model_export_masks(self._live(), _b(directory)), self._ctx_h,
+               "splut_model_export_masks")
+
+    # -- parameters vector
+    @property
+    def params(self):
+        """The trainable parameter vector (float32 array or list), a copy."""
+        ptr, holder = _arrays.new_buffer(ctypes.c_float, self.num_params, 0)
+        _check(_c.splut_model_params(self._h, ptr, 1), self._ctx_h, "splut_model_params")
+        return _arrays.result(holder)
+
+    @params.setter
+    def params(self, values):
+        ptr, n, keep = _arrays.to_c(values, ctypes.c_float, 1)
+        if n != self.num_params:
+            raise Error(E_INVALID, "need %d parameters, got %d" % (self.num_params, n),
+                        "splut_model_params")
+        _check(_c.splut_model_params(self._h, ptr, 0), self._ctx_h, "splut_model_params")
+        del keep
+
+    # -- inference
+    def input_codes(self, x):
+        """Layer-0 quantiser: features (n × num_inputs) → input codes (n × num_inputs)."""
+        xp, n, keep = _arrays.to_c(x, ctypes.c_float, self.num_inputs)
+        out, holder = _arrays.new_buffer(ctypes.c_uint16, n, self.num_inputs)
+        _check(_c.splut_model_input_codes(self._h, xp, n, out), self._ctx_h,
+               "splut_model_input_codes")
+        del keep
+        return _arrays.result(holder)
+
+    def forward_codes(self, codes):
+        """Eval-mode network: input codes (n × num_inputs) → output codes (n × num_outputs)."""
+        cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, self.num_inputs)
+        out, holder = _arrays.new_buffer(ctypes.c_uint16, n, self.num_outputs)
+        _check(_c.splut_model_forward_codes(self._h, cp, n, out), self._ctx_h,
+               "splut_model_forward_codes")
+        del keep
+        return _arrays.result(holder)
+
+    def predict(self, x, return_codes=False):
+        """Class index per row of features; with ``return_codes`` also the output codes."""
+        xp, n, keep = _arrays.to_c(x, ctypes.c_float, self.num_inputs)
+        pred, pred_holder = _arrays.new_buffer(ctypes.c_int32, n, 0)
+        codes, codes_holder = (_arrays.new_buffer(ctypes.c_uint16, n, self.num_outputs)
+                               if return_codes else (None, None))
+        _check(_c.splut_model_predict(self._h, xp, n, pred, codes), self._ctx_h,
+               "splut_model_predict")
+        del keep
+        if return_codes:
+            return _arrays.result(pred_holder), _arrays.result(codes_holder)
+        return _arrays.result(pred_holder)
+
+    def classify_codes(self, out_codes):
+        """Class index per row of output codes (same rule as :meth:`predict`)."""
+        cp, n, keep = _arrays.to_c(out_codes, ctypes.c_uint16, self.num_outputs)
+        pred, holder = _arrays.new_buffer(ctypes.c_int32, n, 0)
+        _check(_c.splut_model_classify_codes(self._h, cp, n, pred), self._ctx_h,
+               "splut_model_classify_codes")
+        del keep
+        return _arrays.result(holder)
+
+    def tables(self):
+        """Enumerate the truth tables (:class:`Tables`)."""
+        return Tables(self)
+
+
+class Trainer(_Handle):
+    """AdamW quantisation-aware training of one :class:`Model` (which it modifies).
+
+    Hyper-parameters are read and written by name: ``trainer.set("learning_rate",
+    1e-2)``, ``trainer.get("step")``; learned connectivity through
+    ``"connectivity"``, ``"steps_per_epoch"``, ``"switch_epoch"``, ``"conn_tau"``, …
+    (see :func:`param_names`).
+    """
+
+    def __init__(self, model, **params):
+        h = ctypes.c_void_p()
+        _check(_c.splut_trainer_create(model._live(), ctypes.byref(h)), model._ctx_h,
+               "splut_trainer_create")
+        self._h = h.value
+        self.model = model
+        self._ctx_h = model._ctx_h
+        model._trainers.append(self)
+        for name, value in params.items():
+            self.set(name, value)
+
+    def close(self):
+        """Destroy the trainer (the model stays)."""
+        if self._h:
+            _c.splut_trainer_destroy(self._h)
+            self._h = None
+            if self in self.model._trainers:
+                self.model._trainers.remove(self)
+
+    def get(self, name):
+        """Read a trainer parameter by name."""
+        return _get_param(self._live(), self._ctx_h, name, _c.splut_trainer_get_int,
+                          _c.splut_trainer_get_double, "splut_trainer")
+
+    def set(self, name, value):
+        """Set a trainer parameter by name."""
+        _set_param(self._live(), self._ctx_h, name, value, _c.splut_trainer_set_int,
+                   _c.splut_trainer_set_double, "splut_trainer")
+
+    def _batch(self, x, labels):
+        xp, n, kx = _arrays.to_c(x, ctypes.c_float, self.model.num_inputs)
+        lp, nl, kl = _arrays.to_c(labels, ctypes.c_int32, 1)
+        if nl != n:
+            raise Error(E_INVALID, "%d feature rows but %d labels" % (n, nl), "Trainer")
+        return xp, lp, n, (kx, kl)
+
+    def step(self, x, labels):
+        """One optimiser step on a batch (n ≥ 2); returns the batch loss before the update."""
+        xp, lp, n, keep = self._batch(x, labels)
+        loss = ctypes.c_double()
+        _check(_c.splut_trainer_step(self._live(), xp, lp, n, loss), self._ctx_h,
+               "splut_trainer_step")
+        del keep
+        return loss.value
+
+    def loss_grad(self, x, labels, grad=True):
+        """Mean loss and (if ``grad``) the gradient vector, without updating anything."""
+        xp, lp, n, keep = self._batch(x, labels)
+        loss = ctypes.c_double()
+        gp, holder = (_arrays.new_buffer(ctypes.c_float, self.model.num_params, 0)
+                      if grad else (None, None))
+        _check(_c.splut_trainer_loss_grad(self._live(), xp, lp, n, loss, gp), self._ctx_h,
+               "splut_trainer_loss_grad")
+        del keep
+        return (loss.value, _arrays.result(holder)) if grad else loss.value
+
+    def connections(self, layer):
+        """``(active, candidates)`` connection counts of a layer."""
+        active, cand = ctypes.c_uint64(), ctypes.c_uint64()
+        _check(_c.splut_trainer_connections(self._live(), layer, active, cand), self._ctx_h,
+               "splut_trainer_connections")
+        return active.value, cand.value
+
+    @property
+    def model_in_training(self):
+        """The network being updated (phase-1 surrogate or the model); owned by the trainer."""
+        h = _c.splut_trainer_model_in_training(self._live())
+        if h == self.model._h:
+            return self.model
+        return Model._wrap(h, self.model.context, owner=self)
+
+    def save(self, path):
+        """Save optimiser state and model (bit-exact resume)."""
+        _check(_c.splut_trainer_save(self._live(), _b(path)), self._ctx_h, "splut_trainer_save")
+
+    def load(self, path):
+        """Restore a state written by :meth:`save` (model parameters included)."""
+        _check(_c.splut_trainer_load(self._live(), _b(path)), self._ctx_h, "splut_trainer_load")
+
+
+class Tables(_Handle):
+    """The enumerated truth tables of a model: LUT-mode inference, files, HDL.
+
+    ``Tables(model)`` enumerates (multi-threaded); :meth:`load` reads a tables
+    file. The tables do not depend on the model afterwards.
+    """
+
+    def __init__(self, model):
+        h = ctypes.c_void_p()
+        _check(_c.splut_tables_create(model._live(), ctypes.byref(h)), model._ctx_h,
+               "splut_tables_create")
+        self._h = h.value
+        self.context = Context._borrow(model._ctx_h)  # outlives the model if need be
+        self._ctx_h = model._ctx_h
+
+    @classmethod
+    def load(cls, ctx, path):
+        """Read a tables file written by :meth:`save`."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_tables_load(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
+               "splut_tables_load")
+        obj = cls.__new__(cls)
+        obj._h, obj.context, obj._ctx_h = h.value, Context._borrow(ctx._h), ctx._h
+        return obj
+
+    def close(self):
+        """Destroy the tables (views returned by :meth:`data` keep them alive)."""
+        if self._h:
+            _c.splut_tables_destroy(self._h)
+            self._h = None
+            self.context.close()
+
+    @property
+    def num_layers(self):
+        """Number of layers."""
+        return int(_c.splut_tables_num_layers(self._live()))
+
+    def layer(self, index):
+        """``(neurons, sub_neurons, in_width)`` of a layer (sub_neurons 0 without adder)."""
+        vals = [ctypes.c_uint32() for _ in range(3)]
+        _check(_c.splut_tables_layer(self._live(), index, *vals), self._ctx_h,
+               "splut_tables_layer")
+        return tuple(v.value for v in vals)
+
+    def io(self):
+        """Dict with ``inputs``, ``input_bits``, ``outputs``, ``output_bits``."""
+        vals = [ctypes.c_uint32() for _ in range(4)]
+        _check(_c.splut_tables_io(self._live(), *vals), self._ctx_h, "splut_tables_io")
+        return dict(zip(("inputs", "input_bits", "outputs", "output_bits"),
+                        (v.value for v in vals)))
+
+    def info(self, layer, neuron, table=0):
+        """Shape of a table: dict with ``in_fields``, ``in_bits``, ``out_bits``, ``entries``.
+
+        ``table`` is the sub-neuron index (0 for plain kinds) or :data:`TABLE_ADDER`.
+        """
+        info = TableInfo(ctypes.sizeof(TableInfo))
+        _check(_c.splut_tables_info(self._live(), layer, neuron, table, ctypes.byref(info)),
+               self._ctx_h, "splut_tables_info")
+        return {"in_fields": info.in_fields, "in_bits": info.in_bits,
+                "out_bits": info.out_bits, "entries": info.entries}
+
+    def data(self, layer, neuron, table=0):
+        """Entries of a table indexed by address: a read-only numpy view (no copy)
+        that keeps the tables alive, or a list without numpy."""
+        entries = self.info(layer, neuron, table)["entries"]
+        ptr = ctypes.POINTER(ctypes.c_uint16)()
+        _check(_c.splut_tables_data(self._h, layer, neuron, table, ctypes.byref(ptr)),
+               self._ctx_h, "splut_tables_data")
+        return _arrays.view(ptr, entries, ctypes.c_uint16, self)
+
+    def inputs(self, layer, neuron):
+        """Input indices of a neuron (A·F, sorted) as a list."""
+        ptr = ctypes.POINTER(ctypes.c_uint32)()
+        n = ctypes.c_size_t()
+        _check(_c.splut_tables_inputs(self._live(), layer, neuron, ctypes.byref(ptr), n),
+               self._ctx_h, "splut_tables_inputs")
+        return list(ptr[:n.value])
+
+    def rows(self, layer, neuron, table=0):
+        """Iterate ``(address, input_codes, output_code)`` over a table in address order."""
+        it = ctypes.c_void_p()
+        _check(_c.splut_tt_iter_create(self._live(), layer, neuron, table, ctypes.byref(it)),
+               self._ctx_h, "splut_tt_iter_create")
+        fields = self.info(layer, neuron, table)["in_fields"]
+        try:
+            has, addr, out = ctypes.c_int(), ctypes.c_uint64(), ctypes.c_uint16()
+            ins = (ctypes.c_uint16 * max(fields, 1))()
+            while True:
+                _check(_c.splut_tt_iter_next(it, has, addr, ins, fields, out), self._ctx_h,
+                       "splut_tt_iter_next")
+                if not has.value:
+                    return
+                yield addr.value, list(ins[:fields]), out.value
+        finally:
+            _c.splut_tt_iter_destroy(it)
+
+    def totals(self):
+        """``(entries, bits)`` summed over every table."""
+        e, b = ctypes.c_uint64(), ctypes.c_uint64()
+        _check(_c.splut_tables_totals(self._live(), e, b), self._ctx_h, "splut_tables_totals")
+        return e.value, b.value
+
+    def cost(self, layer=None):
+        """Estimated LUT6 count of one layer, or of the whole model (``layer=None``)."""
+        luts = ctypes.c_uint64()
+        _check(_c.splut_tables_cost(self._live(), SIZE_MAX if layer is None else layer, luts),
+               self._ctx_h, "splut_tables_cost")
+        return luts.value
+
+    def forward(self, codes):
+        """LUT-mode inference: input codes (n × inputs) → output codes (n × outputs)."""
+        io = self.io()
+        cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, io["inputs"])
+        out, holder = _arrays.new_buffer(ctypes.c_uint16, n, io["outputs"])
+        _check(_c.splut_tables_forward(self._h, cp, n, out), self._ctx_h,
+               "splut_tables_forward")
+        del keep
+        return _arrays.result(holder)
+
+    def save(self, path):
+        """Write the binary tables file (CRC-checked) atomically."""
+        _check(_c.splut_tables_save(self._live(), _b(path)), self._ctx_h, "splut_tables_save")
+
+    def write_text(self, directory):
+        """Write ``layer_<l>.txt`` per layer, human-readable, into ``directory``."""
+        _check(_c.splut_tables_write_text(self._live(), _b(directory)), self._ctx_h,
+               "splut_tables_write_text")
+
+    @staticmethod
+    def _opts(prefix, pipeline, full_case):
+        pipe = PIPELINES.get(pipeline, pipeline) if isinstance(pipeline, str) else pipeline
+        if isinstance(pipeline, str) and pipeline not in PIPELINES:
+            raise ValueError("unknown pipeline %r (one of %s)" % (pipeline, ", ".join(PIPELINES)))
+        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, int(pipe),
+                       1 if full_case else 0, 0)
+
+    @staticmethod
+    def _format(fmt):
+        if isinstance(fmt, str):
+            if fmt not in FORMATS:
+                raise ValueError("unknown format %r (one of %s)" % (fmt, ", ".join(FORMATS)))
+            return FORMATS[fmt]
+        return int(fmt)
+
+    def emit(self, fmt, directory, prefix=None, pipeline="none", full_case=False):
+        """Write the design as ``"verilog"``, ``"vhdl"`` or ``"hls"`` into ``directory``."""
+        opts = self._opts(prefix, pipeline, full_case)
+        _check(_c.splut_tables_emit(self._live(), self._format(fmt), _b(directory),
+                                    ctypes.byref(opts)), self._ctx_h, "splut_tables_emit")
+
+    def emit_testbench(self, fmt, directory, codes, prefix=None, pipeline="none",
+                       full_case=False):
+        """Write test vectors (``<prefix>_in.hex``/``_out.hex``) and a testbench."""
+        opts = self._opts(prefix, pipeline, full_case)
+        cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, self.io()["inputs"])
+        _check(_c.splut_tables_emit_testbench(self._h, self._format(fmt), _b(directory),
+                                              ctypes.byref(opts), cp, n),
+               self._ctx_h, "splut_tables_emit_testbench")
+        del keep
+
+    def latency(self, pipeline="none", prefix=None):
+        """Clock cycles between input and output of the emitted top level."""
+        opts = self._opts(prefix, pipeline, False)
+        cycles = ctypes.c_uint32()
+        _check(_c.splut_hdl_latency(self._live(), ctypes.byref(opts), cycles), self._ctx_h,
+               "splut_hdl_latency")
+        return cycles.value

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Low-level ctypes layer: finds libsparselut, declares every C prototype.
+
+Nothing here is meant for users; the classes in :mod:`sparselut` wrap it.
+The table ``PROTOTYPES`` names every ``SPLUT_API`` function of
+``include/sparselut/sparselut.h``; a test checks it against the header.
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+
+c_size_t = ctypes.c_size_t
+c_int = ctypes.c_int
+c_u16 = ctypes.c_uint16
+c_u32 = ctypes.c_uint32
+c_u64 = ctypes.c_uint64
+c_i32 = ctypes.c_int32
+c_i64 = ctypes.c_int64
+c_f32 = ctypes.c_float
+c_f64 = ctypes.c_double
+c_char_p = ctypes.c_char_p
+c_void_p = ctypes.c_void_p
+P = ctypes.POINTER
+
+SIZE_MAX = c_size_t(-1).value
+
+
+class LayerDesc(ctypes.Structure):
+    """Mirror of ``splut_layer_desc``."""
+
+    _fields_ = [("size", c_size_t), ("kind", c_i32), ("width", c_u32),
+                ("fan_in", c_u32), ("out_bits", c_u32), ("degree", c_u32),
+                ("sub_neurons", c_u32), ("hidden", c_u32), ("reserved", c_u32)]
+
+
+class TableInfo(ctypes.Structure):
+    """Mirror of ``splut_table_info``."""
+
+    _fields_ = [("size", c_size_t), ("in_fields", c_u32), ("in_bits", c_u32),
+                ("out_bits", c_u32), ("reserved", c_u32), ("entries", c_u64)]
+
+
+class HdlOpts(ctypes.Structure):
+    """Mirror of ``splut_hdl_opts``."""
+
+    _fields_ = [("size", c_size_t), ("prefix", c_char_p), ("pipeline", c_i32),
+                ("flags", c_u32), ("reserved", c_u32)]
+
+
+class Allocator(ctypes.Structure):
+    """Mirror of ``splut_allocator`` (only NULL is passed by the binding)."""
+
+    _fields_ = [("alloc", c_void_p), ("free", c_void_p), ("user", c_void_p)]
+
+
+#: ``void (*)(void *user, splut_log_level, splut_status, const char *msg)``
+LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p)
+
+_S = c_int  # splut_status, and every other C enum
+_H = c_void_p  # any opaque handle
+
+#: name -> (restype, argtypes) for every public C function.
+PROTOTYPES = {
+    "splut_version_number": (ctypes.c_uint, []),
+    "splut_version_string": (c_char_p, []),
+    "splut_status_str": (c_char_p, [_S]),
+    # context
+    "splut_ctx_create": (_S, [P(Allocator), P(_H)]),
+    "splut_ctx_ref": (_H, [_H]),
+    "splut_ctx_unref": (None, [_H]),
+    "splut_ctx_set_log": (_S, [_H, LOG_FN, c_void_p, c_int]),
+    "splut_ctx_last_error": (c_char_p, [_H]),
+    "splut_free": (None, [_H, c_void_p]),
+    "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
+    "splut_param_name": (c_char_p, [c_int]),
+    "splut_ctx_set_int": (_S, [_H, c_int, c_i64]),
+    "splut_ctx_get_int": (_S, [_H, c_int, P(c_i64)]),
+    # model definition
+    "splut_model_create": (_S, [_H, c_u32, c_u32, P(_H)]),
+    "splut_model_add_layer": (_S, [_H, P(LayerDesc)]),
+    "splut_model_build": (_S, [_H]),
+    "splut_model_create_preset": (_S, [_H, c_char_p, P(_H)]),
+    "splut_preset_name": (c_char_p, [c_size_t]),
+    "splut_model_destroy": (None, [_H]),
+    "splut_model_clone": (_S, [_H, P(_H)]),
+    "splut_model_ctx": (_H, [_H]),
+    "splut_model_num_inputs": (c_u32, [_H]),
+    "splut_model_input_bits": (c_u32, [_H]),
+    "splut_model_num_layers": (c_size_t, [_H]),
+    "splut_model_num_outputs": (c_u32, [_H]),
+    "splut_model_num_params": (c_size_t, [_H]),
+    "splut_model_layer": (_S, [_H, c_size_t, P(LayerDesc)]),
+    "splut_model_set_int": (_S, [_H, c_int, c_i64]),
+    "splut_model_get_int": (_S, [_H, c_int, P(c_i64)]),
+    "splut_model_set_double": (_S, [_H, c_int, c_f64]),
+    "splut_model_get_double": (_S, [_H, c_int, P(c_f64)]),
+    # connectivity
+    "splut_model_get_inputs": (_S, [_H, c_size_t, c_u32, P(c_u32), c_size_t, P(c_size_t)]),
+    "splut_model_set_inputs": (_S, [_H, c_size_t, c_u32, P(c_u32), c_size_t]),
+    "splut_model_randomize_connectivity": (_S, [_H, c_u64]),
+    "splut_model_prune_input": (_S, [_H, c_size_t, c_u32, c_u32]),
+    "splut_model_grow_input": (_S, [_H, c_size_t, c_u32, c_u32, c_u32, c_f32]),
+    "splut_model_validate": (_S, [_H]),
+    # inference
+    "splut_model_input_codes": (_S, [_H, P(c_f32), c_size_t, P(c_u16)]),
+    "splut_model_forward_codes": (_S, [_H, P(c_u16), c_size_t, P(c_u16)]),
+    "splut_model_predict": (_S, [_H, P(c_f32), c_size_t, P(c_i32), P(c_u16)]),
+    "splut_model_classify_codes": (_S, [_H, P(c_u16), c_size_t, P(c_i32)]),
+    # training
+    "splut_trainer_create": (_S, [_H, P(_H)]),
+    "splut_trainer_destroy": (None, [_H]),
+    "splut_trainer_set_int": (_S, [_H, c_int, c_i64]),
+    "splut_trainer_get_int": (_S, [_H, c_int, P(c_i64)]),
+    "splut_trainer_set_double": (_S, [_H, c_int, c_f64]),
+    "splut_trainer_get_double": (_S, [_H, c_int, P(c_f64)]),
+    "splut_trainer_step": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64)]),
+    "splut_trainer_loss_grad": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64), P(c_f32)]),
+    "splut_trainer_connections": (_S, [_H, c_size_t, P(c_u64), P(c_u64)]),
+    "splut_trainer_model_in_training": (_H, [_H]),
+    "splut_model_params": (_S, [_H, P(c_f32), c_int]),
+    # files
+    "splut_model_save": (_S, [_H, c_char_p]),
+    "splut_model_load": (_S, [_H, c_char_p, P(_H)]),
+    "splut_model_serialize": (_S, [_H, c_void_p, c_size_t, P(c_size_t)]),
+    "splut_model_deserialize": (_S, [_H, c_void_p, c_size_t, P(_H)]),
+    "splut_trainer_save": (_S, [_H, c_char_p]),
+    "splut_trainer_load": (_S, [_H, c_char_p]),
+    # tables
+    "splut_tables_create": (_S, [_H, P(_H)]),
+    "splut_tables_destroy": (None, [_H]),
+    "splut_tables_num_layers": (c_size_t, [_H]),
+    "splut_tables_layer": (_S, [_H, c_size_t, P(c_u32), P(c_u32), P(c_u32)]),
+    "splut_tables_info": (_S, [_H, c_size_t, c_u32, c_u32, P(TableInfo)]),
+    "splut_tables_data": (_S, [_H, c_size_t, c_u32, c_u32, P(P(c_u16))]),
+    "splut_tables_inputs": (_S, [_H, c_size_t, c_u32, P(P(c_u32)), P(c_size_t)]),
+    "splut_tables_totals": (_S, [_H, P(c_u64), P(c_u64)]),
+    "splut_tables_forward": (_S, [_H, P(c_u16), c_size_t, P(c_u16)]),
+    "splut_tables_io": (_S, [_H, P(c_u32), P(c_u32), P(c_u32), P(c_u32)]),
+    "splut_tt_iter_create": (_S, [_H, c_size_t, c_u32, c_u32, P(_H)]),
+    "splut_tt_iter_next": (_S, [_H, P(c_int), P(c_u64), P(c_u16), c_size_t, P(c_u16)]),
+    "splut_tt_iter_destroy": (None, [_H]),
+    "splut_tables_save": (_S, [_H, c_char_p]),
+    "splut_tables_load": (_S, [_H, c_char_p, P(_H)]),
+    "splut_tables_write_text": (_S, [_H, c_char_p]),
+    "splut_model_import_masks": (_S, [_H, c_char_p]),
+    "splut_model_export_masks": (_S, [_H, c_char_p]),
+    "splut_lut6_cost": (c_u64, [c_u32, c_u32]),
+    "splut_tables_cost": (_S, [_H, c_size_t, P(c_u64)]),
+    # HDL emission
+    "splut_tables_emit": (_S, [_H, c_int, c_char_p, P(HdlOpts)]),
+    "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),
+                                         c_size_t]),
+    "splut_hdl_latency": (_S, [_H, P(HdlOpts), P(c_u32)]),
+}
+
+
+def _candidates():
+    """Paths to try, in order: $SPARSELUT_LIB, next to the package, the build dir."""
+    env = os.environ.get("SPARSELUT_LIB")
+    if env:
+        yield env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in (here, os.path.dirname(here)):
+        for pattern in ("libsparselut.so", "libsparselut.so.*", "libsparselut.dylib"):
+            yield from sorted(glob.glob(os.path.join(d, pattern)))
+    repo = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    builds = [os.environ.get("SPLUT_BUILD_ROOT", ""), os.path.join(repo, "build")]
+    for b in builds:
+        if b:
+            yield os.path.join(b, "lib", "libsparselut.so")
+    found = ctypes.util.find_library("sparselut")
+    if found:
+        yield found
+
+
+def _open():
+    """Load the first library that exists and declare its prototypes."""
+    tried = []
+    for path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(path)
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as exc:
+            tried.append("%s (%s)" % (path, exc))
+            continue
+        _declare(lib)
+        return lib, path
+    raise ImportError("libsparselut not found; set SPARSELUT_LIB to the .so (tried: %s)"
+                      % ", ".join(tried))
+
+
+def _declare(lib):
+    """Set restype/argtypes of every function so ctypes checks the calls."""
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+lib, path = _open()
