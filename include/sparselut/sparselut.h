@@ -638,6 +638,8 @@ SPLUT_API size_t splut_tables_num_layers(const splut_tables *t);
 /**
  * @brief Layer shape: neurons, sub-neurons per neuron (A; 0 for kinds without adder),
  * input width of the layer.
+ * @param[out] neurons, sub_neurons, in_width any of them may be NULL
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p t), SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_layer(const splut_tables *t, size_t layer,
                                           uint32_t *neurons, uint32_t *sub_neurons,
@@ -645,6 +647,7 @@ SPLUT_API splut_status splut_tables_layer(const splut_tables *t, size_t layer,
 /**
  * @brief Shape of table @p table (sub-neuron index, 0 for plain kinds, or
  * SPLUT_TABLE_ADDER) of neuron @p neuron.
+ * @param[in,out] info `size` set by the caller (SPLUT_TABLE_INFO_INIT)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_info(const splut_tables *t, size_t layer, uint32_t neuron,
@@ -657,10 +660,17 @@ SPLUT_API splut_status splut_tables_data(const splut_tables *t, size_t layer, ui
                                          uint32_t table, const uint16_t **entries);
 /**
  * @brief Input indices of a neuron (A·F entries, sorted), as in the model.
+ * @param[out] idx points into @p t (valid while it lives)
+ * @param[out] n number of indices
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_inputs(const splut_tables *t, size_t layer, uint32_t neuron,
                                            const uint32_t **idx, size_t *n);
-/** @brief Total table entries and total bits (entries × out bits) over all tables. */
+/**
+ * @brief Total table entries and total bits (entries × out bits) over all tables.
+ * @param[out] entries, bits either may be NULL
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p t)
+ */
 SPLUT_API splut_status splut_tables_totals(const splut_tables *t, uint64_t *entries,
                                            uint64_t *bits);
 /**
@@ -671,7 +681,11 @@ SPLUT_API splut_status splut_tables_totals(const splut_tables *t, uint64_t *entr
  */
 SPLUT_API splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_codes,
                                             size_t n, uint16_t *out_codes);
-/** @brief Number of input features / bits per input code / outputs / bits per output. */
+/**
+ * @brief Number of input features / bits per input code / outputs / bits per output.
+ * @param[out] inputs, input_bits, outputs, output_bits any of them may be NULL
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p t)
+ */
 SPLUT_API splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs,
                                        uint32_t *input_bits, uint32_t *outputs,
                                        uint32_t *output_bits);
@@ -711,7 +725,7 @@ SPLUT_API splut_status splut_tt_iter_create(const splut_tables *t, size_t layer,
  */
 SPLUT_API splut_status splut_tt_iter_next(splut_tt_iter *it, int *has_row, uint64_t *address,
                                           uint16_t *inputs, size_t cap, uint16_t *output);
-/** @brief Destroy an iterator; NULL is a no-op. */
+/** @brief Destroy an iterator; NULL is a no-op. @param it the iterator */
 SPLUT_API void splut_tt_iter_destroy(splut_tt_iter *it);
 
 /**
@@ -757,12 +771,15 @@ SPLUT_API splut_status splut_model_export_masks(const splut_model *m, const char
  * output bits: ceil(Y/3 · (2^(X−4) − (−1)^X)) for X > 6 (the LogicNets
  * estimate, X = @p in_bits, Y = @p out_bits); Y for 1 ≤ X ≤ 6 (one LUT6 per
  * output bit, where the formula also gives Y at X = 5, 6); 0 for X = 0 or Y = 0.
- * Saturates at UINT64_MAX.
+ * @param in_bits address bits of the table
+ * @param out_bits bits per entry
+ * @returns the LUT6 count, saturated at UINT64_MAX
  */
 SPLUT_API uint64_t splut_lut6_cost(uint32_t in_bits, uint32_t out_bits);
 /**
  * @brief Estimated LUT6 count of layer @p layer (SIZE_MAX: the whole model),
  * summing splut_lut6_cost() over every table (sub-neuron and adder tables).
+ * @param[out] luts the estimate (saturated at UINT64_MAX)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_cost(const splut_tables *t, size_t layer, uint64_t *luts);
