@@ -203,10 +203,9 @@ static void test_ctx_param_unknown_and_type(void **state)
                      SPLUT_E_UNKNOWN_PARAM);
 }
 
-/* KNOWN BUG (lib/ctx.c splut__param_check): 2^53 + 1 is not representable as
- * a double and rounds to 2^53, so a range check done in double arithmetic
- * accepts it although it is above the documented maximum 2^53. This test
- * fails until integer parameters are range-checked in int64_t. */
+/* Regression: 2^53 + 1 is not representable as a double and rounds to 2^53,
+ * so a range check done in double arithmetic would accept it although it is
+ * above the documented maximum 2^53 (fixed by exact integer range checks). */
 static void test_ctx_seed_upper_bound_exact(void **state)
 {
     splut_ctx *ctx = *state;

@@ -100,16 +100,36 @@ static void test_layer_errors(void **state)
     splut_model_destroy(m);
 }
 
-static void test_neuralut_reserved(void **state)
+static void test_neuralut_layer(void **state)
 {
     splut_ctx *ctx = *state;
     splut_model *m = NULL;
     assert_int_equal(splut_model_create(ctx, 6, 2, &m), SPLUT_OK);
     splut_layer_desc d = layer_desc(SPLUT_NEURON_NEURALUT, 3, 2, 2, 0, 0);
+    expect_add_fails(m, &d, SPLUT_E_OUT_OF_RANGE); /* hidden width 0 */
+    d.hidden = 257;
+    expect_add_fails(m, &d, SPLUT_E_OUT_OF_RANGE);
     d.hidden = 8;
-    /* NeuraLUT is reserved: refused until it is implemented */
-    assert_int_not_equal(splut_model_add_layer(m, &d), SPLUT_OK);
-    assert_int_equal(splut_model_num_layers(m), 0);
+    d.degree = 2;
+    expect_add_fails(m, &d, SPLUT_E_INVALID); /* NeuraLUT takes no degree */
+    d.degree = 0;
+    d.sub_neurons = 2;
+    expect_add_fails(m, &d, SPLUT_E_INVALID); /* nor sub-neurons */
+    d.sub_neurons = 0;
+    d.fan_in = 7;
+    expect_add_fails(m, &d, SPLUT_E_FAN_IN);
+    d.fan_in = 2;
+    assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    splut_layer_desc got = SPLUT_LAYER_DESC_INIT;
+    assert_int_equal(splut_model_layer(m, 0, &got), SPLUT_OK);
+    assert_int_equal(got.kind, SPLUT_NEURON_NEURALUT);
+    assert_int_equal(got.hidden, 8);
+    assert_int_equal(got.degree, 0);
+    uint16_t in[6] = {0, 1, 2, 3, 2, 1}, out[3];
+    assert_int_equal(splut_model_forward_codes(m, in, 1, out), SPLUT_OK);
+    for (int i = 0; i < 3; i++)
+        assert_true(out[i] < 4);
     splut_model_destroy(m);
 }
 
@@ -180,34 +200,41 @@ typedef struct expected_preset {
     uint32_t n_in, b_in, b_h, b_out;
     uint32_t widths[8]; /* 0-terminated */
     uint32_t fan_in[8];
-    uint32_t degree, sub_neurons;
+    uint32_t degree, sub_neurons, hidden;
     int epochs, batch;
     double lr;
 } expected_preset;
 
 static const expected_preset EXPECTED[] = {
+    /* name, kind, inputs, b_in, b_h, b_out, widths, fan-ins, D, A, N, epochs, batch, lr */
     {"hdr", SPLUT_NEURON_POLY, 784, 2, 2, 2, {256, 100, 100, 100, 100, 10},
-     {6, 6, 6, 6, 6, 6}, 4, 0, 500, 128, 4e-3},
+     {6, 6, 6, 6, 6, 6}, 4, 0, 0, 500, 128, 4e-3},
     {"hdr-add2", SPLUT_NEURON_POLY_ADD, 784, 2, 2, 2, {256, 100, 100, 100, 100, 10},
-     {4, 4, 4, 4, 4, 4}, 3, 2, 500, 128, 4e-3},
-    {"jsc-xl", SPLUT_NEURON_POLY, 16, 7, 5, 5, {128, 64, 64, 64, 5}, {2, 3, 3, 3, 3}, 4, 0, 500,
-     1024, 1e-2},
-    {"jsc-m-lite", SPLUT_NEURON_POLY, 16, 3, 3, 3, {64, 32, 5}, {4, 4, 4}, 6, 0, 1000, 1024,
+     {4, 4, 4, 4, 4, 4}, 3, 2, 0, 500, 128, 4e-3},
+    {"jsc-xl", SPLUT_NEURON_POLY, 16, 7, 5, 5, {128, 64, 64, 64, 5}, {2, 3, 3, 3, 3}, 4, 0, 0,
+     500, 1024, 1e-2},
+    {"jsc-m-lite", SPLUT_NEURON_POLY, 16, 3, 3, 3, {64, 32, 5}, {4, 4, 4}, 6, 0, 0, 1000, 1024,
      1e-3},
     {"jsc-xl-add2", SPLUT_NEURON_POLY_ADD, 16, 7, 5, 5, {128, 64, 64, 64, 5}, {1, 2, 2, 2, 2}, 3,
-     2, 500, 1024, 1e-2},
-    {"jsc-m-lite-add2", SPLUT_NEURON_POLY_ADD, 16, 3, 3, 3, {64, 32, 5}, {2, 2, 2}, 3, 2, 1000,
-     1024, 1e-3},
+     2, 0, 500, 1024, 1e-2},
+    {"jsc-m-lite-add2", SPLUT_NEURON_POLY_ADD, 16, 3, 3, 3, {64, 32, 5}, {2, 2, 2}, 3, 2, 0,
+     1000, 1024, 1e-3},
     {"nid-add2", SPLUT_NEURON_POLY_ADD, 593, 1, 2, 2, {100, 100, 50, 50, 1}, {6, 3, 3, 3, 7}, 1,
-     2, 1000, 1024, 2e-2},
+     2, 0, 1000, 1024, 2e-2},
     {"nid-lite", SPLUT_NEURON_POLY, 593, 1, 2, 2, {686, 147, 98, 49, 1}, {7, 7, 7, 7, 7}, 2, 0,
-     1000, 1024, 1e-1},
-    {"jsc-s", SPLUT_NEURON_LINEAR, 16, 2, 2, 2, {64, 32, 32, 32, 5}, {3, 3, 3, 3, 3}, 1, 0, 1000,
-     1024, 1e-3},
-    {"jsc-m", SPLUT_NEURON_LINEAR, 16, 3, 3, 3, {64, 32, 32, 32, 5}, {4, 4, 4, 4, 4}, 1, 0, 1000,
-     1024, 1e-3},
+     0, 1000, 1024, 1e-1},
+    {"jsc-s", SPLUT_NEURON_LINEAR, 16, 2, 2, 2, {64, 32, 32, 32, 5}, {3, 3, 3, 3, 3}, 1, 0, 0,
+     1000, 1024, 1e-3},
+    {"jsc-m", SPLUT_NEURON_LINEAR, 16, 3, 3, 3, {64, 32, 32, 32, 5}, {4, 4, 4, 4, 4}, 1, 0, 0,
+     1000, 1024, 1e-3},
     {"jsc-l", SPLUT_NEURON_LINEAR, 16, 4, 3, 7, {32, 64, 192, 192, 16, 5}, {3, 4, 4, 4, 4, 5}, 1,
-     0, 1000, 1024, 1e-3},
+     0, 0, 1000, 1024, 1e-3},
+    /* NeuraLUT: no degree, hidden width N */
+    {"hdr-5l", SPLUT_NEURON_NEURALUT, 784, 2, 2, 2, {256, 100, 100, 100, 10}, {6, 6, 6, 6, 6}, 0,
+     0, 16, 500, 128, 3e-3},
+    {"jsc-5l", SPLUT_NEURON_NEURALUT, 16, 7, 4, 4, {128, 128, 128, 64, 5}, {2, 3, 3, 3, 3}, 0, 0,
+     16, 1000, 1024, 1e-3},
+    {"jsc-2l", SPLUT_NEURON_NEURALUT, 16, 4, 4, 4, {32, 5}, {3, 3}, 0, 0, 8, 1000, 1024, 1e-3},
 };
 #define N_EXPECTED (sizeof(EXPECTED) / sizeof(EXPECTED[0]))
 
@@ -234,6 +261,7 @@ static void check_preset(splut_ctx *ctx, const expected_preset *e)
         assert_int_equal(d.degree, e->degree);
         if (e->kind == SPLUT_NEURON_POLY_ADD)
             assert_int_equal(d.sub_neurons, e->sub_neurons);
+        assert_int_equal(d.hidden, e->hidden);
     }
     int64_t v = 0;
     double lr = 0;
@@ -267,19 +295,6 @@ static void test_presets_shapes(void **state)
     assert_int_equal(splut_model_create_preset(ctx, "HDR", &m), SPLUT_E_UNKNOWN_PRESET);
     assert_null(m);
     assert_int_equal(splut_model_create_preset(ctx, NULL, &m), SPLUT_E_NULL);
-}
-
-/* The NeuraLUT presets of MODELS.md §0 need the reserved NEURALUT kind. */
-static void test_presets_neuralut(void **state)
-{
-    splut_ctx *ctx = *state;
-    static const char *const nl[] = {"hdr-5l", "jsc-5l", "jsc-2l"};
-    for (size_t i = 0; i < 3; i++) {
-        splut_model *m = NULL;
-        if (splut_model_create_preset(ctx, nl[i], &m) != SPLUT_OK)
-            skip(); /* NeuraLUT not implemented yet (README: limitations) */
-        splut_model_destroy(m);
-    }
 }
 
 static int is_valid_list(const uint32_t *idx, size_t n, uint32_t in_width)
@@ -493,11 +508,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_create_args),
         T(test_layer_errors),
-        T(test_neuralut_reserved),
+        T(test_neuralut_layer),
         T(test_table_limits),
         T(test_build_state),
         T(test_presets_shapes),
-        T(test_presets_neuralut),
         T(test_random_connectivity_valid),
         T(test_set_inputs),
         T(test_get_inputs_buffer),

@@ -62,8 +62,8 @@ static splut_status op_preset(splut_ctx *ctx, void *arg)
 static void test_nomem_presets(void **state)
 {
     (void)state;
-    static const char *const names[] = {"jsc-m-lite-add2", "jsc-s", "jsc-xl"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const names[] = {"jsc-m-lite-add2", "jsc-s", "jsc-xl", "jsc-2l"};
+    for (size_t i = 0; i < 4; i++)
         sweep(op_preset, (void *)names[i], 1);
 }
 
