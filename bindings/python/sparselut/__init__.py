@@ -324,6 +324,9 @@ class Model(_Handle):
     :class:`Layer`), :meth:`from_preset`, :meth:`load` or :meth:`deserialize`.
     """
 
+    _owner = None
+    _trainers = ()
+
     def __init__(self, ctx, n_inputs, input_bits, layers):
         h = ctypes.c_void_p()
         _check(_c.splut_model_create(ctx._live(), n_inputs, input_bits, ctypes.byref(h)),
@@ -379,7 +382,7 @@ class Model(_Handle):
 
     def close(self):
         """Destroy the model (and first every trainer of it still open)."""
-        for t in list(getattr(self, "_trainers", [])):
+        for t in list(self._trainers):
             t.close()
         if self._h and self._owner is None:
             _c.splut_model_destroy(self._h)

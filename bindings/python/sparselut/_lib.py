@@ -157,10 +157,7 @@ PROTOTYPES = {
 
 
 def _candidates():
-    """Paths to try, in order: $SPARSELUT_LIB, next to the package, the build dir."""
-    env = os.environ.get("SPARSELUT_LIB")
-    if env:
-        yield env
+    """Paths to try after $SPARSELUT_LIB: next to the package, the build dir, the loader."""
     here = os.path.dirname(os.path.abspath(__file__))
     for d in (here, os.path.dirname(here)):
         for pattern in ("libsparselut.so", "libsparselut.so.*", "libsparselut.dylib"):
@@ -178,6 +175,14 @@ def _candidates():
 def _open():
     """Load the first library that exists and declare its prototypes."""
     tried = []
+    explicit = os.environ.get("SPARSELUT_LIB")
+    if explicit:  # an explicit choice must not silently fall back to another library
+        try:
+            lib = ctypes.CDLL(explicit)
+        except OSError as exc:
+            raise ImportError("SPARSELUT_LIB=%s cannot be loaded: %s" % (explicit, exc)) from None
+        _declare(lib)
+        return lib, explicit
     for path in _candidates():
         if os.sep in path and not os.path.exists(path):
             tried.append(path)

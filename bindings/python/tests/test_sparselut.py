@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -121,6 +122,44 @@ class TestModule(Base):
         self.assertEqual(seen[0][1], sl.E_OUT_OF_RANGE)
         self.assertIn("-1", seen[0][2])
         self.ctx.set_log(None)
+
+
+class TestLoading(unittest.TestCase):
+    def run_python(self, env_lib, code):
+        env = dict(os.environ)
+        env["SPARSELUT_LIB"] = env_lib
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True)
+
+    def test_explicit_library_path_is_used(self):
+        res = self.run_python(sl.library_path, "import sparselut; print(sparselut.library_path)")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stdout.strip(), sl.library_path)
+
+    def test_bad_explicit_library_path_fails_without_fallback(self):
+        res = self.run_python("/nonexistent/libsparselut.so", "import sparselut")
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("SPARSELUT_LIB=/nonexistent/libsparselut.so", res.stderr)
+
+
+class TestLifetimes(Base):
+    def test_tables_outlive_model_and_context(self):
+        codes = random_codes(20, 8, 2, 8)
+        with small_model(self.ctx) as m:
+            want = as_lists(m.forward_codes(codes))
+            tb = m.tables()
+        self.ctx.close()
+        self.assertEqual(as_lists(tb.forward(codes)), want)
+        tb.close()
+
+    def test_closing_model_closes_its_trainers(self):
+        m = small_model(self.ctx)
+        t = sl.Trainer(m)
+        m.close()
+        with self.assertRaises(sl.Error) as cm:
+            t.get("step")
+        self.assertEqual(cm.exception.status, sl.E_NULL)
+        t.close()
 
 
 class TestErrors(Base):
