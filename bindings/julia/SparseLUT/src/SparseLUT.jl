@@ -8,8 +8,8 @@ Debian 12, so this module has never been run by the project's CI; only the
 test `bindings-api-coverage` checks that every C function is bound here by name.
 
 Two layers:
-* `SparseLUT.C` — one thin Julia function per C function, same name and
-  arguments (pointers as `Ptr`/`Ref`), returning the raw C result;
+* `SparseLUT.splut_*` — one thin Julia function per C function, same name
+  and arguments (pointers as `Ptr`/`Ref`), returning the raw C result;
 * `Context`, `Model`, `Trainer`, `Tables` — handles with finalizers and
   `close`, Julia arrays in and out, errors thrown as `SparseLUTError`.
 
@@ -68,11 +68,9 @@ const FORMATS = Dict(:verilog => 0, :vhdl => 1, :hls => 2)
 const PIPELINES = Dict(:none => 0, :layer => 1, :sublayer => 2)
 
 # ------------------------------------------------ one function per C function
-"""Thin `ccall` wrappers, one per `SPLUT_API` function, same names."""
-module C
-import ..libsparselut, ..LayerDesc, ..TableInfo, ..HdlOpts
-const H = Ptr{Cvoid}
-const S = Cint
+# Thin `ccall` wrappers, one per `SPLUT_API` function, same names and arguments.
+const H = Ptr{Cvoid}   # any opaque handle
+const S = Cint         # splut_status
 
 splut_version_number() = ccall((:splut_version_number, libsparselut), Cuint, ())
 splut_version_string() = ccall((:splut_version_string, libsparselut), Cstring, ())
@@ -200,7 +198,6 @@ splut_tables_emit_testbench(t, fmt, dir, opts, codes, n) =
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{UInt16}, Csize_t), t, fmt, dir, opts, codes, n)
 splut_hdl_latency(t, opts, cycles) = ccall((:splut_hdl_latency, libsparselut), S,
     (H, Ref{HdlOpts}, Ref{UInt32}), t, opts, cycles)
-end # module C
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
@@ -217,19 +214,19 @@ Base.showerror(io::IO, e::SparseLUTError) =
 
 function check(status, ctxptr, func)
     status == 0 && return nothing
-    msg = ctxptr == C_NULL ? "" : unsafe_string(C.splut_ctx_last_error(ctxptr))
-    throw(SparseLUTError(Int(status), unsafe_string(C.splut_status_str(status)), msg, func))
+    msg = ctxptr == C_NULL ? "" : unsafe_string(splut_ctx_last_error(ctxptr))
+    throw(SparseLUTError(Int(status), unsafe_string(splut_status_str(status)), msg, func))
 end
 
 """Version string of the loaded library."""
-version() = unsafe_string(C.splut_version_string())
+version() = unsafe_string(splut_version_string())
 
 """Names of the built-in presets."""
 function presets()
     names = String[]
     i = 0
     while true
-        p = C.splut_preset_name(i)
+        p = splut_preset_name(i)
         p == C_NULL && return names
         push!(names, unsafe_string(p))
         i += 1
@@ -239,7 +236,7 @@ end
 """Parameter key of a name such as `:learning_rate` (scans keys 1..299)."""
 function param_key(name::Union{Symbol,AbstractString})
     for k in 1:299
-        p = C.splut_param_name(k)
+        p = splut_param_name(k)
         p != C_NULL && unsafe_string(p) == String(name) && return k
     end
     throw(SparseLUTError(-104, "unknown parameter", String(name), "param_key"))
@@ -248,7 +245,7 @@ end
 """True when the parameter `key` is an integer parameter."""
 function param_is_int(key)
     t = Ref{Cint}(0); lo = Ref{Cdouble}(0); hi = Ref{Cdouble}(0); d = Ref{Cdouble}(0)
-    check(C.splut_param_info(key, t, lo, hi, d), C_NULL, "splut_param_info")
+    check(splut_param_info(key, t, lo, hi, d), C_NULL, "splut_param_info")
     return t[] == 0
 end
 
@@ -258,7 +255,7 @@ mutable struct Context
     ptr::Ptr{Cvoid}
     function Context(; threads=nothing, seed=nothing, max_table_log2=nothing)
         out = Ref{Ptr{Cvoid}}(C_NULL)
-        check(C.splut_ctx_create(C_NULL, out), C_NULL, "splut_ctx_create")
+        check(splut_ctx_create(C_NULL, out), C_NULL, "splut_ctx_create")
         c = finalizer(close, new(out[]))
         threads === nothing || setparam!(c, :threads, threads)
         seed === nothing || setparam!(c, :seed, seed)
@@ -267,18 +264,18 @@ mutable struct Context
     end
 end
 function Base.close(c::Context)
-    c.ptr == C_NULL || C.splut_ctx_unref(c.ptr)
+    c.ptr == C_NULL || splut_ctx_unref(c.ptr)
     c.ptr = C_NULL
     nothing
 end
 setparam!(c::Context, name, v) =
-    check(C.splut_ctx_set_int(c.ptr, param_key(name), Int64(v)), c.ptr, "splut_ctx_set_int")
+    check(splut_ctx_set_int(c.ptr, param_key(name), Int64(v)), c.ptr, "splut_ctx_set_int")
 function getparam(c::Context, name)
     v = Ref{Int64}(0)
-    check(C.splut_ctx_get_int(c.ptr, param_key(name), v), c.ptr, "splut_ctx_get_int")
+    check(splut_ctx_get_int(c.ptr, param_key(name), v), c.ptr, "splut_ctx_get_int")
     return v[]
 end
-last_error(c::Context) = unsafe_string(C.splut_ctx_last_error(c.ptr))
+last_error(c::Context) = unsafe_string(splut_ctx_last_error(c.ptr))
 
 """One layer: `Layer(:poly_add, width, fan_in, out_bits; degree, sub_neurons, hidden)`."""
 Layer(kind::Symbol, width, fan_in, out_bits; degree=0, sub_neurons=0, hidden=0) =
@@ -293,75 +290,75 @@ mutable struct Model
 end
 function Model(ctx::Context, n_inputs::Integer, input_bits::Integer, layers::Vector{LayerDesc})
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_model_create(ctx.ptr, n_inputs, input_bits, out), ctx.ptr, "splut_model_create")
+    check(splut_model_create(ctx.ptr, n_inputs, input_bits, out), ctx.ptr, "splut_model_create")
     m = finalizer(close, Model(out[], ctx, true))
     for d in layers
-        check(C.splut_model_add_layer(m.ptr, Ref(d)), ctx.ptr, "splut_model_add_layer")
+        check(splut_model_add_layer(m.ptr, Ref(d)), ctx.ptr, "splut_model_add_layer")
     end
-    check(C.splut_model_build(m.ptr), ctx.ptr, "splut_model_build")
+    check(splut_model_build(m.ptr), ctx.ptr, "splut_model_build")
     return m
 end
 """A built preset such as `"hdr-add2"`."""
 function Model(ctx::Context, preset::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_model_create_preset(ctx.ptr, preset, out), ctx.ptr, "splut_model_create_preset")
+    check(splut_model_create_preset(ctx.ptr, preset, out), ctx.ptr, "splut_model_create_preset")
     return finalizer(close, Model(out[], ctx, true))
 end
 """Load a model file."""
 function load_model(ctx::Context, path::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_model_load(ctx.ptr, path, out), ctx.ptr, "splut_model_load")
+    check(splut_model_load(ctx.ptr, path, out), ctx.ptr, "splut_model_load")
     return finalizer(close, Model(out[], ctx, true))
 end
 """A model from the bytes of `serialize`."""
 function deserialize(ctx::Context, bytes::Vector{UInt8})
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_model_deserialize(ctx.ptr, bytes, length(bytes), out), ctx.ptr,
+    check(splut_model_deserialize(ctx.ptr, bytes, length(bytes), out), ctx.ptr,
           "splut_model_deserialize")
     return finalizer(close, Model(out[], ctx, true))
 end
 function Base.close(m::Model)
-    m.owned && m.ptr != C_NULL && C.splut_model_destroy(m.ptr)
+    m.owned && m.ptr != C_NULL && splut_model_destroy(m.ptr)
     m.ptr = C_NULL
     nothing
 end
-ctxptr(m::Model) = C.splut_model_ctx(m.ptr)
-num_inputs(m::Model) = Int(C.splut_model_num_inputs(m.ptr))
-input_bits(m::Model) = Int(C.splut_model_input_bits(m.ptr))
-num_layers(m::Model) = Int(C.splut_model_num_layers(m.ptr))
-num_outputs(m::Model) = Int(C.splut_model_num_outputs(m.ptr))
-num_params(m::Model) = Int(C.splut_model_num_params(m.ptr))
+ctxptr(m::Model) = splut_model_ctx(m.ptr)
+num_inputs(m::Model) = Int(splut_model_num_inputs(m.ptr))
+input_bits(m::Model) = Int(splut_model_input_bits(m.ptr))
+num_layers(m::Model) = Int(splut_model_num_layers(m.ptr))
+num_outputs(m::Model) = Int(splut_model_num_outputs(m.ptr))
+num_params(m::Model) = Int(splut_model_num_params(m.ptr))
 function layer(m::Model, l::Integer)
     d = Ref(LayerDesc())
-    check(C.splut_model_layer(m.ptr, l, d), ctxptr(m), "splut_model_layer")
+    check(splut_model_layer(m.ptr, l, d), ctxptr(m), "splut_model_layer")
     return d[]
 end
 function Base.copy(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_model_clone(m.ptr, out), ctxptr(m), "splut_model_clone")
+    check(splut_model_clone(m.ptr, out), ctxptr(m), "splut_model_clone")
     return finalizer(close, Model(out[], m.ctx, true))
 end
-save(m::Model, path::AbstractString) = check(C.splut_model_save(m.ptr, path), ctxptr(m), "splut_model_save")
+save(m::Model, path::AbstractString) = check(splut_model_save(m.ptr, path), ctxptr(m), "splut_model_save")
 function serialize(m::Model)
     need = Ref{Csize_t}(0)
-    C.splut_model_serialize(m.ptr, C_NULL, 0, need)
+    splut_model_serialize(m.ptr, C_NULL, 0, need)
     buf = Vector{UInt8}(undef, need[])
-    check(C.splut_model_serialize(m.ptr, buf, length(buf), need), ctxptr(m), "splut_model_serialize")
+    check(splut_model_serialize(m.ptr, buf, length(buf), need), ctxptr(m), "splut_model_serialize")
     return buf
 end
 function setparam!(m::Model, name, v)
     k = param_key(name)
-    param_is_int(k) ? check(C.splut_model_set_int(m.ptr, k, Int64(v)), ctxptr(m), "splut_model_set_int") :
-                      check(C.splut_model_set_double(m.ptr, k, Float64(v)), ctxptr(m), "splut_model_set_double")
+    param_is_int(k) ? check(splut_model_set_int(m.ptr, k, Int64(v)), ctxptr(m), "splut_model_set_int") :
+                      check(splut_model_set_double(m.ptr, k, Float64(v)), ctxptr(m), "splut_model_set_double")
 end
 function getparam(m::Model, name)
     k = param_key(name)
     if param_is_int(k)
         v = Ref{Int64}(0)
-        check(C.splut_model_get_int(m.ptr, k, v), ctxptr(m), "splut_model_get_int")
+        check(splut_model_get_int(m.ptr, k, v), ctxptr(m), "splut_model_get_int")
     else
         v = Ref{Cdouble}(0)
-        check(C.splut_model_get_double(m.ptr, k, v), ctxptr(m), "splut_model_get_double")
+        check(splut_model_get_double(m.ptr, k, v), ctxptr(m), "splut_model_get_double")
     end
     return v[]
 end
@@ -369,52 +366,52 @@ end
 # connectivity
 function get_inputs(m::Model, l::Integer, n::Integer)
     cnt = Ref{Csize_t}(0)
-    C.splut_model_get_inputs(m.ptr, l, n, C_NULL, 0, cnt)
+    splut_model_get_inputs(m.ptr, l, n, C_NULL, 0, cnt)
     idx = Vector{UInt32}(undef, cnt[])
-    check(C.splut_model_get_inputs(m.ptr, l, n, idx, length(idx), cnt), ctxptr(m), "splut_model_get_inputs")
+    check(splut_model_get_inputs(m.ptr, l, n, idx, length(idx), cnt), ctxptr(m), "splut_model_get_inputs")
     return idx
 end
 set_inputs!(m::Model, l, n, idx::Vector{UInt32}) =
-    check(C.splut_model_set_inputs(m.ptr, l, n, idx, length(idx)), ctxptr(m), "splut_model_set_inputs")
-randomize_connectivity!(m::Model, seed) = check(C.splut_model_randomize_connectivity(m.ptr, seed),
+    check(splut_model_set_inputs(m.ptr, l, n, idx, length(idx)), ctxptr(m), "splut_model_set_inputs")
+randomize_connectivity!(m::Model, seed) = check(splut_model_randomize_connectivity(m.ptr, seed),
                                                 ctxptr(m), "splut_model_randomize_connectivity")
-prune!(m::Model, l, n, slot) = check(C.splut_model_prune_input(m.ptr, l, n, slot), ctxptr(m),
+prune!(m::Model, l, n, slot) = check(splut_model_prune_input(m.ptr, l, n, slot), ctxptr(m),
                                      "splut_model_prune_input")
-grow!(m::Model, l, n, slot, input, w) = check(C.splut_model_grow_input(m.ptr, l, n, slot, input, w),
+grow!(m::Model, l, n, slot, input, w) = check(splut_model_grow_input(m.ptr, l, n, slot, input, w),
                                               ctxptr(m), "splut_model_grow_input")
-validate(m::Model) = check(C.splut_model_validate(m.ptr), ctxptr(m), "splut_model_validate")
-import_masks!(m::Model, dir) = check(C.splut_model_import_masks(m.ptr, dir), ctxptr(m), "splut_model_import_masks")
-export_masks(m::Model, dir) = check(C.splut_model_export_masks(m.ptr, dir), ctxptr(m), "splut_model_export_masks")
+validate(m::Model) = check(splut_model_validate(m.ptr), ctxptr(m), "splut_model_validate")
+import_masks!(m::Model, dir) = check(splut_model_import_masks(m.ptr, dir), ctxptr(m), "splut_model_import_masks")
+export_masks(m::Model, dir) = check(splut_model_export_masks(m.ptr, dir), ctxptr(m), "splut_model_export_masks")
 function params(m::Model)
     v = Vector{Cfloat}(undef, num_params(m))
-    check(C.splut_model_params(m.ptr, v, 1), ctxptr(m), "splut_model_params")
+    check(splut_model_params(m.ptr, v, 1), ctxptr(m), "splut_model_params")
     return v
 end
-setparams!(m::Model, v::Vector{Cfloat}) = check(C.splut_model_params(m.ptr, v, 0), ctxptr(m), "splut_model_params")
+setparams!(m::Model, v::Vector{Cfloat}) = check(splut_model_params(m.ptr, v, 0), ctxptr(m), "splut_model_params")
 
 # inference: matrices are features × samples (column-major = C row-major per sample)
 """Input codes of features `x` (num_inputs × n, Float32)."""
 function input_codes(m::Model, x::Matrix{Cfloat})
     codes = Matrix{UInt16}(undef, size(x)...)
-    check(C.splut_model_input_codes(m.ptr, x, size(x, 2), codes), ctxptr(m), "splut_model_input_codes")
+    check(splut_model_input_codes(m.ptr, x, size(x, 2), codes), ctxptr(m), "splut_model_input_codes")
     return codes
 end
 """Output codes (num_outputs × n) of input codes (num_inputs × n)."""
 function forward_codes(m::Model, codes::Matrix{UInt16})
     out = Matrix{UInt16}(undef, num_outputs(m), size(codes, 2))
-    check(C.splut_model_forward_codes(m.ptr, codes, size(codes, 2), out), ctxptr(m),
+    check(splut_model_forward_codes(m.ptr, codes, size(codes, 2), out), ctxptr(m),
           "splut_model_forward_codes")
     return out
 end
 """Class index (0-based) per column of `x`."""
 function predict(m::Model, x::Matrix{Cfloat})
     pred = Vector{Int32}(undef, size(x, 2))
-    check(C.splut_model_predict(m.ptr, x, size(x, 2), pred, C_NULL), ctxptr(m), "splut_model_predict")
+    check(splut_model_predict(m.ptr, x, size(x, 2), pred, C_NULL), ctxptr(m), "splut_model_predict")
     return pred
 end
 function classify_codes(m::Model, out::Matrix{UInt16})
     pred = Vector{Int32}(undef, size(out, 2))
-    check(C.splut_model_classify_codes(m.ptr, out, size(out, 2), pred), ctxptr(m),
+    check(splut_model_classify_codes(m.ptr, out, size(out, 2), pred), ctxptr(m),
           "splut_model_classify_codes")
     return pred
 end
@@ -426,53 +423,53 @@ mutable struct Trainer
 end
 function Trainer(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_trainer_create(m.ptr, out), ctxptr(m), "splut_trainer_create")
+    check(splut_trainer_create(m.ptr, out), ctxptr(m), "splut_trainer_create")
     return finalizer(close, Trainer(out[], m))
 end
 function Base.close(t::Trainer)
-    t.ptr == C_NULL || C.splut_trainer_destroy(t.ptr)
+    t.ptr == C_NULL || splut_trainer_destroy(t.ptr)
     t.ptr = C_NULL
     nothing
 end
 function setparam!(t::Trainer, name, v)
     k = param_key(name)
     c = ctxptr(t.model)
-    param_is_int(k) ? check(C.splut_trainer_set_int(t.ptr, k, Int64(v)), c, "splut_trainer_set_int") :
-                      check(C.splut_trainer_set_double(t.ptr, k, Float64(v)), c, "splut_trainer_set_double")
+    param_is_int(k) ? check(splut_trainer_set_int(t.ptr, k, Int64(v)), c, "splut_trainer_set_int") :
+                      check(splut_trainer_set_double(t.ptr, k, Float64(v)), c, "splut_trainer_set_double")
 end
 function getparam(t::Trainer, name)
     k = param_key(name)
     if param_is_int(k)
         v = Ref{Int64}(0)
-        check(C.splut_trainer_get_int(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_int")
+        check(splut_trainer_get_int(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_int")
     else
         v = Ref{Cdouble}(0)
-        check(C.splut_trainer_get_double(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_double")
+        check(splut_trainer_get_double(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_double")
     end
     return v[]
 end
 """One optimiser step on features `x` (num_inputs × n) and 0-based labels; returns the loss."""
 function train_step!(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     loss = Ref{Cdouble}(0)
-    check(C.splut_trainer_step(t.ptr, x, labels, size(x, 2), loss), ctxptr(t.model), "splut_trainer_step")
+    check(splut_trainer_step(t.ptr, x, labels, size(x, 2), loss), ctxptr(t.model), "splut_trainer_step")
     return loss[]
 end
 function loss_grad(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     loss = Ref{Cdouble}(0)
     g = Vector{Cfloat}(undef, num_params(t.model))
-    check(C.splut_trainer_loss_grad(t.ptr, x, labels, size(x, 2), loss, g), ctxptr(t.model),
+    check(splut_trainer_loss_grad(t.ptr, x, labels, size(x, 2), loss, g), ctxptr(t.model),
           "splut_trainer_loss_grad")
     return loss[], g
 end
 function connections(t::Trainer, l::Integer)
     a = Ref{UInt64}(0); c = Ref{UInt64}(0)
-    check(C.splut_trainer_connections(t.ptr, l, a, c), ctxptr(t.model), "splut_trainer_connections")
+    check(splut_trainer_connections(t.ptr, l, a, c), ctxptr(t.model), "splut_trainer_connections")
     return a[], c[]
 end
 """The network being updated (phase-1 surrogate or the model), owned by the trainer."""
-model_in_training(t::Trainer) = Model(C.splut_trainer_model_in_training(t.ptr), t.model.ctx, false)
-save(t::Trainer, path::AbstractString) = check(C.splut_trainer_save(t.ptr, path), ctxptr(t.model), "splut_trainer_save")
-load!(t::Trainer, path::AbstractString) = check(C.splut_trainer_load(t.ptr, path), ctxptr(t.model), "splut_trainer_load")
+model_in_training(t::Trainer) = Model(splut_trainer_model_in_training(t.ptr), t.model.ctx, false)
+save(t::Trainer, path::AbstractString) = check(splut_trainer_save(t.ptr, path), ctxptr(t.model), "splut_trainer_save")
+load!(t::Trainer, path::AbstractString) = check(splut_trainer_load(t.ptr, path), ctxptr(t.model), "splut_trainer_load")
 
 """Enumerated truth tables."""
 mutable struct Tables
@@ -481,88 +478,88 @@ mutable struct Tables
 end
 function Tables(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_tables_create(m.ptr, out), ctxptr(m), "splut_tables_create")
-    return finalizer(close, Tables(out[], C.splut_ctx_ref(ctxptr(m))))
+    check(splut_tables_create(m.ptr, out), ctxptr(m), "splut_tables_create")
+    return finalizer(close, Tables(out[], splut_ctx_ref(ctxptr(m))))
 end
 function load_tables(ctx::Context, path::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_tables_load(ctx.ptr, path, out), ctx.ptr, "splut_tables_load")
-    return finalizer(close, Tables(out[], C.splut_ctx_ref(ctx.ptr)))
+    check(splut_tables_load(ctx.ptr, path, out), ctx.ptr, "splut_tables_load")
+    return finalizer(close, Tables(out[], splut_ctx_ref(ctx.ptr)))
 end
 function Base.close(t::Tables)
     if t.ptr != C_NULL
-        C.splut_tables_destroy(t.ptr)
-        C.splut_ctx_unref(t.ctx)
+        splut_tables_destroy(t.ptr)
+        splut_ctx_unref(t.ctx)
     end
     t.ptr = C_NULL
     nothing
 end
-num_layers(t::Tables) = Int(C.splut_tables_num_layers(t.ptr))
+num_layers(t::Tables) = Int(splut_tables_num_layers(t.ptr))
 function layer(t::Tables, l::Integer)
     n = Ref{UInt32}(0); a = Ref{UInt32}(0); w = Ref{UInt32}(0)
-    check(C.splut_tables_layer(t.ptr, l, n, a, w), t.ctx, "splut_tables_layer")
+    check(splut_tables_layer(t.ptr, l, n, a, w), t.ctx, "splut_tables_layer")
     return (neurons=n[], sub_neurons=a[], in_width=w[])
 end
 function info(t::Tables, l::Integer, n::Integer, k::Integer=0)
     r = Ref(TableInfo())
-    check(C.splut_tables_info(t.ptr, l, n, k, r), t.ctx, "splut_tables_info")
+    check(splut_tables_info(t.ptr, l, n, k, r), t.ctx, "splut_tables_info")
     return r[]
 end
 """Entries of a table (a copy)."""
 function data(t::Tables, l::Integer, n::Integer, k::Integer=0)
     p = Ref{Ptr{UInt16}}(C_NULL)
-    check(C.splut_tables_data(t.ptr, l, n, k, p), t.ctx, "splut_tables_data")
+    check(splut_tables_data(t.ptr, l, n, k, p), t.ctx, "splut_tables_data")
     return copy(unsafe_wrap(Array, p[], Int(info(t, l, n, k).entries)))
 end
 function inputs(t::Tables, l::Integer, n::Integer)
     p = Ref{Ptr{UInt32}}(C_NULL); cnt = Ref{Csize_t}(0)
-    check(C.splut_tables_inputs(t.ptr, l, n, p, cnt), t.ctx, "splut_tables_inputs")
+    check(splut_tables_inputs(t.ptr, l, n, p, cnt), t.ctx, "splut_tables_inputs")
     return copy(unsafe_wrap(Array, p[], Int(cnt[])))
 end
 """Rows `(address, input codes, output)` of one table."""
 function rows(t::Tables, l::Integer, n::Integer, k::Integer=0)
     it = Ref{Ptr{Cvoid}}(C_NULL)
-    check(C.splut_tt_iter_create(t.ptr, l, n, k, it), t.ctx, "splut_tt_iter_create")
+    check(splut_tt_iter_create(t.ptr, l, n, k, it), t.ctx, "splut_tt_iter_create")
     fields = Int(info(t, l, n, k).in_fields)
     result = Tuple{UInt64,Vector{UInt16},UInt16}[]
     try
         has = Ref{Cint}(0); addr = Ref{UInt64}(0); out = Ref{UInt16}(0)
         ins = Vector{UInt16}(undef, max(fields, 1))
         while true
-            check(C.splut_tt_iter_next(it[], has, addr, ins, fields, out), t.ctx, "splut_tt_iter_next")
+            check(splut_tt_iter_next(it[], has, addr, ins, fields, out), t.ctx, "splut_tt_iter_next")
             has[] == 0 && break
             push!(result, (addr[], ins[1:fields], out[]))
         end
     finally
-        C.splut_tt_iter_destroy(it[])
+        splut_tt_iter_destroy(it[])
     end
     return result
 end
 function totals(t::Tables)
     e = Ref{UInt64}(0); b = Ref{UInt64}(0)
-    check(C.splut_tables_totals(t.ptr, e, b), t.ctx, "splut_tables_totals")
+    check(splut_tables_totals(t.ptr, e, b), t.ctx, "splut_tables_totals")
     return e[], b[]
 end
 function io(t::Tables)
     a = Ref{UInt32}(0); b = Ref{UInt32}(0); c = Ref{UInt32}(0); d = Ref{UInt32}(0)
-    check(C.splut_tables_io(t.ptr, a, b, c, d), t.ctx, "splut_tables_io")
+    check(splut_tables_io(t.ptr, a, b, c, d), t.ctx, "splut_tables_io")
     return (inputs=a[], input_bits=b[], outputs=c[], output_bits=d[])
 end
 """LUT6 estimate of a layer, or of the whole model (`layer=nothing`)."""
 function cost(t::Tables, l=nothing)
     luts = Ref{UInt64}(0)
-    check(C.splut_tables_cost(t.ptr, l === nothing ? SIZE_MAX : l, luts), t.ctx, "splut_tables_cost")
+    check(splut_tables_cost(t.ptr, l === nothing ? SIZE_MAX : l, luts), t.ctx, "splut_tables_cost")
     return luts[]
 end
-lut6_cost(in_bits, out_bits) = C.splut_lut6_cost(in_bits, out_bits)
+lut6_cost(in_bits, out_bits) = splut_lut6_cost(in_bits, out_bits)
 """LUT-mode inference: input codes (inputs × n) → output codes (outputs × n)."""
 function tables_forward(t::Tables, codes::Matrix{UInt16})
     out = Matrix{UInt16}(undef, io(t).outputs, size(codes, 2))
-    check(C.splut_tables_forward(t.ptr, codes, size(codes, 2), out), t.ctx, "splut_tables_forward")
+    check(splut_tables_forward(t.ptr, codes, size(codes, 2), out), t.ctx, "splut_tables_forward")
     return out
 end
-save(t::Tables, path::AbstractString) = check(C.splut_tables_save(t.ptr, path), t.ctx, "splut_tables_save")
-write_text(t::Tables, dir::AbstractString) = check(C.splut_tables_write_text(t.ptr, dir), t.ctx,
+save(t::Tables, path::AbstractString) = check(splut_tables_save(t.ptr, path), t.ctx, "splut_tables_save")
+write_text(t::Tables, dir::AbstractString) = check(splut_tables_write_text(t.ptr, dir), t.ctx,
                                                    "splut_tables_write_text")
 
 function with_opts(f, prefix, pipeline, full_case)
@@ -575,20 +572,20 @@ end
 """Write the design in `fmt` (`:verilog`, `:vhdl`, `:hls`) into `dir`."""
 emit(t::Tables, fmt::Symbol, dir::AbstractString; prefix=nothing, pipeline=:none, full_case=false) =
     with_opts(prefix, pipeline, full_case) do opts
-        check(C.splut_tables_emit(t.ptr, FORMATS[fmt], dir, opts), t.ctx, "splut_tables_emit")
+        check(splut_tables_emit(t.ptr, FORMATS[fmt], dir, opts), t.ctx, "splut_tables_emit")
     end
 """Write test vectors (columns of `codes`) and a self-checking testbench."""
 emit_testbench(t::Tables, fmt::Symbol, dir::AbstractString, codes::Matrix{UInt16}; prefix=nothing,
                pipeline=:none, full_case=false) =
     with_opts(prefix, pipeline, full_case) do opts
-        check(C.splut_tables_emit_testbench(t.ptr, FORMATS[fmt], dir, opts, codes, size(codes, 2)),
+        check(splut_tables_emit_testbench(t.ptr, FORMATS[fmt], dir, opts, codes, size(codes, 2)),
               t.ctx, "splut_tables_emit_testbench")
     end
 """Latency in clock cycles of the emitted top level."""
 latency(t::Tables; pipeline=:none) =
     with_opts(nothing, pipeline, false) do opts
         cycles = Ref{UInt32}(0)
-        check(C.splut_hdl_latency(t.ptr, opts, cycles), t.ctx, "splut_hdl_latency")
+        check(splut_hdl_latency(t.ptr, opts, cycles), t.ctx, "splut_hdl_latency")
         cycles[]
     end
 
