@@ -44,6 +44,20 @@ def _flatten(data):
     return out
 
 
+_INT_RANGES = {
+    ctypes.c_uint16: (0, 0xFFFF),
+    ctypes.c_int32: (-2 ** 31, 2 ** 31 - 1),
+    ctypes.c_uint32: (0, 2 ** 32 - 1),
+}
+
+
+def _check_range(lo_hi, low, high):
+    """ValueError instead of a silent wrap-around when converting to a C integer."""
+    if lo_hi is not None and (low < lo_hi[0] or high > lo_hi[1]):
+        raise ValueError("value %s outside the C type's range [%d, %d]"
+                         % (low if low < lo_hi[0] else high, lo_hi[0], lo_hi[1]))
+
+
 def to_c(data, ctype, cols):
     """Convert ``data`` (n rows of ``cols`` values, or flat) to a C buffer.
 
@@ -51,14 +65,20 @@ def to_c(data, ctype, cols):
     while the pointer is in use. Raises ValueError when the element count is
     not a multiple of ``cols``.
     """
+    lo_hi = _INT_RANGES.get(ctype)
     if np is not None:
-        arr = np.ascontiguousarray(data, dtype=_NP_DTYPES[ctype])
+        src = np.asarray(data)
+        if lo_hi is not None and src.size and src.dtype != np.dtype(_NP_DTYPES[ctype]):
+            _check_range(lo_hi, src.min(), src.max())
+        arr = np.ascontiguousarray(src, dtype=_NP_DTYPES[ctype])
         count = arr.size
         if cols == 0 or count % cols:
             raise ValueError("got %d values, not a multiple of the row width %d" % (count, cols))
         ptr = arr.ctypes.data_as(ctypes.POINTER(ctype))
         return ptr, count // cols, arr
     flat = _flatten(data)
+    if lo_hi is not None and flat:
+        _check_range(lo_hi, min(flat), max(flat))
     if cols == 0 or len(flat) % cols:
         raise ValueError("got %d values, not a multiple of the row width %d"
                          % (len(flat), cols))

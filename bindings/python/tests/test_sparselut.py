@@ -200,6 +200,15 @@ class TestErrors(Base):
         err = self.assertStatus(sl.E_FORMAT, sl.Model.load, self.ctx, bad)
         self.assertTrue(err.message)
 
+    def test_values_outside_c_types_raise_instead_of_wrapping(self):
+        with small_model(self.ctx) as m:
+            with self.assertRaises(ValueError):
+                m.forward_codes([[65536 + 1] * 8])
+            with self.assertRaises(ValueError):
+                m.forward_codes([[-1] * 8])
+            with self.assertRaises(ValueError):
+                m.forward_codes([[1] * 7])  # not a whole row
+
     def test_table_too_large(self):
         self.ctx.max_table_log2 = 4
         self.assertStatus(sl.E_TABLE_TOO_LARGE, sl.Model.from_preset, self.ctx, "hdr")
