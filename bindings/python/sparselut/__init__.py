@@ -410,6 +410,12 @@ class Model(_Handle):
                "splut_model_serialize")
         return buf.raw[:need.value]
 
+    def __repr__(self):
+        if not self._h:
+            return "<sparselut.Model (closed)>"
+        return "<sparselut.Model inputs=%d x %d bits, layers=%r>" % (
+            self.num_inputs, self.input_bits, self.layers)
+
     # -- properties
     num_inputs = property(lambda self: int(_c.splut_model_num_inputs(self._live())),
                           doc="Number of input features.")
