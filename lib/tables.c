@@ -2,12 +2,14 @@
  * Truth-table enumeration and LUT-mode inference.
  *
  * Tables are filled with the one per-neuron evaluation routine of
- * lib/neuron.c (splut__mono_batch, splut__affine_batch, splut__sub_codes,
- * splut__adder_batch), so they agree bit for bit with eval-mode inference by
- * construction. Per layer the monomials of every address are shared by all
- * neurons; the work is split into (address chunk × neuron group) items, each
- * item writing its own disjoint part of the tables, so the result is
- * identical for any thread count.
+ * lib/neuron.c (splut__mono_batch, splut__affine_batch, splut__neuralut_batch,
+ * splut__sub_codes, splut__adder_batch), so they agree bit for bit with
+ * eval-mode inference by construction. Per layer the monomials of every
+ * address are shared by all neurons; the work of all layers is split into
+ * (address chunk × neuron group) items run as one parallel loop, each item
+ * writing its own disjoint part of the tables, so the result is identical for
+ * any thread count. Also: the row iterator and the binary and text files
+ * (docs/tables-format.md).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -812,36 +814,6 @@ static bool rd_u32(le_reader *r, uint32_t *v)
     return true;
 }
 
-static splut_status load_file(splut_ctx *ctx, const char *path, uint8_t **buf, size_t *len)
-{
-    *buf = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return splut__fail(ctx, SPLUT_E_IO, "cannot open '%s'", path);
-    long n = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        n = ftell(fp);
-    if (n < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return splut__fail(ctx, SPLUT_E_IO, "cannot size '%s'", path);
-    }
-    uint8_t *b = splut__alloc(ctx, (size_t)n + 1);
-    if (!b) {
-        fclose(fp);
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory reading '%s' (%ld bytes)", path,
-                           n);
-    }
-    size_t got = fread(b, 1, (size_t)n, fp);
-    fclose(fp);
-    if (got != (size_t)n) {
-        splut__free(ctx, b);
-        return splut__fail(ctx, SPLUT_E_IO, "cannot read '%s'", path);
-    }
-    *buf = b;
-    *len = (size_t)n;
-    return SPLUT_OK;
-}
-
 /* Validate one layer header against its predecessor and the table limit. */
 static splut_status check_loaded_layer(splut_ctx *ctx, const char *path, size_t l,
                                        const splut_tlayer *TL, uint32_t prev_width,
@@ -982,9 +954,9 @@ splut_status splut_tables_load(splut_ctx *ctx, const char *path, splut_tables **
         return ctx ? splut__fail(ctx, SPLUT_E_NULL, "splut_tables_load: NULL argument")
                    : SPLUT_E_NULL;
     *out = NULL;
-    uint8_t *buf;
+    uint8_t *buf = NULL;
     size_t len = 0;
-    splut_status st = load_file(ctx, path, &buf, &len);
+    splut_status st = splut__read_file(ctx, path, &buf, &len);
     if (st != SPLUT_OK)
         return st;
     st = parse_tables(ctx, path, buf, len, out);
