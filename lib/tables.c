@@ -550,50 +550,75 @@ splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs, uint32_t *
 
 /* -------------------------------------------------------- LUT-mode inference */
 
+/* Samples go through the network in blocks, codes stored feature-major
+ * (codes[x·LUT_BLOCK + p]) and each neuron handles the whole block at once, so
+ * its tables are fetched into cache once per block rather than per sample. */
+#define LUT_BLOCK 64u
+
 typedef struct lut_job {
     const splut_tables *t;
     const uint16_t *in;
     uint16_t *out;
-    uint16_t *scratch;        /* per worker: 2 × width_max codes */
+    size_t n;
+    uint16_t *scratch;        /* per worker: 2 × width_max × LUT_BLOCK codes */
     size_t width_max;
 } lut_job;
 
-/* Output code of neuron n of a layer from the previous layer's codes. */
-static uint16_t lookup(const splut_tlayer *TL, uint32_t n, const uint16_t *cur)
+/* Output codes of neuron n on `count` samples of the previous layer's codes. */
+static void lookup_block(const splut_tlayer *TL, uint32_t n, const uint16_t *cur,
+                         size_t count, uint16_t *dst)
 {
     const uint32_t *idx = TL->conn + (size_t)n * TL->A * TL->F;
     const uint16_t *tab = TL->data + (size_t)n * TL->stride;
-    uint64_t add_addr = 0;
+    uint32_t addr[LUT_BLOCK], add_addr[LUT_BLOCK];
+    for (size_t p = 0; p < count; p++)
+        add_addr[p] = 0;
     for (uint32_t a = 0; a < TL->A; a++) {
-        uint64_t addr = 0;
-        for (uint32_t f = 0; f < TL->F; f++)
-            addr = (addr << TL->in_bits) | cur[idx[a * TL->F + f]];
-        uint16_t code = tab[a * TL->sub_entries + addr];
-        if (TL->kind != SPLUT_NEURON_POLY_ADD)
-            return code;
-        add_addr = (add_addr << TL->sub_bits) | code;
+        for (size_t p = 0; p < count; p++)
+            addr[p] = 0;
+        for (uint32_t f = 0; f < TL->F; f++) {
+            const uint16_t *col = cur + (size_t)idx[a * TL->F + f] * LUT_BLOCK;
+            for (size_t p = 0; p < count; p++)
+                addr[p] = (addr[p] << TL->in_bits) | col[p];
+        }
+        const uint16_t *sub = tab + a * TL->sub_entries;
+        if (TL->kind != SPLUT_NEURON_POLY_ADD) {
+            for (size_t p = 0; p < count; p++)
+                dst[p] = sub[addr[p]];
+            return;
+        }
+        for (size_t p = 0; p < count; p++)
+            add_addr[p] = (add_addr[p] << TL->sub_bits) | sub[addr[p]];
     }
-    return tab[TL->A * TL->sub_entries + add_addr];
+    const uint16_t *adder = tab + TL->A * TL->sub_entries;
+    for (size_t p = 0; p < count; p++)
+        dst[p] = adder[add_addr[p]];
 }
 
 static void lut_task(void *arg, size_t begin, size_t end, unsigned worker)
 {
     const lut_job *j = arg;
     const splut_tables *t = j->t;
-    uint16_t *cur = j->scratch + (size_t)worker * 2 * j->width_max;
-    uint16_t *nxt = cur + j->width_max;
-    uint32_t outs = t->layers[t->n_layers - 1].out;
-    for (size_t i = begin; i < end; i++) {
-        memcpy(cur, j->in + i * t->n_inputs, t->n_inputs * sizeof(uint16_t));
+    uint16_t *cur = j->scratch + (size_t)worker * 2 * j->width_max * LUT_BLOCK;
+    uint16_t *nxt = cur + j->width_max * LUT_BLOCK;
+    uint32_t ins = t->n_inputs, outs = t->layers[t->n_layers - 1].out;
+    for (size_t blk = begin; blk < end; blk++) {
+        size_t first = blk * LUT_BLOCK;
+        size_t count = j->n - first < LUT_BLOCK ? j->n - first : LUT_BLOCK;
+        for (size_t p = 0; p < count; p++)
+            for (uint32_t x = 0; x < ins; x++)
+                cur[(size_t)x * LUT_BLOCK + p] = j->in[(first + p) * ins + x];
         for (size_t l = 0; l < t->n_layers; l++) {
             const splut_tlayer *TL = &t->layers[l];
             for (uint32_t n = 0; n < TL->out; n++)
-                nxt[n] = lookup(TL, n, cur);
+                lookup_block(TL, n, cur, count, nxt + (size_t)n * LUT_BLOCK);
             uint16_t *tmp = cur;
             cur = nxt;
             nxt = tmp;
         }
-        memcpy(j->out + i * outs, cur, outs * sizeof(uint16_t));
+        for (size_t p = 0; p < count; p++)
+            for (uint32_t o = 0; o < outs; o++)
+                j->out[(first + p) * outs + o] = cur[(size_t)o * LUT_BLOCK + p];
     }
 }
 
@@ -611,31 +636,30 @@ splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_code
             return splut__fail(t->ctx, SPLUT_E_OUT_OF_RANGE,
                                "input code %u of sample %zu, feature %zu is not below 2^%u",
                                in_codes[i], i / t->n_inputs, i % t->n_inputs, t->input_bits);
-    lut_job j = {t, in_codes, out_codes, NULL, t->n_inputs};
+    lut_job j = {t, in_codes, out_codes, n, NULL, t->n_inputs};
     for (size_t l = 0; l < t->n_layers; l++)
         if (t->layers[l].out > j.width_max)
             j.width_max = t->layers[l].out;
-    const size_t chunk = 64;
     unsigned threads = splut__threads(t->ctx);
-    /* one thread per chunk of samples at most, and per ~WORK_PER_THREAD/8
+    /* one thread per block of samples at most, and per ~WORK_PER_THREAD/8
      * table reads (a read costs several multiply-adds' worth of time) */
     uint64_t reads = 0;
     for (size_t l = 0; l < t->n_layers; l++)
         reads += (uint64_t)t->layers[l].out * (t->layers[l].A * (t->layers[l].F + 1) + 1);
     uint64_t useful = 1 + reads * n / (WORK_PER_THREAD / 8);
-    size_t blocks = (n + chunk - 1) / chunk;
+    size_t blocks = (n + LUT_BLOCK - 1) / LUT_BLOCK;
     if (useful < threads)
         threads = (unsigned)useful;
     if ((size_t)threads > blocks)
         threads = (unsigned)blocks;
     j.scratch = splut__alloc(t->ctx, splut__mul(splut__mul(threads, 2 * j.width_max),
-                                                sizeof(uint16_t)));
+                                                LUT_BLOCK * sizeof(uint16_t)));
     if (!j.scratch)
         return splut__fail(t->ctx, SPLUT_E_NOMEM, "out of memory for LUT inference buffers");
     splut_pool *pool = NULL;
     splut_status st = splut__pool_create(t->ctx, threads, &pool);
     if (st == SPLUT_OK)
-        splut__pool_run(pool, n, chunk, lut_task, &j);
+        splut__pool_run(pool, blocks, 1, lut_task, &j);
     splut__pool_destroy(pool);
     splut__free(t->ctx, j.scratch);
     return st;
