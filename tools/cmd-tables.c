@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ tables */
 
@@ -191,6 +192,8 @@ int cli_cmd_tables(int argc, char **argv)
     }
     int64_t threads = 0;
     splut_ctx_get_int(ctx, SPLUT_P_THREADS, &threads);
+    if (threads == 0) /* the library's default: one per online CPU */
+        threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     double t0 = cli_now();
     st = splut_tables_create(m, &t);
     double secs = cli_now() - t0;
