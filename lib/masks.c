@@ -90,8 +90,10 @@ splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af
 
 void splut__afile_write(splut_afile *af, const void *data, size_t len)
 {
-    if (!af->failed && len && fwrite(data, 1, len, af->fp) != len)
+    if (!af->failed && len && fwrite(data, 1, len, af->fp) != len) {
         af->failed = true;
+        af->err = errno;
+    }
 }
 
 void splut__afile_printf(splut_afile *af, const char *fmt, ...)
@@ -100,17 +102,22 @@ void splut__afile_printf(splut_afile *af, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    if (vfprintf(af->fp, fmt, ap) < 0)
+    if (vfprintf(af->fp, fmt, ap) < 0) {
         af->failed = true;
+        af->err = errno;
+    }
     va_end(ap);
 }
 
 splut_status splut__afile_commit(splut_afile *af)
 {
     bool ok = !af->failed && fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
-    ok = fclose(af->fp) == 0 && ok;
+    int err = af->failed ? af->err : errno;
+    if (fclose(af->fp) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
     af->fp = NULL;
-    int err = errno;
     if (ok && rename(af->tmp, af->path) != 0) {
         err = errno;
         ok = false;

@@ -52,6 +52,7 @@ typedef struct splut_afile {
     char *tmp;
     char *path;
     bool failed;          /* a write failed; commit will refuse */
+    int err;              /* errno of the failed write */
 } splut_afile;
 
 splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af);
