@@ -4,11 +4,12 @@
  * Tables are filled with the one per-neuron evaluation routine of
  * lib/neuron.c (splut__mono_batch, splut__affine_batch, splut__neuralut_batch,
  * splut__sub_codes, splut__adder_batch), so they agree bit for bit with
- * eval-mode inference by construction. Per layer the monomials of every
- * address are shared by all neurons; the work of all layers is split into
+ * eval-mode inference by construction. The work of all layers is split into
  * (address chunk × neuron group) items run as one parallel loop, each item
  * writing its own disjoint part of the tables, so the result is identical for
- * any thread count. Also: the row iterator and the binary and text files
+ * any thread count. An item computes its chunk's monomials once for its whole
+ * neuron group (a layer has only a few groups per chunk, just enough to keep
+ * every thread busy; monomials are ~1 % of the time). Also: the row iterator and the binary and text files
  * (docs/tables-format.md).
  *
  * SPDX-License-Identifier: Apache-2.0
