@@ -235,12 +235,26 @@ SPLUT_HOT void splut__affine_batch(const splut_eval_ctx *e, uint32_t n, uint32_t
     size_t row = (size_t)n * L->A + sub;
     const float *w = e->m->params + L->w + row * L->T;
     float b = e->m->params[L->b + row];
-    for (size_t p = 0; p < count; p++)
+    size_t p0 = 0;
+    for (; p0 + 32 <= count; p0 += 32) {
+        float acc[32];
+        for (int q = 0; q < 32; q++)
+            acc[q] = b;
+        for (uint32_t t = 0; t < L->T; t++) {
+            const float *mt = mono + (size_t)t * count + p0;
+            float wt = w[t];
+            for (int q = 0; q < 32; q++)
+                acc[q] += wt * mt[q];
+        }
+        for (int q = 0; q < 32; q++)
+            z[p0 + q] = acc[q];
+    }
+    for (size_t p = p0; p < count; p++)
         z[p] = b;
     for (uint32_t t = 0; t < L->T; t++) {
         const float *mt = mono + (size_t)t * count;
         float wt = w[t];
-        for (size_t p = 0; p < count; p++)
+        for (size_t p = p0; p < count; p++)
             z[p] += wt * mt[p];
     }
 }
@@ -329,7 +343,7 @@ SPLUT_HOT void splut__neuralut_batch(const splut_eval_ctx *e, uint32_t n, const 
 }
 
 /* BatchNorm (running statistics) then the output quantiser. */
-static void finish_batch(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
+SPLUT_HOT static void finish_batch(const splut_eval_ctx *e, uint32_t n, const float *z, size_t count,
                          uint16_t *out)
 {
     const splut_layer *L = e->L;
@@ -337,11 +351,16 @@ static void finish_batch(const splut_eval_ctx *e, uint32_t n, const float *z, si
     float mean = S[L->run_mean + n], den = sqrtf(S[L->run_var + n] + BN_EPS);
     float gamma = P[L->bn_gamma + n], beta = P[L->bn_beta + n];
     bool relu = L->out_q.kind == SPLUT_Q_RELU;
+    float lo = (float)e->out_lo, hi = (float)e->out_hi, sc = e->out_scale, is = e->out_int_scale;
+    float floor0 = relu ? 0.0f : -INFINITY;
+    int32_t off = L->out_q.kind == SPLUT_Q_SIGNED ? (int32_t)(1u << (L->out_q.bits - 1)) : 0;
     for (size_t p = 0; p < count; p++) {
         float y = (z[p] - mean) / den * gamma + beta;
-        int32_t code = splut__quantize(y, e->out_scale, e->out_int_scale, e->out_lo, e->out_hi,
-                                       relu);
-        out[p] = splut__enc(&L->out_q, code);
+        y = y > floor0 ? y : (relu ? 0.0f : y);
+        float v = y / sc * is;
+        v = v >= lo ? v : lo;
+        v = v > hi ? hi : v;
+        out[p] = (uint16_t)((int32_t)__builtin_rintf(v) + off);
     }
 }
 
