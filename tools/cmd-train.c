@@ -472,7 +472,8 @@ static int run_load(const char *ckpt, run_state *rs)
                 strerror(errno));
         return CLI_EXIT_FAIL;
     }
-    unsigned long long seed, batch, restart, done, step, best_epoch, data_hash;
+    unsigned long long seed = 0, batch = 0, restart = 0, done = 0, step = 0, best_epoch = 0,
+                       data_hash = 0;
     int ok = fgets(line, sizeof line, f) && strncmp(line, RUN_MAGIC, strlen(RUN_MAGIC)) == 0;
     ok = ok && fscanf(f, " seed %llu batch %llu lr %lf restart_epochs %llu epochs_done %llu "
                          "step %llu data %llx keep_best %d best %lf %llu",
@@ -486,7 +487,7 @@ static int run_load(const char *ckpt, run_state *rs)
     rs->best_epoch = best_epoch;
     rs->data_hash = data_hash;
     while (ok) {
-        epoch_rec e;
+        epoch_rec e = {0}; /* no connectivity curve for restored epochs */
         unsigned long long ep;
         int n = fscanf(f, " epoch %llu %lf %lf %lf %lf", &ep, &e.loss, &e.train_acc,
                        &e.test_acc, &e.seconds);
