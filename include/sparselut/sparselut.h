@@ -853,8 +853,12 @@ SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format
  * `<prefix>_tb.c` (a C driver for the HLS function). Each prints one line
  * `SPLUT_RESULT vectors=<n> mismatches=<m>`; the C driver exits non-zero on
  * mismatches.
+ * @param[in] t enumerated tables
+ * @param fmt ::splut_hdl_format of the design the testbench drives
+ * @param[in] dir output directory (created if missing)
+ * @param[in] opts the options the design was emitted with, NULL for the defaults
  * @param[in] in_codes @p n × inputs encoded input codes
- * @param n number of vectors, ≥ 1
+ * @param n number of vectors, 1 … 2^31−1
  * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its field)
  */
 SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format fmt,
@@ -864,6 +868,8 @@ SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_
 /**
  * @brief Latency in clock cycles of the emitted top level: the number of clock
  * edges between applying an input and reading its output (0 without pipelining).
+ * @param[in] t enumerated tables
+ * @param[in] opts options (only the pipeline mode matters), NULL for the defaults
  * @param[out] cycles latency
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID, SPLUT_E_STRUCT_SIZE
  */
