@@ -229,6 +229,86 @@ static void test_two_prefixes(void **state)
     hdl_case_free(&c);
 }
 
+/* An allocator that fails once `budget` allocations have been made (when armed)
+ * and counts live blocks, to check every allocation failure is reported and
+ * nothing leaks. */
+typedef struct oom_state {
+    long budget, live;
+    int armed;
+} oom_state;
+
+static void *oom_alloc(void *user, size_t size, size_t align)
+{
+    oom_state *o = user;
+    if (o->armed && o->budget-- <= 0)
+        return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
+        return NULL;
+    o->live++;
+    return p;
+}
+
+static void oom_free(void *user, void *p)
+{
+    oom_state *o = user;
+    if (p)
+        o->live--;
+    free(p);
+}
+
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    oom_state o = {0, 0, 0};
+    splut_allocator al = {oom_alloc, oom_free, &o};
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    const hdl_cfg *cfg = &hdl_cfgs[3];
+    assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
+    for (size_t l = 0; l < cfg->n_layers; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = cfg->layer[l].kind;
+        d.width = cfg->layer[l].width;
+        d.fan_in = cfg->layer[l].fan_in;
+        d.out_bits = cfg->layer[l].out_bits;
+        d.degree = cfg->layer[l].degree;
+        d.sub_neurons = cfg->layer[l].sub;
+        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    }
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    char tmpl[] = "/tmp/splut-hdl-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    uint16_t in[8 * 4] = {0};
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL, SPLUT_HDL_HLS};
+    for (size_t f = 0; f < 3; f++) {
+        splut_hdl_opts opts = opts_for(SPLUT_PIPE_SUBLAYER, "oom", 0);
+        splut_status st = SPLUT_E_NOMEM;
+        for (long budget = 0; st == SPLUT_E_NOMEM && budget < 100000; budget++) {
+            long live = o.live;
+            o.budget = budget;
+            o.armed = 1;
+            st = splut_tables_emit(t, fmts[f], tmpl, &opts);
+            if (st == SPLUT_OK)
+                st = splut_tables_emit_testbench(t, fmts[f], tmpl, &opts, in, 4);
+            o.armed = 0;
+            assert_int_equal(o.live, live); /* nothing leaked, failed or not */
+            if (st != SPLUT_OK)
+                assert_int_equal(st, SPLUT_E_NOMEM);
+        }
+        assert_int_equal(st, SPLUT_OK);
+    }
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ----------------------------------------------------------- simulation */
 
 /* Emit design + testbench for every model and pipeline and simulate. */
@@ -556,7 +636,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest api[] = {
         cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_latency),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
-        cmocka_unit_test(test_two_prefixes),
+        cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
