@@ -581,6 +581,23 @@ static void test_cli_emit_verify(void **state)
         assert_non_null(strstr(out, "\"mismatches\":0"));
         free(out);
     }
+    /* Vectors from a dataset: a CSV whose seeded split leaves 20 test rows. */
+    snprintf(path, sizeof(path), "%s/data.csv", c.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "a,b,c,d,e,f,g,h,label\n");
+    for (int row = 0; row < 100; row++) {
+        for (int k = 0; k < 8; k++)
+            fprintf(f, "%.3f,", ((row * 37 + k * 11) % 41) / 10.0 - 2.0);
+        fprintf(f, "%d\n", row % 3);
+    }
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(run_cli(&c, "emit --model model.splut --format hls --out hd --data "
+                                 "csv:data.csv --vectors 500 --verify --json"), 0);
+    char *out = cli_output(&c);
+    assert_non_null(strstr(out, "\"vectors_checked\":20,"));
+    assert_non_null(strstr(out, "\"mismatches\":0"));
+    free(out);
     /* A wrong expected vector makes the command fail. */
     snprintf(path, sizeof(path), "%s/h", c.dir);
     corrupt_vector(path, "splut_out.hex", 3);
