@@ -17,9 +17,9 @@ struct splut_pool {
     pthread_t *threads;
     pthread_mutex_t lock;
     pthread_cond_t start, done;
-    uint64_t generation;
-    unsigned running;
-    bool quit;
+    atomic_uint_fast64_t generation;
+    atomic_uint running;
+    atomic_bool quit;
     /* current job */
     splut_task_fn fn;
     void *arg;
@@ -43,6 +43,27 @@ static void drain(splut_pool *p, unsigned id)
     }
 }
 
+/* A training step runs a dozen short parallel loops; waking a sleeping thread
+ * costs tens of microseconds each time, so workers and the caller first spin
+ * briefly on the shared counters and only then block. */
+#define SPIN_ROUNDS 20000
+
+static void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("pause");
+#endif
+}
+
+static void spin_for_job(splut_pool *p, uint64_t seen)
+{
+    for (int i = 0; i < SPIN_ROUNDS; i++) {
+        if (atomic_load(&p->generation) != seen || atomic_load(&p->quit))
+            return;
+        spin_pause();
+    }
+}
+
 static void *worker_main(void *varg)
 {
     worker_arg wa = *(worker_arg *)varg;
@@ -50,6 +71,7 @@ static void *worker_main(void *varg)
     splut__free(p->ctx, varg);
     uint64_t seen = 0;
     for (;;) {
+        spin_for_job(p, seen);
         pthread_mutex_lock(&p->lock);
         while (!p->quit && p->generation == seen)
             pthread_cond_wait(&p->start, &p->lock);
@@ -60,10 +82,11 @@ static void *worker_main(void *varg)
         seen = p->generation;
         pthread_mutex_unlock(&p->lock);
         drain(p, wa.id);
-        pthread_mutex_lock(&p->lock);
-        if (--p->running == 0)
+        if (atomic_fetch_sub(&p->running, 1) == 1) {
+            pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->lock);
+            pthread_mutex_unlock(&p->lock);
+        }
     }
 }
 
@@ -155,6 +178,8 @@ void splut__pool_run(splut_pool *p, size_t n, size_t chunk, splut_task_fn fn, vo
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->lock);
     drain(p, 0);
+    for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->running); i++)
+        spin_pause();
     pthread_mutex_lock(&p->lock);
     while (p->running)
         pthread_cond_wait(&p->done, &p->lock);
