@@ -67,25 +67,45 @@ void splut__connect_destroy(splut_ctx *ctx, splut_connect *c)
     splut__free(ctx, c);
 }
 
+/* Unbuilt surrogate shaped like `shape`: linear layers with width[l] inputs. */
+static splut_status define_surrogate(const splut_model *shape, const uint32_t *width,
+                                     splut_model **out)
+{
+    splut_model *s;
+    splut_status st = splut_model_create(shape->ctx, shape->n_inputs, shape->input_bits, &s);
+    if (st != SPLUT_OK)
+        return st;
+    s->input_mode = shape->input_mode;
+    s->surrogate = true;
+    for (size_t l = 0; l < shape->n_layers && st == SPLUT_OK; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = SPLUT_NEURON_LINEAR;
+        d.width = shape->layers[l].out;
+        d.fan_in = width[l];
+        d.out_bits = shape->layers[l].out_bits;
+        st = splut_model_add_layer(s, &d);
+    }
+    if (st != SPLUT_OK) {
+        splut_model_destroy(s);
+        return st;
+    }
+    *out = s;
+    return SPLUT_OK;
+}
+
 static splut_status build_surrogate(const splut_trainer *t, splut_model **out)
 {
     const splut_model *m = t->model;
+    uint32_t width[256];
+    if (m->n_layers > 256)
+        return splut__fail(m->ctx, SPLUT_E_INVALID, "learned connectivity: too many layers");
+    for (size_t l = 0; l < m->n_layers; l++)
+        width[l] = candidates(t, &m->layers[l]);
     splut_model *s;
-    splut_status st = splut_model_create(m->ctx, m->n_inputs, m->input_bits, &s);
+    splut_status st = define_surrogate(m, width, &s);
     if (st != SPLUT_OK)
         return st;
-    s->input_mode = m->input_mode;
-    s->surrogate = true;
-    for (size_t l = 0; l < m->n_layers && st == SPLUT_OK; l++) {
-        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        d.kind = SPLUT_NEURON_LINEAR;
-        d.width = m->layers[l].out;
-        d.fan_in = candidates(t, &m->layers[l]);
-        d.out_bits = m->layers[l].out_bits;
-        st = splut_model_add_layer(s, &d);
-    }
-    if (st == SPLUT_OK)
-        st = splut_model_build(s);
+    st = splut_model_build(s);
     if (st != SPLUT_OK) {
         splut_model_destroy(s);
         return st;
@@ -459,21 +479,10 @@ static splut_status compact(splut_trainer *t, splut_connect *c, const uint32_t *
     splut_ctx *ctx = t->model->ctx;
     const splut_model *old = c->sur;
     splut_connect nc = {NULL, NULL, NULL, c->n_layers};
-    splut_status st = splut_model_create(ctx, old->n_inputs, old->input_bits, &nc.sur);
+    splut_status st = define_surrogate(old, width, &nc.sur);
     if (st != SPLUT_OK)
         return st;
-    nc.sur->input_mode = old->input_mode;
-    nc.sur->surrogate = true;
-    for (size_t l = 0; l < old->n_layers && st == SPLUT_OK; l++) {
-        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        d.kind = SPLUT_NEURON_LINEAR;
-        d.width = old->layers[l].out;
-        d.fan_in = width[l];
-        d.out_bits = old->layers[l].out_bits;
-        st = splut_model_add_layer(nc.sur, &d);
-    }
-    if (st == SPLUT_OK)
-        st = splut__model_alloc_params(nc.sur);
+    st = splut__model_alloc_params(nc.sur);
     if (st == SPLUT_OK) {
         nc.sur->built = true;
         st = splut_trainer_create(nc.sur, &nc.tr);

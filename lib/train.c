@@ -421,22 +421,6 @@ SPLUT_HOT static void input_forward_task(void *arg, size_t b, size_t e, unsigned
     }
 }
 
-/* Polynomial (sub-)neuron on whole batch rows: z = b + Σ w_t mono_t. */
-static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
-                         float *mono, float *z)
-{
-    const float *in = layer_input(ps, ps->l);
-    const uint32_t *idx = L->conn + ((size_t)n * L->A + a) * L->F;
-    const float *u[256];
-    for (uint32_t f = 0; f < L->F; f++)
-        u[f] = in + (size_t)idx[f] * ps->B;
-    splut__mono_batch(L, u, ps->B, mono);
-    splut_eval_ctx e;
-    e.m = ps->m;
-    e.L = L;
-    splut__affine_batch(&e, n, a, mono, ps->B, z);
-}
-
 /* Inputs of neuron n (sub-neuron a) as rows of the layer input. */
 static void neuron_inputs(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
                           const float **u)
@@ -445,6 +429,19 @@ static void neuron_inputs(const pass *ps, const splut_layer *L, uint32_t n, uint
     const uint32_t *idx = L->conn + ((size_t)n * L->A + a) * L->F;
     for (uint32_t f = 0; f < L->F; f++)
         u[f] = in + (size_t)idx[f] * ps->B;
+}
+
+/* Polynomial (sub-)neuron on whole batch rows: z = b + Σ w_t mono_t. */
+static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
+                         float *mono, float *z)
+{
+    const float *u[256];
+    neuron_inputs(ps, L, n, a, u);
+    splut__mono_batch(L, u, ps->B, mono);
+    splut_eval_ctx e;
+    e.m = ps->m;
+    e.L = L;
+    splut__affine_batch(&e, n, a, mono, ps->B, z);
 }
 
 /* Pre-activation of a single-function neuron (LINEAR, POLY, NEURALUT). */
@@ -565,12 +562,9 @@ SPLUT_HOT static void poly_backward(const pass *ps, const splut_layer *L, layer_
                           uint32_t n, uint32_t a, const float *dz)
 {
     size_t B = ps->B;
-    const float *in = layer_input(ps, ps->l);
     size_t row = (size_t)n * L->A + a;
-    const uint32_t *idx = L->conn + row * L->F;
     const float *u[256];
-    for (uint32_t f = 0; f < L->F; f++)
-        u[f] = in + (size_t)idx[f] * B;
+    neuron_inputs(ps, L, n, a, u);
     float *mono = W->mono, *dm = W->dmono;
     splut__mono_batch(L, u, B, mono);
     const float *wt = ps->m->params + L->w + row * L->T;
