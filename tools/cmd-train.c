@@ -316,7 +316,7 @@ static int arch_layer(const char *tok, splut_layer_desc *d)
     if (errno || w == 0 || w > UINT32_MAX || (*end && *end != ':'))
         return cli_usage_err("train", "--arch: layer '%s' needs a width >= 1", tok);
     d->width = (uint32_t)w;
-    d->degree = 1;
+    d->degree = d->kind == SPLUT_NEURON_NEURALUT ? 0 : 1; /* NeuraLUT has no degree */
     d->sub_neurons = d->kind == SPLUT_NEURON_POLY_ADD ? 2 : 0;
     d->hidden = d->kind == SPLUT_NEURON_NEURALUT ? 16 : 0;
     while (*end == ':') {

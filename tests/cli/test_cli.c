@@ -334,6 +334,24 @@ static void test_threads_identical(void **state)
     assert_false(same_file("t1.splut", "t4.splut"));
 }
 
+/* Every layer kind can be written in --arch (regression: neuralut layers were
+ * refused because the degree field defaulted to 1). */
+static void test_arch_every_kind(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 120, 2);
+    expect(run("train --arch '8:2 linear:6:F3:b2 add:6:F2:D2:A3:b2 neuralut:5:F3:N4:b2 "
+               "poly:3:F2:D2:b2' --data csv:d.csv --batch 16 --epochs 1 --out kinds.splut"),
+           0, NULL);
+    expect(run("info --model kinds.splut"), 0, NULL);
+    assert_non_null(strstr(out_text, "neuralut"));
+    assert_non_null(strstr(out_text, "linear"));
+    assert_non_null(strstr(out_text, "poly-add"));
+    /* Fields that a kind does not take are refused by the library. */
+    expect(run("train --arch '8:2 neuralut:5:F3:D2:b2' --data csv:d.csv --epochs 1 --out m"), 1,
+           "NEURALUT");
+}
+
 static void test_keep_best(void **state)
 {
     (void)state;
@@ -590,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_train_then_eval_agree),
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_arch_every_kind),
         cmocka_unit_test(test_keep_best),
         cmocka_unit_test(test_info_table_sizes),
         cmocka_unit_test(test_random_arguments),
