@@ -24,53 +24,93 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Median of a few timed runs of `steps` steps; returns samples/s. */
-static double measure(const char *preset, int threads, int steps, size_t batch)
+/* One trainer of a preset on a fixed random batch. */
+typedef struct bench_run {
+    splut_ctx *ctx;
+    splut_model *m;
+    splut_trainer *t;
+    float *x;
+    int32_t *y;
+    size_t batch;
+} bench_run;
+
+static void bench_run_free(bench_run *r)
 {
-    splut_ctx *ctx = NULL;
-    splut_model *m = NULL;
-    splut_trainer *t = NULL;
-    double best = -1;
-    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
+    splut_trainer_destroy(r->t);
+    splut_model_destroy(r->m);
+    splut_ctx_unref(r->ctx);
+    free(r->x);
+    free(r->y);
+}
+
+static int bench_run_init(bench_run *r, const char *preset, int threads, size_t batch)
+{
+    memset(r, 0, sizeof(*r));
+    r->batch = batch;
+    if (splut_ctx_create(NULL, &r->ctx) != SPLUT_OK ||
+        splut_ctx_set_int(r->ctx, SPLUT_P_THREADS, threads) != SPLUT_OK ||
+        splut_model_create_preset(r->ctx, preset, &r->m) != SPLUT_OK ||
+        splut_trainer_create(r->m, &r->t) != SPLUT_OK)
         return -1;
-    splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads);
-    if (splut_model_create_preset(ctx, preset, &m) != SPLUT_OK ||
-        splut_trainer_create(m, &t) != SPLUT_OK)
-        goto out;
-    uint32_t n_in = splut_model_num_inputs(m), outs = splut_model_num_outputs(m);
-    float *x = malloc(batch * n_in * sizeof(float));
-    int32_t *y = malloc(batch * sizeof(int32_t));
+    uint32_t n_in = splut_model_num_inputs(r->m), outs = splut_model_num_outputs(r->m);
+    r->x = malloc(batch * n_in * sizeof(float));
+    r->y = malloc(batch * sizeof(int32_t));
+    if (!r->x || !r->y)
+        return -1;
     unsigned s = 12345;
     for (size_t i = 0; i < batch * n_in; i++) {
         s = s * 1103515245u + 12345u;
-        x[i] = (float)((s >> 8) & 0xffff) / 65536.0f * 2.0f - 1.0f;
+        r->x[i] = (float)((s >> 8) & 0xffff) / 65536.0f * 2.0f - 1.0f;
     }
     for (size_t i = 0; i < batch; i++)
-        y[i] = (int32_t)(i % (outs > 1 ? outs : 2));
+        r->y[i] = (int32_t)(i % (outs > 1 ? outs : 2));
     double loss;
-    splut_trainer_step(t, x, y, batch, &loss); /* warm-up: allocates workspace */
-    double rates[5];
-    int runs = 5;
-    for (int r = 0; r < runs; r++) {
-        double t0 = now();
-        for (int i = 0; i < steps; i++)
-            splut_trainer_step(t, x, y, batch, &loss);
-        rates[r] = (double)steps * (double)batch / (now() - t0);
+    /* warm-up: allocates the workspace and starts the workers */
+    return splut_trainer_step(r->t, r->x, r->y, batch, &loss) == SPLUT_OK ? 0 : -1;
+}
+
+/* Samples per second of `steps` consecutive steps. */
+static double time_steps(bench_run *r, int steps)
+{
+    double loss, t0 = now();
+    for (int i = 0; i < steps; i++)
+        splut_trainer_step(r->t, r->x, r->y, r->batch, &loss);
+    return (double)steps * (double)r->batch / (now() - t0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define RUNS 9
+
+/* 1-thread and 2-thread runs alternate, so load changes on a shared machine
+ * hit both alike; reports the median and the best of RUNS runs each. */
+static void measure(const char *preset, int steps, size_t batch, int first)
+{
+    bench_run r1, r2;
+    double a[RUNS], b[RUNS];
+    int ok = bench_run_init(&r1, preset, 1, batch) == 0 && bench_run_init(&r2, preset, 2, batch) == 0;
+    for (int r = 0; ok && r < RUNS; r++) {
+        a[r] = time_steps(&r1, steps);
+        b[r] = time_steps(&r2, steps);
     }
-    for (int i = 1; i < runs; i++)
-        for (int j = i; j > 0 && rates[j] < rates[j - 1]; j--) {
-            double tmp = rates[j];
-            rates[j] = rates[j - 1];
-            rates[j - 1] = tmp;
-        }
-    best = rates[runs / 2];
-    free(x);
-    free(y);
-out:
-    splut_trainer_destroy(t);
-    splut_model_destroy(m);
-    splut_ctx_unref(ctx);
-    return best;
+    bench_run_free(&r1);
+    bench_run_free(&r2);
+    if (!ok) {
+        fprintf(stderr, "bench-train: cannot set up preset %s\n", preset);
+        return;
+    }
+    qsort(a, RUNS, sizeof(double), cmp_double);
+    qsort(b, RUNS, sizeof(double), cmp_double);
+    printf("%s\n  {\"preset\": \"%s\", \"threads_1_samples_per_s\": %.0f, "
+           "\"threads_2_samples_per_s\": %.0f, \"speedup_2_over_1\": %.2f, "
+           "\"threads_1_best\": %.0f, \"threads_2_best\": %.0f}",
+           first ? "" : ",", preset, a[RUNS / 2], b[RUNS / 2], b[RUNS / 2] / a[RUNS / 2],
+           a[RUNS - 1], b[RUNS - 1]);
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -86,16 +126,10 @@ int main(int argc, char **argv)
     int n_presets = argc > 2 ? argc - 2 : 2;
     const size_t batch = 128;
     printf("{\"benchmark\": \"train_step\", \"clock\": \"%s\", \"batch\": %zu, "
-           "\"steps_per_run\": %d, \"statistic\": \"median of 5 runs\", \"results\": [",
+           "\"steps_per_run\": %d, \"statistic\": \"median and best of 9 alternating runs\", \"results\": [",
            bench_clock == CLOCK_MONOTONIC ? "wall" : "process_cpu", batch, steps);
-    for (int p = 0; p < n_presets; p++) {
-        double r1 = measure(presets[p], 1, steps, batch);
-        double r2 = measure(presets[p], 2, steps, batch);
-        printf("%s\n  {\"preset\": \"%s\", \"threads_1_samples_per_s\": %.0f, "
-               "\"threads_2_samples_per_s\": %.0f, \"speedup_2_over_1\": %.2f}",
-               p ? "," : "", presets[p], r1, r2, r1 > 0 ? r2 / r1 : 0.0);
-        fflush(stdout);
-    }
+    for (int p = 0; p < n_presets; p++)
+        measure(presets[p], steps, batch, p == 0);
     printf("\n]}\n");
     return 0;
 }

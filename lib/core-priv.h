@@ -20,11 +20,12 @@
 #define SPLUT_PRINTF(a, b)
 #endif
 
-/* Hot loops get an AVX2 clone next to the baseline one, picked at load time.
- * Results are identical: floating-point contraction is off (no FMA) and every
- * loop keeps its order of operations, so only the vector width changes. */
+/* Hot loops get AVX-512 and AVX2 clones next to the baseline one, picked at
+ * load time. Results are identical: floating-point contraction is off (no
+ * FMA) and every loop keeps its order of operations, so only the vector width
+ * changes (tests/cross/identical-models.sh compares builds byte for byte). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define SPLUT_HOT __attribute__((target_clones("avx2", "default")))
+#define SPLUT_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SPLUT_HOT
 #endif

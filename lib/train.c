@@ -21,6 +21,7 @@
 #define BN_MOMENTUM 0.1f
 #define SCALE_MIN (1.0f / 65536.0f)
 #define LN2 0.69314718055994530942f
+#define LANES 32 /* fixed reduction lanes, see sum8() */
 
 /* Small helpers are forced inline so they take the vector width of the hot
  * clone calling them. */
@@ -267,22 +268,35 @@ INLINE float q_backward_one(float x, float *g, float floor_x, float inv, float l
 
 /* Straight-through backward of a row: g[p] becomes dL/dx (zero where the
  * input was clamped or cut by the ReLU); returns dL/dscale of the row, summed
- * in 8 fixed lanes. d(value)/d(scale) is (code - v)/int_scale inside the range
- * and code/int_scale where clamped; ReLU-cut inputs have v = code = 0. */
-INLINE float q_backward_row(const qparams *q, const float *x, float *g, size_t B)
+ * in the fixed 32 lanes of sum8(). d(value)/d(scale) is (code - v)/int_scale
+ * inside the range and code/int_scale where clamped; ReLU-cut inputs have
+ * v = code = 0. The terms go through a small block buffer so both loops are
+ * plain element-wise / lane loops that vectorise. */
+#define Q_BLOCK 256 /* a multiple of LANES: lane of element p stays p % LANES */
+
+INLINE void add_lanes(float *acc, const float *a, size_t n);
+INLINE float fold_lanes(const float *acc);
+
+INLINE float q_backward_row(const qparams *q, const float *restrict x, float *restrict g,
+                            size_t B)
 {
     const float lo = q->lo, hi = q->hi, inv = q->inv;
     const float floor_x = q->relu ? 0.0f : -INFINITY;
-    const bool exact = q->exact_round;
-    float acc[8] = {0};
-    size_t p = 0;
-    for (; p + 8 <= B; p += 8)
-        for (size_t k = 0; k < 8; k++)
-            acc[k] += q_backward_one(x[p + k], &g[p + k], floor_x, inv, lo, hi, exact);
-    for (; p < B; p++)
-        acc[p & 7] += q_backward_one(x[p], &g[p], floor_x, inv, lo, hi, exact);
-    float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    return sum / q->int_scale;
+    float acc[LANES] = {0};
+    float term[Q_BLOCK];
+    for (size_t b0 = 0; b0 < B; b0 += Q_BLOCK) {
+        size_t n = B - b0 < Q_BLOCK ? B - b0 : Q_BLOCK;
+        const float *xb = x + b0;
+        float *gb = g + b0;
+        if (q->exact_round)
+            for (size_t p = 0; p < n; p++)
+                term[p] = q_backward_one(xb[p], &gb[p], floor_x, inv, lo, hi, true);
+        else
+            for (size_t p = 0; p < n; p++)
+                term[p] = q_backward_one(xb[p], &gb[p], floor_x, inv, lo, hi, false);
+        add_lanes(acc, term, n);
+    }
+    return fold_lanes(acc) / q->int_scale;
 }
 
 /* d scale / d theta, zero where the 2^-16 floor is active. */
@@ -297,7 +311,6 @@ static float dscale_dtheta(const splut_model *m, const splut_quant *q)
 /* Fixed-order sums over 32 lanes (four independent vector accumulators, so
  * the adds pipeline) folded in a fixed tree: the result depends only on the
  * data, never on threads or the instruction set. */
-#define LANES 32
 
 INLINE float fold_lanes(const float *acc)
 {
@@ -319,15 +332,21 @@ INLINE float dot8(const float *a, const float *b, size_t n)
     return fold_lanes(acc);
 }
 
-INLINE float sum8(const float *a, size_t n)
+/* acc[p % LANES] += a[p], in increasing p. */
+INLINE void add_lanes(float *acc, const float *a, size_t n)
 {
-    float acc[LANES] = {0};
     size_t p = 0;
     for (; p + LANES <= n; p += LANES)
         for (int k = 0; k < LANES; k++)
             acc[k] += a[p + k];
     for (; p < n; p++)
         acc[p % LANES] += a[p];
+}
+
+INLINE float sum8(const float *a, size_t n)
+{
+    float acc[LANES] = {0};
+    add_lanes(acc, a, n);
     return fold_lanes(acc);
 }
 
@@ -810,7 +829,7 @@ static bool forward(pass *ps)
         if (ps->ws->in_bad[f])
             return false;
     for (ps->l = 0; ps->l < ps->m->n_layers; ps->l++)
-        run(ps, ps->m->layers[ps->l].out, 4, layer_forward_task);
+        run(ps, ps->m->layers[ps->l].out, 8, layer_forward_task);
     return true;
 }
 
@@ -823,7 +842,7 @@ static void backward(pass *ps)
         const splut_layer *L = &m->layers[l];
         layer_ws *w = &ws->L[l];
         ps->l = l;
-        run(ps, L->out, 4, layer_backward_task);
+        run(ps, L->out, 8, layer_backward_task);
         double so = 0.0, ss = 0.0;
         for (uint32_t n = 0; n < L->out; n++) {
             so += w->q_part[2 * n];
