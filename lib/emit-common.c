@@ -234,7 +234,7 @@ static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
                            o->reserved);
     if (o->pipeline < SPLUT_PIPE_NONE || o->pipeline > SPLUT_PIPE_SUBLAYER)
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown pipeline mode %d", (int)o->pipeline);
-    if (o->flags & ~(uint32_t)SPLUT_HDL_FULL_CASE)
+    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE))
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL flags 0x%x", o->flags);
     if (o->prefix && !prefix_ok(o->prefix))
         return splut__fail(ctx, SPLUT_E_INVALID,
@@ -342,6 +342,8 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
     if (st != SPLUT_OK)
         return st;
     st = gather_stages(net);
+    if (st == SPLUT_OK && (net->flags & SPLUT_HDL_DONT_CARE))
+        st = splut__net_fill_dont_cares(net);
     if (st != SPLUT_OK)
         splut__net_free(net);
     return st;
@@ -349,6 +351,7 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
 
 void splut__net_free(splut__net *net)
 {
+    splut__net_free_filled(net);
     if (net->ctx)
         splut__free(net->ctx, net->stages);
     net->stages = NULL;
@@ -402,6 +405,11 @@ splut_status splut__table_fields(const splut__net *net, const splut__stage *s, u
 splut_status splut__table_data(const splut__net *net, const splut__stage *s, uint32_t j,
                                uint32_t a, const uint16_t **entries)
 {
+    if (net->filled) {
+        size_t n = (size_t)1 << (s->fan_in * s->in_bits);
+        *entries = net->filled[s - net->stages] + ((size_t)j * s->A + a) * n;
+        return SPLUT_OK;
+    }
     return splut_tables_data(net->t, s->layer, j, splut__stage_table(s, a), entries);
 }
 

@@ -19,6 +19,7 @@
 #include "core-priv.h"
 
 #define SPLUT__PREFIX_MAX 48u
+#define SPLUT__FAN_IN_MAX 32u /* address fields of a table (addresses are < 32 bits) */
 
 /* ------------------------------------------------------------ text buffers */
 
@@ -78,6 +79,8 @@ typedef struct splut__net {
     size_t n_stages;
     splut__stage *stages;
     uint32_t latency;     /* register stages */
+    uint16_t **filled;    /* SPLUT_HDL_DONT_CARE: per stage, every table with its
+                             unreachable entries filled (emit-reach.c); else NULL */
 } splut__net;
 
 /* Validate options and gather the stages. */
@@ -93,6 +96,10 @@ static inline uint32_t splut__stage_out_width(const splut__stage *s)
     return s->neurons * s->A * s->out_bits;
 }
 
+/* Fill net->filled (SPLUT_HDL_DONT_CARE); free it again. */
+splut_status splut__net_fill_dont_cares(splut__net *net);
+void splut__net_free_filled(splut__net *net);
+
 /* Table number (for splut_tables_data) of table a of a stage. */
 uint32_t splut__stage_table(const splut__stage *s, uint32_t a);
 /* Module name of table a of neuron j of a stage, into out (≥ SPLUT__PREFIX_MAX + 40). */
@@ -102,7 +109,7 @@ void splut__table_name(const splut__net *net, const splut__stage *s, uint32_t j,
  * (fields[0] = most significant address field); fills s->fan_in entries. */
 splut_status splut__table_fields(const splut__net *net, const splut__stage *s, uint32_t j,
                                  uint32_t a, uint32_t *fields);
-/* Entries of table a of neuron j. */
+/* Entries of table a of neuron j (don't-care filled with SPLUT_HDL_DONT_CARE). */
 splut_status splut__table_data(const splut__net *net, const splut__stage *s, uint32_t j,
                                uint32_t a, const uint16_t **entries);
 /* Most common entry of a table (smallest value on ties): the ROM's default. */

@@ -86,6 +86,7 @@ static void emit_help(void)
 {
     printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
            "                      [--pipeline none|layer|sublayer] [--prefix P] [--full-case]\n"
+           "                      [--dont-care]\n"
            "                      [--vectors N] [--data SPEC ...] [--seed S]\n"
            "                      [--verify] [--simulator verilator|iverilog] [--json]\n\n"
            "Write the model's truth tables as HDL (docs/hdl.md): one module per table, one\n"
@@ -97,6 +98,9 @@ static void emit_help(void)
            "                    each layer) or sublayer (also before each adder stage)\n"
            "  --prefix P        module name prefix (default splut)\n"
            "  --full-case       list every ROM address (no default item)\n"
+           "  --dont-care       fill ROM entries that no network input can reach with\n"
+           "                    values that simplify the logic (same outputs for every\n"
+           "                    network input; ROMs then differ from the tables there)\n"
            "  --vectors N       also write N test vectors and a testbench (default 1000\n"
            "                    with --verify): the first N test rows of --data, else\n"
            "                    random input codes drawn from --seed (default 1)\n"
@@ -111,7 +115,7 @@ typedef struct emit_args {
     const char *model, *out, *prefix, *data, *simulator;
     cli_data_opts dopt;
     splut_hdl_format fmt;
-    int fmt_set, verify, json, full_case;
+    int fmt_set, verify, json, full_case, dont_care;
     int32_t pipeline;
     uint64_t vectors, seed;
 } emit_args;
@@ -202,6 +206,8 @@ static int parse_emit_args(int argc, char **argv, emit_args *a)
             a->json = 1;
         } else if (cli_flag(argv, i, "--full-case")) {
             a->full_case = 1;
+        } else if (cli_flag(argv, i, "--dont-care")) {
+            a->dont_care = 1;
         } else {
             return cli_usage_err("emit", "unknown argument '%s'", argv[i]);
         }
@@ -380,7 +386,7 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
-    o.flags = a->full_case ? SPLUT_HDL_FULL_CASE : 0;
+    o.flags = (a->full_case ? SPLUT_HDL_FULL_CASE : 0) | (a->dont_care ? SPLUT_HDL_DONT_CARE : 0);
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st)
@@ -461,7 +467,7 @@ int cli_cmd_emit(int argc, char **argv)
 static void synth_help(void)
 {
     printf("Usage: sparselut synth --model FILE [--out DIR] [--pipeline none|layer|sublayer]\n"
-           "                       [--timeout SECONDS] [--json]\n\n"
+           "                       [--dont-care] [--timeout SECONDS] [--json]\n\n"
            "Emit Verilog and synthesise it out of context with Yosys for UltraScale+\n"
            "(synth_xilinx -family xcup -flatten -noiopad -noclkbuf). Reports LUTs (LUT1..LUT6),\n"
            "flip-flops (FD*), MUXF7/F8, and the logic depth: cells on the longest\n"
@@ -471,6 +477,7 @@ static void synth_help(void)
            "  --out DIR         where the Verilog, synth.ys and the Yosys logs go\n"
            "                    (default: a temporary directory, removed afterwards)\n"
            "  --pipeline P      register placement (default layer)\n"
+           "  --dont-care       emit with unreachable ROM entries as don't-cares (emit --dont-care)\n"
            "  --timeout S       give up after S seconds (default 3600)\n"
            "  --json            print one JSON object on stdout\n");
 }
@@ -479,7 +486,7 @@ typedef struct synth_args {
     const char *model, *out;
     int32_t pipeline;
     uint64_t timeout;
-    int json;
+    int json, dont_care;
 } synth_args;
 
 static int parse_synth_args(int argc, char **argv, synth_args *a)
@@ -506,6 +513,8 @@ static int parse_synth_args(int argc, char **argv, synth_args *a)
                 return cli_usage_err("synth", "--timeout needs seconds in [1, 1e6]");
         } else if (cli_flag(argv, i, "--json")) {
             a->json = 1;
+        } else if (cli_flag(argv, i, "--dont-care")) {
+            a->dont_care = 1;
         } else {
             return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
         }
@@ -627,6 +636,7 @@ static void synth_report(const synth_args *a, uint32_t latency, uint64_t reg_bit
     cli_json_begin_object(&j, NULL);
     cli_json_string(&j, "model", a->model);
     cli_json_string(&j, "tool", "yosys synth_xilinx -family xcup");
+    cli_json_bool(&j, "dont_care", a->dont_care);
     cli_json_int(&j, "lut", r->lut);
     cli_json_int(&j, "ff", r->ff);
     cli_json_int(&j, "muxf", r->muxf);
@@ -644,6 +654,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
 {
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.pipeline = a->pipeline;
+    o.flags = a->dont_care ? SPLUT_HDL_DONT_CARE : 0;
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st == SPLUT_OK)
@@ -666,7 +677,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
 
 int cli_cmd_synth(int argc, char **argv)
 {
-    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0};
+    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0, 0};
     int rc = parse_synth_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;

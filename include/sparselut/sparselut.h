@@ -814,6 +814,17 @@ typedef enum splut_hdl_pipeline {
 
 /** Flag: list every address of every ROM (no `default` for the most common value). */
 #define SPLUT_HDL_FULL_CASE 0x1u
+/**
+ * Flag: treat table entries that no network input can reach as don't-cares.
+ * A code that an upstream table outputs at none of its reachable addresses
+ * never arrives at a downstream table; the entries it addresses are given the
+ * value of a reachable neighbour chosen so the table depends on fewer address
+ * bits, which lets logic synthesis use fewer LUTs. The design computes
+ * identical output codes for every network input (reachable entries are never
+ * changed), but its ROMs differ from splut_tables_data() at unreachable
+ * addresses. Emit the testbench with the same options.
+ */
+#define SPLUT_HDL_DONT_CARE 0x2u
 
 /** Options of the HDL emitters (size-versioned: start from SPLUT_HDL_OPTS_INIT). */
 typedef struct splut_hdl_opts {

@@ -285,7 +285,7 @@ static void test_out_of_memory(void **state)
     uint16_t in[8 * 4] = {0};
     const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL, SPLUT_HDL_HLS};
     for (size_t f = 0; f < 3; f++) {
-        splut_hdl_opts opts = opts_for(SPLUT_PIPE_SUBLAYER, "oom", 0);
+        splut_hdl_opts opts = opts_for(SPLUT_PIPE_SUBLAYER, "oom", f == 1 ? 0 : SPLUT_HDL_DONT_CARE);
         splut_status st = SPLUT_E_NOMEM;
         for (long budget = 0; st == SPLUT_E_NOMEM && budget < 100000; budget++) {
             long live = o.live;
@@ -331,7 +331,9 @@ static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size
                 fprintf(stderr, "model %s: only %zu distinct outputs\n", hdl_cfgs[k].name,
                         distinct);
             assert_true(distinct >= 3);
-            splut_hdl_opts o = opts_for(pipes[p], "dut", p == 1 ? SPLUT_HDL_FULL_CASE : 0);
+            /* Flags vary with the pipeline so every simulator sees each of them. */
+            uint32_t flags = p == 1 ? SPLUT_HDL_FULL_CASE : p == 2 ? SPLUT_HDL_DONT_CARE : 0;
+            splut_hdl_opts o = opts_for(pipes[p], "dut", flags);
             assert_int_equal(splut_tables_emit(c.t, fmt, c.dir, &o), SPLUT_OK);
             assert_int_equal(splut_tables_emit_testbench(c.t, fmt, c.dir, &o, c.in, c.n),
                              SPLUT_OK);
@@ -375,6 +377,58 @@ static void test_hls(void **state)
 {
     (void)state;
     run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX, SIZE_MAX);
+}
+
+/* Don't-care filling keeps the outputs of every network input: simulate the
+ * HLS C of each small configuration on its whole input space. The filled
+ * design must also differ from the plain one for some configuration, or the
+ * flag would not be exercised. */
+static void test_dont_care_exhaustive(void **state)
+{
+    (void)state;
+    if (!hdl_have("gcc"))
+        skip();
+    size_t changed = 0, checked = 0;
+    for (size_t k = 0; k < hdl_n_cfgs; k++) {
+        const hdl_cfg *cfg = &hdl_cfgs[k];
+        uint32_t bits = cfg->n_in * cfg->in_bits;
+        if (bits > 16)
+            continue;
+        size_t n = (size_t)1 << bits;
+        hdl_case c;
+        hdl_case_init(&c, cfg, n, 300 + k);
+        for (size_t v = 0; v < n; v++)
+            for (uint32_t i = 0; i < cfg->n_in; i++)
+                c.in[v * cfg->n_in + i] =
+                    (uint16_t)((v >> (i * cfg->in_bits)) & ((1u << cfg->in_bits) - 1u));
+        char plain_dir[300], path[320];
+        snprintf(plain_dir, sizeof plain_dir, "%s/plain", c.dir);
+        splut_hdl_opts plain = opts_for(SPLUT_PIPE_NONE, "dut", 0);
+        splut_hdl_opts dc = opts_for(SPLUT_PIPE_NONE, "dut", SPLUT_HDL_DONT_CARE);
+        assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, plain_dir, &plain), SPLUT_OK);
+        assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, c.dir, &dc), SPLUT_OK);
+        assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_HLS, c.dir, &dc, c.in, n),
+                         SPLUT_OK);
+        long vectors = 0;
+        assert_int_equal(hdl_simulate(c.dir, "dut", HDL_SIM_GCC, &vectors), 0);
+        assert_int_equal(vectors, (long)n);
+        /* Identical text means no entry was filled. */
+        size_t la = 0, lb = 0;
+        snprintf(path, sizeof path, "%s/dut.c", plain_dir);
+        char *a = hdl_read(path, &la);
+        snprintf(path, sizeof path, "%s/dut.c", c.dir);
+        char *b = hdl_read(path, &lb);
+        assert_non_null(a);
+        assert_non_null(b);
+        bool diff = la != lb || memcmp(a, b, la) != 0;
+        changed += diff;
+        free(a);
+        free(b);
+        checked++;
+        hdl_case_free(&c);
+    }
+    assert_true(checked >= 3);
+    assert_true(changed >= 1);
 }
 
 static void test_lint(void **state)
@@ -660,7 +714,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one)};
     const struct CMUnitTest verilator_all[] = {cmocka_unit_test(test_verilator_all)};
     const struct CMUnitTest ghdl[] = {cmocka_unit_test(test_ghdl)};
-    const struct CMUnitTest hls[] = {cmocka_unit_test(test_hls)};
+    const struct CMUnitTest hls[] = {cmocka_unit_test(test_hls),
+                                     cmocka_unit_test(test_dont_care_exhaustive)};
     const struct CMUnitTest negative[] = {
         cmocka_unit_test(test_negative_vectors),
         cmocka_unit_test(test_negative_table_verilog),
