@@ -4,6 +4,7 @@
 # `sparselut emit --verify`, and print one JSON object per run on stdout.
 #
 # Usage: emit-matrix.sh SPARSELUT MODEL DATA N [--dont-care-too] [-- extra data options]
+# Environment: SIMULATOR=verilator|iverilog picks the Verilog simulator.
 # Example: bench/emit-matrix.sh build/tools/sparselut m.splut mnist:.cache/mnist 2000
 # SPDX-License-Identifier: Apache-2.0
 set -eu
@@ -21,6 +22,7 @@ for fmt in verilog vhdl hls; do
         for v in $variants; do
             flag=""
             [ "$v" = "dont-care" ] && flag="--dont-care"
+            [ "$fmt" = verilog ] && [ -n "${SIMULATOR:-}" ] && flag="$flag --simulator $SIMULATOR"
             # shellcheck disable=SC2086
             if ! "$exe" emit --model "$model" --format "$fmt" --pipeline "$pipe" $flag \
                 --out "$work/$fmt-$pipe-$v" --data "$data" "$@" --vectors "$n" --verify --json \
