@@ -451,6 +451,29 @@ bool splut__stage_has_unused(const splut__net *net, const splut__stage *s)
     return unused;
 }
 
+splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u, const char *dir)
+{
+    splut__buf b;
+    splut__buf_init(&b, net->ctx);
+    splut_status st = SPLUT_OK;
+    for (size_t i = 0; i < net->n_stages && st == SPLUT_OK; i++) {
+        const splut__stage *s = &net->stages[i];
+        for (uint32_t j = 0; j < s->neurons && st == SPLUT_OK; j++)
+            for (uint32_t a = 0; a < s->A && st == SPLUT_OK; a++)
+                st = u->table(net, s, j, a, &b, dir);
+        if (st == SPLUT_OK)
+            st = u->stage(net, s, &b, dir);
+    }
+    if (st == SPLUT_OK && net->latency)
+        st = u->reg(net, &b, dir);
+    if (st == SPLUT_OK)
+        st = u->top(net, &b, dir);
+    splut__buf_free(&b);
+    if (st == SPLUT_OK)
+        st = splut__emit_file_list(net, dir, u->ext);
+    return st;
+}
+
 /* <prefix>_files.txt: every source in a valid compilation order. */
 static splut_status file_list(const splut__net *net, splut__buf *b, const char *dir,
                               const char *ext)

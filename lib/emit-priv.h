@@ -122,6 +122,22 @@ bool splut__stage_has_unused(const splut__net *net, const splut__stage *s);
 /* <prefix>_files.txt: every source file (extension @p ext) in compilation order. */
 splut_status splut__emit_file_list(const splut__net *net, const char *dir, const char *ext);
 
+/* A module-per-file HDL back-end (Verilog, VHDL): how to write each kind of
+ * unit. splut__emit_units walks the network in compilation order. */
+typedef struct splut__hdl_units {
+    splut_status (*table)(const splut__net *net, const splut__stage *s, uint32_t j, uint32_t a,
+                          splut__buf *b, const char *dir);
+    splut_status (*stage)(const splut__net *net, const splut__stage *s, splut__buf *b,
+                          const char *dir);
+    splut_status (*reg)(const splut__net *net, splut__buf *b, const char *dir);
+    splut_status (*top)(const splut__net *net, splut__buf *b, const char *dir);
+    const char *ext; /* source file extension for <prefix>_files.txt */
+} splut__hdl_units;
+
+/* Every table, then each stage, the register (if pipelined) and the top
+ * level, then the file list. */
+splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u, const char *dir);
+
 splut_status splut__emit_verilog(const splut__net *net, const char *dir);
 splut_status splut__emit_vhdl(const splut__net *net, const char *dir);
 splut_status splut__emit_hls(const splut__net *net, const char *dir);

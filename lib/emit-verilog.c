@@ -172,25 +172,8 @@ static splut_status top_module(const splut__net *net, splut__buf *b, const char 
 
 splut_status splut__emit_verilog(const splut__net *net, const char *dir)
 {
-    splut__buf b;
-    splut__buf_init(&b, net->ctx);
-    splut_status st = SPLUT_OK;
-    for (size_t i = 0; i < net->n_stages && st == SPLUT_OK; i++) {
-        const splut__stage *s = &net->stages[i];
-        for (uint32_t j = 0; j < s->neurons && st == SPLUT_OK; j++)
-            for (uint32_t a = 0; a < s->A && st == SPLUT_OK; a++)
-                st = table_module(net, s, j, a, &b, dir);
-        if (st == SPLUT_OK)
-            st = stage_module(net, s, &b, dir);
-    }
-    if (st == SPLUT_OK && net->latency)
-        st = reg_module(net, &b, dir);
-    if (st == SPLUT_OK)
-        st = top_module(net, &b, dir);
-    if (st == SPLUT_OK)
-        st = splut__emit_file_list(net, dir, "v");
-    splut__buf_free(&b);
-    return st;
+    static const splut__hdl_units units = {table_module, stage_module, reg_module, top_module, "v"};
+    return splut__emit_units(net, &units, dir);
 }
 
 /* ------------------------------------------------------------- testbench */
