@@ -234,7 +234,7 @@ static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
                            o->reserved);
     if (o->pipeline < SPLUT_PIPE_NONE || o->pipeline > SPLUT_PIPE_SUBLAYER)
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown pipeline mode %d", (int)o->pipeline);
-    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE))
+    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE | SPLUT_HDL_NO_RESET))
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL flags 0x%x", o->flags);
     if (o->prefix && !prefix_ok(o->prefix))
         return splut__fail(ctx, SPLUT_E_INVALID,

@@ -117,16 +117,22 @@ static splut_status stage_module(const splut__net *net, const splut__stage *s, s
 
 static splut_status reg_module(const splut__net *net, splut__buf *b, const char *dir)
 {
+    bool reset = !(net->flags & SPLUT_HDL_NO_RESET);
     splut__buf_reset(b);
-    header(b, "Pipeline register (synchronous, active-high reset)");
+    header(b, reset ? "Pipeline register (synchronous, active-high reset)"
+                    : "Pipeline register (no reset; rst is unused)");
     splut__buf_printf(b,
                       "module %s_reg #(\n    parameter WIDTH = 1\n) (\n"
                       "    input  wire clk,\n    input  wire rst,\n"
-                      "    input  wire [WIDTH-1:0] d,\n    output reg  [WIDTH-1:0] q\n);\n"
-                      "    always @(posedge clk) begin\n"
-                      "        if (rst)\n            q <= {WIDTH{1'b0}};\n"
-                      "        else\n            q <= d;\n    end\nendmodule\n",
+                      "    input  wire [WIDTH-1:0] d,\n    output reg  [WIDTH-1:0] q\n);\n",
                       net->prefix);
+    if (reset)
+        splut__buf_puts(b, "    always @(posedge clk) begin\n"
+                           "        if (rst)\n            q <= {WIDTH{1'b0}};\n"
+                           "        else\n            q <= d;\n    end\nendmodule\n");
+    else
+        splut__buf_puts(b, "    wire unused_ok = &{1'b0, rst, 1'b0};\n"
+                           "    always @(posedge clk)\n        q <= d;\nendmodule\n");
     char file[NAME_CAP];
     snprintf(file, sizeof(file), "%s_reg.v", net->prefix);
     return splut__buf_write(b, dir, file);

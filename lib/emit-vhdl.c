@@ -145,8 +145,10 @@ static splut_status stage_entity(const splut__net *net, const splut__stage *s, s
 static splut_status reg_entity(const splut__net *net, splut__buf *b, const char *dir)
 {
     const char *p = net->prefix;
+    bool reset = !(net->flags & SPLUT_HDL_NO_RESET);
     splut__buf_reset(b);
-    header(b, "Pipeline register (synchronous, active-high reset)");
+    header(b, reset ? "Pipeline register (synchronous, active-high reset)"
+                    : "Pipeline register (no reset; rst is unused)");
     splut__buf_printf(b,
                       "entity %s_reg is\n    generic (WIDTH : positive := 1);\n    port (\n"
                       "        clk : in  std_logic;\n        rst : in  std_logic;\n"
@@ -154,13 +156,15 @@ static splut_status reg_entity(const splut__net *net, splut__buf *b, const char 
                       "        q   : out std_logic_vector(WIDTH - 1 downto 0)\n    );\n"
                       "end entity %s_reg;\n\n",
                       p, p);
-    splut__buf_printf(b,
-                      "architecture rtl of %s_reg is\nbegin\n    process (clk)\n    begin\n"
-                      "        if rising_edge(clk) then\n            if rst = '1' then\n"
-                      "                q <= (others => '0');\n            else\n"
-                      "                q <= d;\n            end if;\n        end if;\n"
-                      "    end process;\nend architecture rtl;\n",
-                      p);
+    splut__buf_printf(b, "architecture rtl of %s_reg is\nbegin\n    process (clk)\n    begin\n"
+                         "        if rising_edge(clk) then\n", p);
+    if (reset)
+        splut__buf_puts(b, "            if rst = '1' then\n"
+                           "                q <= (others => '0');\n            else\n"
+                           "                q <= d;\n            end if;\n");
+    else
+        splut__buf_puts(b, "            q <= d;\n");
+    splut__buf_puts(b, "        end if;\n    end process;\nend architecture rtl;\n");
     char file[NAME_CAP];
     snprintf(file, sizeof(file), "%s_reg.vhd", p);
     return splut__buf_write(b, dir, file);

@@ -86,7 +86,7 @@ static void emit_help(void)
 {
     printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
            "                      [--pipeline none|layer|sublayer] [--prefix P] [--full-case]\n"
-           "                      [--dont-care]\n"
+           "                      [--dont-care] [--no-reset]\n"
            "                      [--vectors N] [--data SPEC ...] [--seed S]\n"
            "                      [--verify] [--simulator verilator|iverilog] [--json]\n\n"
            "Write the model's truth tables as HDL (docs/hdl.md): one module per table, one\n"
@@ -101,6 +101,7 @@ static void emit_help(void)
            "  --dont-care       fill ROM entries that no network input can reach with\n"
            "                    values that simplify the logic (same outputs for every\n"
            "                    network input; ROMs then differ from the tables there)\n"
+           "  --no-reset        pipeline registers without reset (rst port unused)\n"
            "  --vectors N       also write N test vectors and a testbench (default 1000\n"
            "                    with --verify): the first N test rows of --data, else\n"
            "                    random input codes drawn from --seed (default 1)\n"
@@ -115,7 +116,7 @@ typedef struct emit_args {
     const char *model, *out, *prefix, *data, *simulator;
     cli_data_opts dopt;
     splut_hdl_format fmt;
-    int fmt_set, verify, json, full_case, dont_care;
+    int fmt_set, verify, json, full_case, dont_care, no_reset;
     int32_t pipeline;
     uint64_t vectors, seed;
 } emit_args;
@@ -208,6 +209,8 @@ static int parse_emit_args(int argc, char **argv, emit_args *a)
             a->full_case = 1;
         } else if (cli_flag(argv, i, "--dont-care")) {
             a->dont_care = 1;
+        } else if (cli_flag(argv, i, "--no-reset")) {
+            a->no_reset = 1;
         } else {
             return cli_usage_err("emit", "unknown argument '%s'", argv[i]);
         }
@@ -386,7 +389,8 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
-    o.flags = (a->full_case ? SPLUT_HDL_FULL_CASE : 0) | (a->dont_care ? SPLUT_HDL_DONT_CARE : 0);
+    o.flags = (a->full_case ? SPLUT_HDL_FULL_CASE : 0) | (a->dont_care ? SPLUT_HDL_DONT_CARE : 0) |
+              (a->no_reset ? SPLUT_HDL_NO_RESET : 0);
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st)
@@ -467,7 +471,7 @@ int cli_cmd_emit(int argc, char **argv)
 static void synth_help(void)
 {
     printf("Usage: sparselut synth --model FILE [--out DIR] [--pipeline none|layer|sublayer]\n"
-           "                       [--dont-care] [--timeout SECONDS] [--json]\n\n"
+           "                       [--dont-care] [--no-reset] [--timeout SECONDS] [--json]\n\n"
            "Emit Verilog and synthesise it out of context with Yosys for UltraScale+\n"
            "(synth_xilinx -family xcup -flatten -noiopad -noclkbuf). Reports LUTs (LUT1..LUT6),\n"
            "flip-flops (FD*), MUXF7/F8, and the logic depth: cells on the longest\n"
@@ -478,6 +482,7 @@ static void synth_help(void)
            "                    (default: a temporary directory, removed afterwards)\n"
            "  --pipeline P      register placement (default layer)\n"
            "  --dont-care       emit with unreachable ROM entries as don't-cares (emit --dont-care)\n"
+           "  --no-reset        pipeline registers without reset (emit --no-reset)\n"
            "  --timeout S       give up after S seconds (default 3600)\n"
            "  --json            print one JSON object on stdout\n");
 }
@@ -486,7 +491,7 @@ typedef struct synth_args {
     const char *model, *out;
     int32_t pipeline;
     uint64_t timeout;
-    int json, dont_care;
+    int json, dont_care, no_reset;
 } synth_args;
 
 static int parse_synth_args(int argc, char **argv, synth_args *a)
@@ -515,6 +520,8 @@ static int parse_synth_args(int argc, char **argv, synth_args *a)
             a->json = 1;
         } else if (cli_flag(argv, i, "--dont-care")) {
             a->dont_care = 1;
+        } else if (cli_flag(argv, i, "--no-reset")) {
+            a->no_reset = 1;
         } else {
             return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
         }
@@ -637,6 +644,7 @@ static void synth_report(const synth_args *a, uint32_t latency, uint64_t reg_bit
     cli_json_string(&j, "model", a->model);
     cli_json_string(&j, "tool", "yosys synth_xilinx -family xcup");
     cli_json_bool(&j, "dont_care", a->dont_care);
+    cli_json_bool(&j, "no_reset", a->no_reset);
     cli_json_int(&j, "lut", r->lut);
     cli_json_int(&j, "ff", r->ff);
     cli_json_int(&j, "muxf", r->muxf);
@@ -654,7 +662,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
 {
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.pipeline = a->pipeline;
-    o.flags = a->dont_care ? SPLUT_HDL_DONT_CARE : 0;
+    o.flags = (a->dont_care ? SPLUT_HDL_DONT_CARE : 0) | (a->no_reset ? SPLUT_HDL_NO_RESET : 0);
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st == SPLUT_OK)
@@ -677,7 +685,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
 
 int cli_cmd_synth(int argc, char **argv)
 {
-    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0, 0};
+    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0, 0, 0};
     int rc = parse_synth_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;

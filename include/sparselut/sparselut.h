@@ -825,6 +825,14 @@ typedef enum splut_hdl_pipeline {
  * addresses. Emit the testbench with the same options.
  */
 #define SPLUT_HDL_DONT_CARE 0x2u
+/**
+ * Flag: pipeline registers without reset. The `rst` port stays (unused) so
+ * the interface does not change; outputs are undefined until the pipeline has
+ * filled (latency cycles after the first input), identical afterwards. Data-path
+ * registers rarely need a reset, and a reset in front of a ROM costs logic in
+ * some flows (Yosys merges it into the ROM: see docs/hdl.md).
+ */
+#define SPLUT_HDL_NO_RESET 0x4u
 
 /** Options of the HDL emitters (size-versioned: start from SPLUT_HDL_OPTS_INIT). */
 typedef struct splut_hdl_opts {
