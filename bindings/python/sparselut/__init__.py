@@ -47,6 +47,8 @@ KINDS = {"linear": 0, "poly": 1, "poly_add": 2, "neuralut": 3}
 FORMATS = {"verilog": 0, "vhdl": 1, "hls": 2}
 #: Pipelining strategies (``splut_hdl_pipeline``).
 PIPELINES = {"none": 0, "layer": 1, "sublayer": 2}
+#: SPLUT_HDL_* flags (emit(full_case=..., dont_care=..., no_reset=...) set them)
+HDL_FULL_CASE, HDL_DONT_CARE, HDL_NO_RESET = 0x1, 0x2, 0x4
 #: Table index of a PolyLUT-Add neuron's adder table.
 TABLE_ADDER = 0xFFFF
 
@@ -780,12 +782,14 @@ class Tables(_Handle):
                "splut_tables_write_text")
 
     @staticmethod
-    def _opts(prefix, pipeline, full_case):
+    def _opts(prefix, pipeline, full_case, dont_care=False, no_reset=False):
         pipe = PIPELINES.get(pipeline, pipeline) if isinstance(pipeline, str) else pipeline
         if isinstance(pipeline, str) and pipeline not in PIPELINES:
             raise ValueError("unknown pipeline %r (one of %s)" % (pipeline, ", ".join(PIPELINES)))
+        flags = ((HDL_FULL_CASE if full_case else 0) | (HDL_DONT_CARE if dont_care else 0) |
+                 (HDL_NO_RESET if no_reset else 0))
         return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, int(pipe),
-                       1 if full_case else 0, 0)
+                       flags, 0)
 
     @staticmethod
     def _format(fmt):
@@ -795,16 +799,19 @@ class Tables(_Handle):
             return FORMATS[fmt]
         return int(fmt)
 
-    def emit(self, fmt, directory, prefix=None, pipeline="none", full_case=False):
-        """Write the design as ``"verilog"``, ``"vhdl"`` or ``"hls"`` into ``directory``."""
-        opts = self._opts(prefix, pipeline, full_case)
+    def emit(self, fmt, directory, prefix=None, pipeline="none", full_case=False,
+             dont_care=False, no_reset=False):
+        """Write the design as ``"verilog"``, ``"vhdl"`` or ``"hls"`` into ``directory``.
+
+        ``dont_care`` and ``no_reset`` are SPLUT_HDL_DONT_CARE and SPLUT_HDL_NO_RESET."""
+        opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset)
         _check(_c.splut_tables_emit(self._live(), self._format(fmt), _b(directory),
                                     ctypes.byref(opts)), self._ctx_h, "splut_tables_emit")
 
     def emit_testbench(self, fmt, directory, codes, prefix=None, pipeline="none",
-                       full_case=False):
+                       full_case=False, dont_care=False, no_reset=False):
         """Write test vectors (``<prefix>_in.hex``/``_out.hex``) and a testbench."""
-        opts = self._opts(prefix, pipeline, full_case)
+        opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset)
         cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, self.io()["inputs"])
         _check(_c.splut_tables_emit_testbench(self._h, self._format(fmt), _b(directory),
                                               ctypes.byref(opts), cp, n),

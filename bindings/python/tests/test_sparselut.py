@@ -407,6 +407,27 @@ class TestEmit(Base):
             self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
             self.assertIn("vectors=50 mismatches=0", res.stdout)
 
+    def test_flags_dont_care_and_no_reset(self):
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            self.skipTest("no C compiler")
+        with small_model(self.ctx) as m, m.tables() as tb:
+            d = os.path.join(self.tmp, "flags")
+            tb.emit("verilog", d, prefix="py", pipeline="layer", no_reset=True)
+            with open(os.path.join(d, "py_reg.v")) as f:
+                self.assertNotIn("if (rst)", f.read())
+            tb.emit("verilog", d, prefix="pr", pipeline="layer")
+            with open(os.path.join(d, "pr_reg.v")) as f:
+                self.assertIn("if (rst)", f.read())
+            # don't-cares keep every output: the HLS driver checks 200 vectors
+            codes = random_codes(200, 8, 2, 5)
+            tb.emit("hls", d, prefix="dc", dont_care=True)
+            tb.emit_testbench("hls", d, codes, prefix="dc", dont_care=True)
+            subprocess.run([cc, "-std=c99", "-O1", "-o", "tb", "dc.c", "dc_tb.c"], cwd=d,
+                           check=True)
+            res = subprocess.run(["./tb"], cwd=d, capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+            self.assertIn("vectors=200 mismatches=0", res.stdout)
 
 if __name__ == "__main__":
     unittest.main()

@@ -562,28 +562,34 @@ save(t::Tables, path::AbstractString) = check(splut_tables_save(t.ptr, path), t.
 write_text(t::Tables, dir::AbstractString) = check(splut_tables_write_text(t.ptr, dir), t.ctx,
                                                    "splut_tables_write_text")
 
-function with_opts(f, prefix, pipeline, full_case)
+# SPLUT_HDL_FULL_CASE, SPLUT_HDL_DONT_CARE, SPLUT_HDL_NO_RESET
+hdl_flags(full_case, dont_care, no_reset) =
+    UInt32((full_case ? 0x1 : 0) | (dont_care ? 0x2 : 0) | (no_reset ? 0x4 : 0))
+
+function with_opts(f, prefix, pipeline, flags)
     GC.@preserve prefix begin
         opts = HdlOpts(sizeof(HdlOpts), prefix === nothing ? Cstring(C_NULL) : Base.unsafe_convert(Cstring, prefix),
-                       PIPELINES[pipeline], full_case ? 1 : 0, 0)
+                       PIPELINES[pipeline], flags, 0)
         return f(Ref(opts))
     end
 end
-"""Write the design in `fmt` (`:verilog`, `:vhdl`, `:hls`) into `dir`."""
-emit(t::Tables, fmt::Symbol, dir::AbstractString; prefix=nothing, pipeline=:none, full_case=false) =
-    with_opts(prefix, pipeline, full_case) do opts
+"""Write the design in `fmt` (`:verilog`, `:vhdl`, `:hls`) into `dir`; `dont_care` and
+`no_reset` set SPLUT_HDL_DONT_CARE and SPLUT_HDL_NO_RESET."""
+emit(t::Tables, fmt::Symbol, dir::AbstractString; prefix=nothing, pipeline=:none, full_case=false,
+     dont_care=false, no_reset=false) =
+    with_opts(prefix, pipeline, hdl_flags(full_case, dont_care, no_reset)) do opts
         check(splut_tables_emit(t.ptr, FORMATS[fmt], dir, opts), t.ctx, "splut_tables_emit")
     end
 """Write test vectors (columns of `codes`) and a self-checking testbench."""
 emit_testbench(t::Tables, fmt::Symbol, dir::AbstractString, codes::Matrix{UInt16}; prefix=nothing,
-               pipeline=:none, full_case=false) =
-    with_opts(prefix, pipeline, full_case) do opts
+               pipeline=:none, full_case=false, dont_care=false, no_reset=false) =
+    with_opts(prefix, pipeline, hdl_flags(full_case, dont_care, no_reset)) do opts
         check(splut_tables_emit_testbench(t.ptr, FORMATS[fmt], dir, opts, codes, size(codes, 2)),
               t.ctx, "splut_tables_emit_testbench")
     end
 """Latency in clock cycles of the emitted top level."""
 latency(t::Tables; pipeline=:none) =
-    with_opts(nothing, pipeline, false) do opts
+    with_opts(nothing, pipeline, UInt32(0)) do opts
         cycles = Ref{UInt32}(0)
         check(splut_hdl_latency(t.ptr, opts, cycles), t.ctx, "splut_hdl_latency")
         cycles[]
