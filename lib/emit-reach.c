@@ -81,16 +81,13 @@ static void representatives(const uint8_t *reach, uint32_t bits, uint16_t *map)
     }
 }
 
-/* Fill one table: @p in_reach are the reachable codes of every input-bus
- * field, @p out_reach receives the codes the table outputs at reachable
- * addresses. */
-static void fill_table(const splut__stage *s, const uint32_t *fields, const uint8_t *in_reach,
-                       const uint16_t *e, uint16_t *filled, uint8_t *out_reach, uint16_t *maps)
+/* Fill one table: @p maps gives every input-bus field's representative of
+ * each code (identity where reachable); @p out_reach receives the codes the
+ * table outputs at reachable addresses. */
+static void fill_table(const splut__stage *s, const uint32_t *fields, const uint16_t *maps,
+                       const uint16_t *e, uint16_t *filled, uint8_t *out_reach)
 {
     uint32_t n_codes = codes_of(s->in_bits), F = s->fan_in;
-    for (uint32_t f = 0; f < F; f++)
-        representatives(in_reach + (size_t)fields[f] * n_codes, s->in_bits,
-                        maps + (size_t)f * n_codes);
     size_t n = (size_t)1 << (F * s->in_bits);
     uint32_t code_mask = n_codes - 1;
     for (size_t addr = 0; addr < n; addr++) {
@@ -99,7 +96,7 @@ static void fill_table(const splut__stage *s, const uint32_t *fields, const uint
         for (uint32_t f = 0; f < F; f++) {
             uint32_t shift = (F - 1 - f) * s->in_bits; /* field 0 is most significant */
             uint32_t c = (uint32_t)(addr >> shift) & code_mask;
-            uint32_t r = maps[(size_t)f * n_codes + c];
+            uint32_t r = maps[(size_t)fields[f] * n_codes + c];
             reachable &= r == c;
             src |= (size_t)r << shift;
         }
@@ -110,21 +107,23 @@ static void fill_table(const splut__stage *s, const uint32_t *fields, const uint
 }
 
 /* One stage: fill its tables into net->filled[stage], and mark the codes
- * each output field can carry in @p out_reach. */
+ * each output field can carry in @p out_reach. Representatives are chosen
+ * once per input-bus field, since several tables read the same field. */
 static splut_status fill_stage(splut__net *net, size_t k, const uint8_t *in_reach,
                                uint8_t *out_reach)
 {
     const splut__stage *s = &net->stages[k];
     size_t n = (size_t)1 << (s->fan_in * s->in_bits);
-    uint32_t out_codes = codes_of(s->out_bits);
+    uint32_t in_codes = codes_of(s->in_bits), out_codes = codes_of(s->out_bits);
     uint32_t fields[SPLUT__FAN_IN_MAX];
-    uint16_t *maps = splut__calloc(net->ctx, (size_t)s->fan_in * codes_of(s->in_bits),
-                                   sizeof(uint16_t));
+    uint16_t *maps = splut__calloc(net->ctx, (size_t)s->in_fields * in_codes, sizeof(uint16_t));
     net->filled[k] = splut__calloc(net->ctx, (size_t)s->neurons * s->A * n, sizeof(uint16_t));
     if (!maps || !net->filled[k]) {
         splut__free(net->ctx, maps);
         return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory filling don't-cares");
     }
+    for (uint32_t x = 0; x < s->in_fields; x++)
+        representatives(in_reach + (size_t)x * in_codes, s->in_bits, maps + (size_t)x * in_codes);
     splut_status st = SPLUT_OK;
     for (uint32_t j = 0; j < s->neurons && st == SPLUT_OK; j++)
         for (uint32_t a = 0; a < s->A && st == SPLUT_OK; a++) {
@@ -135,8 +134,7 @@ static splut_status fill_stage(splut__net *net, size_t k, const uint8_t *in_reac
             if (st != SPLUT_OK)
                 break;
             size_t t = (size_t)j * s->A + a;
-            fill_table(s, fields, in_reach, e, net->filled[k] + t * n,
-                       out_reach + t * out_codes, maps);
+            fill_table(s, fields, maps, e, net->filled[k] + t * n, out_reach + t * out_codes);
         }
     splut__free(net->ctx, maps);
     return st;
