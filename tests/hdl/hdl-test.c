@@ -62,12 +62,8 @@ static void perturb(splut_model *m, uint64_t seed)
     }
 }
 
-void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed)
+void hdl_add_layers(splut_model *m, const hdl_cfg *cfg)
 {
-    memset(c, 0, sizeof(*c));
-    assert_int_equal(splut_ctx_create(NULL, &c->ctx), SPLUT_OK);
-    assert_int_equal(splut_ctx_set_int(c->ctx, SPLUT_P_SEED, (int64_t)seed), SPLUT_OK);
-    assert_int_equal(splut_model_create(c->ctx, cfg->n_in, cfg->in_bits, &c->m), SPLUT_OK);
     for (size_t l = 0; l < cfg->n_layers; l++) {
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         d.kind = cfg->layer[l].kind;
@@ -76,8 +72,17 @@ void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed)
         d.out_bits = cfg->layer[l].out_bits;
         d.degree = cfg->layer[l].degree;
         d.sub_neurons = cfg->layer[l].sub;
-        assert_int_equal(splut_model_add_layer(c->m, &d), SPLUT_OK);
+        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
     }
+}
+
+void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed)
+{
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(splut_ctx_create(NULL, &c->ctx), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(c->ctx, SPLUT_P_SEED, (int64_t)seed), SPLUT_OK);
+    assert_int_equal(splut_model_create(c->ctx, cfg->n_in, cfg->in_bits, &c->m), SPLUT_OK);
+    hdl_add_layers(c->m, cfg);
     assert_int_equal(splut_model_build(c->m), SPLUT_OK);
     c->n = n;
     c->in = calloc(n * cfg->n_in, sizeof(uint16_t));

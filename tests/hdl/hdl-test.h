@@ -39,6 +39,8 @@ typedef struct hdl_case {
 
 /* Build the model of @p cfg with perturbed parameters (so outputs vary), its
  * tables, @p n random vectors and a temporary directory. Asserts on failure. */
+/* Add the layers of @p cfg to an empty model (asserts on failure). */
+void hdl_add_layers(splut_model *m, const hdl_cfg *cfg);
 void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed);
 void hdl_case_free(hdl_case *c);
 /* Number of distinct expected output vectors (to check tests are not trivial). */

@@ -268,16 +268,7 @@ static void test_out_of_memory(void **state)
     splut_tables *t = NULL;
     const hdl_cfg *cfg = &hdl_cfgs[3];
     assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
-    for (size_t l = 0; l < cfg->n_layers; l++) {
-        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        d.kind = cfg->layer[l].kind;
-        d.width = cfg->layer[l].width;
-        d.fan_in = cfg->layer[l].fan_in;
-        d.out_bits = cfg->layer[l].out_bits;
-        d.degree = cfg->layer[l].degree;
-        d.sub_neurons = cfg->layer[l].sub;
-        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
-    }
+    hdl_add_layers(m, cfg);
     assert_int_equal(splut_model_build(m), SPLUT_OK);
     assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
     char tmpl[] = "/tmp/splut-hdl-XXXXXX";
