@@ -200,6 +200,49 @@ static splut_status ensure_ws(splut_trainer *t, size_t B)
     return SPLUT_OK;
 }
 
+/* ------------------------------------------------------ batch reductions */
+
+/* Fixed-order sums over LANES lanes (four independent vector accumulators, so
+ * the adds pipeline) folded in a fixed tree: the result depends only on the
+ * data, never on threads or the instruction set. */
+INLINE float fold_lanes(const float *acc)
+{
+    float s8[8];
+    for (int k = 0; k < 8; k++)
+        s8[k] = (acc[k] + acc[k + 8]) + (acc[k + 16] + acc[k + 24]);
+    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+}
+
+INLINE float dot8(const float *a, const float *b, size_t n)
+{
+    float acc[LANES] = {0};
+    size_t p = 0;
+    for (; p + LANES <= n; p += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] += a[p + k] * b[p + k];
+    for (; p < n; p++)
+        acc[p % LANES] += a[p] * b[p];
+    return fold_lanes(acc);
+}
+
+/* acc[p % LANES] += a[p], in increasing p. */
+INLINE void add_lanes(float *acc, const float *a, size_t n)
+{
+    size_t p = 0;
+    for (; p + LANES <= n; p += LANES)
+        for (int k = 0; k < LANES; k++)
+            acc[k] += a[p + k];
+    for (; p < n; p++)
+        acc[p % LANES] += a[p];
+}
+
+INLINE float sum8(const float *a, size_t n)
+{
+    float acc[LANES] = {0};
+    add_lanes(acc, a, n);
+    return fold_lanes(acc);
+}
+
 /* ------------------------------------------------------------- quantiser */
 
 typedef struct qparams {
@@ -274,9 +317,6 @@ INLINE float q_backward_one(float x, float *g, float floor_x, float inv, float l
  * plain element-wise / lane loops that vectorise. */
 #define Q_BLOCK 256 /* a multiple of LANES: lane of element p stays p % LANES */
 
-INLINE void add_lanes(float *acc, const float *a, size_t n);
-INLINE float fold_lanes(const float *acc);
-
 INLINE float q_backward_row(const qparams *q, const float *restrict x, float *restrict g,
                             size_t B)
 {
@@ -304,50 +344,6 @@ static float dscale_dtheta(const splut_model *m, const splut_quant *q)
 {
     float s = exp2f(m->params[q->theta]);
     return s > SCALE_MIN ? s * LN2 : 0.0f;
-}
-
-/* ------------------------------------------------------ batch reductions */
-
-/* Fixed-order sums over 32 lanes (four independent vector accumulators, so
- * the adds pipeline) folded in a fixed tree: the result depends only on the
- * data, never on threads or the instruction set. */
-
-INLINE float fold_lanes(const float *acc)
-{
-    float s8[8];
-    for (int k = 0; k < 8; k++)
-        s8[k] = (acc[k] + acc[k + 8]) + (acc[k + 16] + acc[k + 24]);
-    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
-}
-
-INLINE float dot8(const float *a, const float *b, size_t n)
-{
-    float acc[LANES] = {0};
-    size_t p = 0;
-    for (; p + LANES <= n; p += LANES)
-        for (int k = 0; k < LANES; k++)
-            acc[k] += a[p + k] * b[p + k];
-    for (; p < n; p++)
-        acc[p % LANES] += a[p] * b[p];
-    return fold_lanes(acc);
-}
-
-/* acc[p % LANES] += a[p], in increasing p. */
-INLINE void add_lanes(float *acc, const float *a, size_t n)
-{
-    size_t p = 0;
-    for (; p + LANES <= n; p += LANES)
-        for (int k = 0; k < LANES; k++)
-            acc[k] += a[p + k];
-    for (; p < n; p++)
-        acc[p % LANES] += a[p];
-}
-
-INLINE float sum8(const float *a, size_t n)
-{
-    float acc[LANES] = {0};
-    add_lanes(acc, a, n);
-    return fold_lanes(acc);
 }
 
 /* ------------------------------------------------------------ BatchNorm */
