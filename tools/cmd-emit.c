@@ -82,6 +82,13 @@ static char *read_text(const char *path)
 
 /* ------------------------------------------------------------- arguments */
 
+/* SPLUT_HDL_* flags from the --full-case, --dont-care and --no-reset options. */
+static uint32_t hdl_flags(int full_case, int dont_care, int no_reset)
+{
+    return (full_case ? SPLUT_HDL_FULL_CASE : 0u) | (dont_care ? SPLUT_HDL_DONT_CARE : 0u) |
+           (no_reset ? SPLUT_HDL_NO_RESET : 0u);
+}
+
 static void emit_help(void)
 {
     printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
@@ -389,8 +396,7 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
-    o.flags = (a->full_case ? SPLUT_HDL_FULL_CASE : 0) | (a->dont_care ? SPLUT_HDL_DONT_CARE : 0) |
-              (a->no_reset ? SPLUT_HDL_NO_RESET : 0);
+    o.flags = hdl_flags(a->full_case, a->dont_care, a->no_reset);
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st)
@@ -662,7 +668,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
 {
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.pipeline = a->pipeline;
-    o.flags = (a->dont_care ? SPLUT_HDL_DONT_CARE : 0) | (a->no_reset ? SPLUT_HDL_NO_RESET : 0);
+    o.flags = hdl_flags(0, a->dont_care, a->no_reset);
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st == SPLUT_OK)
