@@ -1120,6 +1120,94 @@ splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t 
     return SPLUT_OK;
 }
 
+/* ------------------------------------------------- BatchNorm calibration */
+
+/* Adds one batch's statistics to sums laid out like the model's state: the
+ * mean at each running-mean slot, the unbiased variance at each running-var
+ * slot (what bn_update_running would blend in). */
+static void add_batch_stats(const splut_model *m, const splut_train_ws *ws, size_t B,
+                            double *sum)
+{
+    double unbias = (double)B / (double)(B - 1);
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        for (uint32_t f = 0; f < m->n_inputs; f++) {
+            sum[m->in_run_mean + f] += ws->in_mean[f];
+            sum[m->in_run_var + f] += ws->in_var[f] * unbias;
+        }
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        for (uint32_t n = 0; n < L->out; n++) {
+            sum[L->run_mean + n] += ws->L[l].bn_mean[n];
+            sum[L->run_var + n] += ws->L[l].bn_var[n] * unbias;
+        }
+    }
+}
+
+/* Every batch counts once (the cumulative average of torch's update_bn). */
+static void store_mean_stats(splut_model *m, const double *sum, size_t batches)
+{
+    float *S = m->state;
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        for (uint32_t f = 0; f < m->n_inputs; f++) {
+            S[m->in_run_mean + f] = (float)(sum[m->in_run_mean + f] / (double)batches);
+            S[m->in_run_var + f] = (float)(sum[m->in_run_var + f] / (double)batches);
+        }
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        for (uint32_t n = 0; n < L->out; n++) {
+            S[L->run_mean + n] = (float)(sum[L->run_mean + n] / (double)batches);
+            S[L->run_var + n] = (float)(sum[L->run_var + n] / (double)batches);
+        }
+    }
+}
+
+static splut_status check_calibration(const splut_trainer *t, const float *x, size_t n,
+                                      size_t batch)
+{
+    splut_ctx *ctx = t->model->ctx;
+    if (!x)
+        return splut__fail(ctx, SPLUT_E_NULL, "BatchNorm calibration: NULL features");
+    if (batch < 2 || n < 2)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "BatchNorm calibration needs batches of at least 2 samples "
+                           "(got %zu samples, batch %zu)",
+                           n, batch);
+    if (t->conn_mode == 1 && !t->conn_switched)
+        return splut__fail(ctx, SPLUT_E_STATE,
+                           "BatchNorm calibration: the model is not trained yet (learned "
+                           "connectivity is in phase 1)");
+    return SPLUT_OK;
+}
+
+splut_status splut_trainer_calibrate_bn(splut_trainer *t, const float *x, size_t n,
+                                        size_t batch)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    splut_status st = check_calibration(t, x, n, batch);
+    if (st == SPLUT_OK)
+        st = ensure_ws(t, batch < n ? batch : n);
+    if (st != SPLUT_OK)
+        return st;
+    splut_model *m = t->model;
+    double *sum = splut__calloc(m->ctx, m->n_state, sizeof(double));
+    if (!sum)
+        return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory for BatchNorm calibration");
+    size_t batches = 0;
+    for (size_t i = 0; i + 2 <= n; i += batch, batches++) {
+        size_t B = n - i < batch ? n - i : batch;
+        pass ps = {t, m, t->ws, x + i * m->n_inputs, B, 0};
+        if (!forward(&ps)) {
+            splut__free(m->ctx, sum);
+            return fail_non_finite(m, x + i * m->n_inputs, B);
+        }
+        add_batch_stats(m, t->ws, B, sum);
+    }
+    store_mean_stats(m, sum, batches);
+    splut__free(m->ctx, sum);
+    return SPLUT_OK;
+}
+
 splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int32_t *labels,
                                      size_t n, double *loss, float *grad)
 {

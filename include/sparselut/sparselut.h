@@ -506,6 +506,28 @@ SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
                                                const int32_t *labels, size_t n, double *loss,
                                                float *grad);
 /**
+ * @brief Replace every BatchNorm running statistic of the trainer's model by
+ * its population estimate over @p x: the train-mode forward pass runs on
+ * consecutive batches of @p batch samples (a last batch of fewer than 2 is
+ * skipped), and each running mean / variance becomes the average over batches
+ * of the batch mean / unbiased batch variance (torch.optim.swa_utils.update_bn).
+ *
+ * The running statistics that training keeps are a moving average over the
+ * last few dozen batches; in a quantised network that noise moves eval-mode
+ * codes from one epoch to the next. Calibration changes only running
+ * statistics: parameters, optimiser state and the rest of the training are
+ * untouched (train-mode passes never read running statistics), and the result
+ * is identical for any thread count.
+ * @param[in] x @p n × inputs features, row-major, finite (e.g. the training set)
+ * @param n samples, ≥ 2
+ * @param batch batch size, ≥ 2 (use the training batch size)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID, SPLUT_E_NON_FINITE (nothing
+ *          changed), SPLUT_E_STATE (learned connectivity still in phase 1),
+ *          SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_trainer_calibrate_bn(splut_trainer *t, const float *x, size_t n,
+                                                  size_t batch);
+/**
  * @brief Active connections of a layer and the candidates they are drawn from.
  * During phase 1 of learned connectivity these shrink towards A·F per neuron;
  * otherwise both equal the layer's fixed A·F·width.

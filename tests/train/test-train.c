@@ -384,6 +384,177 @@ static void test_loss_grad_is_pure(void **state)
     splut_ctx_unref(ctx);
 }
 
+/* ------------------------------------------------ BatchNorm calibration */
+
+static splut_model *calib_model(splut_ctx *ctx)
+{
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 2, 2, 2, 0},
+                       {SPLUT_NEURON_NEURALUT, 5, 2, 2, 0, 0, 3},
+                       {SPLUT_NEURON_POLY, 3, 2, 2, 2, 0, 0}};
+    return make_model(ctx, 6, 2, ls, 3);
+}
+
+typedef void (*bn_slot_fn)(const splut_model *m, size_t mean_slot, size_t var_slot, void *arg);
+
+/* Every BatchNorm of the model: the input stage's, then each layer's. */
+static size_t for_each_bn_slot(const splut_model *m, bn_slot_fn fn, void *arg)
+{
+    size_t count = 0;
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        for (uint32_t f = 0; f < m->n_inputs; f++, count++)
+            fn(m, m->in_run_mean + f, m->in_run_var + f, arg);
+    for (size_t l = 0; l < m->n_layers; l++)
+        for (uint32_t n = 0; n < m->layers[l].out; n++, count++)
+            fn(m, m->layers[l].run_mean + n, m->layers[l].run_var + n, arg);
+    return count;
+}
+
+typedef struct implied_stats {
+    const float *stepped; /* state after one training step from the initial 0 / 1 */
+    size_t checked;
+} implied_stats;
+
+/* A step blends running = 0.9·initial + 0.1·batch (initial mean 0, var 1),
+ * so the batch statistics it used are recoverable from its result. */
+static void check_against_step(const splut_model *m, size_t ms, size_t vs, void *arg)
+{
+    implied_stats *c = arg;
+    double mean = c->stepped[ms] / 0.1, var = (c->stepped[vs] - 0.9) / 0.1;
+    assert_float_equal(m->state[ms], mean, 1e-4 * fmax(1.0, fabs(mean)));
+    assert_float_equal(m->state[vs], var, 1e-4 * fmax(1.0, fabs(var)));
+    c->checked++;
+}
+
+/* One batch: calibration gives that batch's mean and unbiased variance, the
+ * values a training step blends into its moving average. */
+static void test_calibrate_one_batch_matches_step(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *a = calib_model(ctx), *b = NULL;
+    assert_int_equal(splut_model_clone(a, &b), SPLUT_OK);
+    float x[16 * 6];
+    int32_t y[16];
+    random_batch(11, 16, 6, 3, x, y);
+    splut_trainer *ta, *tb;
+    assert_int_equal(splut_trainer_create(a, &ta), SPLUT_OK);
+    assert_int_equal(splut_trainer_create(b, &tb), SPLUT_OK);
+    assert_int_equal(splut_trainer_step(ta, x, y, 16, NULL), SPLUT_OK);
+    float *p0 = malloc(b->n_params * sizeof(float));
+    memcpy(p0, b->params, b->n_params * sizeof(float));
+    assert_int_equal(splut_trainer_calibrate_bn(tb, x, 16, 16), SPLUT_OK);
+    implied_stats c = {a->state, 0};
+    size_t slots = for_each_bn_slot(b, check_against_step, &c);
+    assert_int_equal(c.checked, 6 + 6 + 5 + 3);
+    assert_int_equal(slots, c.checked);
+    /* parameters are not touched */
+    assert_memory_equal(p0, b->params, b->n_params * sizeof(float));
+    free(p0);
+    splut_trainer_destroy(ta);
+    splut_trainer_destroy(tb);
+    splut_model_destroy(a);
+    splut_model_destroy(b);
+    splut_ctx_unref(ctx);
+}
+
+static float *calibrated_state(splut_ctx *ctx, const float *x, size_t n, size_t batch)
+{
+    splut_model *m = calib_model(ctx);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, n, batch), SPLUT_OK);
+    float *s = malloc(m->n_state * sizeof(float));
+    memcpy(s, m->state, m->n_state * sizeof(float));
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    return s;
+}
+
+typedef struct batch_average {
+    float *per_batch[3];
+    size_t checked;
+} batch_average;
+
+static void check_batch_average(const splut_model *m, size_t ms, size_t vs, void *arg)
+{
+    batch_average *c = arg;
+    size_t slot[2] = {ms, vs};
+    for (int k = 0; k < 2; k++) {
+        double avg = 0;
+        for (int b = 0; b < 3; b++)
+            avg += c->per_batch[b][slot[k]] / 3.0;
+        assert_float_equal(m->state[slot[k]], avg, 1e-5 * fmax(1.0, fabs(avg)));
+    }
+    c->checked++;
+}
+
+/* Several batches: every batch counts once, a last batch of one is skipped,
+ * and the thread count does not change a bit. */
+static void test_calibrate_averages_batches(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
+    float x[49 * 6];
+    int32_t y[49];
+    random_batch(12, 49, 6, 3, x, y);
+    batch_average c = {{NULL}, 0};
+    for (int b = 0; b < 3; b++)
+        c.per_batch[b] = calibrated_state(ctx, x + b * 16 * 6, 16, 16);
+    splut_model *m = calib_model(ctx);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, 49, 16), SPLUT_OK);
+    for_each_bn_slot(m, check_batch_average, &c);
+    assert_true(c.checked > 0);
+    float *s48 = calibrated_state(ctx, x, 48, 16);
+    assert_memory_equal(s48, m->state, m->n_state * sizeof(float));
+    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 2);
+    float *s2 = calibrated_state(ctx, x, 49, 16);
+    assert_memory_equal(s2, m->state, m->n_state * sizeof(float));
+    for (int b = 0; b < 3; b++)
+        free(c.per_batch[b]);
+    free(s48);
+    free(s2);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+/* Bad input is refused and changes nothing. */
+static void test_calibrate_errors(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m = calib_model(ctx);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    float x[40 * 6];
+    int32_t y[40];
+    random_batch(13, 40, 6, 3, x, y);
+    float *s0 = malloc(m->n_state * sizeof(float));
+    memcpy(s0, m->state, m->n_state * sizeof(float));
+    assert_int_equal(splut_trainer_calibrate_bn(NULL, x, 40, 16), SPLUT_E_NULL);
+    assert_int_equal(splut_trainer_calibrate_bn(t, NULL, 40, 16), SPLUT_E_NULL);
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, 40, 1), SPLUT_E_INVALID);
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, 1, 16), SPLUT_E_INVALID);
+    x[35 * 6 + 2] = NAN; /* in the last batch: the earlier ones must not have been stored */
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, 40, 16), SPLUT_E_NON_FINITE);
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "not finite"));
+    assert_memory_equal(s0, m->state, m->n_state * sizeof(float));
+    x[35 * 6 + 2] = 0.5f;
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_calibrate_bn(t, x, 40, 16), SPLUT_E_STATE);
+    assert_memory_equal(s0, m->state, m->n_state * sizeof(float));
+    free(s0);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +568,9 @@ int main(void)
         cmocka_unit_test(test_step_errors),
         cmocka_unit_test(test_trainer_params),
         cmocka_unit_test(test_loss_grad_is_pure),
+        cmocka_unit_test(test_calibrate_one_batch_matches_step),
+        cmocka_unit_test(test_calibrate_averages_batches),
+        cmocka_unit_test(test_calibrate_errors),
     };
     return cmocka_run_group_tests_name("train", tests, NULL, NULL);
 }

@@ -628,6 +628,24 @@ class Trainer(_Handle):
         del keep
         return (loss.value, _arrays.result(holder)) if grad else loss.value
 
+    def calibrate_bn(self, x, batch=128):
+        """Replace every BatchNorm running mean/variance by its estimate over ``x``.
+
+        Train-mode forward passes run on consecutive batches of ``batch`` rows
+        of ``x`` (n × num_inputs features, n ≥ 2; a last batch of one row is
+        skipped), and each running statistic becomes the average over the
+        batches of the batch mean / unbiased batch variance. Parameters and
+        optimiser state are untouched; on error nothing changes. ``batch``
+        (≥ 2) is best the training batch size. Not allowed while learned
+        connectivity is in phase 1 (``E_STATE``).
+        """
+        if batch < 0:
+            raise ValueError("batch %d is negative" % batch)
+        xp, n, keep = _arrays.to_c(x, ctypes.c_float, self.model.num_inputs)
+        _check(_c.splut_trainer_calibrate_bn(self._live(), xp, n, batch), self._ctx_h,
+               "splut_trainer_calibrate_bn")
+        del keep
+
     def connections(self, layer):
         """``(active, candidates)`` connection counts of a layer."""
         active, cand = ctypes.c_uint64(), ctypes.c_uint64()

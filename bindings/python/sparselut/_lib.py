@@ -117,6 +117,7 @@ PROTOTYPES = {
     "splut_trainer_get_double": (_S, [_H, c_int, P(c_f64)]),
     "splut_trainer_step": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64)]),
     "splut_trainer_loss_grad": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64), P(c_f32)]),
+    "splut_trainer_calibrate_bn": (_S, [_H, P(c_f32), c_size_t, c_size_t]),
     "splut_trainer_connections": (_S, [_H, c_size_t, P(c_u64), P(c_u64)]),
     "splut_trainer_model_in_training": (_H, [_H]),
     "splut_model_params": (_S, [_H, P(c_f32), c_int]),

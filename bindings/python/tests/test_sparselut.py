@@ -354,6 +354,51 @@ class TestPipeline(Base):
             m.set_inputs(1, 0, [0, 1, 2])
             self.assertEqual(m.get_inputs(1, 0), [0, 1, 2])
 
+    def test_calibrate_bn_replaces_running_stats_only(self):
+        x, y = toy_data(64, 8, 13)
+        # calibration data of another distribution than the training batches
+        xc = [[3.0 * v + 1.0 for v in row] for row in toy_data(48, 8, 14)[0]]
+        nan_x = [list(row) for row in xc]
+        nan_x[40][5] = float("nan")  # in the last of the three batches of 16
+        with small_model(self.ctx) as m, sl.Trainer(m, learning_rate=0.05) as t:
+            for _ in range(3):
+                t.step(x, y)
+            params, before = as_lists(m.params), m.serialize()
+            out_before = as_lists(m.predict(xc, return_codes=True)[1])
+            loss, grad = t.loss_grad(x, y)
+            t.calibrate_bn(xc, batch=len(xc))
+            once = m.serialize()
+            out_once = as_lists(m.predict(xc, return_codes=True)[1])
+            self.assertNotEqual(once, before)
+            self.assertNotEqual(out_once, out_before)
+            self.assertEqual(as_lists(m.params), params)
+            # train-mode passes read no running statistic; the step count stays
+            loss2, grad2 = t.loss_grad(x, y)
+            self.assertEqual((loss2, as_lists(grad2)), (loss, as_lists(grad)))
+            self.assertEqual(t.get("step"), 3)
+            # replaces rather than accumulates: the same call again changes nothing,
+            # and a batch larger than the data is the same single batch
+            t.calibrate_bn(xc, batch=len(xc))
+            self.assertEqual(m.serialize(), once)
+            t.calibrate_bn(xc, batch=1000)
+            self.assertEqual(m.serialize(), once)
+            t.calibrate_bn(xc, batch=16)
+            self.assertNotEqual(m.serialize(), once)
+            t.calibrate_bn(xc, batch=len(xc))
+            self.assertEqual(m.serialize(), once)
+            for bad_x, batch, status in ((nan_x, 16, sl.E_NON_FINITE), (xc, 1, sl.E_INVALID),
+                                         (xc[:1], 16, sl.E_INVALID)):
+                with self.assertRaises(sl.Error) as cm:
+                    t.calibrate_bn(bad_x, batch=batch)
+                self.assertEqual(cm.exception.status, status)
+                self.assertEqual(cm.exception.function, "splut_trainer_calibrate_bn")
+                self.assertEqual(m.serialize(), once)
+            self.assertEqual(as_lists(m.predict(xc, return_codes=True)[1]), out_once)
+            with self.assertRaises(ValueError):
+                t.calibrate_bn(xc, batch=-1)
+            with self.assertRaises(ValueError):
+                t.calibrate_bn(xc[0][:7])  # not a whole row
+
     def test_learned_connectivity_shrinks_candidates(self):
         x, y = toy_data(32, 8, 6)
         with sl.Model(self.ctx, 8, 2, [sl.Layer("linear", 4, 2, 2, degree=1),
@@ -366,6 +411,9 @@ class TestPipeline(Base):
                 self.assertGreater(cand, 4 * 2)
                 self.assertLessEqual(active, cand)
                 self.assertIsNot(t.model_in_training, m)
+                with self.assertRaises(sl.Error) as cm:
+                    t.calibrate_bn(x, batch=16)
+                self.assertEqual(cm.exception.status, sl.E_STATE)
                 self.assertEqual(t.model_in_training.num_outputs, 3)
                 for _ in range(8):
                     t.step(x, y)

@@ -21,7 +21,7 @@ module SparseLUT
 __precompile__(false)  # the library path is read from ENV at load time
 
 export Context, Model, Trainer, Tables, Layer, SparseLUTError
-export train_step!, loss_grad, predict, input_codes, forward_codes, classify_codes
+export train_step!, loss_grad, calibrate_bn!, predict, input_codes, forward_codes, classify_codes
 export tables_forward, emit, emit_testbench, latency, presets, version
 
 const libsparselut = get(ENV, "SPARSELUT_LIB", "libsparselut")
@@ -146,6 +146,8 @@ splut_trainer_step(t, x, y, n, loss) = ccall((:splut_trainer_step, libsparselut)
     (H, Ptr{Cfloat}, Ptr{Int32}, Csize_t, Ref{Cdouble}), t, x, y, n, loss)
 splut_trainer_loss_grad(t, x, y, n, loss, g) = ccall((:splut_trainer_loss_grad, libsparselut), S,
     (H, Ptr{Cfloat}, Ptr{Int32}, Csize_t, Ref{Cdouble}, Ptr{Cfloat}), t, x, y, n, loss, g)
+splut_trainer_calibrate_bn(t, x, n, b) = ccall((:splut_trainer_calibrate_bn, libsparselut), S,
+    (H, Ptr{Cfloat}, Csize_t, Csize_t), t, x, n, b)
 splut_trainer_connections(t, l, a, c) = ccall((:splut_trainer_connections, libsparselut), S,
     (H, Csize_t, Ref{UInt64}, Ref{UInt64}), t, l, a, c)
 splut_trainer_model_in_training(t) = ccall((:splut_trainer_model_in_training, libsparselut), H, (H,), t)
@@ -460,6 +462,15 @@ function loss_grad(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     check(splut_trainer_loss_grad(t.ptr, x, labels, size(x, 2), loss, g), ctxptr(t.model),
           "splut_trainer_loss_grad")
     return loss[], g
+end
+"""
+Replace every BatchNorm running mean/variance by its estimate over features `x`
+(num_inputs × n, n ≥ 2): the average over consecutive batches of `batch` (≥ 2)
+samples of the batch mean / unbiased batch variance. Parameters untouched.
+"""
+function calibrate_bn!(t::Trainer, x::Matrix{Cfloat}; batch::Integer=128)
+    check(splut_trainer_calibrate_bn(t.ptr, x, size(x, 2), batch), ctxptr(t.model),
+          "splut_trainer_calibrate_bn")
 end
 function connections(t::Trainer, l::Integer)
     a = Ref{UInt64}(0); c = Ref{UInt64}(0)
