@@ -70,6 +70,48 @@ int cli_load_data(const char *spec, const cli_data_opts *o, cli_data *d)
     return CLI_EXIT_OK;
 }
 
+int cli_load_model(splut_ctx *ctx, const char *path, splut_model **m)
+{
+    splut_status st = splut_model_load(ctx, path, m);
+    if (!st)
+        return CLI_EXIT_OK;
+    char what[600];
+    snprintf(what, sizeof what, "loading model '%s'", path);
+    return cli_lib_err(ctx, st, what);
+}
+
+int cli_save_model(const splut_model *m, const char *path)
+{
+    splut_status st = splut_model_save(m, path);
+    if (!st)
+        return CLI_EXIT_OK;
+    char what[600];
+    snprintf(what, sizeof what, "writing model '%s'", path);
+    return cli_lib_err(splut_model_ctx(m), st, what);
+}
+
+int cli_load_model_data(splut_ctx *ctx, const char *model, const char *spec,
+                        const cli_data_opts *o, splut_model **m, cli_data *d)
+{
+    int rc = cli_load_model(ctx, model, m);
+    if (!rc)
+        rc = cli_load_data(spec, o, d);
+    if (!rc)
+        rc = cli_check_fit(*m, d);
+    return rc;
+}
+
+int cli_calibrate_bn(splut_model *m, const cli_split *train, uint64_t batch)
+{
+    splut_trainer *t = NULL;
+    splut_status st = splut_trainer_create(m, &t);
+    if (!st)
+        st = splut_trainer_calibrate_bn(t, train->x, train->n, (size_t)batch);
+    splut_trainer_destroy(t);
+    return st ? cli_lib_err(splut_model_ctx(m), st, "calibrating BatchNorm statistics")
+              : CLI_EXIT_OK;
+}
+
 static int max_label(const cli_split *s, int32_t *mx)
 {
     for (size_t i = 0; i < s->n; i++)

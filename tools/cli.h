@@ -36,6 +36,7 @@ int cli_cmd_tables(int argc, char **argv);
 int cli_cmd_masks(int argc, char **argv);
 int cli_cmd_emit(int argc, char **argv);
 int cli_cmd_synth(int argc, char **argv);
+int cli_cmd_calibrate(int argc, char **argv);
 /**
  * @brief Enumerate @p m's tables and compare LUT-mode with eval-mode output
  * codes on @p n feature rows (tools/cmd-tables.c).
@@ -102,6 +103,15 @@ int cli_load_data(const char *spec, const cli_data_opts *o, cli_data *d);
  * output count, 0/1 for one output); prints the error, returns an exit code.
  */
 int cli_check_fit(const splut_model *m, const cli_data *d);
+/* BatchNorm statistics of @p m over @p train (splut_trainer_calibrate_bn). */
+int cli_calibrate_bn(splut_model *m, const cli_split *train, uint64_t batch);
+/* A model file, with the usual message on failure. */
+int cli_load_model(splut_ctx *ctx, const char *path, splut_model **m);
+/* Writes a model file (atomically, by the library), with the usual message. */
+int cli_save_model(const splut_model *m, const char *path);
+/* A model and a dataset that fits it; the caller frees both, also on failure. */
+int cli_load_model_data(splut_ctx *ctx, const char *model, const char *spec,
+                        const cli_data_opts *o, splut_model **m, cli_data *d);
 /**
  * @brief Eval-mode accuracy of @p m on a split (splut_model_predict in chunks).
  * @returns CLI_EXIT_OK or CLI_EXIT_FAIL (message printed)

@@ -86,16 +86,7 @@ int cli_cmd_eval(int argc, char **argv)
         return CLI_EXIT_FAIL;
     splut_model *m = NULL;
     cli_data d = {0};
-    splut_status st = splut_model_load(ctx, a.model, &m);
-    if (st) {
-        char what[600];
-        snprintf(what, sizeof what, "loading model '%s'", a.model);
-        rc = cli_lib_err(ctx, st, what);
-    }
-    if (!rc)
-        rc = cli_load_data(a.data, &a.dopt, &d);
-    if (!rc)
-        rc = cli_check_fit(m, &d);
+    rc = cli_load_model_data(ctx, a.model, a.data, &a.dopt, &m, &d);
     const cli_split *s = a.on_train ? &d.train : &d.test;
     double acc = 0, t0 = cli_now();
     if (!rc)

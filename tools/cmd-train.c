@@ -13,6 +13,7 @@
  * small text sidecar next to the checkpoint, CHECKPOINT.run.
  */
 #include "cli.h"
+#include "train-average.h"
 #include "json.h"
 
 #include <errno.h>
@@ -39,9 +40,9 @@ typedef struct train_args {
     conn_args conn;
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
-    double lr, wd;
+    double lr, wd, ema;
     int batch_set, lr_set, wd_set, seed_set, restart_set;
-    int json, progress, keep_best;
+    int json, progress, keep_best, bn_calibrate;
 } train_args;
 
 /* One finished epoch (also the lines of the run sidecar). */
@@ -50,6 +51,7 @@ typedef struct train_args {
 typedef struct epoch_rec {
     uint64_t epoch; /* 1-based */
     double loss, train_acc, test_acc, seconds;
+    double live_test_acc; /* --ema/--bn-calibrate: the live model's (NaN otherwise) */
     /* active connections per layer at the end of the epoch (connectivity
      * curve); n_layers 0 when unknown (epochs restored from a run state) */
     uint64_t active[CURVE_LAYERS];
@@ -61,6 +63,9 @@ typedef struct run_state {
     uint64_t data_hash; /* fingerprint of the dataset: resume must see the same data */
     int keep_best;      /* the best model is tracked (FILE.best) */
     double lr;
+    double ema;         /* EMA decay of the evaluated model, 0 = none */
+    int bn_calibrate;   /* evaluated models get calibrated BatchNorm statistics */
+    int ema_started;    /* FILE.ema holds the average */
     epoch_rec *hist;
     size_t nhist;
     double best_acc;
@@ -111,6 +116,8 @@ static void train_help(void)
         "  --conn-regrow gradient|random   how dormant inputs are regrown (default gradient)\n"
         "  --conn-swap X        fraction of active inputs swapped each epoch (default 0.1)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 256 (default 128)\n"
+        );
+    printf(
         "Output:\n"
         "  --out FILE           model file written at the end\n"
         "  --keep-best          write the model of the epoch with the best test accuracy\n"
@@ -120,6 +127,14 @@ static void train_help(void)
         "  --resume FILE        continue from a checkpoint; the final model is\n"
         "                       byte-identical to an uninterrupted run (checkpoints keep\n"
         "                       going to FILE unless --checkpoint says otherwise)\n"
+        "Evaluated and saved model (the optimiser's steps are the same either way):\n"
+        "  --bn-calibrate       before each evaluation replace the BatchNorm running\n"
+        "                       statistics by their average over the training set\n"
+        "                       (train-mode passes in order, as torch's update_bn)\n"
+        "  --ema D              evaluate and save an exponential moving average of the\n"
+        "                       parameters (decay D per step, e.g. 0.999), calibrated as\n"
+        "                       with --bn-calibrate; the average starts with phase 2 of\n"
+        "                       learned connectivity (checkpoints add FILE.ema)\n"
         "  --json               print one JSON object on stdout at the end (test_accuracy,\n"
         "                       train_accuracy, epochs, seconds, train_samples_per_s, history)\n"
         "  --progress           progress on stderr even when it is not a terminal\n\n%s\n"
@@ -188,6 +203,8 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
             return 2;
         return a->lr > 0 ? 1 : (cli_usage_err("train", "--lr must be above 0"), 2);
     }
+    if ((r = cli_opt(argc, argv, i, "--ema", &v)) != 0)
+        return opt_double("--ema", v, r, 0, 0.999999, &a->ema) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
         a->wd_set = 1;
         return opt_double("--wd", v, r, 0, 1, &a->wd) ? 2 : 1;
@@ -264,6 +281,8 @@ static int parse_train(int argc, char **argv, train_args *a)
             a->progress = 1;
         } else if (cli_flag(argv, i, "--keep-best")) {
             a->keep_best = 1;
+        } else if (cli_flag(argv, i, "--bn-calibrate")) {
+            a->bn_calibrate = 1;
         } else {
             return cli_usage_err("train", "unknown argument '%s'", argv[i]);
         }
@@ -449,6 +468,8 @@ static int run_save(const char *ckpt, const run_state *rs)
             (unsigned long long)rs->restart_epochs, (unsigned long long)rs->done,
             (unsigned long long)rs->step, (unsigned long long)rs->data_hash, rs->keep_best,
             rs->best_acc, (unsigned long long)rs->best_epoch);
+    if (rs->ema > 0 || rs->bn_calibrate)
+        fprintf(f, "average %.17g %d %d\n", rs->ema, rs->bn_calibrate, rs->ema_started);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -486,8 +507,14 @@ static int run_load(const char *ckpt, run_state *rs)
     rs->step = step;
     rs->best_epoch = best_epoch;
     rs->data_hash = data_hash;
+    /* optional (absent: no average, no calibration); a mismatch leaves "epoch" unread */
+    int na = ok ? fscanf(f, " average %lf %d %d", &rs->ema, &rs->bn_calibrate,
+                         &rs->ema_started)
+                : 0;
+    if (na > 0 && na < 3)
+        ok = 0;
     while (ok) {
-        epoch_rec e = {0}; /* no connectivity curve for restored epochs */
+        epoch_rec e = {.live_test_acc = NAN}; /* no connectivity curve for restored epochs */
         unsigned long long ep;
         int n = fscanf(f, " epoch %llu %lf %lf %lf %lf", &ep, &e.loss, &e.train_acc,
                        &e.test_acc, &e.seconds);
@@ -565,6 +592,8 @@ typedef struct trainer_run {
     cli_data *d;
     splut_ctx *ctx;
     splut_model *m, *best;
+    splut_model *evalm; /* what the last epoch evaluated: m or avg.avg */
+    cli_average avg;
     splut_trainer *t;
     run_state rs;
     int show;             /* progress on stderr */
@@ -627,6 +656,8 @@ static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
                      (unsigned long long)b + 1, (unsigned long long)epoch);
             return cli_lib_err(r->ctx, st, what);
         }
+        if (splut_trainer_model_in_training(r->t) == r->m && cli_average_update(&r->avg, r->m))
+            return CLI_EXIT_FAIL;
         sum += l * (double)n;
         seen += n;
         show_batch(r, epoch, b + 1, nb, sum / (double)seen, t0, &last);
@@ -652,7 +683,7 @@ static int keep_if_best(trainer_run *r, const epoch_rec *e)
     if (!r->a->keep_best || (r->rs.best_epoch && e->test_acc <= r->rs.best_acc))
         return CLI_EXIT_OK;
     splut_model *c = NULL;
-    splut_status st = splut_model_clone(r->m, &c);
+    splut_status st = splut_model_clone(r->evalm, &c);
     if (st)
         return cli_lib_err(r->ctx, st, "copying the best model");
     splut_model_destroy(r->best);
@@ -678,8 +709,12 @@ static int save_checkpoint(trainer_run *r)
         snprintf(what, sizeof what, "writing checkpoint '%s'", ck);
         return cli_lib_err(r->ctx, st, what);
     }
+    char path[4200];
+    snprintf(path, sizeof path, "%s.ema", ck);
+    if (cli_average_save(&r->avg, r->m, path))
+        return CLI_EXIT_FAIL;
+    r->rs.ema_started = r->avg.n_params > 0;
     if (r->best && r->rs.best_epoch == r->rs.done) {
-        char path[4200];
         snprintf(path, sizeof path, "%s.best", ck);
         st = splut_model_save(r->best, path);
         if (st)
@@ -707,13 +742,22 @@ static int run_epoch(trainer_run *r, uint64_t epoch)
     int rc = train_epoch(r, epoch, &e.loss);
     /* phase 1 of learned connectivity trains a surrogate: measure that */
     const splut_model *live = splut_trainer_model_in_training(r->t);
+    if (!rc && live == r->m)
+        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch, &r->evalm);
+    if (live == r->m)
+        live = r->evalm;
     if (!rc) /* both accuracies in eval mode, as the reference's "valid" and test loaders */
         rc = cli_accuracy(live, &r->d->train, r->d->features, &e.train_acc);
     if (!rc)
         rc = cli_accuracy(live, &r->d->test, r->d->features, &e.test_acc);
+    e.live_test_acc = NAN;
+    if (!rc && live != splut_trainer_model_in_training(r->t))
+        rc = cli_accuracy(r->m, &r->d->test, r->d->features, &e.live_test_acc);
     record_connections(r, &e);
     if (!rc)
         rc = set_metadata(r->m, epoch, e.test_acc);
+    if (!rc && r->evalm != r->m)
+        rc = set_metadata(r->evalm, epoch, e.test_acc);
     e.seconds = cli_now() - t0;
     if (!rc && run_push(&r->rs, &e)) {
         cli_err("out of memory");
@@ -796,6 +840,9 @@ static int adopt_run_state(trainer_run *r)
     if (a->keep_best && !rs->keep_best && rs->done > 0)
         return cli_usage_err("train", "--keep-best: the checkpoint was written without "
                                       "--keep-best, so the best model so far is unknown");
+    if (rs->ema != a->ema || rs->bn_calibrate != a->bn_calibrate)
+        return cli_usage_err("train", "--ema/--bn-calibrate differ from the values recorded "
+                                      "in the checkpoint's run state");
     if (rs->done > a->epochs)
         return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
                                       "--epochs %llu",
@@ -855,6 +902,17 @@ static int make_trainer(trainer_run *r)
         }
     }
     return CLI_EXIT_OK;
+}
+
+static int load_average(trainer_run *r)
+{
+    r->avg.decay = r->a->ema;
+    r->avg.calibrate = r->a->bn_calibrate;
+    if (!r->a->resume || !r->rs.ema_started)
+        return CLI_EXIT_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s.ema", r->a->resume);
+    return cli_average_load(&r->avg, r->ctx, path);
 }
 
 static int load_best(trainer_run *r)
@@ -919,6 +977,8 @@ static void report(const trainer_run *r, double seconds)
         cli_json_double(&j, "train_accuracy", e->train_acc);
         cli_json_double(&j, "test_accuracy", e->test_acc);
         cli_json_double(&j, "seconds", e->seconds);
+        if (!isnan(e->live_test_acc))
+            cli_json_double(&j, "live_test_accuracy", e->live_test_acc);
         if (e->n_layers) {
             cli_json_begin_array(&j, "active_connections");
             for (size_t l = 0; l < e->n_layers; l++)
@@ -934,7 +994,7 @@ static void report(const trainer_run *r, double seconds)
 
 static int write_model(trainer_run *r)
 {
-    const splut_model *m = r->a->keep_best && r->best ? r->best : r->m;
+    const splut_model *m = r->a->keep_best && r->best ? r->best : r->evalm;
     splut_status st = splut_model_save(m, r->a->out);
     if (st) {
         char what[4200];
@@ -969,13 +1029,18 @@ static int train_run(trainer_run *r)
         rc = make_trainer(r);
     if (!rc)
         rc = load_best(r);
+    if (!rc)
+        rc = load_average(r);
     if (rc)
         return rc;
+    r->evalm = r->m;
     r->rs.seed = a->seed;
     r->rs.batch = a->batch;
     r->rs.lr = a->lr;
     r->rs.restart_epochs = a->restart_epochs;
     r->rs.keep_best = a->keep_best;
+    r->rs.ema = a->ema;
+    r->rs.bn_calibrate = a->bn_calibrate;
     r->order = malloc((r->d->train.n ? r->d->train.n : 1) * sizeof *r->order);
     r->xb = malloc(a->batch * r->d->features * sizeof *r->xb);
     r->yb = malloc(a->batch * sizeof *r->yb);
@@ -1013,6 +1078,7 @@ int cli_cmd_train(int argc, char **argv)
     free(r.rs.hist);
     splut_trainer_destroy(r.t);
     splut_model_destroy(r.best);
+    cli_average_free(&r.avg);
     splut_model_destroy(r.m);
     splut_ctx_unref(r.ctx);
     cli_data_free(&d);

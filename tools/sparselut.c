@@ -25,6 +25,7 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     {"train", cli_cmd_train, "train a model on a dataset (checkpoints, resume)"},
     {"eval", cli_cmd_eval, "accuracy of a model file on a dataset's test split"},
+    {"calibrate", cli_cmd_calibrate, "BatchNorm statistics over the training set (weights unchanged)"},
     {"info", cli_cmd_info, "architecture, parameters and table sizes of a model file"},
     {"tables", cli_cmd_tables, "enumerate a model's truth tables (sizes, LUT6, export)"},
     {"masks", cli_cmd_masks, "export or import SparseLUT CSV connectivity masks"},

@@ -318,6 +318,85 @@ static void test_resume_is_exact(void **state)
            "not a valid run state");
 }
 
+/* Text of the last epoch's record in a train --json output. */
+static const char *last_epoch(const char *text, int epoch)
+{
+    char pat[40];
+    snprintf(pat, sizeof pat, "{\"epoch\":%d,", epoch);
+    const char *q = strstr(text, pat);
+    if (!q)
+        fail_msg("no epoch %d in %s", epoch, text);
+    return q;
+}
+
+/* `calibrate` and train --bn-calibrate / --ema: the optimiser's trajectory is
+ * unchanged (the live accuracy equals a plain run's), the evaluated model is
+ * what gets saved, calibration is idempotent and thread-independent, and a
+ * run with an average resumes exactly. */
+static void test_calibrate_and_average(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 300, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
+                         "--restart-epochs 2";
+    expect(run("%s --epochs 4 --out plain.splut --json", common), 0, NULL);
+    char plain_acc[64], acc[64], acc2[64];
+    json_raw(out_text, "test_accuracy", plain_acc, sizeof plain_acc);
+    assert_null(strstr(out_text, "live_test_accuracy"));
+
+    expect(run("calibrate --model plain.splut --data csv:d.csv --batch 16 --out c1.splut "
+               "--threads 1 --json"),
+           0, NULL);
+    json_raw(out_text, "accuracy_before", acc, sizeof acc);
+    assert_string_equal(acc, plain_acc);
+    json_raw(out_text, "accuracy", acc, sizeof acc);
+    assert_false(same_file("plain.splut", "c1.splut"));
+    expect(run("eval --model c1.splut --data csv:d.csv --json"), 0, NULL);
+    json_raw(out_text, "accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc, acc2);
+    expect(run("calibrate --model c1.splut --data csv:d.csv --batch 16 --out c2.splut "
+               "--threads 2"),
+           0, "");
+    assert_true(same_file("c1.splut", "c2.splut"));
+
+    /* --bn-calibrate: the live model trains exactly as in the plain run. */
+    expect(run("%s --epochs 4 --bn-calibrate --out bc.splut --json", common), 0, NULL);
+    json_raw(last_epoch(out_text, 4), "live_test_accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc2, plain_acc);
+    json_raw(out_text, "test_accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc2, acc); /* the calibrated model, as `calibrate` made it */
+    expect(run("eval --model bc.splut --data csv:d.csv --json"), 0, NULL);
+    json_raw(out_text, "accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc2, acc);
+
+    /* --ema: same trajectory, the average is saved, resume is exact. */
+    expect(run("%s --epochs 4 --ema 0.9 --out ema.splut --json", common), 0, NULL);
+    json_raw(last_epoch(out_text, 4), "live_test_accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc2, plain_acc);
+    json_raw(out_text, "test_accuracy", acc, sizeof acc);
+    expect(run("eval --model ema.splut --data csv:d.csv --json"), 0, NULL);
+    json_raw(out_text, "accuracy", acc2, sizeof acc2);
+    assert_string_equal(acc2, acc);
+    assert_false(same_file("ema.splut", "bc.splut"));
+    expect(run("%s --epochs 2 --ema 0.9 --out part.splut --checkpoint eck", common), 0, NULL);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --ema 0.9 --out ema2.splut "
+               "--resume eck"),
+           0, NULL);
+    assert_true(same_file("ema.splut", "ema2.splut"));
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 5 --ema 0.8 --out x "
+               "--resume eck"),
+           2, "--ema/--bn-calibrate differ");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 5 --out x --resume eck"), 2,
+           "--ema/--bn-calibrate differ");
+
+    /* Bad arguments. */
+    expect(run("calibrate --model plain.splut --data csv:d.csv"), 2, "--out FILE is required");
+    expect(run("calibrate --model plain.splut --data csv:d.csv --out x --batch 1"), 2,
+           "--batch");
+    expect(run("calibrate --model nofile --data csv:d.csv --out x"), 1, "nofile");
+    expect(run("%s --epochs 1 --ema 1.5 --out x", common), 2, "--ema");
+}
+
 static void test_threads_identical(void **state)
 {
     (void)state;
@@ -607,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_file_and_data_errors),
         cmocka_unit_test(test_train_then_eval_agree),
         cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_calibrate_and_average),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_arch_every_kind),
         cmocka_unit_test(test_keep_best),
