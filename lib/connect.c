@@ -99,8 +99,14 @@ static splut_status build_surrogate(const splut_trainer *t, splut_model **out)
     uint32_t width[256];
     if (m->n_layers > 256)
         return splut__fail(m->ctx, SPLUT_E_INVALID, "learned connectivity: too many layers");
-    for (size_t l = 0; l < m->n_layers; l++)
+    for (size_t l = 0; l < m->n_layers; l++) {
         width[l] = candidates(t, &m->layers[l]);
+        if (width[l] > SPLUT__CONN_MAX_CANDIDATES)
+            return splut__fail(m->ctx, SPLUT_E_FAN_IN,
+                               "learned connectivity: layer %zu needs %u inputs per neuron, "
+                               "at most %d supported",
+                               l, width[l], SPLUT__CONN_MAX_CANDIDATES);
+    }
     splut_model *s;
     splut_status st = define_surrogate(m, width, &s);
     if (st != SPLUT_OK)
@@ -301,7 +307,7 @@ static void rewire_neuron(const rewire_job *j, uint32_t n)
         uint32_t k = weakest(c, cl, row, w0);
         deactivate(c, cl, row + k, w0 + k);
     }
-    uint8_t banned[256] = {0};
+    uint8_t banned[SPLUT__CONN_MAX_CANDIDATES] = {0};
     if (j->swap) {
         /* exploration: the weakest fraction makes room for the dormant inputs
          * the loss pulls on hardest (never the ones just dropped) */
@@ -399,7 +405,7 @@ static uint32_t kept_slots(const splut_connect *c, size_t l, uint32_t n, uint32_
     const splut_layer *SL = &c->sur->layers[l];
     size_t row = (size_t)n * cl->C;
     const float *grad = splut__trainer_grad(c->tr) + SL->w + row;
-    uint8_t taken[256] = {0};
+    uint8_t taken[SPLUT__CONN_MAX_CANDIDATES] = {0};
     uint32_t k = 0;
     for (uint32_t s = 0; s < cl->C; s++)
         if (cl->active[row + s]) {
@@ -439,7 +445,7 @@ static void copy_layer(const splut_connect *o, splut_model *s2, splut_trainer *t
     const splut_layer *A = &o->sur->layers[l];
     splut_layer *B = &s2->layers[l];
     const conn_layer *cl = &o->L[l];
-    uint32_t keep[256];
+    uint32_t keep[SPLUT__CONN_MAX_CANDIDATES];
     for (uint32_t n = 0; n < A->out; n++) {
         uint32_t k = kept_slots(o, l, n, width[l], keep);
         for (uint32_t i = 0; i < k; i++) {
@@ -576,7 +582,7 @@ static void strongest_inputs(const splut_connect *c, size_t l, uint32_t n, uint3
     const splut_layer *SL = &c->sur->layers[l];
     size_t row = (size_t)n * cl->C, w0 = SL->w + row;
     const float *grad = splut__trainer_grad(c->tr) ? splut__trainer_grad(c->tr) + w0 : NULL;
-    uint8_t taken[256] = {0};
+    uint8_t taken[SPLUT__CONN_MAX_CANDIDATES] = {0};
     for (uint32_t i = 0; i < k; i++) {
         uint32_t best = 0;
         float best_score = -INFINITY;

@@ -31,6 +31,10 @@
 #endif
 
 #define SPLUT_MAX_BITS 8u       /* largest activation bit width */
+/* Most inputs of one (sub-)neuron the engine evaluates: the linear surrogate
+ * of learned connectivity may read a dense MNIST layer (784); table limits
+ * keep every enumerable layer far below. */
+#define SPLUT_MAX_FAN_IN 1024u
 #define SPLUT_ERR_LEN 512
 
 /* ------------------------------------------------------------------ context */
@@ -121,7 +125,7 @@ typedef struct splut_quant {
 typedef struct splut_monos {
     uint32_t T;
     int32_t *parent;
-    uint8_t *var;
+    uint16_t *var; /* highest variable; < SPLUT_MAX_FAN_IN */
 } splut_monos;
 
 typedef struct splut_layer {

@@ -264,7 +264,7 @@ static const param_def PARAMS[] = {
     {SPLUT_P_CONN_L1, "conn_l1", SPLUT_PARAM_DOUBLE, 0, 1, 1e-4, false},
     {SPLUT_P_CONN_TEMPERATURE, "conn_temperature", SPLUT_PARAM_DOUBLE, 0, 1, 0, false},
     {SPLUT_P_CONN_REGROW, "conn_regrow", SPLUT_PARAM_INT, 0, 1, 0, false},
-    {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 256, 128, false},
+    {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 1024, 128, false},
     {SPLUT_P_CONN_INIT, "conn_init", SPLUT_PARAM_DOUBLE, 0, 1, 1e-3, true},
     {SPLUT_P_CONN_SWAP, "conn_swap", SPLUT_PARAM_DOUBLE, 0, 1, 0.1, false},
 };

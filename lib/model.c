@@ -153,6 +153,9 @@ splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
     L.in_bits = layer_in_bits(m);
     L.out_bits = d->out_bits;
     L.sub_bits = L.kind == SPLUT_NEURON_POLY_ADD ? d->out_bits + 1 : 0;
+    if ((uint64_t)L.A * L.F > SPLUT_MAX_FAN_IN)
+        return splut__fail(ctx, SPLUT_E_FAN_IN, "layer %zu: %u inputs per neuron, at most %u",
+                           m->n_layers, L.A * L.F, SPLUT_MAX_FAN_IN);
     if ((uint64_t)L.A * L.F > L.in)
         return splut__fail(ctx, SPLUT_E_FAN_IN,
                            "layer %zu: %u distinct inputs per neuron but only %u inputs",

@@ -127,7 +127,7 @@ splut_status splut__monos_init(splut_ctx *ctx, splut_monos *mo, uint32_t F, uint
     uint32_t T = splut__monos_count(F, D);
     mo->T = T;
     mo->parent = splut__calloc(ctx, T ? T : 1, sizeof(int32_t));
-    mo->var = splut__calloc(ctx, T ? T : 1, 1);
+    mo->var = splut__calloc(ctx, T ? T : 1, sizeof(uint16_t));
     uint64_t *keys = splut__calloc(ctx, T ? T : 1, sizeof(uint64_t));
     uint32_t *t = splut__calloc(ctx, (size_t)D + 1, sizeof(uint32_t));
     if (!mo->parent || !mo->var || !keys || !t) {
@@ -142,7 +142,7 @@ splut_status splut__monos_init(splut_ctx *ctx, splut_monos *mo, uint32_t F, uint
         memset(t, 0, d * sizeof(uint32_t));
         do {
             keys[n] = tuple_key(t, d, F);
-            mo->var[n] = (uint8_t)t[d - 1];
+            mo->var[n] = (uint16_t)t[d - 1];
             mo->parent[n] = d == 1 ? -1
                                    : find_key(keys, prev_first, prev_count,
                                               tuple_key(t, d - 1, F));
@@ -163,7 +163,7 @@ uint32_t splut__mono_vars(const splut_monos *mo, uint32_t t, uint8_t *vars)
         deg++;
     uint32_t i = deg;
     for (int32_t u = (int32_t)t; u >= 0; u = mo->parent[u])
-        vars[--i] = mo->var[u]; /* the parent chain drops the largest variable first */
+        vars[--i] = (uint8_t)mo->var[u]; /* largest variable first; callers have F < 256 */
     return deg;
 }
 
@@ -468,7 +468,7 @@ static void neuron_block(const splut_eval_ctx *e, uint32_t n, const uint16_t *cu
     const splut_layer *L = e->L;
     uint32_t k = L->A * L->F;
     const uint32_t *idx = L->conn + (size_t)n * k;
-    const float *u[512];
+    const float *u[SPLUT_MAX_FAN_IN];
     for (uint32_t i = 0; i < k; i++) {
         const uint16_t *col = cur + (size_t)idx[i] * FWD_BLOCK;
         float *v = s->vals + (size_t)i * FWD_BLOCK;

@@ -11,6 +11,10 @@
 typedef struct splut_train_ws splut_train_ws; /* scratch buffers, train.c only */
 typedef struct splut_connect splut_connect;   /* learned connectivity, connect.c */
 
+/* Upper bound of SPLUT_P_CONN_CANDIDATES: per-neuron scratch arrays in
+ * connect.c are sized by it (784 = a dense MNIST input layer fits). */
+#define SPLUT__CONN_MAX_CANDIDATES SPLUT_MAX_FAN_IN
+
 struct splut_trainer {
     splut_model *model;
     /* hyper-parameters (SPLUT_P_* keys 200-299) */

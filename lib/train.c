@@ -450,7 +450,7 @@ static void neuron_inputs(const pass *ps, const splut_layer *L, uint32_t n, uint
 static void poly_forward(const pass *ps, const splut_layer *L, uint32_t n, uint32_t a,
                          float *mono, float *z)
 {
-    const float *u[256];
+    const float *u[SPLUT_MAX_FAN_IN];
     neuron_inputs(ps, L, n, a, u);
     splut__mono_batch(L, u, ps->B, mono);
     splut_eval_ctx e;
@@ -467,7 +467,7 @@ static void neuron_forward(const pass *ps, const splut_layer *L, uint32_t n, flo
         poly_forward(ps, L, n, 0, scratch, z);
         return;
     }
-    const float *u[256];
+    const float *u[SPLUT_MAX_FAN_IN];
     neuron_inputs(ps, L, n, 0, u);
     splut_eval_ctx e;
     e.m = ps->m;
@@ -578,7 +578,7 @@ SPLUT_HOT static void poly_backward(const pass *ps, const splut_layer *L, layer_
 {
     size_t B = ps->B;
     size_t row = (size_t)n * L->A + a;
-    const float *u[256];
+    const float *u[SPLUT_MAX_FAN_IN];
     neuron_inputs(ps, L, n, a, u);
     float *mono = W->mono, *dm = W->dmono;
     splut__mono_batch(L, u, B, mono);
@@ -640,7 +640,7 @@ SPLUT_HOT static void neuralut_backward(const pass *ps, const splut_layer *L, la
     size_t B = ps->B;
     const uint32_t N = L->N, F = L->F;
     splut_nl_off o = splut__nl_offsets(F, N);
-    const float *u[256];
+    const float *u[SPLUT_MAX_FAN_IN];
     neuron_inputs(ps, L, n, 0, u);
     float *h1 = W->mono, *h2 = h1 + (size_t)N * B, *h3 = h2 + (size_t)N * B;
     float *d1 = W->dmono, *d2 = d1 + (size_t)N * B, *d3 = d2 + (size_t)N * B, *zt = d3 + (size_t)N * B;

@@ -115,7 +115,7 @@ static void train_help(void)
         "  --conn-temperature X exploration noise (default 0)\n"
         "  --conn-regrow gradient|random   how dormant inputs are regrown (default gradient)\n"
         "  --conn-swap X        fraction of active inputs swapped each epoch (default 0.1)\n"
-        "  --conn-candidates C  candidate inputs per neuron, at most 256 (default 128)\n"
+        "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n"
         );
     printf(
         "Output:\n"
@@ -242,7 +242,7 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         return (c->switch_set = 1, opt_u64("--switch-epoch", v, r, 0, MAX_EPOCHS,
                                            &c->switch_epoch)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-candidates", &v)) != 0)
-        return (c->candidates_set = 1, opt_u64("--conn-candidates", v, r, 1, 256,
+        return (c->candidates_set = 1, opt_u64("--conn-candidates", v, r, 1, 1024,
                                                &c->candidates)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-tau", &v)) != 0)
         return (c->tau_set = 1, opt_double("--conn-tau", v, r, 1e-6, 1e6, &c->tau)) ? 2 : 1;

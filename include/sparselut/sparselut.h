@@ -220,7 +220,7 @@ typedef enum splut_param {
     SPLUT_P_CONN_L1 = 214,        /**< double [0,1]: L1 pressure on magnitudes, default 1e-4 */
     SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */
     SPLUT_P_CONN_REGROW = 216,    /**< int: 0 = regrow by gradient magnitude, 1 = at random */
-    SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,256]: candidate inputs per neuron, default 128 */
+    SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,1024]: candidate inputs per neuron, default 128 */
     SPLUT_P_CONN_INIT = 218,      /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
     SPLUT_P_CONN_SWAP = 219       /**< double [0,1]: fraction of active connections swapped
                                        for regrown ones at the end of each epoch, 0.1 */

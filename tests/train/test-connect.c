@@ -172,6 +172,89 @@ static void test_learned_needs_steps_per_epoch(void **state)
     assert_int_equal(splut_trainer_step(t, x, y, BATCH, &loss), SPLUT_E_STATE);
     assert_non_null(strstr(splut_ctx_last_error(ctx), "STEPS_PER_EPOCH"));
     assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 0), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 1025), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 1024), SPLUT_OK);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+/* Candidate sets wider than 256 (a dense MNIST input layer has 784): phase 1
+ * over all 700 inputs finds the four that decide the class, which a random
+ * mask of 3 per neuron would hit about once in 60 neurons. */
+#define WIDE_IN 700
+static const int wide_informative[4] = {3, 417, 650, 690};
+
+static void wide_batch(int step, float *x, int32_t *y)
+{
+    uint64_t s = 987654321u + (uint64_t)step * 104729u;
+    for (int i = 0; i < BATCH * WIDE_IN; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)(s >> 40) / 8388608.0f - 1.0f;
+    }
+    const int *k = wide_informative;
+    for (int i = 0; i < BATCH; i++) {
+        const float *r = x + (size_t)i * WIDE_IN;
+        y[i] = (r[k[0]] + r[k[1]] > 0) * 2 + (r[k[2]] > r[k[3]]);
+    }
+}
+
+static void test_wide_dense_candidates(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_ctx_set_int(ctx, SPLUT_P_SEED, 3);
+    splut_model *m;
+    assert_int_equal(splut_model_create(ctx, WIDE_IN, 2, &m), SPLUT_OK);
+    uint32_t widths[] = {16, 4};
+    for (int l = 0; l < 2; l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        d.kind = SPLUT_NEURON_POLY;
+        d.width = widths[l];
+        d.fan_in = 3;
+        d.out_bits = 2;
+        d.degree = 2;
+        assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
+    }
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, 20), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, 6), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, WIDE_IN), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_CONN_TAU, 1.0), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, 1e-2), SPLUT_OK);
+    float *x = malloc(sizeof(float) * BATCH * WIDE_IN);
+    int32_t y[BATCH];
+    assert_non_null(x);
+    uint64_t active, cands;
+    for (int step = 0; step < 7 * 20; step++) {
+        wide_batch(step, x, y);
+        double loss;
+        assert_int_equal(splut_trainer_step(t, x, y, BATCH, &loss), SPLUT_OK);
+        if (step == 0) {
+            assert_int_equal(splut_trainer_connections(t, 0, &active, &cands), SPLUT_OK);
+            assert_int_equal(cands, 16u * WIDE_IN); /* dense: every input a candidate */
+        }
+    }
+    assert_ptr_equal(splut_trainer_model_in_training(t), m);
+    assert_int_equal(splut_model_validate(m), SPLUT_OK);
+    int hits = 0;
+    for (uint32_t n = 0; n < 16; n++) {
+        uint32_t in[3];
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, n, in, 3, &k), SPLUT_OK);
+        assert_int_equal(k, 3);
+        bool hit = false;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++)
+                hit |= (int)in[i] == wide_informative[j];
+        hits += hit;
+    }
+    assert_true(hits >= 8);
+    free(x);
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
@@ -184,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_learned_threads_identical),
         cmocka_unit_test(test_random_regrowth),
         cmocka_unit_test(test_learned_needs_steps_per_epoch),
+        cmocka_unit_test(test_wide_dense_candidates),
     };
     return cmocka_run_group_tests_name("connect", tests, NULL, NULL);
 }
