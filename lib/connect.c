@@ -9,7 +9,9 @@
  * Each connection has a magnitude θ ≥ 0 and a fixed sign (DEEP R): weight =
  * sign·θ while active, 0 while dormant. After every optimiser step:
  *   θ -= lr·l1; θ += sqrt(2·lr·temperature)·N(0,1); θ ≤ 0 → dormant;
- *   budget K(t) = F' + (C − F')·exp(−t/τ)  (F' = A·F of the target, t in epochs):
+ *   budget K(t) = P + (C − P)·exp(−t/τ), P = min(C, ⌈plateau·F'⌉) (F' = A·F of
+ *   the target, t in epochs since layer l's decay began, l·stagger; plateau 1
+ *   and stagger 0 by default):
  *   more active than K → drop the weakest; fewer → regrow at most as many as
  *   were dropped this step, chosen by |∂L/∂w| (or at random), θ = init.
  * At the switch epoch each target neuron takes its F' strongest inputs
@@ -331,13 +333,45 @@ static void rewire_task(void *arg, size_t b, size_t e, unsigned worker)
         rewire_neuron(arg, (uint32_t)n);
 }
 
+/* Keep neuron n's candidate row sorted by input; slots are independent
+ * (linear, dormant ones are 0), so each carries its state along. */
+static void sort_row(splut_connect *c, size_t l, uint32_t n)
+{
+    conn_layer *cl = &c->L[l];
+    uint32_t *row = c->sur->layers[l].conn + (size_t)n * cl->C;
+    size_t base = (size_t)n * cl->C, w0 = c->sur->layers[l].w + base;
+    for (uint32_t i = 1; i < cl->C; i++)
+        for (uint32_t j = i; j > 0 && row[j] < row[j - 1]; j--) {
+            uint32_t tr = row[j];
+            row[j] = row[j - 1];
+            row[j - 1] = tr;
+            float *ws[] = {c->sur->params + w0, c->tr->m1 + w0, c->tr->m2 + w0};
+            for (int a = 0; a < 3; a++) {
+                float tf = ws[a][j];
+                ws[a][j] = ws[a][j - 1];
+                ws[a][j - 1] = tf;
+            }
+            uint8_t ta = cl->active[base + j];
+            cl->active[base + j] = cl->active[base + j - 1];
+            cl->active[base + j - 1] = ta;
+            int8_t ts = cl->sign[base + j];
+            cl->sign[base + j] = cl->sign[base + j - 1];
+            cl->sign[base + j - 1] = ts;
+        }
+}
+
+static bool capped(const splut_connect *c, size_t l)
+{
+    return c->L[l].C < c->sur->layers[l].in;
+}
+
 /* Capped layers see new inputs: at each epoch start, every dormant candidate
  * is replaced by a random input the neuron does not yet consider. */
 static void rotate_candidates(splut_trainer *t, splut_connect *c, size_t l)
 {
     conn_layer *cl = &c->L[l];
     splut_layer *SL = &c->sur->layers[l];
-    if (cl->C >= SL->in)
+    if (!capped(c, l))
         return;
     for (uint32_t n = 0; n < SL->out; n++) {
         splut_rng r;
@@ -357,39 +391,159 @@ static void rotate_candidates(splut_trainer *t, splut_connect *c, size_t l)
                 }
             }
         }
-        /* keep the row sorted: slots are independent (linear, dormant ones are 0) */
-        size_t base = (size_t)n * cl->C, w0 = SL->w + base;
-        for (uint32_t i = 1; i < cl->C; i++)
-            for (uint32_t j = i; j > 0 && row[j] < row[j - 1]; j--) {
-                uint32_t tr = row[j];
-                row[j] = row[j - 1];
-                row[j - 1] = tr;
-                float *ws[] = {c->sur->params + w0, c->tr->m1 + w0, c->tr->m2 + w0};
-                for (int a = 0; a < 3; a++) {
-                    float tf = ws[a][j];
-                    ws[a][j] = ws[a][j - 1];
-                    ws[a][j - 1] = tf;
-                }
-                uint8_t ta = cl->active[base + j];
-                cl->active[base + j] = cl->active[base + j - 1];
-                cl->active[base + j - 1] = ta;
-                int8_t ts = cl->sign[base + j];
-                cl->sign[base + j] = cl->sign[base + j - 1];
-                cl->sign[base + j - 1] = ts;
-            }
+        sort_row(c, l, n);
     }
 }
 
+/* ------------------------------------------------- dense-gradient candidates */
+
+static void copy_range(splut_model *to, size_t to_at, const splut_model *from, size_t from_at,
+                       size_t n)
+{
+    memcpy(to->params + to_at, from->params + from_at, n * sizeof(float));
+}
+
+/* Layer l of the probe: capped layers read every input (slot = input), the
+ * others keep their candidate rows; weights, biases, BatchNorm and quantiser
+ * parameters are the surrogate's. */
+static void fill_probe_layer(const splut_connect *c, splut_model *p, size_t l)
+{
+    const splut_layer *A = &c->sur->layers[l];
+    splut_layer *B = &p->layers[l];
+    uint32_t C = c->L[l].C, W = B->F;
+    for (uint32_t n = 0; n < A->out; n++)
+        for (uint32_t s = 0; s < W; s++)
+            B->conn[(size_t)n * W + s] = capped(c, l) ? s : A->conn[(size_t)n * C + s];
+    for (uint32_t n = 0; n < A->out; n++)
+        for (uint32_t s = 0; s < C; s++) {
+            size_t src = (size_t)n * C + s;
+            uint32_t dst = capped(c, l) ? A->conn[src] : s;
+            p->params[B->w + (size_t)n * W + dst] = c->sur->params[A->w + src];
+        }
+    copy_range(p, B->b, c->sur, A->b, A->out);
+    copy_range(p, B->bn_gamma, c->sur, A->bn_gamma, A->out);
+    copy_range(p, B->bn_beta, c->sur, A->bn_beta, A->out);
+    copy_range(p, B->out_q.theta, c->sur, A->out_q.theta, 1);
+    if (A->last) {
+        copy_range(p, B->post_bias, c->sur, A->post_bias, 1);
+        copy_range(p, B->post_weight, c->sur, A->post_weight, 1);
+    }
+}
+
+/* The surrogate with its capped layers made dense: one gradient evaluation
+ * of it gives ∂L/∂w for every input a neuron could read. */
+static splut_status build_probe(const splut_connect *c, splut_model **out)
+{
+    const splut_model *old = c->sur;
+    uint32_t width[256];
+    for (size_t l = 0; l < c->n_layers; l++)
+        width[l] = capped(c, l) ? old->layers[l].in : c->L[l].C;
+    splut_model *p;
+    splut_status st = define_surrogate(old, width, &p);
+    if (st != SPLUT_OK)
+        return st;
+    st = splut__model_alloc_params(p);
+    if (st != SPLUT_OK) {
+        splut_model_destroy(p);
+        return st;
+    }
+    p->built = true;
+    copy_range(p, 0, old, 0, old->in_q.theta + 1); /* the input stage leads both layouts */
+    memcpy(p->state, old->state, old->n_state * sizeof(float));
+    for (size_t l = 0; l < c->n_layers; l++)
+        fill_probe_layer(c, p, l);
+    *out = p;
+    return SPLUT_OK;
+}
+
+/* Refill neuron n's dormant slots with the inputs of largest |∂L/∂w| that it
+ * does not read yet (g: the neuron's dense gradient row; mark: in bytes). */
+static void refill_row(splut_connect *c, size_t l, uint32_t n, const float *g, uint8_t *mark)
+{
+    conn_layer *cl = &c->L[l];
+    uint32_t in = c->sur->layers[l].in;
+    uint32_t *row = c->sur->layers[l].conn + (size_t)n * cl->C;
+    memset(mark, 0, in);
+    for (uint32_t s = 0; s < cl->C; s++)
+        if (cl->active[(size_t)n * cl->C + s])
+            mark[row[s]] = 1;
+    for (uint32_t s = 0; s < cl->C; s++) {
+        if (cl->active[(size_t)n * cl->C + s])
+            continue;
+        uint32_t best = UINT32_MAX;
+        float best_g = -1.0f;
+        for (uint32_t i = 0; i < in; i++)
+            if (!mark[i] && fabsf(g[i]) > best_g) {
+                best_g = fabsf(g[i]);
+                best = i;
+            }
+        mark[best] = 1; /* C ≤ in: an unmarked input always remains */
+        row[s] = best;
+    }
+    sort_row(c, l, n);
+}
+
+/* RigL-style exploration for capped layers: instead of random inputs, each
+ * neuron's dormant candidates become the inputs the loss pulls on hardest,
+ * measured by one dense gradient evaluation on the current batch. */
+static splut_status refresh_candidates(splut_connect *c, const float *x, const int32_t *labels,
+                                       size_t n)
+{
+    splut_ctx *ctx = c->sur->ctx;
+    bool any = false;
+    for (size_t l = 0; l < c->n_layers; l++)
+        any |= capped(c, l);
+    if (!any)
+        return SPLUT_OK;
+    splut_model *p = NULL;
+    splut_trainer *pt = NULL;
+    uint8_t *mark = NULL;
+    splut_status st = build_probe(c, &p);
+    if (st == SPLUT_OK)
+        st = splut_trainer_create(p, &pt);
+    if (st == SPLUT_OK)
+        st = splut_trainer_loss_grad(pt, x, labels, n, NULL, NULL);
+    const float *g = st == SPLUT_OK ? splut__trainer_grad(pt) : NULL;
+    for (size_t l = 0; l < c->n_layers && g; l++) {
+        const splut_layer *PL = &p->layers[l];
+        if (!capped(c, l))
+            continue;
+        splut__free(ctx, mark);
+        mark = splut__calloc(ctx, PL->in, 1);
+        if (!mark) {
+            st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory exploring candidate inputs");
+            break;
+        }
+        for (uint32_t nr = 0; nr < PL->out; nr++)
+            refill_row(c, l, nr, g + PL->w + (size_t)nr * PL->F, mark);
+    }
+    splut__free(ctx, mark);
+    splut_trainer_destroy(pt);
+    splut_model_destroy(p);
+    return st;
+}
+
 /* ------------------------------------------------------------ compaction */
+
+/* The phase-1 budget of active inputs per neuron of layer l after `epochs`
+ * epochs; layer l's decay starts l·stagger epochs late. */
+static double budget_at(const splut_trainer *t, const conn_layer *cl, size_t l, double epochs)
+{
+    double floor_ = ceil(t->conn_plateau * cl->target);
+    if (floor_ > cl->C)
+        floor_ = cl->C;
+    double since = epochs - t->conn_stagger * (double)l;
+    return floor_ + (cl->C - floor_) * exp(-(since > 0.0 ? since : 0.0) / t->conn_tau);
+}
 
 /* Once the budget has shrunk, most candidates are dormant but still cost a
  * multiply-add each. Every epoch the surrogate is rebuilt with fewer
  * candidates per neuron: the active ones plus the dormant ones with the
  * largest gradients, at least twice the coming budget. */
-static uint32_t compact_width(const splut_trainer *t, const conn_layer *cl, uint32_t out,
-                              double epochs)
+static uint32_t compact_width(const splut_trainer *t, const conn_layer *cl, size_t l,
+                              uint32_t out, double epochs)
 {
-    double budget = cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau);
+    double budget = budget_at(t, cl, l, epochs);
     uint32_t want = (uint32_t)ceil(2.0 * budget) + 4;
     for (uint32_t n = 0; n < out; n++)
         if (cl->n_active[n] > want)
@@ -532,7 +686,7 @@ static splut_status maybe_compact(splut_trainer *t, splut_connect *c)
     uint32_t width[256];
     bool worth = false;
     for (size_t l = 0; l < c->n_layers; l++) {
-        width[l] = compact_width(t, &c->L[l], c->sur->layers[l].out, epochs);
+        width[l] = compact_width(t, &c->L[l], l, c->sur->layers[l].out, epochs);
         worth |= width[l] * 4 <= c->L[l].C * 3;
     }
     return worth && c->n_layers <= 256 ? compact(t, c, width) : SPLUT_OK;
@@ -546,8 +700,12 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
         splut_status cst = maybe_compact(t, c);
         if (cst != SPLUT_OK)
             return cst;
-        for (size_t l = 0; l < c->n_layers; l++)
+        if (t->conn_explore == 1)
+            cst = refresh_candidates(c, x, labels, n);
+        for (size_t l = 0; l < c->n_layers && t->conn_explore == 0; l++)
             rotate_candidates(t, c, l);
+        if (cst != SPLUT_OK)
+            return cst;
     }
     c->tr->lr = lr;
     c->tr->restart_period = 0; /* the target trainer owns the schedule */
@@ -557,8 +715,7 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
     double epochs = (double)(t->step + 1) / (double)t->steps_per_epoch;
     for (size_t l = 0; l < c->n_layers; l++) {
         conn_layer *cl = &c->L[l];
-        rewire_job j = {t, c, l, (float)lr,
-                        (float)(cl->target + (cl->C - cl->target) * exp(-epochs / t->conn_tau)),
+        rewire_job j = {t, c, l, (float)lr, (float)budget_at(t, cl, l, epochs),
                         (t->step + 1) % t->steps_per_epoch == 0};
         splut__pool_run(c->tr->pool, c->sur->layers[l].out, 8, rewire_task, &j);
     }
@@ -573,50 +730,143 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The k strongest candidates of a neuron (active by θ, then dormant by
- * |gradient|), as sorted input indices. */
+/* Rank of candidate slot s of neuron n: active connections by θ above every
+ * dormant one, dormant ones by |∂L/∂w| (0 without gradients). */
+static float slot_score(const splut_connect *c, size_t l, uint32_t n, uint32_t s)
+{
+    const conn_layer *cl = &c->L[l];
+    size_t i = (size_t)n * cl->C + s, wi = c->sur->layers[l].w + i;
+    if (cl->active[i])
+        return 1e30f + fabsf(c->sur->params[wi]);
+    const float *grad = splut__trainer_grad(c->tr);
+    return grad ? fabsf(grad[wi]) : 0.0f;
+}
+
+/* Candidate slot of neuron n that reads `input`, UINT32_MAX if none. */
+static uint32_t find_slot(const splut_connect *c, size_t l, uint32_t n, uint32_t input)
+{
+    const conn_layer *cl = &c->L[l];
+    const uint32_t *row = c->sur->layers[l].conn + (size_t)n * cl->C;
+    for (uint32_t s = 0; s < cl->C; s++)
+        if (row[s] == input)
+            return s;
+    return UINT32_MAX;
+}
+
+/* The k strongest candidates of a neuron, as sorted input indices. */
 static void strongest_inputs(const splut_connect *c, size_t l, uint32_t n, uint32_t k,
                              uint32_t *out)
 {
     const conn_layer *cl = &c->L[l];
-    const splut_layer *SL = &c->sur->layers[l];
-    size_t row = (size_t)n * cl->C, w0 = SL->w + row;
-    const float *grad = splut__trainer_grad(c->tr) ? splut__trainer_grad(c->tr) + w0 : NULL;
+    const uint32_t *row = c->sur->layers[l].conn + (size_t)n * cl->C;
     uint8_t taken[SPLUT__CONN_MAX_CANDIDATES] = {0};
     for (uint32_t i = 0; i < k; i++) {
         uint32_t best = 0;
         float best_score = -INFINITY;
         for (uint32_t s = 0; s < cl->C; s++) {
-            if (taken[s])
-                continue;
-            /* active connections rank above every dormant one */
-            float score = cl->active[row + s] ? 1e30f + fabsf(c->sur->params[w0 + s])
-                                              : (grad ? fabsf(grad[s]) : 0.0f);
+            float score = taken[s] ? -INFINITY : slot_score(c, l, n, s);
             if (score > best_score) {
                 best_score = score;
                 best = s;
             }
         }
         taken[best] = 1;
-        out[i] = SL->conn[row + best];
+        out[i] = row[best];
     }
     qsort(out, k, sizeof(uint32_t), cmp_u32);
+}
+
+/* Position in sel[0..k) of neuron n's weakest input that another neuron
+ * reads too (giving it up orphans nothing), UINT32_MAX if none. */
+static uint32_t weakest_shared(const splut_connect *c, size_t l, uint32_t n, const uint32_t *sel,
+                               uint32_t k, const uint32_t *readers)
+{
+    uint32_t best = UINT32_MAX;
+    float best_score = INFINITY;
+    for (uint32_t j = 0; j < k; j++) {
+        if (readers[sel[j]] < 2)
+            continue;
+        uint32_t s = find_slot(c, l, n, sel[j]);
+        float score = s == UINT32_MAX ? 0.0f : slot_score(c, l, n, s);
+        if (score < best_score) {
+            best_score = score;
+            best = j;
+        }
+    }
+    return best;
+}
+
+/* A hidden neuron that no neuron of the next layer reads is wasted capacity,
+ * and phase 1 tends to concentrate on a few strong ones. When the layer makes
+ * at least as many connections as it has inputs, each unread input of a
+ * hidden layer (l ≥ 1) goes to the neuron that ranks it highest among its
+ * candidates, in place of that neuron's weakest input read elsewhere too. */
+static splut_status cover_inputs(splut_connect *c, const splut_layer *L, size_t l, uint32_t k,
+                                 uint32_t *sel)
+{
+    if (l == 0 || (uint64_t)L->out * k < L->in)
+        return SPLUT_OK;
+    splut_ctx *ctx = c->sur->ctx;
+    uint32_t *readers = splut__calloc(ctx, L->in, sizeof(uint32_t));
+    if (!readers)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory choosing the learned inputs");
+    for (size_t i = 0; i < (size_t)L->out * k; i++)
+        readers[sel[i]]++;
+    for (uint32_t u = 0; u < L->in; u++) {
+        if (readers[u])
+            continue;
+        uint32_t to = UINT32_MAX, at = 0;
+        float best = -INFINITY;
+        for (uint32_t n = 0; n < L->out; n++) {
+            uint32_t s = find_slot(c, l, n, u);
+            if (s == UINT32_MAX || slot_score(c, l, n, s) <= best)
+                continue;
+            uint32_t j = weakest_shared(c, l, n, sel + (size_t)n * k, k, readers);
+            if (j == UINT32_MAX)
+                continue;
+            best = slot_score(c, l, n, s);
+            to = n;
+            at = j;
+        }
+        if (to == UINT32_MAX)
+            continue; /* no neuron considers u: it stays unread */
+        uint32_t *row = sel + (size_t)to * k;
+        readers[row[at]]--;
+        row[at] = u;
+        readers[u] = 1;
+        qsort(row, k, sizeof(uint32_t), cmp_u32);
+    }
+    splut__free(ctx, readers);
+    return SPLUT_OK;
+}
+
+/* Choose and install the inputs of every neuron of target layer l. */
+static splut_status switch_layer(splut_trainer *t, size_t l)
+{
+    splut_connect *c = t->connect;
+    splut_model *m = t->model;
+    const splut_layer *L = &m->layers[l];
+    uint32_t k = L->A * L->F;
+    uint32_t *sel = splut__calloc(m->ctx, (size_t)L->out * k, sizeof(uint32_t));
+    if (!sel)
+        return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory choosing the learned inputs");
+    for (uint32_t n = 0; n < L->out; n++)
+        strongest_inputs(c, l, n, k, sel + (size_t)n * k);
+    splut_status st = t->conn_cover ? cover_inputs(c, L, l, k, sel) : SPLUT_OK;
+    for (uint32_t n = 0; n < L->out && st == SPLUT_OK; n++)
+        st = splut_model_set_inputs(m, l, n, sel + (size_t)n * k, k);
+    splut__free(m->ctx, sel);
+    return st;
 }
 
 splut_status splut__connect_switch(splut_trainer *t)
 {
     splut_connect *c = t->connect;
     splut_model *m = t->model;
-    uint32_t idx[512];
     for (size_t l = 0; l < m->n_layers; l++) {
-        const splut_layer *L = &m->layers[l];
-        uint32_t k = L->A * L->F;
-        for (uint32_t n = 0; n < L->out; n++) {
-            strongest_inputs(c, l, n, k, idx);
-            splut_status st = splut_model_set_inputs(m, l, n, idx, k);
-            if (st != SPLUT_OK)
-                return st;
-        }
+        splut_status st = switch_layer(t, l);
+        if (st != SPLUT_OK)
+            return st;
     }
     /* the input stage has the same layout in both models: keep what it learned */
     const splut_model *s = c->sur;

@@ -267,6 +267,10 @@ static const param_def PARAMS[] = {
     {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 1024, 128, false},
     {SPLUT_P_CONN_INIT, "conn_init", SPLUT_PARAM_DOUBLE, 0, 1, 1e-3, true},
     {SPLUT_P_CONN_SWAP, "conn_swap", SPLUT_PARAM_DOUBLE, 0, 1, 0.1, false},
+    {SPLUT_P_CONN_PLATEAU, "conn_plateau", SPLUT_PARAM_DOUBLE, 1, 64, 1, false},
+    {SPLUT_P_CONN_COVER, "conn_cover", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_CONN_EXPLORE, "conn_explore", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_CONN_STAGGER, "conn_stagger", SPLUT_PARAM_DOUBLE, 0, 1e6, 0, false},
 };
 
 static const param_def *find_param(splut_param key)

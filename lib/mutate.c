@@ -137,7 +137,7 @@ splut_status splut_model_grow_input(splut_model *m, size_t layer, uint32_t neuro
     uint32_t k = L->A * L->F, F = L->F;
     uint32_t *row = L->conn + (size_t)neuron * k;
     uint32_t first = slot - slot % F; /* the sub-neuron's slice */
-    uint32_t cand[512];
+    uint32_t cand[SPLUT_MAX_FAN_IN];
     memcpy(cand, row, k * sizeof(uint32_t));
     cand[slot] = input;
     /* re-sort the slice, remembering where each old variable went */
@@ -150,7 +150,7 @@ splut_status splut_model_grow_input(splut_model *m, size_t layer, uint32_t neuro
             order[j] = order[j - 1];
             order[j - 1] = tmp;
         }
-    uint32_t sorted[512];
+    uint32_t sorted[SPLUT_MAX_FAN_IN];
     memcpy(sorted, cand, k * sizeof(uint32_t));
     uint8_t perm[256];
     for (uint32_t i = 0; i < F; i++) {

@@ -25,8 +25,10 @@ struct splut_trainer {
     float *m1, *m2; /* AdamW first and second moments, model->n_params each */
     uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
     /* learned connectivity (keys 210-219) */
-    int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates;
-    double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap;
+    int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates, conn_cover,
+        conn_explore;
+    double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap, conn_plateau,
+        conn_stagger;
     splut_connect *connect; /* phase 1 state; NULL otherwise */
     bool conn_switched;
     /* derived, rebuilt on demand */

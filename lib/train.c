@@ -980,6 +980,10 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->conn_candidates = 128;
     t->conn_init = 1e-3;
     t->conn_swap = 0.1;
+    t->conn_plateau = 1.0;
+    t->conn_cover = 0;
+    t->conn_explore = 0;
+    t->conn_stagger = 0.0;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
     size_t neurons = 0;
@@ -1258,6 +1262,8 @@ static double *double_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_CONN_TEMPERATURE: return &t->conn_temperature;
     case SPLUT_P_CONN_INIT: return &t->conn_init;
     case SPLUT_P_CONN_SWAP: return &t->conn_swap;
+    case SPLUT_P_CONN_PLATEAU: return &t->conn_plateau;
+    case SPLUT_P_CONN_STAGGER: return &t->conn_stagger;
     default: return &t->lr_min;
     }
 }
@@ -1271,6 +1277,8 @@ static int64_t *int_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_SWITCH_EPOCH: return &t->switch_epoch;
     case SPLUT_P_CONN_REGROW: return &t->conn_regrow;
     case SPLUT_P_CONN_CANDIDATES: return &t->conn_candidates;
+    case SPLUT_P_CONN_COVER: return &t->conn_cover;
+    case SPLUT_P_CONN_EXPLORE: return &t->conn_explore;
     default: return &t->restart_period;
     }
 }

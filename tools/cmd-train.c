@@ -31,8 +31,9 @@ typedef struct conn_args {
     const char *masks;
     int learned;
     uint64_t switch_epoch, candidates, regrow;
-    double tau, l1, temperature, swap;
+    double tau, l1, temperature, swap, plateau, stagger;
     int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set, swap_set;
+    int plateau_set, cover, cover_set, explore, explore_set, stagger_set;
 } conn_args;
 
 typedef struct train_args {
@@ -115,6 +116,14 @@ static void train_help(void)
         "  --conn-temperature X exploration noise (default 0)\n"
         "  --conn-regrow gradient|random   how dormant inputs are regrown (default gradient)\n"
         "  --conn-swap X        fraction of active inputs swapped each epoch (default 0.1)\n"
+        "  --conn-plateau X     the budget decays to X times A*F and stays there until\n"
+        "                       the switch, 1..64 (default 1)\n"
+        "  --conn-cover 0|1     1: at the switch every output of a hidden layer gets a\n"
+        "                       reader in the next layer (default 0)\n"
+        "  --conn-explore random|gradient\n"
+        "                       new candidates of capped layers each epoch: random inputs\n"
+        "                       or those with the largest dense gradient (default random)\n"
+        "  --conn-stagger X     layer l's budget starts decaying l*X epochs late (default 0)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n"
         );
     printf(
@@ -146,6 +155,14 @@ static void train_help(void)
 }
 
 /* ---- arguments ------------------------------------------------------------ */
+
+/* Whether any learned-connectivity parameter was given. */
+static int conn_tuned(const conn_args *c)
+{
+    return c->switch_set || c->candidates_set || c->regrow_set || c->tau_set || c->l1_set ||
+           c->temperature_set || c->swap_set || c->plateau_set || c->cover_set || c->explore_set ||
+           c->stagger_set;
+}
 
 static int opt_u64(const char *name, const char *v, int r, uint64_t min, uint64_t max,
                    uint64_t *out)
@@ -248,6 +265,28 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         return (c->tau_set = 1, opt_double("--conn-tau", v, r, 1e-6, 1e6, &c->tau)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-swap", &v)) != 0)
         return (c->swap_set = 1, opt_double("--conn-swap", v, r, 0, 1, &c->swap)) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-stagger", &v)) != 0)
+        return (c->stagger_set = 1, opt_double("--conn-stagger", v, r, 0, 1e6, &c->stagger)) ? 2
+                                                                                         : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-plateau", &v)) != 0)
+        return (c->plateau_set = 1, opt_double("--conn-plateau", v, r, 1, 64, &c->plateau)) ? 2
+                                                                                         : 1;
+    if ((r = cli_opt(argc, argv, i, "--conn-explore", &v)) != 0) {
+        if (r > 0 && (!strcmp(v, "random") || !strcmp(v, "gradient"))) {
+            c->explore_set = 1;
+            c->explore = !strcmp(v, "gradient");
+            return 1;
+        }
+        return cli_usage_err("train", "--conn-explore is 'random' or 'gradient'"), 2;
+    }
+    if ((r = cli_opt(argc, argv, i, "--conn-cover", &v)) != 0) {
+        uint64_t on = 0;
+        if (opt_u64("--conn-cover", v, r, 0, 1, &on))
+            return 2;
+        c->cover_set = 1;
+        c->cover = (int)on;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
         return (c->l1_set = 1, opt_double("--conn-l1", v, r, 0, 1, &c->l1)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
@@ -301,6 +340,9 @@ static int parse_train(int argc, char **argv, train_args *a)
         return cli_usage_err("train", "--out and --checkpoint must be different files");
     if (a->conn.masks && a->conn.learned)
         return cli_usage_err("train", "--masks and --connectivity learned exclude each other");
+    if (!a->conn.learned && conn_tuned(&a->conn))
+        return cli_usage_err("train", "--switch-epoch and --conn-* options need "
+                                      "--connectivity learned");
     return CLI_EXIT_OK;
 }
 
@@ -819,6 +861,14 @@ static splut_status configure_connectivity(splut_trainer *t, const conn_args *c,
         st = splut_trainer_set_double(t, SPLUT_P_CONN_TEMPERATURE, c->temperature);
     if (!st && c->swap_set)
         st = splut_trainer_set_double(t, SPLUT_P_CONN_SWAP, c->swap);
+    if (!st && c->plateau_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_PLATEAU, c->plateau);
+    if (!st && c->cover_set)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_COVER, c->cover);
+    if (!st && c->explore_set)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_EXPLORE, c->explore);
+    if (!st && c->stagger_set)
+        st = splut_trainer_set_double(t, SPLUT_P_CONN_STAGGER, c->stagger);
     return st;
 }
 

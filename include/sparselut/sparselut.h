@@ -222,8 +222,18 @@ typedef enum splut_param {
     SPLUT_P_CONN_REGROW = 216,    /**< int: 0 = regrow by gradient magnitude, 1 = at random */
     SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,1024]: candidate inputs per neuron, default 128 */
     SPLUT_P_CONN_INIT = 218,      /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
-    SPLUT_P_CONN_SWAP = 219       /**< double [0,1]: fraction of active connections swapped
+    SPLUT_P_CONN_SWAP = 219,      /**< double [0,1]: fraction of active connections swapped
                                        for regrown ones at the end of each epoch, 0.1 */
+    SPLUT_P_CONN_PLATEAU = 220,   /**< double [1,64]: the phase-1 budget decays to this
+                                       multiple of A·F (capped at the candidates) and stays
+                                       there until the switch, default 1 */
+    SPLUT_P_CONN_COVER = 221,     /**< int: 1 = at the switch, give every output of a hidden
+                                       layer a reader in the next layer, default 0 */
+    SPLUT_P_CONN_EXPLORE = 222,   /**< int: new candidates of capped layers each epoch:
+                                       0 = random inputs, 1 = largest dense |∂L/∂w| on the
+                                       current batch; default 0 */
+    SPLUT_P_CONN_STAGGER = 223    /**< double [0,1e6]: layer l's budget starts decaying
+                                       l·stagger epochs late, default 0 */
 } splut_param;
 
 /** Type of a parameter's value. */
