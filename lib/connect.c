@@ -473,8 +473,8 @@ static void refill_row(splut_connect *c, size_t l, uint32_t n, const float *g, u
         uint32_t best = UINT32_MAX;
         float best_g = -1.0f;
         for (uint32_t i = 0; i < in; i++)
-            if (!mark[i] && fabsf(g[i]) > best_g) {
-                best_g = fabsf(g[i]);
+            if (!mark[i] && (best == UINT32_MAX || fabsf(g[i]) > best_g)) {
+                best_g = fabsf(g[i]); /* the first unmarked input even if NaN */
                 best = i;
             }
         mark[best] = 1; /* C ≤ in: an unmarked input always remains */
