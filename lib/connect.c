@@ -95,6 +95,45 @@ static splut_status define_surrogate(const splut_model *shape, const uint32_t *w
     return SPLUT_OK;
 }
 
+/* A built surrogate shaped like `old` with width[l] candidates per neuron;
+ * parameters zero, connectivity unset (the caller fills both). */
+static splut_status reshaped_surrogate(const splut_model *old, const uint32_t *width,
+                                       splut_model **out)
+{
+    splut_model *s;
+    splut_status st = define_surrogate(old, width, &s);
+    if (st != SPLUT_OK)
+        return st;
+    st = splut__model_alloc_params(s);
+    if (st != SPLUT_OK) {
+        splut_model_destroy(s);
+        return st;
+    }
+    s->built = true;
+    *out = s;
+    return SPLUT_OK;
+}
+
+/* A layer's parameters besides its weights (bias, BatchNorm, quantiser scale,
+ * output scaling of the last layer): same sizes in every surrogate layout. */
+typedef struct param_range {
+    size_t from, to, n;
+} param_range;
+
+static size_t shared_ranges(const splut_layer *A, const splut_layer *B, param_range r[6])
+{
+    size_t k = 0;
+    r[k++] = (param_range){A->b, B->b, A->out};
+    r[k++] = (param_range){A->bn_gamma, B->bn_gamma, A->out};
+    r[k++] = (param_range){A->bn_beta, B->bn_beta, A->out};
+    r[k++] = (param_range){A->out_q.theta, B->out_q.theta, 1};
+    if (A->last) {
+        r[k++] = (param_range){A->post_bias, B->post_bias, 1};
+        r[k++] = (param_range){A->post_weight, B->post_weight, 1};
+    }
+    return k;
+}
+
 static splut_status build_surrogate(const splut_trainer *t, splut_model **out)
 {
     const splut_model *m = t->model;
@@ -420,14 +459,9 @@ static void fill_probe_layer(const splut_connect *c, splut_model *p, size_t l)
             uint32_t dst = capped(c, l) ? A->conn[src] : s;
             p->params[B->w + (size_t)n * W + dst] = c->sur->params[A->w + src];
         }
-    copy_range(p, B->b, c->sur, A->b, A->out);
-    copy_range(p, B->bn_gamma, c->sur, A->bn_gamma, A->out);
-    copy_range(p, B->bn_beta, c->sur, A->bn_beta, A->out);
-    copy_range(p, B->out_q.theta, c->sur, A->out_q.theta, 1);
-    if (A->last) {
-        copy_range(p, B->post_bias, c->sur, A->post_bias, 1);
-        copy_range(p, B->post_weight, c->sur, A->post_weight, 1);
-    }
+    param_range r[6];
+    for (size_t i = 0, k = shared_ranges(A, B, r); i < k; i++)
+        copy_range(p, r[i].to, c->sur, r[i].from, r[i].n);
 }
 
 /* The surrogate with its capped layers made dense: one gradient evaluation
@@ -439,15 +473,9 @@ static splut_status build_probe(const splut_connect *c, splut_model **out)
     for (size_t l = 0; l < c->n_layers; l++)
         width[l] = capped(c, l) ? old->layers[l].in : c->L[l].C;
     splut_model *p;
-    splut_status st = define_surrogate(old, width, &p);
+    splut_status st = reshaped_surrogate(old, width, &p);
     if (st != SPLUT_OK)
         return st;
-    st = splut__model_alloc_params(p);
-    if (st != SPLUT_OK) {
-        splut_model_destroy(p);
-        return st;
-    }
-    p->built = true;
     copy_range(p, 0, old, 0, old->in_q.theta + 1); /* the input stage leads both layouts */
     memcpy(p->state, old->state, old->n_state * sizeof(float));
     for (size_t l = 0; l < c->n_layers; l++)
@@ -490,15 +518,16 @@ static splut_status refresh_candidates(splut_connect *c, const float *x, const i
                                        size_t n)
 {
     splut_ctx *ctx = c->sur->ctx;
-    bool any = false;
+    uint32_t widest = 0; /* input width of the widest capped layer */
     for (size_t l = 0; l < c->n_layers; l++)
-        any |= capped(c, l);
-    if (!any)
+        if (capped(c, l) && c->sur->layers[l].in > widest)
+            widest = c->sur->layers[l].in;
+    if (widest == 0)
         return SPLUT_OK;
     splut_model *p = NULL;
     splut_trainer *pt = NULL;
-    uint8_t *mark = NULL;
-    splut_status st = build_probe(c, &p);
+    uint8_t *mark = splut__calloc(ctx, widest, 1);
+    splut_status st = mark ? build_probe(c, &p) : SPLUT_E_NOMEM;
     if (st == SPLUT_OK)
         st = splut_trainer_create(p, &pt);
     if (st == SPLUT_OK)
@@ -506,17 +535,11 @@ static splut_status refresh_candidates(splut_connect *c, const float *x, const i
     const float *g = st == SPLUT_OK ? splut__trainer_grad(pt) : NULL;
     for (size_t l = 0; l < c->n_layers && g; l++) {
         const splut_layer *PL = &p->layers[l];
-        if (!capped(c, l))
-            continue;
-        splut__free(ctx, mark);
-        mark = splut__calloc(ctx, PL->in, 1);
-        if (!mark) {
-            st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory exploring candidate inputs");
-            break;
-        }
-        for (uint32_t nr = 0; nr < PL->out; nr++)
+        for (uint32_t nr = 0; nr < PL->out && capped(c, l); nr++)
             refill_row(c, l, nr, g + PL->w + (size_t)nr * PL->F, mark);
     }
+    if (st == SPLUT_E_NOMEM)
+        st = splut__fail(ctx, st, "out of memory exploring candidate inputs");
     splut__free(ctx, mark);
     splut_trainer_destroy(pt);
     splut_model_destroy(p);
@@ -588,7 +611,7 @@ static uint32_t kept_slots(const splut_connect *c, size_t l, uint32_t n, uint32_
 static void copy_param(const splut_connect *o, splut_model *s2, splut_trainer *t2, size_t from,
                        size_t to, size_t n)
 {
-    memcpy(s2->params + to, o->sur->params + from, n * sizeof(float));
+    copy_range(s2, to, o->sur, from, n);
     memcpy(t2->m1 + to, o->tr->m1 + from, n * sizeof(float));
     memcpy(t2->m2 + to, o->tr->m2 + from, n * sizeof(float));
 }
@@ -611,14 +634,9 @@ static void copy_layer(const splut_connect *o, splut_model *s2, splut_trainer *t
         }
         nl->n_active[n] = cl->n_active[n];
     }
-    copy_param(o, s2, t2, A->b, B->b, A->out);
-    copy_param(o, s2, t2, A->bn_gamma, B->bn_gamma, A->out);
-    copy_param(o, s2, t2, A->bn_beta, B->bn_beta, A->out);
-    copy_param(o, s2, t2, A->out_q.theta, B->out_q.theta, 1);
-    if (A->last) {
-        copy_param(o, s2, t2, A->post_bias, B->post_bias, 1);
-        copy_param(o, s2, t2, A->post_weight, B->post_weight, 1);
-    }
+    param_range r[6];
+    for (size_t i = 0, k = shared_ranges(A, B, r); i < k; i++)
+        copy_param(o, s2, t2, r[i].from, r[i].to, r[i].n);
 }
 
 static splut_status alloc_conn_layer(splut_ctx *ctx, conn_layer *nl, uint32_t out, uint32_t C,
@@ -639,14 +657,10 @@ static splut_status compact(splut_trainer *t, splut_connect *c, const uint32_t *
     splut_ctx *ctx = t->model->ctx;
     const splut_model *old = c->sur;
     splut_connect nc = {NULL, NULL, NULL, c->n_layers};
-    splut_status st = define_surrogate(old, width, &nc.sur);
+    splut_status st = reshaped_surrogate(old, width, &nc.sur);
     if (st != SPLUT_OK)
         return st;
-    st = splut__model_alloc_params(nc.sur);
-    if (st == SPLUT_OK) {
-        nc.sur->built = true;
-        st = splut_trainer_create(nc.sur, &nc.tr);
-    }
+    st = splut_trainer_create(nc.sur, &nc.tr);
     nc.L = st == SPLUT_OK ? splut__calloc(ctx, c->n_layers, sizeof(conn_layer)) : NULL;
     if (st == SPLUT_OK && !nc.L)
         st = SPLUT_E_NOMEM;
@@ -700,12 +714,14 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
         splut_status cst = maybe_compact(t, c);
         if (cst != SPLUT_OK)
             return cst;
-        if (t->conn_explore == 1)
+        if (t->conn_explore == 1) {
             cst = refresh_candidates(c, x, labels, n);
-        for (size_t l = 0; l < c->n_layers && t->conn_explore == 0; l++)
-            rotate_candidates(t, c, l);
-        if (cst != SPLUT_OK)
-            return cst;
+            if (cst != SPLUT_OK)
+                return cst;
+        } else {
+            for (size_t l = 0; l < c->n_layers; l++)
+                rotate_candidates(t, c, l);
+        }
     }
     c->tr->lr = lr;
     c->tr->restart_period = 0; /* the target trainer owns the schedule */
@@ -819,12 +835,13 @@ static splut_status cover_inputs(splut_connect *c, const splut_layer *L, size_t 
         float best = -INFINITY;
         for (uint32_t n = 0; n < L->out; n++) {
             uint32_t s = find_slot(c, l, n, u);
-            if (s == UINT32_MAX || slot_score(c, l, n, s) <= best)
+            float score = s == UINT32_MAX ? -INFINITY : slot_score(c, l, n, s);
+            if (s == UINT32_MAX || score <= best)
                 continue;
             uint32_t j = weakest_shared(c, l, n, sel + (size_t)n * k, k, readers);
             if (j == UINT32_MAX)
                 continue;
-            best = slot_score(c, l, n, s);
+            best = score;
             to = n;
             at = j;
         }

@@ -24,7 +24,7 @@ struct splut_trainer {
     int64_t step;
     float *m1, *m2; /* AdamW first and second moments, model->n_params each */
     uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
-    /* learned connectivity (keys 210-219) */
+    /* learned connectivity (keys 210-223) */
     int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates, conn_cover,
         conn_explore;
     double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap, conn_plateau,
