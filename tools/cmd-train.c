@@ -110,7 +110,8 @@ static void train_help(void)
         "                       over candidate inputs, pruning and regrowing them down to\n"
         "                       A*F per neuron; at the switch epoch the model takes the\n"
         "                       strongest inputs (default random; see docs/connectivity.md)\n"
-        "  --switch-epoch T     end of phase 1 (default 20)\n"
+        "  --switch-epoch T     end of phase 1, below --epochs (default 20; for the\n"
+        "                       500-epoch schedule 100 gives better masks)\n"
         "  --conn-tau X         budget decay time in epochs (default 3)\n"
         "  --conn-l1 X          L1 pressure on connection magnitudes (default 1e-4)\n"
         "  --conn-temperature X exploration noise (default 0)\n"
@@ -295,6 +296,23 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
     return 0;
 }
 
+/* A learned run must reach phase 2: until the switch the model file would hold
+ * the untrained target network while the reported accuracy is the surrogate's. */
+static int check_switch_epoch(const train_args *a)
+{
+    if (!a->conn.learned)
+        return CLI_EXIT_OK;
+    double dflt = 0;
+    (void)splut_param_info(SPLUT_P_SWITCH_EPOCH, NULL, NULL, NULL, &dflt); /* a known key */
+    uint64_t T = a->conn.switch_set ? a->conn.switch_epoch : (uint64_t)dflt;
+    if (a->epochs > T)
+        return CLI_EXIT_OK;
+    return cli_usage_err("train",
+                         "--epochs %llu ends before the target network trains: the switch epoch "
+                         "of learned connectivity is %llu (--switch-epoch)",
+                         (unsigned long long)a->epochs, (unsigned long long)T);
+}
+
 /* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 after printing --help. */
 static int parse_train(int argc, char **argv, train_args *a)
 {
@@ -343,7 +361,7 @@ static int parse_train(int argc, char **argv, train_args *a)
     if (!a->conn.learned && conn_tuned(&a->conn))
         return cli_usage_err("train", "--switch-epoch and --conn-* options need "
                                       "--connectivity learned");
-    return CLI_EXIT_OK;
+    return check_switch_epoch(a);
 }
 
 /* ---- architecture specs --------------------------------------------------- */

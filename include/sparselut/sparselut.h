@@ -215,7 +215,8 @@ typedef enum splut_param {
     /* learned connectivity (trainer, 210-223); see docs/connectivity.md */
     SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it */
     SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
-    SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20 */
+    SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20;
+                                       the model keeps its initial inputs and weights until then */
     SPLUT_P_CONN_TAU = 213,       /**< double (0,1e6]: budget decay time in epochs, default 3 */
     SPLUT_P_CONN_L1 = 214,        /**< double [0,1]: L1 pressure on magnitudes, default 1e-4 */
     SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */

@@ -469,6 +469,34 @@ static void test_keep_best(void **state)
     assert_true(json_num(out_text, "test_accuracy") == best);
 }
 
+/* Learned connectivity from the command line: the run must reach phase 2
+ * (regression: a run that ended before the switch saved the untrained target
+ * network while reporting the surrogate's accuracy), and what train reports is
+ * what the saved file evaluates to. */
+static void test_learned_connectivity(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 300, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
+                         "--connectivity learned";
+    expect(run("%s --epochs 3 --out early.splut", common), 2, "switch epoch");
+    expect(run("%s --epochs 3 --switch-epoch 3 --out early.splut", common), 2, "switch epoch");
+    char path[600];
+    tmp_path(path, sizeof path, "early.splut");
+    assert_int_equal(access(path, F_OK), -1);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 3 --switch-epoch 1 --out m"), 2,
+           "--connectivity learned");
+    expect(run("%s --epochs 4 --switch-epoch 2 --conn-tau 0.5 --out l.splut --json", common), 0,
+           NULL);
+    char train_acc[64], eval_acc[64];
+    json_raw(out_text, "test_accuracy", train_acc, sizeof train_acc);
+    assert_non_null(strstr(out_text, "\"active_connections\""));
+    expect(run("eval --model l.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
+    json_raw(out_text, "accuracy", eval_acc, sizeof eval_acc);
+    assert_string_equal(train_acc, eval_acc);
+    assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+}
+
 /* info's table sizes: the published totals of two presets (MODELS.md §4.4) and
  * the library's own enumeration for a small model. */
 static void test_info_table_sizes(void **state)
@@ -690,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_arch_every_kind),
         cmocka_unit_test(test_keep_best),
+        cmocka_unit_test(test_learned_connectivity),
         cmocka_unit_test(test_info_table_sizes),
         cmocka_unit_test(test_random_arguments),
         cmocka_unit_test(test_csv_options_and_jsc),
