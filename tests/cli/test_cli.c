@@ -219,6 +219,7 @@ static void test_train_then_eval_agree(void **state)
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --batch 16 --lr 0.01 "
                "--out m.splut --json"),
            0, NULL);
+    assert_null(strstr(out_text, "switch_epoch")); /* random connectivity */
     char train_acc[64], eval_acc[64];
     json_raw(out_text, "test_accuracy", train_acc, sizeof train_acc);
     assert_int_equal((int)json_num(out_text, "epochs"), 4);
@@ -488,6 +489,7 @@ static void test_learned_connectivity(void **state)
            "--connectivity learned");
     expect(run("%s --epochs 4 --switch-epoch 2 --conn-tau 0.5 --out l.splut --json", common), 0,
            NULL);
+    assert_int_equal((int)json_num(out_text, "switch_epoch"), 2);
     char train_acc[64], eval_acc[64];
     json_raw(out_text, "test_accuracy", train_acc, sizeof train_acc);
     assert_non_null(strstr(out_text, "\"active_connections\""));
@@ -495,6 +497,13 @@ static void test_learned_connectivity(void **state)
     json_raw(out_text, "accuracy", eval_acc, sizeof eval_acc);
     assert_string_equal(train_acc, eval_acc);
     assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+    /* Without --switch-epoch a run of at least two cosine cycles switches at the
+     * end of the first; a shorter one keeps the library default (20). */
+    expect(run("%s --epochs 4 --restart-epochs 2 --out c.splut --json", common), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "switch_epoch"), 2);
+    expect(run("%s --epochs 3 --restart-epochs 2 --out c3.splut", common), 2, "is 20");
+    expect(run("%s --epochs 21 --restart-epochs 0 --out c0.splut --json", common), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "switch_epoch"), 20);
 }
 
 /* info's table sizes: the published totals of two presets (MODELS.md §4.4) and
