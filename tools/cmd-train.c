@@ -41,8 +41,8 @@ typedef struct train_args {
     conn_args conn;
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
-    double lr, wd, ema;
-    int batch_set, lr_set, wd_set, seed_set, restart_set;
+    double lr, wd, ema, beta1, beta2;
+    int batch_set, lr_set, wd_set, seed_set, restart_set, beta1_set, beta2_set;
     int json, progress, keep_best, bn_calibrate;
 } train_args;
 
@@ -97,6 +97,8 @@ static void train_help(void)
         "  --batch B            batch size (default: the preset's recipe, else 128)\n"
         "  --lr X               learning rate (default: the preset's recipe)\n"
         "  --wd X               weight decay (default: the preset's recipe)\n"
+        "  --beta1 X, --beta2 X AdamW moment decays, [0, 1) (default 0.5 and 0.999, the\n"
+        "                       reference recipe; a resumed run keeps its checkpoint's)\n"
         "  --restart-epochs R   cosine warm restart every R epochs (default 100;\n"
         "                       0 = constant learning rate)\n"
         "  --seed S             seeds connectivity, initial weights and shuffling (default 1)\n"
@@ -227,6 +229,14 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
         a->wd_set = 1;
         return opt_double("--wd", v, r, 0, 1, &a->wd) ? 2 : 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--beta1", &v)) != 0) {
+        a->beta1_set = 1;
+        return opt_double("--beta1", v, r, 0, 0.999999, &a->beta1) ? 2 : 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--beta2", &v)) != 0) {
+        a->beta2_set = 1;
+        return opt_double("--beta2", v, r, 0, 0.999999, &a->beta2) ? 2 : 1;
     }
     return 0;
 }
@@ -964,6 +974,10 @@ static int make_trainer(trainer_run *r)
     st = splut_trainer_set_double(r->t, SPLUT_P_LEARNING_RATE, a->lr);
     if (!st && a->wd_set)
         st = splut_trainer_set_double(r->t, SPLUT_P_WEIGHT_DECAY, a->wd);
+    if (!st && a->beta1_set)
+        st = splut_trainer_set_double(r->t, SPLUT_P_BETA1, a->beta1);
+    if (!st && a->beta2_set)
+        st = splut_trainer_set_double(r->t, SPLUT_P_BETA2, a->beta2);
     if (!st)
         st = splut_trainer_set_int(r->t, SPLUT_P_RESTART_PERIOD,
                                    (int64_t)(a->restart_epochs * nb));

@@ -251,6 +251,19 @@ static void test_train_then_eval_agree(void **state)
            0, NULL);
     assert_true(same_file("m.splut", "mfile.splut"));
     expect(run("train --arch @nofile.txt --data csv:d.csv --epochs 1 --out x"), 1, "nofile.txt");
+    /* The AdamW moment decays are options; a different beta1 trains another model. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --batch 16 --lr 0.01 "
+               "--beta1 0.5 --beta2 0.999 --out mb.splut"),
+           0, NULL);
+    assert_true(same_file("m.splut", "mb.splut"));
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --batch 16 --lr 0.01 "
+               "--beta1 0.9 --out mb9.splut"),
+           0, NULL);
+    assert_false(same_file("m.splut", "mb9.splut"));
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --beta1 1 --out x"), 2,
+           "--beta1");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --beta2 -0.1 --out x"), 2,
+           "--beta2");
     /* info reports the metadata stored by train. */
     expect(run("info --model m.splut --json"), 0, NULL);
     assert_int_equal((int)json_num(out_text, "epochs_trained"), 4);
