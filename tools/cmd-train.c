@@ -323,14 +323,10 @@ static uint64_t default_switch_epoch(const train_args *a)
 
 /* A learned run must reach phase 2: until the switch the model file would hold
  * the untrained target network while the reported accuracy is the surrogate's. */
-static int check_switch_epoch(train_args *a)
+static int check_switch_epoch(const train_args *a)
 {
     if (!a->conn.learned)
         return CLI_EXIT_OK;
-    if (!a->conn.switch_set) {
-        a->conn.switch_epoch = default_switch_epoch(a);
-        a->conn.switch_set = 1;
-    }
     uint64_t T = a->conn.switch_epoch;
     if (a->epochs > T)
         return CLI_EXIT_OK;
@@ -388,6 +384,10 @@ static int parse_train(int argc, char **argv, train_args *a)
     if (!a->conn.learned && conn_tuned(&a->conn))
         return cli_usage_err("train", "--switch-epoch and --conn-* options need "
                                       "--connectivity learned");
+    if (a->conn.learned && !a->conn.switch_set) {
+        a->conn.switch_epoch = default_switch_epoch(a);
+        a->conn.switch_set = 1;
+    }
     return check_switch_epoch(a);
 }
 
