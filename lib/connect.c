@@ -729,10 +729,13 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
     if (st != SPLUT_OK)
         return st;
     double epochs = (double)(t->step + 1) / (double)t->steps_per_epoch;
+    /* exploration at the last step would hand every neuron an untrained input
+     * in place of its weakest trained one right before the mask freezes */
+    bool swap = (t->step + 1) % t->steps_per_epoch == 0 &&
+                t->step + 1 < t->switch_epoch * t->steps_per_epoch;
     for (size_t l = 0; l < c->n_layers; l++) {
         conn_layer *cl = &c->L[l];
-        rewire_job j = {t, c, l, (float)lr, (float)budget_at(t, cl, l, epochs),
-                        (t->step + 1) % t->steps_per_epoch == 0};
+        rewire_job j = {t, c, l, (float)lr, (float)budget_at(t, cl, l, epochs), swap};
         splut__pool_run(c->tr->pool, c->sur->layers[l].out, 8, rewire_task, &j);
     }
     return SPLUT_OK;
@@ -746,16 +749,25 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Order-preserving map of a magnitude into [0, 1). */
+static double squash(float v)
+{
+    double a = fabs((double)v);
+    return a / (1.0 + a);
+}
+
 /* Rank of candidate slot s of neuron n: active connections by θ above every
- * dormant one, dormant ones by |∂L/∂w| (0 without gradients). */
-static float slot_score(const splut_connect *c, size_t l, uint32_t n, uint32_t s)
+ * dormant one, dormant ones by |∂L/∂w| (0 without gradients). Each group is
+ * squashed into its own unit interval: an offset such as 1e30f + θ would round
+ * every active θ to the same float. */
+static double slot_score(const splut_connect *c, size_t l, uint32_t n, uint32_t s)
 {
     const conn_layer *cl = &c->L[l];
     size_t i = (size_t)n * cl->C + s, wi = c->sur->layers[l].w + i;
     if (cl->active[i])
-        return 1e30f + fabsf(c->sur->params[wi]);
+        return 1.0 + squash(c->sur->params[wi]);
     const float *grad = splut__trainer_grad(c->tr);
-    return grad ? fabsf(grad[wi]) : 0.0f;
+    return grad ? squash(grad[wi]) : 0.0;
 }
 
 /* Candidate slot of neuron n that reads `input`, UINT32_MAX if none. */
@@ -778,9 +790,9 @@ static void strongest_inputs(const splut_connect *c, size_t l, uint32_t n, uint3
     uint8_t taken[SPLUT__CONN_MAX_CANDIDATES] = {0};
     for (uint32_t i = 0; i < k; i++) {
         uint32_t best = 0;
-        float best_score = -INFINITY;
+        double best_score = -INFINITY;
         for (uint32_t s = 0; s < cl->C; s++) {
-            float score = taken[s] ? -INFINITY : slot_score(c, l, n, s);
+            double score = taken[s] ? -INFINITY : slot_score(c, l, n, s);
             if (score > best_score) {
                 best_score = score;
                 best = s;
@@ -798,12 +810,12 @@ static uint32_t weakest_shared(const splut_connect *c, size_t l, uint32_t n, con
                                uint32_t k, const uint32_t *readers)
 {
     uint32_t best = UINT32_MAX;
-    float best_score = INFINITY;
+    double best_score = INFINITY;
     for (uint32_t j = 0; j < k; j++) {
         if (readers[sel[j]] < 2)
             continue;
         uint32_t s = find_slot(c, l, n, sel[j]);
-        float score = s == UINT32_MAX ? 0.0f : slot_score(c, l, n, s);
+        double score = s == UINT32_MAX ? 0.0 : slot_score(c, l, n, s);
         if (score < best_score) {
             best_score = score;
             best = j;
@@ -832,10 +844,10 @@ static splut_status cover_inputs(splut_connect *c, const splut_layer *L, size_t 
         if (readers[u])
             continue;
         uint32_t to = UINT32_MAX, at = 0;
-        float best = -INFINITY;
+        double best = -INFINITY;
         for (uint32_t n = 0; n < L->out; n++) {
             uint32_t s = find_slot(c, l, n, u);
-            float score = s == UINT32_MAX ? -INFINITY : slot_score(c, l, n, s);
+            double score = s == UINT32_MAX ? -INFINITY : slot_score(c, l, n, s);
             if (s == UINT32_MAX || score <= best)
                 continue;
             uint32_t j = weakest_shared(c, l, n, sel + (size_t)n * k, k, readers);

@@ -34,8 +34,9 @@ static splut_model *small_model(splut_ctx *ctx, splut_neuron_kind kind)
         d.width = widths[l];
         d.fan_in = 3;
         d.out_bits = 2;
-        d.degree = kind == SPLUT_NEURON_LINEAR ? 1 : 2;
+        d.degree = kind == SPLUT_NEURON_LINEAR ? 1 : kind == SPLUT_NEURON_NEURALUT ? 0 : 2;
         d.sub_neurons = kind == SPLUT_NEURON_POLY_ADD ? 2 : 0;
+        d.hidden = kind == SPLUT_NEURON_NEURALUT ? 4 : 0;
         assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
     }
     assert_int_equal(splut_model_build(m), SPLUT_OK);
@@ -375,6 +376,109 @@ static void test_wide_dense_candidates(void **state)
     splut_ctx_unref(ctx);
 }
 
+/* A learned-connectivity trainer (τ = 1) switching after `epochs` epochs: at
+ * 10 the budget is still one above A·F for the 3-input kinds, from about 20 on
+ * it is exactly A·F. */
+static void switch_at(splut_neuron_kind kind, int epochs, splut_ctx **ctx, splut_model **m,
+                      splut_trainer **t)
+{
+    assert_int_equal(splut_ctx_create(NULL, ctx), SPLUT_OK);
+    splut_ctx_set_int(*ctx, SPLUT_P_SEED, 5);
+    *m = small_model(*ctx, kind);
+    assert_int_equal(splut_trainer_create(*m, t), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_STEPS_PER_EPOCH, SPE), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_SWITCH_EPOCH, epochs), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_CANDIDATES, 64), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_CONN_TAU, 1.0), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_LEARNING_RATE, 1e-2), SPLUT_OK);
+}
+
+/* |w| of the k-th largest active connection of neuron n in surrogate layer l. */
+static float kth_magnitude(const splut_model *s, size_t l, uint32_t n, uint32_t k)
+{
+    const splut_layer *SL = &s->layers[l];
+    float mags[64];
+    uint32_t cnt = 0;
+    for (uint32_t q = 0; q < SL->F && cnt < 64; q++) {
+        float w = fabsf(s->params[SL->w + (size_t)n * SL->T + q]);
+        if (w > 0.0f)
+            mags[cnt++] = w;
+    }
+    assert_true(cnt > k);
+    for (uint32_t i = 0; i <= k; i++) /* partial selection sort, descending */
+        for (uint32_t j = i + 1; j < cnt; j++)
+            if (mags[j] > mags[i]) {
+                float tmp = mags[i];
+                mags[i] = mags[j];
+                mags[j] = tmp;
+            }
+    return mags[k];
+}
+
+/* Regression: the switch keeps each neuron's strongest trained connections.
+ * With the budget above A·F at the switch (4 of 3) it used to rank active ones
+ * by 1e30f + |w|, a float tie, so it kept the lowest input indices; with the
+ * budget at A·F the end-of-epoch swap used to run on the switch step and put
+ * an untrained input in place of the weakest trained one. The switch step
+ * runs at a negligible learning rate, so the surrogate seen before it is the
+ * one the switch ranks. */
+static void check_switch_keeps_strongest(int epochs)
+{
+    splut_ctx *ctx;
+    splut_model *m;
+    splut_trainer *t;
+    switch_at(SPLUT_NEURON_POLY, epochs, &ctx, &m, &t);
+    float x[BATCH * N_IN];
+    int32_t y[BATCH];
+    for (int step = 0; step < epochs * SPE - 1; step++) {
+        batch(step, x, y);
+        assert_int_equal(splut_trainer_step(t, x, y, BATCH, NULL), SPLUT_OK);
+    }
+    const splut_model *s = splut_trainer_model_in_training(t);
+    assert_ptr_not_equal(s, m);
+    float threshold[3][24];
+    uint32_t *cand[3];
+    float *weights[3];
+    for (size_t l = 0; l < 3; l++) {
+        const splut_layer *SL = &s->layers[l];
+        for (uint32_t n = 0; n < SL->out; n++)
+            threshold[l][n] = kth_magnitude(s, l, n, m->layers[l].F - 1);
+        cand[l] = malloc((size_t)SL->out * SL->F * sizeof(uint32_t));
+        weights[l] = malloc((size_t)SL->out * SL->T * sizeof(float));
+        memcpy(cand[l], SL->conn, (size_t)SL->out * SL->F * sizeof(uint32_t));
+        memcpy(weights[l], s->params + SL->w, (size_t)SL->out * SL->T * sizeof(float));
+    }
+    uint32_t C[3] = {s->layers[0].F, s->layers[1].F, s->layers[2].F};
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, 1e-30), SPLUT_OK);
+    batch(epochs * SPE - 1, x, y);
+    assert_int_equal(splut_trainer_step(t, x, y, BATCH, NULL), SPLUT_OK);
+    assert_ptr_equal(splut_trainer_model_in_training(t), m);
+    for (size_t l = 0; l < 3; l++) {
+        const splut_layer *L = &m->layers[l];
+        for (uint32_t n = 0; n < L->out; n++)
+            for (uint32_t f = 0; f < L->F; f++) {
+                uint32_t input = L->conn[(size_t)n * L->F + f], q = 0;
+                while (q < C[l] && cand[l][(size_t)n * C[l] + q] != input)
+                    q++;
+                assert_true(q < C[l]);
+                assert_true(fabsf(weights[l][(size_t)n * C[l] + q]) >= threshold[l][n]);
+            }
+        free(cand[l]);
+        free(weights[l]);
+    }
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_switch_keeps_strongest(void **state)
+{
+    (void)state;
+    check_switch_keeps_strongest(10); /* 4 active per neuron, 3 kept */
+    check_switch_keeps_strongest(30); /* 3 active, 3 kept */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_random_regrowth),
         cmocka_unit_test(test_learned_needs_steps_per_epoch),
         cmocka_unit_test(test_wide_dense_candidates),
+        cmocka_unit_test(test_switch_keeps_strongest),
     };
     return cmocka_run_group_tests_name("connect", tests, NULL, NULL);
 }
