@@ -888,6 +888,109 @@ static splut_status switch_layer(splut_trainer *t, size_t l)
     return st;
 }
 
+/* ------------------------------------------------ warm start of phase 2 */
+
+/* Surrogate weight of the connection input → neuron n of layer l (0 when the
+ * neuron never considered the input or the connection is dormant). */
+static float surrogate_weight(const splut_connect *c, size_t l, uint32_t n, uint32_t input)
+{
+    const splut_layer *SL = &c->sur->layers[l];
+    uint32_t s = find_slot(c, l, n, input);
+    return s == UINT32_MAX ? 0.0f : c->sur->params[SL->w + (size_t)n * SL->T + s];
+}
+
+/* NeuraLUT neuron computing b + Σ w·x exactly: the skip map feeds hidden
+ * units 0 and 1 with +Σ w·x and −Σ w·x, the output skip takes relu(+) −
+ * relu(−); the deep path (w4) starts at 0, so the MLP grows from the linear
+ * function. Needs N ≥ 2. */
+static void warm_neuralut(const splut_layer *L, float *w, const float *lin)
+{
+    splut_nl_off o = splut__nl_offsets(L->F, L->N);
+    for (uint32_t row = 0; row < 2; row++) {
+        float sign = row == 0 ? 1.0f : -1.0f;
+        memset(w + o.w2 + (size_t)row * L->N, 0, L->N * sizeof(float));
+        w[o.b2 + row] = 0.0f;
+        for (uint32_t f = 0; f < L->F; f++)
+            w[o.r0 + (size_t)row * L->F + f] = sign * lin[f];
+    }
+    memset(w + o.w4, 0, L->N * sizeof(float));
+    memset(w + o.r1, 0, L->N * sizeof(float));
+    w[o.r1] = 1.0f;
+    w[o.r1 + 1] = -1.0f;
+}
+
+/* Neuron n of target layer l computes the surrogate neuron restricted to its
+ * chosen inputs: degree-1 terms take the surrogate weights, every other term
+ * starts at 0. A PolyLUT-Add neuron additionally folds the surrogate's
+ * BatchNorm normalisation into its sub-neurons, so each sub-neuron sum has a
+ * scale its (b+1)-bit quantiser (initial range about ±1) can carry; its own
+ * BatchNorm statistics then make the adder's mean undo the fold. */
+static void warm_neuron(splut_trainer *t, size_t l, uint32_t n)
+{
+    const splut_connect *c = t->connect;
+    const splut_model *s = c->sur;
+    splut_model *m = t->model;
+    const splut_layer *SL = &s->layers[l], *L = &m->layers[l];
+    const uint32_t *row = L->conn + (size_t)n * L->A * L->F;
+    float lin[SPLUT_MAX_FAN_IN];
+    for (uint32_t j = 0; j < L->A * L->F; j++)
+        lin[j] = surrogate_weight(c, l, n, row[j]);
+    float *w = m->params + L->w + (size_t)n * L->A * L->T;
+    const float *sb = s->params + SL->b, *sm = s->state + SL->run_mean,
+                *sv = s->state + SL->run_var;
+    float *mean = m->state + L->run_mean, *var = m->state + L->run_var;
+    if (L->kind == SPLUT_NEURON_NEURALUT) {
+        warm_neuralut(L, w, lin);
+    } else {
+        float k = 1.0f;
+        if (L->A > 1) {
+            k = 1.0f / sqrtf(sv[n] + SPLUT_BN_EPS);
+            mean[n] = 0.0f;
+            var[n] = fmaxf(1.0f / (float)(L->A * L->A) - SPLUT_BN_EPS, 0.0f);
+        }
+        memset(w, 0, (size_t)L->A * L->T * sizeof(float));
+        for (uint32_t a = 0; a < L->A; a++)
+            for (uint32_t f = 0; f < L->F; f++) /* degree-1 terms come first */
+                w[(size_t)a * L->T + f] = k * lin[a * L->F + f];
+        for (uint32_t a = 0; a < L->A && L->A > 1; a++)
+            m->params[L->b + (size_t)n * L->A + a] = k * (sb[n] - sm[n]) / (float)L->A;
+    }
+    if (L->A == 1) {
+        m->params[L->b + n] = sb[n];
+        mean[n] = sm[n];
+        var[n] = sv[n];
+    }
+    m->params[L->bn_gamma + n] = s->params[SL->bn_gamma + n];
+    m->params[L->bn_beta + n] = s->params[SL->bn_beta + n];
+}
+
+/* Layers whose neuron kind can start as the surrogate's linear function. */
+static bool warm_capable(const splut_layer *L)
+{
+    return L->kind != SPLUT_NEURON_NEURALUT || L->N >= 2;
+}
+
+/* Phase 2 starts from the surrogate's function on the chosen inputs: the
+ * target's accuracy at the switch is (up to the PolyLUT-Add sub-neuron
+ * rounding) the surrogate's, instead of chance. */
+static void warm_start(splut_trainer *t)
+{
+    const splut_model *s = t->connect->sur;
+    splut_model *m = t->model;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *SL = &s->layers[l], *L = &m->layers[l];
+        if (!warm_capable(L))
+            continue;
+        for (uint32_t n = 0; n < L->out; n++)
+            warm_neuron(t, l, n);
+        m->params[L->out_q.theta] = s->params[SL->out_q.theta];
+        if (L->last) {
+            m->params[L->post_bias] = s->params[SL->post_bias];
+            m->params[L->post_weight] = s->params[SL->post_weight];
+        }
+    }
+}
+
 splut_status splut__connect_switch(splut_trainer *t)
 {
     splut_connect *c = t->connect;
@@ -897,6 +1000,8 @@ splut_status splut__connect_switch(splut_trainer *t)
         if (st != SPLUT_OK)
             return st;
     }
+    if (t->conn_warm)
+        warm_start(t);
     /* the input stage has the same layout in both models: keep what it learned */
     const splut_model *s = c->sur;
     size_t in_params = m->in_q.theta + 1;

@@ -36,6 +36,7 @@
  * keep every enumerable layer far below. */
 #define SPLUT_MAX_FAN_IN 1024u
 #define SPLUT_ERR_LEN 512
+#define SPLUT_BN_EPS 1e-5f      /* BatchNorm epsilon (PyTorch's default) */
 
 /* ------------------------------------------------------------------ context */
 

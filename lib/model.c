@@ -10,8 +10,6 @@
 
 #include "core-priv.h"
 
-#define BN_EPS 1e-5f
-
 splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs, uint32_t input_bits,
                                 splut_model **out)
 {

@@ -9,7 +9,6 @@
 
 #include "core-priv.h"
 
-#define BN_EPS 1e-5f
 #define SCALE_MIN (1.0f / 65536.0f)
 
 /* ---------------------------------------------------------------- quantiser */
@@ -348,7 +347,7 @@ SPLUT_HOT static void finish_batch(const splut_eval_ctx *e, uint32_t n, const fl
 {
     const splut_layer *L = e->L;
     const float *P = e->m->params, *S = e->m->state;
-    float mean = S[L->run_mean + n], den = sqrtf(S[L->run_var + n] + BN_EPS);
+    float mean = S[L->run_mean + n], den = sqrtf(S[L->run_var + n] + SPLUT_BN_EPS);
     float gamma = P[L->bn_gamma + n], beta = P[L->bn_beta + n];
     bool relu = L->out_q.kind == SPLUT_Q_RELU;
     float lo = (float)e->out_lo, hi = (float)e->out_hi, sc = e->out_scale, is = e->out_int_scale;
@@ -427,7 +426,7 @@ splut_status splut_model_input_codes(const splut_model *m, const float *x, size_
                 return splut__fail(m->ctx, SPLUT_E_NON_FINITE,
                                    "feature %u of sample %zu is not finite", f, i);
             if (bn)
-                v = (v - S[m->in_run_mean + f]) / sqrtf(S[m->in_run_var + f] + BN_EPS) *
+                v = (v - S[m->in_run_mean + f]) / sqrtf(S[m->in_run_var + f] + SPLUT_BN_EPS) *
                         P[m->in_gamma + f] +
                     P[m->in_beta + f] + P[m->in_bias];
             codes[i * m->n_inputs + f] =

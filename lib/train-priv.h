@@ -24,9 +24,9 @@ struct splut_trainer {
     int64_t step;
     float *m1, *m2; /* AdamW first and second moments, model->n_params each */
     uint32_t *seen_mutations; /* per neuron of every layer: model counters last seen */
-    /* learned connectivity (keys 210-223) */
+    /* learned connectivity (keys 210-224) */
     int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates, conn_cover,
-        conn_explore;
+        conn_explore, conn_warm;
     double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap, conn_plateau,
         conn_stagger;
     splut_connect *connect; /* phase 1 state; NULL otherwise */

@@ -17,7 +17,6 @@
 
 #include "train-priv.h"
 
-#define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 #define SCALE_MIN (1.0f / 65536.0f)
 #define LN2 0.69314718055994530942f
@@ -358,7 +357,7 @@ INLINE void bn_forward_row(const float *x, size_t B, float gamma, float beta, fl
         xhat[p] = x[p] - mu;
     acc = dot8(xhat, xhat, B);
     float v = acc / (float)B;
-    float is = 1.0f / sqrtf(v + BN_EPS);
+    float is = 1.0f / sqrtf(v + SPLUT_BN_EPS);
     for (size_t p = 0; p < B; p++) {
         xhat[p] *= is;
         y[p] = gamma * xhat[p] + beta;
@@ -983,6 +982,7 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->conn_plateau = 1.0;
     t->conn_cover = 0;
     t->conn_explore = 0;
+    t->conn_warm = 0;
     t->conn_stagger = 0.0;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
@@ -1279,6 +1279,7 @@ static int64_t *int_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_CONN_CANDIDATES: return &t->conn_candidates;
     case SPLUT_P_CONN_COVER: return &t->conn_cover;
     case SPLUT_P_CONN_EXPLORE: return &t->conn_explore;
+    case SPLUT_P_CONN_WARM: return &t->conn_warm;
     default: return &t->restart_period;
     }
 }

@@ -33,7 +33,7 @@ typedef struct conn_args {
     uint64_t switch_epoch, candidates, regrow;
     double tau, l1, temperature, swap, plateau, stagger;
     int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set, swap_set;
-    int plateau_set, cover, cover_set, explore, explore_set, stagger_set;
+    int plateau_set, cover, cover_set, explore, explore_set, stagger_set, warm, warm_set;
 } conn_args;
 
 typedef struct train_args {
@@ -128,6 +128,9 @@ static void train_help(void)
         "                       new candidates of capped layers each epoch: random inputs\n"
         "                       or those with the largest dense gradient (default random)\n"
         "  --conn-stagger X     layer l's budget starts decaying l*X epochs late (default 0)\n"
+        "  --conn-warm 0|1      1: phase 2 starts from the phase-1 network's function on\n"
+        "                       the chosen inputs instead of a fresh initialisation\n"
+        "                       (default 0)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n"
         );
     printf(
@@ -165,7 +168,7 @@ static int conn_tuned(const conn_args *c)
 {
     return c->switch_set || c->candidates_set || c->regrow_set || c->tau_set || c->l1_set ||
            c->temperature_set || c->swap_set || c->plateau_set || c->cover_set || c->explore_set ||
-           c->stagger_set;
+           c->stagger_set || c->warm_set;
 }
 
 static int opt_u64(const char *name, const char *v, int r, uint64_t min, uint64_t max,
@@ -185,6 +188,17 @@ static int opt_double(const char *name, const char *v, int r, double min, double
         return cli_usage_err("train", "%s needs a number in [%g, %g], got '%s'", name, min, max,
                              r < 0 ? "" : v);
     return 0;
+}
+
+/* An option taking 0 or 1; returns 1 consumed, 2 usage error (the parsers' codes). */
+static int opt_switch(const char *name, const char *v, int r, int *out, int *set)
+{
+    uint64_t on = 0;
+    if (opt_u64(name, v, r, 0, 1, &on))
+        return 2;
+    *out = (int)on;
+    *set = 1;
+    return 1;
 }
 
 /* Options with a value; returns 1 consumed, 0 not matched, 2 usage error. */
@@ -291,14 +305,10 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         }
         return cli_usage_err("train", "--conn-explore is 'random' or 'gradient'"), 2;
     }
-    if ((r = cli_opt(argc, argv, i, "--conn-cover", &v)) != 0) {
-        uint64_t on = 0;
-        if (opt_u64("--conn-cover", v, r, 0, 1, &on))
-            return 2;
-        c->cover_set = 1;
-        c->cover = (int)on;
-        return 1;
-    }
+    if ((r = cli_opt(argc, argv, i, "--conn-cover", &v)) != 0)
+        return opt_switch("--conn-cover", v, r, &c->cover, &c->cover_set);
+    if ((r = cli_opt(argc, argv, i, "--conn-warm", &v)) != 0)
+        return opt_switch("--conn-warm", v, r, &c->warm, &c->warm_set);
     if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
         return (c->l1_set = 1, opt_double("--conn-l1", v, r, 0, 1, &c->l1)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
@@ -914,6 +924,8 @@ static splut_status configure_connectivity(splut_trainer *t, const conn_args *c,
         st = splut_trainer_set_int(t, SPLUT_P_CONN_EXPLORE, c->explore);
     if (!st && c->stagger_set)
         st = splut_trainer_set_double(t, SPLUT_P_CONN_STAGGER, c->stagger);
+    if (!st && c->warm_set)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_WARM, c->warm);
     return st;
 }
 

@@ -212,7 +212,7 @@ typedef enum splut_param {
     SPLUT_P_RESTART_PERIOD = 205, /**< int [0,2^40] steps per cosine cycle; 0 = constant lr */
     SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
     SPLUT_P_STEP = 207,           /**< int [0,2^53], optimiser steps taken, default 0 */
-    /* learned connectivity (trainer, 210-223); see docs/connectivity.md */
+    /* learned connectivity (trainer, 210-224); see docs/connectivity.md */
     SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it */
     SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
     SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20;
@@ -233,8 +233,12 @@ typedef enum splut_param {
     SPLUT_P_CONN_EXPLORE = 222,   /**< int: new candidates of capped layers each epoch:
                                        0 = random inputs, 1 = largest dense |∂L/∂w| on the
                                        current batch; default 0 */
-    SPLUT_P_CONN_STAGGER = 223    /**< double [0,1e6]: layer l's budget starts decaying
+    SPLUT_P_CONN_STAGGER = 223,   /**< double [0,1e6]: layer l's budget starts decaying
                                        l·stagger epochs late, default 0 */
+    SPLUT_P_CONN_WARM = 224       /**< int: 1 = phase 2 starts from the surrogate's function
+                                       (its weights on the chosen inputs as the degree-1
+                                       terms, its BatchNorms and scales), 0 = from the
+                                       target's initialisation; default 0 */
 } splut_param;
 
 /** Type of a parameter's value. */

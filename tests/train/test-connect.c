@@ -376,11 +376,12 @@ static void test_wide_dense_candidates(void **state)
     splut_ctx_unref(ctx);
 }
 
-/* A learned-connectivity trainer (τ = 1) switching after `epochs` epochs: at
+/* A learned-connectivity trainer (τ = 1, warm start or not) switching after
+ * `epochs` epochs: at
  * 10 the budget is still one above A·F for the 3-input kinds, from about 20 on
  * it is exactly A·F. */
-static void switch_at(splut_neuron_kind kind, int epochs, splut_ctx **ctx, splut_model **m,
-                      splut_trainer **t)
+static void switch_at(splut_neuron_kind kind, int epochs, int warm, splut_ctx **ctx,
+                      splut_model **m, splut_trainer **t)
 {
     assert_int_equal(splut_ctx_create(NULL, ctx), SPLUT_OK);
     splut_ctx_set_int(*ctx, SPLUT_P_SEED, 5);
@@ -391,6 +392,7 @@ static void switch_at(splut_neuron_kind kind, int epochs, splut_ctx **ctx, splut
     assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_SWITCH_EPOCH, epochs), SPLUT_OK);
     assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_CANDIDATES, 64), SPLUT_OK);
     assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_CONN_TAU, 1.0), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_WARM, warm), SPLUT_OK);
     assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_LEARNING_RATE, 1e-2), SPLUT_OK);
 }
 
@@ -428,7 +430,7 @@ static void check_switch_keeps_strongest(int epochs)
     splut_ctx *ctx;
     splut_model *m;
     splut_trainer *t;
-    switch_at(SPLUT_NEURON_POLY, epochs, &ctx, &m, &t);
+    switch_at(SPLUT_NEURON_POLY, epochs, 0, &ctx, &m, &t);
     float x[BATCH * N_IN];
     int32_t y[BATCH];
     for (int step = 0; step < epochs * SPE - 1; step++) {
@@ -479,6 +481,69 @@ static void test_switch_keeps_strongest(void **state)
     check_switch_keeps_strongest(30); /* 3 active, 3 kept */
 }
 
+/* Accuracy on 8 fresh batches of the model being trained. */
+static double eval_accuracy(const splut_trainer *t)
+{
+    float x[BATCH * N_IN];
+    int32_t y[BATCH], pred[BATCH];
+    int hits = 0;
+    for (int b = 0; b < 8; b++) {
+        batch(100000 + b, x, y);
+        assert_int_equal(splut_model_predict(splut_trainer_model_in_training(t), x, BATCH, pred,
+                                             NULL),
+                         SPLUT_OK);
+        for (int i = 0; i < BATCH; i++)
+            hits += pred[i] == y[i];
+    }
+    return hits / (8.0 * BATCH);
+}
+
+/* Accuracy of the phase-1 network one step before the switch and of the
+ * target network right after it. */
+static void switch_accuracy(splut_neuron_kind kind, int warm, double *before, double *after)
+{
+    splut_ctx *ctx;
+    splut_model *m;
+    splut_trainer *t;
+    switch_at(kind, 10, warm, &ctx, &m, &t);
+    float x[BATCH * N_IN];
+    int32_t y[BATCH];
+    for (int step = 0; step < 10 * SPE; step++) {
+        if (step == 10 * SPE - 1)
+            *before = eval_accuracy(t);
+        batch(step, x, y);
+        assert_int_equal(splut_trainer_step(t, x, y, BATCH, NULL), SPLUT_OK);
+    }
+    assert_ptr_equal(splut_trainer_model_in_training(t), m);
+    *after = eval_accuracy(t);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void test_warm_start(void **state)
+{
+    (void)state;
+    static const splut_neuron_kind kinds[] = {SPLUT_NEURON_LINEAR, SPLUT_NEURON_POLY,
+                                              SPLUT_NEURON_POLY_ADD, SPLUT_NEURON_NEURALUT};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        double cold_before, cold_after, warm_before, warm_after;
+        switch_accuracy(kinds[k], 0, &cold_before, &cold_after);
+        switch_accuracy(kinds[k], 1, &warm_before, &warm_after);
+        print_message("kind %d: accuracy before / after the switch: cold %.3f / %.3f, "
+                      "warm %.3f / %.3f\n",
+                      (int)kinds[k], cold_before, cold_after, warm_before, warm_after);
+        /* phase 1 learned the task (4 classes: chance is 0.25) */
+        assert_true(cold_before > 0.45 && warm_before > 0.45);
+        /* a fresh target starts near chance, a warm one where phase 1 ended:
+         * exactly the surrogate's function on the chosen inputs, except that
+         * PolyLUT-Add rounds each sub-neuron sum to b+1 bits */
+        assert_true(cold_after < 0.35);
+        double slack = kinds[k] == SPLUT_NEURON_POLY_ADD ? 0.05 : 0.01;
+        assert_true(warm_after >= warm_before - slack);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_learned_needs_steps_per_epoch),
         cmocka_unit_test(test_wide_dense_candidates),
         cmocka_unit_test(test_switch_keeps_strongest),
+        cmocka_unit_test(test_warm_start),
     };
     return cmocka_run_group_tests_name("connect", tests, NULL, NULL);
 }
