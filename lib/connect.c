@@ -41,9 +41,18 @@ struct splut_connect {
     size_t n_layers;
 };
 
+/* SPLUT_P_CONNECTIVITY 2: phase 1 pre-trains on the model's own inputs,
+ * nothing is pruned or regrown, and phase 2 starts from its function. */
+static bool keeps_inputs(const splut_trainer *t)
+{
+    return t->conn_mode == 2;
+}
+
 /* Candidates per neuron of a layer: dense up to the cap, never below A·F. */
 static uint32_t candidates(const splut_trainer *t, const splut_layer *L)
 {
+    if (keeps_inputs(t))
+        return L->A * L->F;
     uint32_t c = L->in < (uint32_t)t->conn_candidates ? L->in : (uint32_t)t->conn_candidates;
     return c < L->A * L->F ? L->A * L->F : c;
 }
@@ -205,8 +214,13 @@ splut_status splut__connect_create(splut_trainer *t)
         splut__connect_destroy(ctx, c);
         return st;
     }
-    for (size_t l = 0; l < c->n_layers; l++)
-        c->L[l].target = t->model->layers[l].A * t->model->layers[l].F;
+    for (size_t l = 0; l < c->n_layers; l++) {
+        const splut_layer *L = &t->model->layers[l];
+        c->L[l].target = L->A * L->F;
+        size_t row_bytes = (size_t)L->A * L->F * sizeof(uint32_t);
+        if (keeps_inputs(t)) /* both rows are the A·F sorted inputs */
+            memcpy(c->sur->layers[l].conn, L->conn, L->out * row_bytes);
+    }
     c->tr->beta1 = t->beta1;
     c->tr->beta2 = t->beta2;
     c->tr->eps = t->eps;
@@ -710,7 +724,7 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
                                  size_t n, double *loss, double lr)
 {
     splut_connect *c = t->connect;
-    if (t->step % t->steps_per_epoch == 0 && t->step > 0) {
+    if (t->step % t->steps_per_epoch == 0 && t->step > 0 && !keeps_inputs(t)) {
         splut_status cst = maybe_compact(t, c);
         if (cst != SPLUT_OK)
             return cst;
@@ -726,7 +740,7 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
     c->tr->lr = lr;
     c->tr->restart_period = 0; /* the target trainer owns the schedule */
     splut_status st = splut_trainer_step(c->tr, x, labels, n, loss);
-    if (st != SPLUT_OK)
+    if (st != SPLUT_OK || keeps_inputs(t))
         return st;
     double epochs = (double)(t->step + 1) / (double)t->steps_per_epoch;
     /* exploration at the last step would hand every neuron an untrained input
@@ -995,12 +1009,12 @@ splut_status splut__connect_switch(splut_trainer *t)
 {
     splut_connect *c = t->connect;
     splut_model *m = t->model;
-    for (size_t l = 0; l < m->n_layers; l++) {
+    for (size_t l = 0; l < m->n_layers && !keeps_inputs(t); l++) {
         splut_status st = switch_layer(t, l);
         if (st != SPLUT_OK)
             return st;
     }
-    if (t->conn_warm)
+    if (t->conn_warm || keeps_inputs(t))
         warm_start(t);
     /* the input stage has the same layout in both models: keep what it learned */
     const splut_model *s = c->sur;

@@ -257,7 +257,7 @@ static const param_def PARAMS[] = {
     {SPLUT_P_RESTART_PERIOD, "restart_period", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
     {SPLUT_P_LR_MIN, "lr_min", SPLUT_PARAM_DOUBLE, 0, 10, 0, false},
     {SPLUT_P_STEP, "step", SPLUT_PARAM_INT, 0, 9007199254740992.0, 0, false},
-    {SPLUT_P_CONNECTIVITY, "connectivity", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_CONNECTIVITY, "connectivity", SPLUT_PARAM_INT, 0, 2, 0, false},
     {SPLUT_P_STEPS_PER_EPOCH, "steps_per_epoch", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
     {SPLUT_P_SWITCH_EPOCH, "switch_epoch", SPLUT_PARAM_INT, 0, 1048576, 20, false},
     {SPLUT_P_CONN_TAU, "conn_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 3, true},

@@ -30,6 +30,7 @@
 typedef struct conn_args {
     const char *masks;
     int learned;
+    int pretrain; /* keep the connectivity, pre-train a linear network on it */
     uint64_t switch_epoch, candidates, regrow;
     double tau, l1, temperature, swap, plateau, stagger;
     int switch_set, candidates_set, regrow_set, tau_set, l1_set, temperature_set, swap_set;
@@ -112,6 +113,9 @@ static void train_help(void)
         "                       over candidate inputs, pruning and regrowing them down to\n"
         "                       A*F per neuron; at the switch epoch the model takes the\n"
         "                       strongest inputs (default random; see docs/connectivity.md)\n"
+        "  --pretrain           keep the random (or --masks) connectivity, but train a\n"
+        "                       linear network on it until the switch epoch and start\n"
+        "                       the model from its function (as --conn-warm 1)\n"
         "  --switch-epoch T     end of phase 1, below --epochs (default: the end of the\n"
         "                       first cosine cycle, R, when --epochs is at least 2R, so\n"
         "                       100 for the 500-epoch recipe; otherwise 20)\n"
@@ -163,12 +167,12 @@ static void train_help(void)
 
 /* ---- arguments ------------------------------------------------------------ */
 
-/* Whether any learned-connectivity parameter was given. */
+/* Whether any --conn-* option was given (they tune learned connectivity). */
 static int conn_tuned(const conn_args *c)
 {
-    return c->switch_set || c->candidates_set || c->regrow_set || c->tau_set || c->l1_set ||
-           c->temperature_set || c->swap_set || c->plateau_set || c->cover_set || c->explore_set ||
-           c->stagger_set || c->warm_set;
+    return c->candidates_set || c->regrow_set || c->tau_set || c->l1_set || c->temperature_set ||
+           c->swap_set || c->plateau_set || c->cover_set || c->explore_set || c->stagger_set ||
+           c->warm_set;
 }
 
 static int opt_u64(const char *name, const char *v, int r, uint64_t min, uint64_t max,
@@ -331,18 +335,25 @@ static uint64_t default_switch_epoch(const train_args *a)
     return (uint64_t)dflt;
 }
 
-/* A learned run must reach phase 2: until the switch the model file would hold
- * the untrained target network while the reported accuracy is the surrogate's. */
+/* Learned connectivity or pre-training: phase 1 trains a linear surrogate. */
+static int two_phase(const conn_args *c)
+{
+    return c->learned || c->pretrain;
+}
+
+/* A two-phase run must reach phase 2: until the switch the model file would
+ * hold the untrained target network while the reported accuracy is the
+ * surrogate's. */
 static int check_switch_epoch(const train_args *a)
 {
-    if (!a->conn.learned)
+    if (!two_phase(&a->conn))
         return CLI_EXIT_OK;
     uint64_t T = a->conn.switch_epoch;
     if (a->epochs > T)
         return CLI_EXIT_OK;
     return cli_usage_err("train",
                          "--epochs %llu ends before the target network trains: the switch epoch "
-                         "of learned connectivity is %llu (--switch-epoch)",
+                         "is %llu (--switch-epoch)",
                          (unsigned long long)a->epochs, (unsigned long long)T);
 }
 
@@ -373,6 +384,8 @@ static int parse_train(int argc, char **argv, train_args *a)
             a->keep_best = 1;
         } else if (cli_flag(argv, i, "--bn-calibrate")) {
             a->bn_calibrate = 1;
+        } else if (cli_flag(argv, i, "--pretrain")) {
+            a->conn.pretrain = 1;
         } else {
             return cli_usage_err("train", "unknown argument '%s'", argv[i]);
         }
@@ -391,10 +404,14 @@ static int parse_train(int argc, char **argv, train_args *a)
         return cli_usage_err("train", "--out and --checkpoint must be different files");
     if (a->conn.masks && a->conn.learned)
         return cli_usage_err("train", "--masks and --connectivity learned exclude each other");
+    if (a->conn.pretrain && a->conn.learned)
+        return cli_usage_err("train", "--pretrain and --connectivity learned exclude each other "
+                                      "(learned runs take --conn-warm 1)");
     if (!a->conn.learned && conn_tuned(&a->conn))
-        return cli_usage_err("train", "--switch-epoch and --conn-* options need "
-                                      "--connectivity learned");
-    if (a->conn.learned && !a->conn.switch_set) {
+        return cli_usage_err("train", "the --conn-* options need --connectivity learned");
+    if (!two_phase(&a->conn) && a->conn.switch_set)
+        return cli_usage_err("train", "--switch-epoch needs --connectivity learned or --pretrain");
+    if (two_phase(&a->conn) && !a->conn.switch_set) {
         a->conn.switch_epoch = default_switch_epoch(a);
         a->conn.switch_set = 1;
     }
@@ -894,12 +911,13 @@ static int make_model(trainer_run *r)
     return rc;
 }
 
-/* Learned connectivity: the trainer needs the epoch length for its schedule. */
+/* Learned connectivity or pre-training: the trainer needs the epoch length
+ * for its schedule. */
 static splut_status configure_connectivity(splut_trainer *t, const conn_args *c, uint64_t nb)
 {
-    if (!c->learned)
+    if (!two_phase(c))
         return SPLUT_OK;
-    splut_status st = splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1);
+    splut_status st = splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, c->learned ? 1 : 2);
     if (!st)
         st = splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, (int64_t)nb);
     if (!st && c->switch_set)
@@ -1078,7 +1096,7 @@ static void report(const trainer_run *r, double seconds)
     cli_json_double(&j, "lr", r->a->lr);
     cli_json_int(&j, "seed", (int64_t)r->a->seed);
     int64_t switch_epoch = 0; /* the trainer's: a resumed run keeps its checkpoint's */
-    if (r->a->conn.learned && !splut_trainer_get_int(r->t, SPLUT_P_SWITCH_EPOCH, &switch_epoch))
+    if (two_phase(&r->a->conn) && !splut_trainer_get_int(r->t, SPLUT_P_SWITCH_EPOCH, &switch_epoch))
         cli_json_int(&j, "switch_epoch", switch_epoch);
     cli_json_int(&j, "train_samples", (int64_t)r->d->train.n);
     cli_json_int(&j, "test_samples", (int64_t)r->d->test.n);

@@ -213,7 +213,10 @@ typedef enum splut_param {
     SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
     SPLUT_P_STEP = 207,           /**< int [0,2^53], optimiser steps taken, default 0 */
     /* learned connectivity (trainer, 210-224); see docs/connectivity.md */
-    SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it */
+    SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it,
+                                       2 = keep it but pre-train: until the switch epoch a
+                                       linear network on the model's own inputs trains,
+                                       then the model starts from it (as SPLUT_P_CONN_WARM) */
     SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
     SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20;
                                        the model keeps its initial inputs and weights until then */

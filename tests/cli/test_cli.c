@@ -533,6 +533,32 @@ static void test_learned_connectivity(void **state)
            2, "--connectivity learned");
 }
 
+/* --pretrain: the random connectivity is kept (same masks as a plain run of
+ * the same seed), the run reports its switch epoch, the model is exact. */
+static void test_pretrain(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 300, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 --epochs 4";
+    expect(run("%s --out r.splut", common), 0, NULL);
+    expect(run("%s --pretrain --switch-epoch 2 --out p.splut --json", common), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "switch_epoch"), 2);
+    assert_false(same_file("r.splut", "p.splut"));
+    expect(run("masks --model r.splut --export mr"), 0, NULL);
+    expect(run("masks --model p.splut --export mp"), 0, NULL);
+    assert_true(same_file("mr/mask_layer_1.csv", "mp/mask_layer_1.csv"));
+    assert_true(same_file("mr/mask_layer_2.csv", "mp/mask_layer_2.csv"));
+    expect(run("eval --model p.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+    /* imported masks are kept too */
+    expect(run("%s --pretrain --switch-epoch 2 --masks mr --out pm.splut", common), 0, NULL);
+    expect(run("masks --model pm.splut --export mpm"), 0, NULL);
+    assert_true(same_file("mr/mask_layer_1.csv", "mpm/mask_layer_1.csv"));
+    expect(run("%s --pretrain --switch-epoch 4 --out x.splut", common), 2, "switch epoch");
+    expect(run("%s --pretrain --connectivity learned --out x.splut", common), 2, "exclude");
+    expect(run("%s --pretrain --conn-tau 1 --out x.splut", common), 2, "--connectivity learned");
+}
+
 /* info's table sizes: the published totals of two presets (MODELS.md §4.4) and
  * the library's own enumeration for a small model. */
 static void test_info_table_sizes(void **state)
@@ -755,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_arch_every_kind),
         cmocka_unit_test(test_keep_best),
         cmocka_unit_test(test_learned_connectivity),
+        cmocka_unit_test(test_pretrain),
         cmocka_unit_test(test_info_table_sizes),
         cmocka_unit_test(test_random_arguments),
         cmocka_unit_test(test_csv_options_and_jsc),

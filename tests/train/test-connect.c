@@ -376,23 +376,30 @@ static void test_wide_dense_candidates(void **state)
     splut_ctx_unref(ctx);
 }
 
-/* A learned-connectivity trainer (τ = 1, warm start or not) switching after
- * `epochs` epochs: at
- * 10 the budget is still one above A·F for the 3-input kinds, from about 20 on
- * it is exactly A·F. */
-static void switch_at(splut_neuron_kind kind, int epochs, int warm, splut_ctx **ctx,
+/* How phase 2 begins. */
+typedef enum phase2_start {
+    COLD = 0,    /* learned inputs, the target's own initialisation */
+    WARM = 1,    /* learned inputs, SPLUT_P_CONN_WARM */
+    PRETRAIN = 2 /* the model's inputs kept, SPLUT_P_CONNECTIVITY 2 */
+} phase2_start;
+
+/* A two-phase trainer (τ = 1) switching after `epochs` epochs: at 10 the
+ * budget is still one above A·F for the 3-input kinds, from about 20 on it is
+ * exactly A·F. */
+static void switch_at(splut_neuron_kind kind, int epochs, phase2_start start, splut_ctx **ctx,
                       splut_model **m, splut_trainer **t)
 {
     assert_int_equal(splut_ctx_create(NULL, ctx), SPLUT_OK);
     splut_ctx_set_int(*ctx, SPLUT_P_SEED, 5);
     *m = small_model(*ctx, kind);
     assert_int_equal(splut_trainer_create(*m, t), SPLUT_OK);
-    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONNECTIVITY, start == PRETRAIN ? 2 : 1),
+                     SPLUT_OK);
     assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_STEPS_PER_EPOCH, SPE), SPLUT_OK);
     assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_SWITCH_EPOCH, epochs), SPLUT_OK);
     assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_CANDIDATES, 64), SPLUT_OK);
     assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_CONN_TAU, 1.0), SPLUT_OK);
-    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_WARM, warm), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(*t, SPLUT_P_CONN_WARM, start == WARM), SPLUT_OK);
     assert_int_equal(splut_trainer_set_double(*t, SPLUT_P_LEARNING_RATE, 1e-2), SPLUT_OK);
 }
 
@@ -430,7 +437,7 @@ static void check_switch_keeps_strongest(int epochs)
     splut_ctx *ctx;
     splut_model *m;
     splut_trainer *t;
-    switch_at(SPLUT_NEURON_POLY, epochs, 0, &ctx, &m, &t);
+    switch_at(SPLUT_NEURON_POLY, epochs, COLD, &ctx, &m, &t);
     float x[BATCH * N_IN];
     int32_t y[BATCH];
     for (int step = 0; step < epochs * SPE - 1; step++) {
@@ -499,13 +506,19 @@ static double eval_accuracy(const splut_trainer *t)
 }
 
 /* Accuracy of the phase-1 network one step before the switch and of the
- * target network right after it. */
-static void switch_accuracy(splut_neuron_kind kind, int warm, double *before, double *after)
+ * target network right after it; with PRETRAIN also checks that the model
+ * kept its connectivity. */
+static void switch_accuracy(splut_neuron_kind kind, phase2_start start, double *before,
+                            double *after)
 {
     splut_ctx *ctx;
     splut_model *m;
     splut_trainer *t;
-    switch_at(kind, 10, warm, &ctx, &m, &t);
+    switch_at(kind, 10, start, &ctx, &m, &t);
+    uint32_t conn[3][24 * 6];
+    for (size_t l = 0; l < 3; l++)
+        memcpy(conn[l], m->layers[l].conn,
+               (size_t)m->layers[l].out * m->layers[l].A * m->layers[l].F * sizeof(uint32_t));
     float x[BATCH * N_IN];
     int32_t y[BATCH];
     for (int step = 0; step < 10 * SPE; step++) {
@@ -516,6 +529,10 @@ static void switch_accuracy(splut_neuron_kind kind, int warm, double *before, do
     }
     assert_ptr_equal(splut_trainer_model_in_training(t), m);
     *after = eval_accuracy(t);
+    for (size_t l = 0; l < 3 && start == PRETRAIN; l++)
+        assert_memory_equal(conn[l], m->layers[l].conn,
+                            (size_t)m->layers[l].out * m->layers[l].A * m->layers[l].F *
+                                sizeof(uint32_t));
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
@@ -528,8 +545,8 @@ static void test_warm_start(void **state)
                                               SPLUT_NEURON_POLY_ADD, SPLUT_NEURON_NEURALUT};
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         double cold_before, cold_after, warm_before, warm_after;
-        switch_accuracy(kinds[k], 0, &cold_before, &cold_after);
-        switch_accuracy(kinds[k], 1, &warm_before, &warm_after);
+        switch_accuracy(kinds[k], COLD, &cold_before, &cold_after);
+        switch_accuracy(kinds[k], WARM, &warm_before, &warm_after);
         print_message("kind %d: accuracy before / after the switch: cold %.3f / %.3f, "
                       "warm %.3f / %.3f\n",
                       (int)kinds[k], cold_before, cold_after, warm_before, warm_after);
@@ -541,6 +558,24 @@ static void test_warm_start(void **state)
         assert_true(cold_after < 0.35);
         double slack = kinds[k] == SPLUT_NEURON_POLY_ADD ? 0.05 : 0.01;
         assert_true(warm_after >= warm_before - slack);
+    }
+}
+
+/* SPLUT_P_CONNECTIVITY 2: the model keeps its (random) inputs, a linear
+ * network trains on exactly those, and the model starts from its function. */
+static void test_pretrain_keeps_inputs(void **state)
+{
+    (void)state;
+    static const splut_neuron_kind kinds[] = {SPLUT_NEURON_POLY, SPLUT_NEURON_POLY_ADD,
+                                              SPLUT_NEURON_NEURALUT};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        double before, after;
+        switch_accuracy(kinds[k], PRETRAIN, &before, &after); /* checks the inputs */
+        print_message("kind %d, pre-trained on random inputs: %.3f / %.3f\n", (int)kinds[k],
+                      before, after);
+        assert_true(before > 0.3); /* random inputs: above chance, below learned ones */
+        double slack = kinds[k] == SPLUT_NEURON_POLY_ADD ? 0.05 : 0.01;
+        assert_true(after >= before - slack);
     }
 }
 
@@ -558,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_wide_dense_candidates),
         cmocka_unit_test(test_switch_keeps_strongest),
         cmocka_unit_test(test_warm_start),
+        cmocka_unit_test(test_pretrain_keeps_inputs),
     };
     return cmocka_run_group_tests_name("connect", tests, NULL, NULL);
 }
