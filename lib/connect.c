@@ -933,6 +933,16 @@ static void warm_neuralut(const splut_layer *L, float *w, const float *lin)
     w[o.r1 + 1] = -1.0f;
 }
 
+/* Polynomial neuron (A sub-neurons of T terms) whose degree-1 terms are
+ * scale·lin and every other term 0. */
+static void warm_poly(const splut_layer *L, float *w, const float *lin, float scale)
+{
+    memset(w, 0, (size_t)L->A * L->T * sizeof(float));
+    for (uint32_t a = 0; a < L->A; a++)
+        for (uint32_t f = 0; f < L->F; f++) /* degree-1 terms come first */
+            w[(size_t)a * L->T + f] = scale * lin[a * L->F + f];
+}
+
 /* Neuron n of target layer l computes the surrogate neuron restricted to its
  * chosen inputs: degree-1 terms take the surrogate weights, every other term
  * starts at 0. A PolyLUT-Add neuron additionally folds the surrogate's
@@ -941,39 +951,32 @@ static void warm_neuralut(const splut_layer *L, float *w, const float *lin)
  * BatchNorm statistics then make the adder's mean undo the fold. */
 static void warm_neuron(splut_trainer *t, size_t l, uint32_t n)
 {
-    const splut_connect *c = t->connect;
-    const splut_model *s = c->sur;
+    const splut_model *s = t->connect->sur;
     splut_model *m = t->model;
     const splut_layer *SL = &s->layers[l], *L = &m->layers[l];
     const uint32_t *row = L->conn + (size_t)n * L->A * L->F;
     float lin[SPLUT_MAX_FAN_IN];
     for (uint32_t j = 0; j < L->A * L->F; j++)
-        lin[j] = surrogate_weight(c, l, n, row[j]);
+        lin[j] = surrogate_weight(t->connect, l, n, row[j]);
     float *w = m->params + L->w + (size_t)n * L->A * L->T;
-    const float *sb = s->params + SL->b, *sm = s->state + SL->run_mean,
-                *sv = s->state + SL->run_var;
-    float *mean = m->state + L->run_mean, *var = m->state + L->run_var;
+    float bias = s->params[SL->b + n], mean = s->state[SL->run_mean + n],
+          var = s->state[SL->run_var + n];
     if (L->kind == SPLUT_NEURON_NEURALUT) {
         warm_neuralut(L, w, lin);
+    } else if (L->A == 1) {
+        warm_poly(L, w, lin, 1.0f);
     } else {
-        float k = 1.0f;
-        if (L->A > 1) {
-            k = 1.0f / sqrtf(sv[n] + SPLUT_BN_EPS);
-            mean[n] = 0.0f;
-            var[n] = fmaxf(1.0f / (float)(L->A * L->A) - SPLUT_BN_EPS, 0.0f);
-        }
-        memset(w, 0, (size_t)L->A * L->T * sizeof(float));
+        float k = 1.0f / sqrtf(var + SPLUT_BN_EPS);
+        warm_poly(L, w, lin, k);
         for (uint32_t a = 0; a < L->A; a++)
-            for (uint32_t f = 0; f < L->F; f++) /* degree-1 terms come first */
-                w[(size_t)a * L->T + f] = k * lin[a * L->F + f];
-        for (uint32_t a = 0; a < L->A && L->A > 1; a++)
-            m->params[L->b + (size_t)n * L->A + a] = k * (sb[n] - sm[n]) / (float)L->A;
+            m->params[L->b + (size_t)n * L->A + a] = k * (bias - mean) / (float)L->A;
+        mean = 0.0f;
+        var = fmaxf(1.0f / (float)(L->A * L->A) - SPLUT_BN_EPS, 0.0f);
     }
-    if (L->A == 1) {
-        m->params[L->b + n] = sb[n];
-        mean[n] = sm[n];
-        var[n] = sv[n];
-    }
+    if (L->A == 1) /* else set per sub-neuron above */
+        m->params[L->b + n] = bias;
+    m->state[L->run_mean + n] = mean;
+    m->state[L->run_var + n] = var;
     m->params[L->bn_gamma + n] = s->params[SL->bn_gamma + n];
     m->params[L->bn_beta + n] = s->params[SL->bn_beta + n];
 }
