@@ -274,7 +274,7 @@ EDIT(step_negative, im->ints[1] = -5)
 EDIT(eps_zero, im->hyper[4] = 0.0)
 EDIT(step_rounds_into_range, im->ints[1] = ((int64_t)1 << 53) + 1) /* (double) would round to 2^53 */
 EDIT(epochs_huge, im->epochs = INT64_MAX)
-EDIT(connectivity_mode_two, im->ints[2] = 2)
+EDIT(connectivity_mode_three, im->ints[2] = 3) /* 0..2 are valid */
 EDIT(candidates_zero, im->ints[6] = 0)
 EDIT(conn_tau_nan, im->hyper[6] = NAN)
 EDIT(switched_two, im->switched = 2)
@@ -333,7 +333,7 @@ static void test_crafted_valid_crc(void **state)
         CASE(eps_zero, true, SPLUT_E_FORMAT),
         CASE(step_rounds_into_range, true, SPLUT_E_FORMAT),
         CASE(epochs_huge, false, SPLUT_E_FORMAT),
-        CASE(connectivity_mode_two, true, SPLUT_E_FORMAT),
+        CASE(connectivity_mode_three, true, SPLUT_E_FORMAT),
         CASE(candidates_zero, true, SPLUT_E_FORMAT),
         CASE(conn_tau_nan, true, SPLUT_E_FORMAT),
         CASE(switched_two, true, SPLUT_E_FORMAT),
