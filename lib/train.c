@@ -982,7 +982,7 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     t->conn_plateau = 1.0;
     t->conn_cover = 0;
     t->conn_explore = 0;
-    t->conn_warm = 0;
+    t->conn_warm = 1;
     t->conn_stagger = 0.0;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));

@@ -134,7 +134,7 @@ static void train_help(void)
         "  --conn-stagger X     layer l's budget starts decaying l*X epochs late (default 0)\n"
         "  --conn-warm 0|1      1: phase 2 starts from the phase-1 network's function on\n"
         "                       the chosen inputs instead of a fresh initialisation\n"
-        "                       (default 0)\n"
+        "                       (default 1)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n"
         );
     printf(

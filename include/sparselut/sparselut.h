@@ -241,7 +241,7 @@ typedef enum splut_param {
     SPLUT_P_CONN_WARM = 224       /**< int: 1 = phase 2 starts from the surrogate's function
                                        (its weights on the chosen inputs as the degree-1
                                        terms, its BatchNorms and scales), 0 = from the
-                                       target's initialisation; default 0 */
+                                       target's initialisation; default 1 */
 } splut_param;
 
 /** Type of a parameter's value. */

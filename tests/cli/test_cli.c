@@ -519,13 +519,13 @@ static void test_learned_connectivity(void **state)
     assert_int_equal((int)json_num(out_text, "switch_epoch"), 20);
     /* --conn-warm: phase 2 starts from the phase-1 function (library test:
      * tests/train/test-connect.c), a different run; the model stays exact */
-    expect(run("%s --epochs 4 --switch-epoch 2 --conn-tau 0.5 --conn-warm 0 --out w0.splut",
-               common), 0, NULL);
-    assert_true(same_file("l.splut", "w0.splut")); /* 0 is the default */
     expect(run("%s --epochs 4 --switch-epoch 2 --conn-tau 0.5 --conn-warm 1 --out w1.splut",
                common), 0, NULL);
-    assert_false(same_file("l.splut", "w1.splut"));
-    expect(run("eval --model w1.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
+    assert_true(same_file("l.splut", "w1.splut")); /* 1 is the default */
+    expect(run("%s --epochs 4 --switch-epoch 2 --conn-tau 0.5 --conn-warm 0 --out w0.splut",
+               common), 0, NULL);
+    assert_false(same_file("l.splut", "w0.splut"));
+    expect(run("eval --model w0.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
     assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
     expect(run("%s --epochs 4 --switch-epoch 2 --conn-warm 2 --out w2.splut", common), 2,
            "--conn-warm");
