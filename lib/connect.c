@@ -217,9 +217,9 @@ splut_status splut__connect_create(splut_trainer *t)
     for (size_t l = 0; l < c->n_layers; l++) {
         const splut_layer *L = &t->model->layers[l];
         c->L[l].target = L->A * L->F;
-        size_t row_bytes = (size_t)L->A * L->F * sizeof(uint32_t);
         if (keeps_inputs(t)) /* both rows are the A·F sorted inputs */
-            memcpy(c->sur->layers[l].conn, L->conn, L->out * row_bytes);
+            memcpy(c->sur->layers[l].conn, L->conn,
+                   (size_t)L->out * c->L[l].target * sizeof(uint32_t));
     }
     c->tr->beta1 = t->beta1;
     c->tr->beta2 = t->beta2;
@@ -1012,8 +1012,8 @@ splut_status splut__connect_switch(splut_trainer *t)
 {
     splut_connect *c = t->connect;
     splut_model *m = t->model;
-    for (size_t l = 0; l < m->n_layers && !keeps_inputs(t); l++) {
-        splut_status st = switch_layer(t, l);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        splut_status st = keeps_inputs(t) ? SPLUT_OK : switch_layer(t, l);
         if (st != SPLUT_OK)
             return st;
     }

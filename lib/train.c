@@ -908,11 +908,23 @@ static double current_lr(const splut_trainer *t)
     return t->lr_min + (t->lr - t->lr_min) * (1.0 + cos(3.14159265358979323846 * tc)) / 2.0;
 }
 
-/* First optimiser step of the current parameters: learned connectivity
- * starts the target's moments afresh at the switch. */
+/* Learned connectivity (1) or pre-training (2): a linear surrogate trains
+ * until the switch epoch. */
+static bool two_phase(const splut_trainer *t)
+{
+    return t->conn_mode >= 1;
+}
+
+static bool in_phase1(const splut_trainer *t)
+{
+    return two_phase(t) && !t->conn_switched;
+}
+
+/* First optimiser step of the current parameters: a two-phase run starts the
+ * target's moments afresh at the switch. */
 static int64_t adam_origin(const splut_trainer *t)
 {
-    return t->conn_mode >= 1 ? t->switch_epoch * t->steps_per_epoch : 0;
+    return two_phase(t) ? t->switch_epoch * t->steps_per_epoch : 0;
 }
 
 static void adam_update(splut_trainer *t)
@@ -1103,7 +1115,7 @@ splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t 
 {
     if (!t)
         return SPLUT_E_NULL;
-    if (t->conn_mode >= 1 && !t->conn_switched) {
+    if (in_phase1(t)) {
         if (t->steps_per_epoch <= 0)
             return splut__fail(t->model->ctx, SPLUT_E_STATE,
                                "learned connectivity needs SPLUT_P_STEPS_PER_EPOCH (its "
@@ -1176,7 +1188,7 @@ static splut_status check_calibration(const splut_trainer *t, const float *x, si
                            "BatchNorm calibration needs batches of at least 2 samples "
                            "(got %zu samples, batch %zu)",
                            n, batch);
-    if (t->conn_mode >= 1 && !t->conn_switched)
+    if (in_phase1(t))
         return splut__fail(ctx, SPLUT_E_STATE,
                            "BatchNorm calibration: the model is not trained yet (learned "
                            "connectivity is in phase 1)");

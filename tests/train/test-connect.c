@@ -505,6 +505,12 @@ static double eval_accuracy(const splut_trainer *t)
     return hits / (8.0 * BATCH);
 }
 
+/* Bytes of a layer's connectivity (out × A·F inputs). */
+static size_t conn_bytes(const splut_layer *L)
+{
+    return (size_t)L->out * L->A * L->F * sizeof(uint32_t);
+}
+
 /* Accuracy of the phase-1 network one step before the switch and of the
  * target network right after it; with PRETRAIN also checks that the model
  * kept its connectivity. */
@@ -517,8 +523,7 @@ static void switch_accuracy(splut_neuron_kind kind, phase2_start start, double *
     switch_at(kind, 10, start, &ctx, &m, &t);
     uint32_t conn[3][24 * 6];
     for (size_t l = 0; l < 3; l++)
-        memcpy(conn[l], m->layers[l].conn,
-               (size_t)m->layers[l].out * m->layers[l].A * m->layers[l].F * sizeof(uint32_t));
+        memcpy(conn[l], m->layers[l].conn, conn_bytes(&m->layers[l]));
     float x[BATCH * N_IN];
     int32_t y[BATCH];
     for (int step = 0; step < 10 * SPE; step++) {
@@ -530,9 +535,7 @@ static void switch_accuracy(splut_neuron_kind kind, phase2_start start, double *
     assert_ptr_equal(splut_trainer_model_in_training(t), m);
     *after = eval_accuracy(t);
     for (size_t l = 0; l < 3 && start == PRETRAIN; l++)
-        assert_memory_equal(conn[l], m->layers[l].conn,
-                            (size_t)m->layers[l].out * m->layers[l].A * m->layers[l].F *
-                                sizeof(uint32_t));
+        assert_memory_equal(conn[l], m->layers[l].conn, conn_bytes(&m->layers[l]));
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
