@@ -12,6 +12,7 @@
  * function of both. The run state (epoch count, history, best accuracy) is a
  * small text sidecar next to the checkpoint, CHECKPOINT.run.
  */
+#include "augment.h"
 #include "cli.h"
 #include "train-average.h"
 #include "json.h"
@@ -42,6 +43,7 @@ typedef struct train_args {
     conn_args conn;
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
+    uint64_t shift; /* --augment-shift: largest random image shift in pixels, 0 = none */
     double lr, wd, ema, beta1, beta2;
     int batch_set, lr_set, wd_set, seed_set, restart_set, beta1_set, beta2_set;
     int json, progress, keep_best, bn_calibrate;
@@ -67,6 +69,7 @@ typedef struct run_state {
     double lr;
     double ema;         /* EMA decay of the evaluated model, 0 = none */
     int bn_calibrate;   /* evaluated models get calibrated BatchNorm statistics */
+    uint64_t shift;     /* --augment-shift */
     int ema_started;    /* FILE.ema holds the average */
     epoch_rec *hist;
     size_t nhist;
@@ -135,9 +138,12 @@ static void train_help(void)
         "  --conn-warm 0|1      1: phase 2 starts from the phase-1 network's function on\n"
         "                       the chosen inputs instead of a fresh initialisation\n"
         "                       (default 1)\n"
-        "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n"
-        );
+        "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n");
     printf(
+        "Augmentation:\n"
+        "  --augment-shift K    image data: shift every training sample by a random\n"
+        "                       offset in [-K, K] pixels on each axis, 0..%d (default 0);\n"
+        "                       a pure function of (seed, epoch, position in the epoch)\n"
         "Output:\n"
         "  --out FILE           model file written at the end\n"
         "  --keep-best          write the model of the epoch with the best test accuracy\n"
@@ -159,7 +165,7 @@ static void train_help(void)
         "                       train_accuracy, epochs, seconds, train_samples_per_s, history)\n"
         "  --progress           progress on stderr even when it is not a terminal\n\n%s\n"
         "Presets:",
-        cli_data_help);
+        CLI_MAX_SHIFT, cli_data_help);
     for (size_t i = 0; splut_preset_name(i); i++)
         printf(" %s", splut_preset_name(i));
     printf("\n");
@@ -242,6 +248,8 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
             return 2;
         return a->lr > 0 ? 1 : (cli_usage_err("train", "--lr must be above 0"), 2);
     }
+    if ((r = cli_opt(argc, argv, i, "--augment-shift", &v)) != 0)
+        return opt_u64("--augment-shift", v, r, 0, CLI_MAX_SHIFT, &a->shift) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--ema", &v)) != 0)
         return opt_double("--ema", v, r, 0, 0.999999, &a->ema) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
@@ -584,6 +592,8 @@ static int run_save(const char *ckpt, const run_state *rs)
             rs->best_acc, (unsigned long long)rs->best_epoch);
     if (rs->ema > 0 || rs->bn_calibrate)
         fprintf(f, "average %.17g %d %d\n", rs->ema, rs->bn_calibrate, rs->ema_started);
+    if (rs->shift)
+        fprintf(f, "shift %llu\n", (unsigned long long)rs->shift);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -627,6 +637,12 @@ static int run_load(const char *ckpt, run_state *rs)
                 : 0;
     if (na > 0 && na < 3)
         ok = 0;
+    /* optional; a line name sharing no first letter with "average" or "epoch",
+     * since a failed literal match consumes the letters it matched */
+    unsigned long long shift = 0;
+    if (ok && fscanf(f, " shift %llu", &shift) == 1 && shift > CLI_MAX_SHIFT)
+        ok = 0;
+    rs->shift = shift;
     while (ok) {
         epoch_rec e = {.live_test_acc = NAN}; /* no connectivity curve for restored epochs */
         unsigned long long ep;
@@ -746,6 +762,20 @@ static void show_batch(trainer_run *r, uint64_t epoch, uint64_t b, uint64_t nb, 
             isatty(2) ? "   " : "\n");
 }
 
+/* The training input of the sample at @p position of @p epoch, augmented if asked. */
+static void copy_sample(const trainer_run *r, uint64_t epoch, size_t position, const float *src,
+                        float *dst)
+{
+    const cli_data *d = r->d;
+    if (!r->a->shift) {
+        memcpy(dst, src, d->features * sizeof *dst);
+        return;
+    }
+    int dx, dy;
+    cli_shift_offsets(r->a->seed, epoch, position, (unsigned)r->a->shift, &dx, &dy);
+    cli_shift_image(src, dst, d->width, d->height, dx, dy, d->background);
+}
+
 /* One optimiser pass over the shuffled training set; mean loss in @p loss. */
 static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
 {
@@ -759,7 +789,7 @@ static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
         size_t lo = (size_t)(b * B), n = s->n - lo < B ? s->n - lo : (size_t)B;
         for (size_t k = 0; k < n; k++) {
             size_t row = r->order[lo + k];
-            memcpy(r->xb + k * nf, s->x + row * nf, nf * sizeof *r->xb);
+            copy_sample(r, epoch, lo + k, s->x + row * nf, r->xb + k * nf);
             r->yb[k] = s->y[row];
         }
         double l = 0;
@@ -968,6 +998,10 @@ static int adopt_run_state(trainer_run *r)
     if (rs->ema != a->ema || rs->bn_calibrate != a->bn_calibrate)
         return cli_usage_err("train", "--ema/--bn-calibrate differ from the values recorded "
                                       "in the checkpoint's run state");
+    if (rs->shift != a->shift)
+        return cli_usage_err("train", "--augment-shift %llu differs from the %llu recorded in "
+                                      "the checkpoint's run state",
+                             (unsigned long long)a->shift, (unsigned long long)rs->shift);
     if (rs->done > a->epochs)
         return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
                                       "--epochs %llu",
@@ -1095,6 +1129,8 @@ static void report(const trainer_run *r, double seconds)
     cli_json_int(&j, "batch", (int64_t)r->a->batch);
     cli_json_double(&j, "lr", r->a->lr);
     cli_json_int(&j, "seed", (int64_t)r->a->seed);
+    if (r->a->shift)
+        cli_json_int(&j, "augment_shift", (int64_t)r->a->shift);
     int64_t switch_epoch = 0; /* the trainer's: a resumed run keeps its checkpoint's */
     if (two_phase(&r->a->conn) && !splut_trainer_get_int(r->t, SPLUT_P_SWITCH_EPOCH, &switch_epoch))
         cli_json_int(&j, "switch_epoch", switch_epoch);
@@ -1148,6 +1184,10 @@ static int train_run(trainer_run *r)
         rc = cli_load_data(a->data, &a->dopt, r->d);
     if (!rc)
         rc = cli_check_fit(r->m, r->d);
+    if (!rc && a->shift && !r->d->width) {
+        cli_err("--augment-shift needs image data (mnist: or fashion:), not '%s'", a->data);
+        rc = CLI_EXIT_USAGE;
+    }
     uint64_t fp = rc ? 0 : data_fingerprint(r->d);
     if (!rc && a->resume && fp != r->rs.data_hash) {
         cli_err("the dataset differs from the one the checkpoint '%s' was trained on",
@@ -1173,6 +1213,7 @@ static int train_run(trainer_run *r)
     r->rs.keep_best = a->keep_best;
     r->rs.ema = a->ema;
     r->rs.bn_calibrate = a->bn_calibrate;
+    r->rs.shift = a->shift;
     r->order = malloc((r->d->train.n ? r->d->train.n : 1) * sizeof *r->order);
     r->xb = malloc(a->batch * r->d->features * sizeof *r->xb);
     r->yb = malloc(a->batch * sizeof *r->yb);

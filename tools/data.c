@@ -53,7 +53,7 @@ void cli_data_free(cli_data *d)
         return;
     split_free(&d->train);
     split_free(&d->test);
-    d->features = d->classes = 0;
+    d->features = d->classes = d->width = d->height = 0;
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -155,6 +155,13 @@ static int idx_header(const uint8_t *buf, size_t len, const char *name, unsigned
     return 0;
 }
 
+/* Pixel value of the transform: ToTensor, then Normalize, in float32. */
+static float mnist_value(uint8_t pixel)
+{
+    float t = (float)pixel / 255.0f;
+    return (t - MNIST_MEAN) / MNIST_STD;
+}
+
 int cli_idx_images(const uint8_t *buf, size_t len, const char *name, float **x, size_t *n,
                    uint32_t *features, char *err, size_t err_cap)
 {
@@ -169,10 +176,8 @@ int cli_idx_images(const uint8_t *buf, size_t len, const char *name, float **x, 
     if (!out)
         return set_err(err, err_cap, "%s: out of memory for %zu images", name, rows);
     const uint8_t *pix = buf + 16;
-    for (size_t i = 0; i < rows * feat; i++) {
-        float t = (float)pix[i] / 255.0f; /* ToTensor, then Normalize, in float32 */
-        out[i] = (t - MNIST_MEAN) / MNIST_STD;
-    }
+    for (size_t i = 0; i < rows * feat; i++)
+        out[i] = mnist_value(pix[i]);
     *x = out;
     *n = rows;
     *features = (uint32_t)feat;
@@ -215,7 +220,7 @@ static int read_idx_file(const char *dir, const char *base, uint8_t **buf, size_
 }
 
 static int load_idx_split(const char *dir, const char *prefix, cli_split *s, uint32_t *features,
-                          char *err, size_t cap)
+                          uint32_t *width, char *err, size_t cap)
 {
     char base[64], path[4096];
     uint8_t *buf;
@@ -224,6 +229,8 @@ static int load_idx_split(const char *dir, const char *prefix, cli_split *s, uin
     if (read_idx_file(dir, base, &buf, &len, path, sizeof path, err, cap))
         return -1;
     int rc = cli_idx_images(buf, len, path, &s->x, &ni, features, err, cap);
+    if (!rc)
+        *width = be32(buf + 12); /* columns; validated by cli_idx_images */
     free(buf);
     if (rc)
         return -1;
@@ -242,14 +249,17 @@ static int load_idx_split(const char *dir, const char *prefix, cli_split *s, uin
 
 static int load_mnist(const char *dir, cli_data *d, char *err, size_t cap)
 {
-    uint32_t f_train = 0, f_test = 0;
-    if (load_idx_split(dir, "train", &d->train, &f_train, err, cap) ||
-        load_idx_split(dir, "t10k", &d->test, &f_test, err, cap))
+    uint32_t f_train = 0, f_test = 0, w_train = 0, w_test = 0;
+    if (load_idx_split(dir, "train", &d->train, &f_train, &w_train, err, cap) ||
+        load_idx_split(dir, "t10k", &d->test, &f_test, &w_test, err, cap))
         return -1;
-    if (f_train != f_test)
-        return set_err(err, cap, "%s: train images have %u pixels, test images %u", dir,
-                       f_train, f_test);
+    if (f_train != f_test || w_train != w_test)
+        return set_err(err, cap, "%s: train images have %u pixels (%u wide), test images %u (%u)",
+                       dir, f_train, w_train, f_test, w_test);
     d->features = f_train;
+    d->width = w_train;
+    d->height = f_train / w_train;
+    d->background = mnist_value(0);
     int32_t maxl = 0;
     for (size_t i = 0; i < d->train.n; i++)
         maxl = d->train.y[i] > maxl ? d->train.y[i] : maxl;

@@ -28,6 +28,9 @@ typedef struct cli_data {
     cli_split train, test;
     uint32_t features;
     uint32_t classes; /**< 1 + the largest label seen in either split */
+    /** Image datasets (IDX): rows are width x height images; 0 for tables (CSV). */
+    uint32_t width, height;
+    float background; /**< images: the value of a black (0) pixel after the transform */
 } cli_data;
 
 /** How to load a dataset (see cli_data_load()). */

@@ -14,9 +14,11 @@
 
 #include <sparselut/sparselut.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -330,6 +332,81 @@ static void test_resume_is_exact(void **state)
     fclose(f);
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out x --resume ck"), 1,
            "not a valid run state");
+}
+
+/* A small IDX dataset DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte of
+ * ROWS x COLS images whose label says which third of the columns is brightest. */
+static void write_idx_dataset(const char *dir, int rows, int cols)
+{
+    char path[700];
+    tmp_path(path, sizeof path, dir);
+    assert_int_equal(mkdir(path, 0755) == 0 || errno == EEXIST, 1);
+    const char *prefix[2] = {"train", "t10k"};
+    const uint32_t count[2] = {240, 60};
+    uint32_t s = 99;
+    for (int k = 0; k < 2; k++) {
+        uint32_t n = count[k];
+        uint8_t *img = malloc((size_t)n * rows * cols), *lab = malloc(n);
+        assert_non_null(img);
+        assert_non_null(lab);
+        for (uint32_t i = 0; i < n; i++) {
+            lab[i] = (uint8_t)(i % 3);
+            for (int p = 0; p < rows * cols; p++) {
+                s = s * 1664525u + 1013904223u;
+                int bright = (p % cols) * 3 / cols == lab[i];
+                img[(size_t)i * rows * cols + p] = (uint8_t)((s >> 24) / (bright ? 1 : 4));
+            }
+        }
+        const uint8_t ih[16] = {0, 0, 8, 3, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+                                (uint8_t)(n >> 8), (uint8_t)n, 0, 0, 0, (uint8_t)rows,
+                                0, 0, 0, (uint8_t)cols};
+        const uint8_t lh[8] = {0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
+                               (uint8_t)(n >> 8), (uint8_t)n};
+        char file[800];
+        snprintf(file, sizeof file, "%s/%s-images-idx3-ubyte", path, prefix[k]);
+        FILE *f = fopen(file, "wb");
+        assert_non_null(f);
+        fwrite(ih, 1, 16, f);
+        fwrite(img, 1, (size_t)n * rows * cols, f);
+        assert_int_equal(fclose(f), 0);
+        snprintf(file, sizeof file, "%s/%s-labels-idx1-ubyte", path, prefix[k]);
+        f = fopen(file, "wb");
+        assert_non_null(f);
+        fwrite(lh, 1, 8, f);
+        fwrite(lab, 1, n, f);
+        assert_int_equal(fclose(f), 0);
+        free(img);
+        free(lab);
+    }
+}
+
+/* --augment-shift: deterministic for any thread count, changes training, resumes
+ * exactly, and is refused where it cannot apply. */
+static void test_augment_shift(void **state)
+{
+    (void)state;
+    write_idx_dataset("img", 5, 6);
+    const char *common = "train --arch '30:2 poly:12:F3:D2:b2 poly:3:F3:D2:b2' --data mnist:img "
+                         "--batch 16 --lr 0.01 --restart-epochs 2 --seed 3";
+    expect(run("%s --epochs 3 --augment-shift 1 --threads 1 --out s1t1.splut --json", common), 0,
+           NULL);
+    assert_int_equal((int)json_num(out_text, "augment_shift"), 1);
+    assert_true(json_num(out_text, "test_accuracy") > 0.5); /* chance is 1/3 */
+    expect(run("%s --epochs 3 --augment-shift 1 --threads 2 --out s1t2.splut", common), 0, NULL);
+    assert_true(same_file("s1t1.splut", "s1t2.splut"));
+    expect(run("%s --epochs 3 --out s0.splut", common), 0, NULL);
+    assert_false(same_file("s0.splut", "s1t1.splut"));
+    /* Interrupted after epoch 1 and resumed: the same model. */
+    expect(run("%s --epochs 1 --augment-shift 1 --out p.splut --checkpoint ak", common), 0, NULL);
+    expect(run("%s --epochs 3 --augment-shift 1 --out r.splut --resume ak", common), 0, NULL);
+    assert_true(same_file("s1t1.splut", "r.splut"));
+    expect(run("%s --epochs 4 --augment-shift 2 --out x --resume ak", common), 2, "differs");
+    expect(run("%s --epochs 4 --out x --resume ak", common), 2, "differs");
+    /* Only images can be shifted; the range is checked. */
+    write_dataset("d.csv", 40, 2);
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --augment-shift 1 --out x"), 2,
+           "needs image data");
+    expect(run("%s --epochs 1 --augment-shift 9 --out x", common), 2, "--augment-shift");
 }
 
 /* Text of the last epoch's record in a train --json output. */
@@ -776,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_file_and_data_errors),
         cmocka_unit_test(test_train_then_eval_agree),
         cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_augment_shift),
         cmocka_unit_test(test_calibrate_and_average),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_arch_every_kind),

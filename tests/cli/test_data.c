@@ -124,8 +124,8 @@ static void test_mnist_dir_gz(void **state)
     path_in_tmp(dir, sizeof dir, "mini");
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     assert_int_equal(system(cmd), 0);
-    uint8_t img[16 + 4 * 2 * 2];
-    size_t len = idx_image_file(img, 4, 2, 2);
+    uint8_t img[16 + 4 * 2 * 3]; /* 2 rows of 3: rows and columns must not be mixed up */
+    size_t len = idx_image_file(img, 4, 2, 3);
     const uint8_t lab[8 + 4] = {0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3, 4};
     const char *prefix[2] = {"train", "t10k"};
     for (int k = 0; k < 2; k++) {
@@ -151,7 +151,10 @@ static void test_mnist_dir_gz(void **state)
     assert_int_equal(cli_data_load(spec, &o, &d, err, sizeof err), 0);
     assert_int_equal(d.train.n, 4);
     assert_int_equal(d.test.n, 4);
-    assert_int_equal(d.features, 4);
+    assert_int_equal(d.features, 6);
+    assert_int_equal(d.width, 3);
+    assert_int_equal(d.height, 2);
+    assert_float_equal(d.background, (0.0 - 0.1307) / 0.3081, 1e-6);
     assert_int_equal(d.classes, 5);
     assert_int_equal(d.test.y[3], 4);
     cli_data_free(&d);
