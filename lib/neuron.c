@@ -608,6 +608,29 @@ out:
     return st;
 }
 
+splut_status splut_model_output_values(const splut_model *m, const uint16_t *out_codes, size_t n,
+                                       float *values)
+{
+    if (!m || (n && (!out_codes || !values)))
+        return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_output_values: NULL buffer")
+                 : SPLUT_E_NULL;
+    splut_status st = check_built(m);
+    if (st != SPLUT_OK)
+        return st;
+    const splut_layer *L = &m->layers[m->n_layers - 1];
+    uint32_t levels = 1u << L->out_q.bits;
+    for (size_t i = 0; i < n * L->out; i++)
+        if (out_codes[i] >= levels)
+            return splut__fail(m->ctx, SPLUT_E_OUT_OF_RANGE,
+                               "output code %u of sample %zu is not below %u", out_codes[i],
+                               i / L->out, levels);
+    float step = splut__quant_step(m, &L->out_q);
+    float bias = m->params[L->post_bias], weight = m->params[L->post_weight];
+    for (size_t i = 0; i < n * L->out; i++)
+        values[i] = ((float)splut__dec(&L->out_q, out_codes[i]) * step + bias) * weight;
+    return SPLUT_OK;
+}
+
 splut_status splut_model_classify_codes(const splut_model *m, const uint16_t *out_codes,
                                         size_t n, int32_t *pred)
 {

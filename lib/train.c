@@ -513,8 +513,24 @@ SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned
 
 /* ---------------------------------------------------------------- loss */
 
-/* Fills dlogits (mean reduction) and returns the mean loss. */
-static double loss_and_dlogits(const pass *ps, const int32_t *labels)
+/* What a batch is trained towards: class labels, or (when @c soft is set)
+ * a probability per output and sample, row-major (n x outputs). */
+typedef struct batch_targets {
+    const int32_t *labels;
+    const float *soft;
+} batch_targets;
+
+/* Target probability of output @p o for sample @p p (one output: of class 1). */
+static double target_prob(const batch_targets *y, size_t O, size_t p, size_t o)
+{
+    if (y->soft)
+        return y->soft[p * O + o];
+    return O == 1 ? (double)y->labels[p] : (double)(o == (size_t)y->labels[p]);
+}
+
+/* Fills dlogits (mean reduction) and returns the mean loss: cross-entropy
+ * -sum_o y_o log softmax(z)_o, for one output the binary cross-entropy. */
+static double loss_and_dlogits(const pass *ps, const batch_targets *y)
 {
     const splut_model *m = ps->m;
     const splut_layer *L = &m->layers[m->n_layers - 1];
@@ -528,9 +544,9 @@ static double loss_and_dlogits(const pass *ps, const int32_t *labels)
     double total = 0.0;
     for (size_t p = 0; p < B; p++) {
         if (O == 1) {
-            double l = ws->logits[p], y = labels[p];
-            total += (l > 0 ? l : 0) - l * y + log1p(exp(-fabs(l)));
-            ws->dlogits[p] = (float)((1.0 / (1.0 + exp(-l)) - y) / (double)B);
+            double l = ws->logits[p], t = target_prob(y, 1, p, 0);
+            total += (l > 0 ? l : 0) - l * t + log1p(exp(-fabs(l)));
+            ws->dlogits[p] = (float)((1.0 / (1.0 + exp(-l)) - t) / (double)B);
             continue;
         }
         double mx = -INFINITY, se = 0.0;
@@ -539,10 +555,11 @@ static double loss_and_dlogits(const pass *ps, const int32_t *labels)
         for (size_t o = 0; o < O; o++)
             se += exp(ws->logits[o * B + p] - mx);
         double lse = mx + log(se);
-        total += lse - ws->logits[(size_t)labels[p] * B + p];
         for (size_t o = 0; o < O; o++) {
-            double sm = exp(ws->logits[o * B + p] - lse);
-            ws->dlogits[o * B + p] = (float)((sm - (o == (size_t)labels[p])) / (double)B);
+            double t = target_prob(y, O, p, o), sm = exp(ws->logits[o * B + p] - lse);
+            if (t != 0.0) /* 0 * log 0 counts as 0 */
+                total += t * (lse - ws->logits[o * B + p]);
+            ws->dlogits[o * B + p] = (float)((sm - t) / (double)B);
         }
     }
     return total / (double)B;
@@ -1031,15 +1048,39 @@ void splut_trainer_destroy(splut_trainer *t)
     splut__free(ctx, t);
 }
 
-static splut_status check_batch(const splut_trainer *t, const float *x, const int32_t *labels,
+/* Soft targets: finite probabilities in [0, 1], each row summing to 1. */
+static splut_status check_soft(const splut_model *m, const float *soft, size_t n)
+{
+    uint32_t outs = splut_model_num_outputs(m);
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0.0;
+        for (uint32_t o = 0; o < outs; o++) {
+            float v = soft[i * outs + o];
+            if (!(v >= 0.0f && v <= 1.0f)) /* also NaN */
+                return splut__fail(m->ctx, SPLUT_E_INVALID,
+                                   "target %u of sample %zu is %g, not a probability", o, i,
+                                   (double)v);
+            sum += v;
+        }
+        if (outs > 1 && fabs(sum - 1.0) > 1e-4)
+            return splut__fail(m->ctx, SPLUT_E_INVALID,
+                               "the targets of sample %zu sum to %.6g, not 1", i, sum);
+    }
+    return SPLUT_OK;
+}
+
+static splut_status check_batch(const splut_trainer *t, const float *x, const batch_targets *y,
                                 size_t n)
 {
     const splut_model *m = t->model;
-    if (!x || !labels)
-        return splut__fail(m->ctx, SPLUT_E_NULL, "training batch: NULL features or labels");
+    if (!x || (!y->labels && !y->soft))
+        return splut__fail(m->ctx, SPLUT_E_NULL, "training batch: NULL features or targets");
     if (n < 2)
         return splut__fail(m->ctx, SPLUT_E_INVALID,
                            "a training batch needs at least 2 samples (BatchNorm), got %zu", n);
+    if (y->soft)
+        return check_soft(m, y->soft, n);
+    const int32_t *labels = y->labels;
     uint32_t outs = splut_model_num_outputs(m);
     int32_t classes = outs == 1 ? 2 : (int32_t)outs;
     for (size_t i = 0; i < n; i++)
@@ -1070,10 +1111,10 @@ static splut_status fail_non_finite(const splut_model *m, const float *x, size_t
 }
 
 /* Forward + backward into ws->grad; returns the loss through *loss. */
-static splut_status compute(splut_trainer *t, const float *x, const int32_t *labels, size_t n,
+static splut_status compute(splut_trainer *t, const float *x, const batch_targets *y, size_t n,
                             double *loss)
 {
-    splut_status st = check_batch(t, x, labels, n);
+    splut_status st = check_batch(t, x, y, n);
     if (st == SPLUT_OK)
         st = ensure_ws(t, n);
     if (st != SPLUT_OK)
@@ -1083,7 +1124,7 @@ static splut_status compute(splut_trainer *t, const float *x, const int32_t *lab
     pass ps = {t, m, ws, x, n, 0};
     if (!forward(&ps))
         return fail_non_finite(m, x, n);
-    *loss = loss_and_dlogits(&ps, labels);
+    *loss = loss_and_dlogits(&ps, y);
     if (!isfinite(*loss))
         return splut__fail(m->ctx, SPLUT_E_DIVERGED, "loss is not finite (%g)", *loss);
     memset(ws->grad, 0, m->n_params * sizeof(float));
@@ -1110,6 +1151,22 @@ static splut_status learned_step(splut_trainer *t, const float *x, const int32_t
     return t->step >= adam_origin(t) ? splut__connect_switch(t) : SPLUT_OK;
 }
 
+/* The update of a batch once phase 1 (if any) is over. */
+static splut_status model_step(splut_trainer *t, const float *x, const batch_targets *y, size_t n,
+                               double *loss)
+{
+    double l = 0.0;
+    splut_status st = compute(t, x, y, n, &l);
+    if (st != SPLUT_OK)
+        return st;
+    sync_mutations(t);
+    update_running_stats(t->model, t->ws, n);
+    adam_update(t);
+    if (loss)
+        *loss = l;
+    return SPLUT_OK;
+}
+
 splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t *labels,
                                 size_t n, double *loss)
 {
@@ -1124,16 +1181,22 @@ splut_status splut_trainer_step(splut_trainer *t, const float *x, const int32_t 
             return learned_step(t, x, labels, n, loss);
         t->conn_switched = true; /* resumed after the switch, or switch epoch 0 */
     }
-    double l = 0.0;
-    splut_status st = compute(t, x, labels, n, &l);
-    if (st != SPLUT_OK)
-        return st;
-    sync_mutations(t);
-    update_running_stats(t->model, t->ws, n);
-    adam_update(t);
-    if (loss)
-        *loss = l;
-    return SPLUT_OK;
+    const batch_targets y = {.labels = labels};
+    return model_step(t, x, &y, n, loss);
+}
+
+splut_status splut_trainer_step_soft(splut_trainer *t, const float *x, const float *targets,
+                                     size_t n, double *loss)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    if (in_phase1(t) && t->step < adam_origin(t))
+        return splut__fail(t->model->ctx, SPLUT_E_STATE,
+                           "soft targets: phase 1 of learned connectivity trains on labels");
+    if (in_phase1(t))
+        t->conn_switched = true;
+    const batch_targets y = {.soft = targets};
+    return model_step(t, x, &y, n, loss);
 }
 
 /* ------------------------------------------------- BatchNorm calibration */
@@ -1224,13 +1287,14 @@ splut_status splut_trainer_calibrate_bn(splut_trainer *t, const float *x, size_t
     return SPLUT_OK;
 }
 
-splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int32_t *labels,
-                                     size_t n, double *loss, float *grad)
+/* Loss and gradient into the caller's buffers, nothing updated. */
+static splut_status loss_grad(splut_trainer *t, const float *x, const batch_targets *y, size_t n,
+                              double *loss, float *grad)
 {
     if (!t)
         return SPLUT_E_NULL;
     double l = 0.0;
-    splut_status st = compute(t, x, labels, n, &l);
+    splut_status st = compute(t, x, y, n, &l);
     if (st != SPLUT_OK)
         return st;
     if (grad)
@@ -1238,6 +1302,20 @@ splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int
     if (loss)
         *loss = l;
     return SPLUT_OK;
+}
+
+splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x, const int32_t *labels,
+                                     size_t n, double *loss, float *grad)
+{
+    const batch_targets y = {.labels = labels};
+    return loss_grad(t, x, &y, n, loss, grad);
+}
+
+splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const float *x, const float *targets,
+                                          size_t n, double *loss, float *grad)
+{
+    const batch_targets y = {.soft = targets};
+    return loss_grad(t, x, &y, n, loss, grad);
 }
 
 const float *splut__trainer_grad(const splut_trainer *t)

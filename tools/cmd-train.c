@@ -15,6 +15,7 @@
 #include "augment.h"
 #include "cli.h"
 #include "train-average.h"
+#include "train-distill.h"
 #include "json.h"
 
 #include <errno.h>
@@ -40,6 +41,9 @@ typedef struct conn_args {
 
 typedef struct train_args {
     const char *preset, *arch, *data, *out, *checkpoint, *resume;
+    const char *distill; /* teacher model file */
+    double distill_alpha, distill_temperature;
+    int distill_alpha_set, distill_temperature_set;
     conn_args conn;
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
@@ -70,6 +74,8 @@ typedef struct run_state {
     double ema;         /* EMA decay of the evaluated model, 0 = none */
     int bn_calibrate;   /* evaluated models get calibrated BatchNorm statistics */
     uint64_t shift;     /* --augment-shift */
+    uint64_t teacher;   /* --distill: fingerprint of the teacher file, 0 = none */
+    double teacher_alpha, teacher_temperature;
     int ema_started;    /* FILE.ema holds the average */
     epoch_rec *hist;
     size_t nhist;
@@ -140,10 +146,17 @@ static void train_help(void)
         "                       (default 1)\n"
         "  --conn-candidates C  candidate inputs per neuron, at most 1024 (default 128)\n");
     printf(
-        "Augmentation:\n"
+        "Augmentation and distillation:\n"
         "  --augment-shift K    image data: shift every training sample by a random\n"
         "                       offset in [-K, K] pixels on each axis, 0..%d (default 0);\n"
         "                       a pure function of (seed, epoch, position in the epoch)\n"
+        "  --distill FILE       train towards a mixture of the labels and the output\n"
+        "                       distribution of the trained model FILE (any architecture\n"
+        "                       with the same inputs and outputs), evaluated on the same\n"
+        "                       (shifted) inputs; phase 1 of learned connectivity trains\n"
+        "                       on the labels alone\n"
+        "  --distill-alpha A    weight of the teacher's distribution, [0, 1] (default 0.5)\n"
+        "  --distill-temperature T  the teacher's logits are divided by T (default 1)\n"
         "Output:\n"
         "  --out FILE           model file written at the end\n"
         "  --keep-best          write the model of the epoch with the best test accuracy\n"
@@ -216,9 +229,11 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
 {
     const char *v = NULL;
     int r;
-    const char **strs[] = {&a->preset, &a->arch, &a->out, &a->checkpoint, &a->resume};
-    const char *snames[] = {"--preset", "--arch", "--out", "--checkpoint", "--resume"};
-    for (size_t k = 0; k < 5; k++) {
+    const char **strs[] = {&a->preset, &a->arch, &a->out, &a->checkpoint, &a->resume,
+                           &a->distill};
+    const char *snames[] = {"--preset", "--arch",   "--out",
+                            "--checkpoint", "--resume", "--distill"};
+    for (size_t k = 0; k < 6; k++) {
         if ((r = cli_opt(argc, argv, i, snames[k], &v)) != 0) {
             if (r < 0 || !*v)
                 return cli_usage_err("train", "%s needs a value", snames[k]);
@@ -247,6 +262,18 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
         if (opt_double("--lr", v, r, 0, 10, &a->lr))
             return 2;
         return a->lr > 0 ? 1 : (cli_usage_err("train", "--lr must be above 0"), 2);
+    }
+    if ((r = cli_opt(argc, argv, i, "--distill-alpha", &v)) != 0) {
+        a->distill_alpha_set = 1;
+        return opt_double("--distill-alpha", v, r, 0, 1, &a->distill_alpha) ? 2 : 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--distill-temperature", &v)) != 0) {
+        a->distill_temperature_set = 1;
+        if (opt_double("--distill-temperature", v, r, 0, 100, &a->distill_temperature))
+            return 2;
+        return a->distill_temperature > 0
+                   ? 1
+                   : (cli_usage_err("train", "--distill-temperature must be above 0"), 2);
     }
     if ((r = cli_opt(argc, argv, i, "--augment-shift", &v)) != 0)
         return opt_u64("--augment-shift", v, r, 0, CLI_MAX_SHIFT, &a->shift) ? 2 : 1;
@@ -415,6 +442,8 @@ static int parse_train(int argc, char **argv, train_args *a)
     if (a->conn.pretrain && a->conn.learned)
         return cli_usage_err("train", "--pretrain and --connectivity learned exclude each other "
                                       "(learned runs take --conn-warm 1)");
+    if (!a->distill && (a->distill_alpha_set || a->distill_temperature_set))
+        return cli_usage_err("train", "--distill-alpha and --distill-temperature need --distill");
     if (!a->conn.learned && conn_tuned(&a->conn))
         return cli_usage_err("train", "the --conn-* options need --connectivity learned");
     if (!two_phase(&a->conn) && a->conn.switch_set)
@@ -594,6 +623,9 @@ static int run_save(const char *ckpt, const run_state *rs)
         fprintf(f, "average %.17g %d %d\n", rs->ema, rs->bn_calibrate, rs->ema_started);
     if (rs->shift)
         fprintf(f, "shift %llu\n", (unsigned long long)rs->shift);
+    if (rs->teacher)
+        fprintf(f, "teacher %016llx %.17g %.17g\n", (unsigned long long)rs->teacher,
+                rs->teacher_alpha, rs->teacher_temperature);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -637,12 +669,19 @@ static int run_load(const char *ckpt, run_state *rs)
                 : 0;
     if (na > 0 && na < 3)
         ok = 0;
-    /* optional; a line name sharing no first letter with "average" or "epoch",
+    /* optional; line names share no first letter (average, shift, teacher, epoch),
      * since a failed literal match consumes the letters it matched */
     unsigned long long shift = 0;
     if (ok && fscanf(f, " shift %llu", &shift) == 1 && shift > CLI_MAX_SHIFT)
         ok = 0;
     rs->shift = shift;
+    unsigned long long teacher = 0;
+    int nt = ok ? fscanf(f, " teacher %llx %lf %lf", &teacher, &rs->teacher_alpha,
+                         &rs->teacher_temperature)
+                : 0;
+    if (nt > 0 && nt < 3)
+        ok = 0;
+    rs->teacher = teacher;
     while (ok) {
         epoch_rec e = {.live_test_acc = NAN}; /* no connectivity curve for restored epochs */
         unsigned long long ep;
@@ -724,6 +763,7 @@ typedef struct trainer_run {
     splut_model *m, *best;
     splut_model *evalm; /* what the last epoch evaluated: m or avg.avg */
     cli_average avg;
+    cli_teacher teacher; /* --distill */
     splut_trainer *t;
     run_state rs;
     int show;             /* progress on stderr */
@@ -783,6 +823,9 @@ static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
     uint32_t nf = r->d->features;
     uint64_t B = r->a->batch, nb = batches_per_epoch(s->n, B);
     epoch_order(r->order, s->n, r->a->seed, epoch);
+    /* phase 1 of a two-phase run (epochs 1..T) trains its surrogate on labels */
+    int distilled = r->teacher.m != NULL &&
+                    !(two_phase(&r->a->conn) && epoch <= r->a->conn.switch_epoch);
     double sum = 0, t0 = cli_now(), last = t0;
     size_t seen = 0;
     for (uint64_t b = 0; b < nb; b++) {
@@ -793,7 +836,14 @@ static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
             r->yb[k] = s->y[row];
         }
         double l = 0;
-        splut_status st = splut_trainer_step(r->t, r->xb, r->yb, n, &l);
+        splut_status st;
+        if (distilled) {
+            if (cli_teacher_targets(&r->teacher, r->xb, r->yb, n))
+                return CLI_EXIT_FAIL;
+            st = splut_trainer_step_soft(r->t, r->xb, r->teacher.targets, n, &l);
+        } else {
+            st = splut_trainer_step(r->t, r->xb, r->yb, n, &l);
+        }
         if (st) {
             char what[120];
             snprintf(what, sizeof what, "training step %llu of epoch %llu",
@@ -998,6 +1048,9 @@ static int adopt_run_state(trainer_run *r)
     if (rs->ema != a->ema || rs->bn_calibrate != a->bn_calibrate)
         return cli_usage_err("train", "--ema/--bn-calibrate differ from the values recorded "
                                       "in the checkpoint's run state");
+    if (rs->teacher && !a->distill)
+        return cli_usage_err("train", "the checkpoint's run was distilled: give the same "
+                                      "--distill FILE (and alpha, temperature) to resume it");
     if (rs->shift != a->shift)
         return cli_usage_err("train", "--augment-shift %llu differs from the %llu recorded in "
                                       "the checkpoint's run state",
@@ -1131,6 +1184,11 @@ static void report(const trainer_run *r, double seconds)
     cli_json_int(&j, "seed", (int64_t)r->a->seed);
     if (r->a->shift)
         cli_json_int(&j, "augment_shift", (int64_t)r->a->shift);
+    if (r->teacher.m) {
+        cli_json_string(&j, "distill_teacher", r->a->distill);
+        cli_json_double(&j, "distill_alpha", r->teacher.alpha);
+        cli_json_double(&j, "distill_temperature", r->teacher.temperature);
+    }
     int64_t switch_epoch = 0; /* the trainer's: a resumed run keeps its checkpoint's */
     if (two_phase(&r->a->conn) && !splut_trainer_get_int(r->t, SPLUT_P_SWITCH_EPOCH, &switch_epoch))
         cli_json_int(&j, "switch_epoch", switch_epoch);
@@ -1158,6 +1216,27 @@ static void report(const trainer_run *r, double seconds)
     cli_json_end_array(&j);
     cli_json_end_object(&j);
     cli_json_finish(&j);
+}
+
+/* The --distill teacher; on resume it must be the file the run started with. */
+static int load_teacher(trainer_run *r)
+{
+    train_args *a = r->a;
+    r->teacher.alpha = a->distill_alpha_set ? a->distill_alpha : 0.5;
+    r->teacher.temperature = a->distill_temperature_set ? a->distill_temperature : 1.0;
+    int rc = cli_teacher_load(&r->teacher, r->ctx, a->distill, r->m, (size_t)a->batch);
+    if (rc)
+        return rc;
+    const run_state *rs = &r->rs;
+    if (a->resume && (rs->teacher != r->teacher.fingerprint ||
+                      rs->teacher_alpha != r->teacher.alpha ||
+                      rs->teacher_temperature != r->teacher.temperature))
+        return cli_usage_err("train", "--distill FILE, alpha or temperature differ from the "
+                                      "checkpoint's run state");
+    r->rs.teacher = r->teacher.fingerprint;
+    r->rs.teacher_alpha = r->teacher.alpha;
+    r->rs.teacher_temperature = r->teacher.temperature;
+    return CLI_EXIT_OK;
 }
 
 static int write_model(trainer_run *r)
@@ -1197,6 +1276,8 @@ static int train_run(trainer_run *r)
     r->rs.data_hash = fp;
     if (!rc)
         rc = recipe_defaults(r);
+    if (!rc && a->distill)
+        rc = load_teacher(r);
     if (!rc)
         rc = make_trainer(r);
     if (!rc)
@@ -1252,6 +1333,7 @@ int cli_cmd_train(int argc, char **argv)
     splut_trainer_destroy(r.t);
     splut_model_destroy(r.best);
     cli_average_free(&r.avg);
+    cli_teacher_free(&r.teacher);
     splut_model_destroy(r.m);
     splut_ctx_unref(r.ctx);
     cli_data_free(&d);

@@ -473,6 +473,18 @@ SPLUT_API splut_status splut_model_predict(const splut_model *m, const float *x,
 SPLUT_API splut_status splut_model_classify_codes(const splut_model *m,
                                                   const uint16_t *out_codes, size_t n,
                                                   int32_t *pred);
+/**
+ * @brief The output values that splut_model_classify_codes() compares: for
+ * every output code, its dequantised value through the model's output
+ * transform, (value(code) + post_bias) × post_weight. These are the logits
+ * the training loss sees, so they turn a trained model's outputs into soft
+ * targets for another (knowledge distillation).
+ * @param[in] out_codes @p n × outputs encoded codes
+ * @param[out] values @p n × outputs floats
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_OUT_OF_RANGE (bad code)
+ */
+SPLUT_API splut_status splut_model_output_values(const splut_model *m, const uint16_t *out_codes,
+                                                 size_t n, float *values);
 /** @} */
 
 /**
@@ -523,6 +535,34 @@ SPLUT_API splut_status splut_trainer_step(splut_trainer *t, const float *x,
 SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
                                                const int32_t *labels, size_t n, double *loss,
                                                float *grad);
+/**
+ * @brief One optimiser step towards soft targets: knowledge distillation
+ * from a teacher's output distribution, label smoothing, or any other
+ * probabilities. The loss is the cross-entropy -Σ_o p_o log softmax(z)_o
+ * (one output: binary cross-entropy with target probability p); one-hot
+ * targets give exactly the update of splut_trainer_step().
+ *
+ * Phase 1 of learned connectivity trains its surrogate on labels, so until the
+ * switch this returns SPLUT_E_STATE and changes nothing.
+ * @param[in] x @p n × inputs features, row-major, finite
+ * @param[in] targets @p n × outputs probabilities, row-major, each in [0, 1]
+ *            and each row summing to 1 within 1e-4 (one output: P(class 1))
+ * @param n batch size, ≥ 2
+ * @param[out] loss mean loss of the batch before the update (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n < 2, or a target that is
+ *          not a probability: NaN, out of [0, 1], a row not summing to 1),
+ *          SPLUT_E_NON_FINITE, SPLUT_E_STATE, SPLUT_E_DIVERGED, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_trainer_step_soft(splut_trainer *t, const float *x,
+                                               const float *targets, size_t n, double *loss);
+/**
+ * @brief Mean soft-target loss and its gradient, without updating anything
+ * (the soft counterpart of splut_trainer_loss_grad(); same @p targets rules as
+ * splut_trainer_step_soft()).
+ */
+SPLUT_API splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const float *x,
+                                                    const float *targets, size_t n,
+                                                    double *loss, float *grad);
 /**
  * @brief Replace every BatchNorm running statistic of the trainer's model by
  * its population estimate over @p x: the train-mode forward pass runs on

@@ -409,6 +409,65 @@ static void test_augment_shift(void **state)
     expect(run("%s --epochs 1 --augment-shift 9 --out x", common), 2, "--augment-shift");
 }
 
+/* --distill: alpha 0 is plain training, otherwise the teacher changes training;
+ * identical for any thread count, exact resume, mismatches refused. */
+static void test_distill(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 250, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
+                         "--restart-epochs 2 --seed 5";
+    expect(run("train --arch '8:2 poly:16:F4:D2:b3 poly:3:F4:D2:b3' --data csv:d.csv --batch 16 "
+               "--lr 0.01 --epochs 4 --out teacher.splut"),
+           0, NULL);
+    expect(run("%s --epochs 3 --out plain.splut", common), 0, NULL);
+    expect(run("%s --epochs 3 --distill teacher.splut --distill-alpha 0 --out a0.splut", common),
+           0, NULL);
+    assert_true(same_file("plain.splut", "a0.splut"));
+    expect(run("%s --epochs 3 --distill teacher.splut --threads 1 --out k1.splut --json", common),
+           0, NULL);
+    assert_true(json_num(out_text, "distill_alpha") == 0.5);
+    assert_true(json_num(out_text, "distill_temperature") == 1.0);
+    assert_true(json_num(out_text, "test_accuracy") > 0.5);
+    expect(run("%s --epochs 3 --distill teacher.splut --threads 2 --out k2.splut", common), 0,
+           NULL);
+    assert_true(same_file("k1.splut", "k2.splut"));
+    assert_false(same_file("k1.splut", "plain.splut"));
+    expect(run("%s --epochs 3 --distill teacher.splut --distill-temperature 3 --out t3.splut",
+               common),
+           0, NULL);
+    assert_false(same_file("k1.splut", "t3.splut"));
+    /* Interrupted after epoch 1 and resumed: the same model; other teachers refused. */
+    expect(run("%s --epochs 1 --distill teacher.splut --out p.splut --checkpoint dk", common), 0,
+           NULL);
+    expect(run("%s --epochs 3 --distill teacher.splut --out r.splut --resume dk", common), 0,
+           NULL);
+    assert_true(same_file("k1.splut", "r.splut"));
+    expect(run("%s --epochs 4 --out x --resume dk", common), 2, "--distill");
+    expect(run("%s --epochs 4 --distill teacher.splut --distill-alpha 0.7 --out x --resume dk",
+               common),
+           2, "differ");
+    expect(run("%s --epochs 4 --distill plain.splut --out x --resume dk", common), 2, "differ");
+    /* Learned connectivity: phase 1 on labels, then distilled. */
+    expect(run("%s --epochs 3 --connectivity learned --switch-epoch 1 --distill teacher.splut "
+               "--out l.splut --json",
+               common),
+           0, NULL);
+    expect(run("eval --model l.splut --data csv:d.csv --json --compare-lut"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "lut_mismatched_samples"), 0);
+    /* Bad teachers and options. */
+    expect(run("%s --epochs 1 --distill missing.splut --out x", common), 1, "missing.splut");
+    expect(run("%s --epochs 1 --distill d.csv --out x", common), 1, "teacher");
+    expect(run("train --arch '8:2 poly:6:F3:D2:b2 poly:4:F3:D2:b2' --data csv:d.csv --epochs 1 "
+               "--distill teacher.splut --out x"),
+           1, "3 outputs");
+    expect(run("%s --epochs 1 --distill-alpha 0.3 --out x", common), 2, "need --distill");
+    expect(run("%s --epochs 1 --distill teacher.splut --distill-alpha 1.5 --out x", common), 2,
+           "--distill-alpha");
+    expect(run("%s --epochs 1 --distill teacher.splut --distill-temperature 0 --out x", common),
+           2, "above 0");
+}
+
 /* Text of the last epoch's record in a train --json output. */
 static const char *last_epoch(const char *text, int epoch)
 {
@@ -854,6 +913,7 @@ int main(void)
         cmocka_unit_test(test_train_then_eval_agree),
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_augment_shift),
+        cmocka_unit_test(test_distill),
         cmocka_unit_test(test_calibrate_and_average),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_arch_every_kind),

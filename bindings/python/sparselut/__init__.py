@@ -558,6 +558,15 @@ class Model(_Handle):
         del keep
         return _arrays.result(holder)
 
+    def output_values(self, out_codes):
+        """The values the classifier compares (the logits), one per output code."""
+        cp, n, keep = _arrays.to_c(out_codes, ctypes.c_uint16, self.num_outputs)
+        vals, holder = _arrays.new_buffer(ctypes.c_float, n, self.num_outputs)
+        _check(_c.splut_model_output_values(self._h, cp, n, vals), self._ctx_h,
+               "splut_model_output_values")
+        del keep
+        return _arrays.result(holder)
+
     def tables(self):
         """Enumerate the truth tables (:class:`Tables`)."""
         return Tables(self)
@@ -625,6 +634,34 @@ class Trainer(_Handle):
                       if grad else (None, None))
         _check(_c.splut_trainer_loss_grad(self._live(), xp, lp, n, loss, gp), self._ctx_h,
                "splut_trainer_loss_grad")
+        del keep
+        return (loss.value, _arrays.result(holder)) if grad else loss.value
+
+    def _soft_batch(self, x, targets):
+        xp, n, kx = _arrays.to_c(x, ctypes.c_float, self.model.num_inputs)
+        tp, nt, kt = _arrays.to_c(targets, ctypes.c_float, self.model.num_outputs)
+        if nt != n:
+            raise Error(E_INVALID, "%d feature rows but %d target rows" % (n, nt), "Trainer")
+        return xp, tp, n, (kx, kt)
+
+    def step_soft(self, x, targets):
+        """One optimiser step towards soft targets (n × num_outputs probabilities,
+        rows summing to 1); returns the batch loss before the update."""
+        xp, tp, n, keep = self._soft_batch(x, targets)
+        loss = ctypes.c_double()
+        _check(_c.splut_trainer_step_soft(self._live(), xp, tp, n, loss), self._ctx_h,
+               "splut_trainer_step_soft")
+        del keep
+        return loss.value
+
+    def loss_grad_soft(self, x, targets, grad=True):
+        """Mean soft-target loss and (if ``grad``) its gradient, without updating anything."""
+        xp, tp, n, keep = self._soft_batch(x, targets)
+        loss = ctypes.c_double()
+        gp, holder = (_arrays.new_buffer(ctypes.c_float, self.model.num_params, 0)
+                      if grad else (None, None))
+        _check(_c.splut_trainer_loss_grad_soft(self._live(), xp, tp, n, loss, gp), self._ctx_h,
+               "splut_trainer_loss_grad_soft")
         del keep
         return (loss.value, _arrays.result(holder)) if grad else loss.value
 

@@ -108,6 +108,7 @@ PROTOTYPES = {
     "splut_model_forward_codes": (_S, [_H, P(c_u16), c_size_t, P(c_u16)]),
     "splut_model_predict": (_S, [_H, P(c_f32), c_size_t, P(c_i32), P(c_u16)]),
     "splut_model_classify_codes": (_S, [_H, P(c_u16), c_size_t, P(c_i32)]),
+    "splut_model_output_values": (_S, [_H, P(c_u16), c_size_t, P(c_f32)]),
     # training
     "splut_trainer_create": (_S, [_H, P(_H)]),
     "splut_trainer_destroy": (None, [_H]),
@@ -117,6 +118,9 @@ PROTOTYPES = {
     "splut_trainer_get_double": (_S, [_H, c_int, P(c_f64)]),
     "splut_trainer_step": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64)]),
     "splut_trainer_loss_grad": (_S, [_H, P(c_f32), P(c_i32), c_size_t, P(c_f64), P(c_f32)]),
+    "splut_trainer_step_soft": (_S, [_H, P(c_f32), P(c_f32), c_size_t, P(c_f64)]),
+    "splut_trainer_loss_grad_soft": (_S, [_H, P(c_f32), P(c_f32), c_size_t, P(c_f64),
+                                          P(c_f32)]),
     "splut_trainer_calibrate_bn": (_S, [_H, P(c_f32), c_size_t, c_size_t]),
     "splut_trainer_connections": (_S, [_H, c_size_t, P(c_u64), P(c_u64)]),
     "splut_trainer_model_in_training": (_H, [_H]),

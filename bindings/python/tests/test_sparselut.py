@@ -236,6 +236,30 @@ class TestPipeline(Base):
             p2, out = m.predict(x, return_codes=True)
             self.assertEqual(as_lists(out), as_lists(m.forward_codes(codes)))
 
+    def test_soft_targets_and_output_values(self):
+        x, y = toy_data(64, 8, 3)
+        one_hot = [[1.0 if k == c else 0.0 for k in range(3)] for c in y]
+        with small_model(self.ctx) as m, sl.Trainer(m, learning_rate=0.05) as t:
+            # one-hot targets: the label loss and gradient
+            loss, grad = t.loss_grad(x, y)
+            loss_s, grad_s = t.loss_grad_soft(x, one_hot)
+            self.assertAlmostEqual(loss, loss_s, places=6)
+            self.assertEqual(as_lists(grad), as_lists(grad_s))
+            self.assertEqual(t.loss_grad_soft(x, one_hot, grad=False), loss_s)
+            t.step_soft(x, [[0.2, 0.3, 0.5]] * len(y))
+            self.assertEqual(t.get("step"), 1)
+            for bad in ([[0.2, 0.3, 0.6]] * len(y), one_hot[:10]):
+                with self.assertRaises(sl.Error) as cm:
+                    t.step_soft(x, bad)
+                self.assertEqual(cm.exception.status, sl.E_INVALID)
+            self.assertEqual(t.get("step"), 1)
+            # the classifier takes the argmax of the output values
+            _, out = m.predict(x, return_codes=True)
+            values = as_lists(m.output_values(out))
+            pred = as_lists(m.classify_codes(out))
+            for row, p in zip(values, pred):
+                self.assertEqual(row.index(max(row)), p)
+
     def test_tables_forward_equals_model_and_python_lut(self):
         x, y = toy_data(64, 8, 5)
         with small_model(self.ctx) as m:

@@ -22,6 +22,7 @@ __precompile__(false)  # the library path is read from ENV at load time
 
 export Context, Model, Trainer, Tables, Layer, SparseLUTError
 export train_step!, loss_grad, calibrate_bn!, predict, input_codes, forward_codes, classify_codes
+export train_step_soft!, loss_grad_soft, output_values
 export tables_forward, emit, emit_testbench, latency, presets, version
 
 const libsparselut = get(ENV, "SPARSELUT_LIB", "libsparselut")
@@ -132,6 +133,8 @@ splut_model_predict(m, x, n, pred, o) = ccall((:splut_model_predict, libsparselu
     (H, Ptr{Cfloat}, Csize_t, Ptr{Int32}, Ptr{UInt16}), m, x, n, pred, o)
 splut_model_classify_codes(m, o, n, pred) = ccall((:splut_model_classify_codes, libsparselut), S,
     (H, Ptr{UInt16}, Csize_t, Ptr{Int32}), m, o, n, pred)
+splut_model_output_values(m, o, n, v) = ccall((:splut_model_output_values, libsparselut), S,
+    (H, Ptr{UInt16}, Csize_t, Ptr{Cfloat}), m, o, n, v)
 
 splut_trainer_create(m, out) = ccall((:splut_trainer_create, libsparselut), S, (H, Ref{H}), m, out)
 splut_trainer_destroy(t) = ccall((:splut_trainer_destroy, libsparselut), Cvoid, (H,), t)
@@ -146,6 +149,11 @@ splut_trainer_step(t, x, y, n, loss) = ccall((:splut_trainer_step, libsparselut)
     (H, Ptr{Cfloat}, Ptr{Int32}, Csize_t, Ref{Cdouble}), t, x, y, n, loss)
 splut_trainer_loss_grad(t, x, y, n, loss, g) = ccall((:splut_trainer_loss_grad, libsparselut), S,
     (H, Ptr{Cfloat}, Ptr{Int32}, Csize_t, Ref{Cdouble}, Ptr{Cfloat}), t, x, y, n, loss, g)
+splut_trainer_step_soft(t, x, p, n, loss) = ccall((:splut_trainer_step_soft, libsparselut), S,
+    (H, Ptr{Cfloat}, Ptr{Cfloat}, Csize_t, Ref{Cdouble}), t, x, p, n, loss)
+splut_trainer_loss_grad_soft(t, x, p, n, loss, g) =
+    ccall((:splut_trainer_loss_grad_soft, libsparselut), S,
+          (H, Ptr{Cfloat}, Ptr{Cfloat}, Csize_t, Ref{Cdouble}, Ptr{Cfloat}), t, x, p, n, loss, g)
 splut_trainer_calibrate_bn(t, x, n, b) = ccall((:splut_trainer_calibrate_bn, libsparselut), S,
     (H, Ptr{Cfloat}, Csize_t, Csize_t), t, x, n, b)
 splut_trainer_connections(t, l, a, c) = ccall((:splut_trainer_connections, libsparselut), S,
@@ -411,6 +419,13 @@ function predict(m::Model, x::Matrix{Cfloat})
     check(splut_model_predict(m.ptr, x, size(x, 2), pred, C_NULL), ctxptr(m), "splut_model_predict")
     return pred
 end
+"""The values the classifier compares (logits), num_outputs × n."""
+function output_values(m::Model, out::Matrix{UInt16})
+    v = Matrix{Cfloat}(undef, size(out)...)
+    check(splut_model_output_values(m.ptr, out, size(out, 2), v), ctxptr(m),
+          "splut_model_output_values")
+    return v
+end
 function classify_codes(m::Model, out::Matrix{UInt16})
     pred = Vector{Int32}(undef, size(out, 2))
     check(splut_model_classify_codes(m.ptr, out, size(out, 2), pred), ctxptr(m),
@@ -455,6 +470,20 @@ function train_step!(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     loss = Ref{Cdouble}(0)
     check(splut_trainer_step(t.ptr, x, labels, size(x, 2), loss), ctxptr(t.model), "splut_trainer_step")
     return loss[]
+end
+"""One optimiser step towards soft targets `p` (num_outputs × n probabilities)."""
+function train_step_soft!(t::Trainer, x::Matrix{Cfloat}, p::Matrix{Cfloat})
+    loss = Ref{Cdouble}(0)
+    check(splut_trainer_step_soft(t.ptr, x, p, size(x, 2), loss), ctxptr(t.model),
+          "splut_trainer_step_soft")
+    return loss[]
+end
+function loss_grad_soft(t::Trainer, x::Matrix{Cfloat}, p::Matrix{Cfloat})
+    loss = Ref{Cdouble}(0)
+    g = Vector{Cfloat}(undef, num_params(t.model))
+    check(splut_trainer_loss_grad_soft(t.ptr, x, p, size(x, 2), loss, g), ctxptr(t.model),
+          "splut_trainer_loss_grad_soft")
+    return loss[], g
 end
 function loss_grad(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     loss = Ref{Cdouble}(0)
