@@ -418,7 +418,7 @@ static void test_distill(void **state)
     const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
                          "--restart-epochs 2 --seed 5";
     expect(run("train --arch '8:2 poly:16:F4:D2:b3 poly:3:F4:D2:b3' --data csv:d.csv --batch 16 "
-               "--lr 0.01 --epochs 4 --out teacher.splut"),
+               "--lr 0.01 --epochs 12 --out teacher.splut"),
            0, NULL);
     expect(run("%s --epochs 3 --out plain.splut", common), 0, NULL);
     expect(run("%s --epochs 3 --distill teacher.splut --distill-alpha 0 --out a0.splut", common),
@@ -426,9 +426,9 @@ static void test_distill(void **state)
     assert_true(same_file("plain.splut", "a0.splut"));
     expect(run("%s --epochs 3 --distill teacher.splut --threads 1 --out k1.splut --json", common),
            0, NULL);
-    assert_true(json_num(out_text, "distill_alpha") == 0.5);
-    assert_true(json_num(out_text, "distill_temperature") == 1.0);
-    assert_true(json_num(out_text, "test_accuracy") > 0.5);
+    assert_true(json_num(out_text, "distill_alpha") == 0.9);
+    assert_true(json_num(out_text, "distill_temperature") == 2.0);
+    assert_true(json_num(out_text, "test_accuracy") > 0.45); /* chance: about 1/3 */
     expect(run("%s --epochs 3 --distill teacher.splut --threads 2 --out k2.splut", common), 0,
            NULL);
     assert_true(same_file("k1.splut", "k2.splut"));
