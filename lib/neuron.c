@@ -608,6 +608,14 @@ out:
     return st;
 }
 
+/* The classifier's value of one output code of the last layer @p L: the
+ * dequantised code through the post-transforms (the loss's logit). */
+static float output_value(const splut_model *m, const splut_layer *L, float step, uint16_t code)
+{
+    float bias = m->params[L->post_bias], weight = m->params[L->post_weight];
+    return ((float)splut__dec(&L->out_q, code) * step + bias) * weight;
+}
+
 splut_status splut_model_output_values(const splut_model *m, const uint16_t *out_codes, size_t n,
                                        float *values)
 {
@@ -625,9 +633,8 @@ splut_status splut_model_output_values(const splut_model *m, const uint16_t *out
                                "output code %u of sample %zu is not below %u", out_codes[i],
                                i / L->out, levels);
     float step = splut__quant_step(m, &L->out_q);
-    float bias = m->params[L->post_bias], weight = m->params[L->post_weight];
     for (size_t i = 0; i < n * L->out; i++)
-        values[i] = ((float)splut__dec(&L->out_q, out_codes[i]) * step + bias) * weight;
+        values[i] = output_value(m, L, step, out_codes[i]);
     return SPLUT_OK;
 }
 
@@ -642,17 +649,16 @@ splut_status splut_model_classify_codes(const splut_model *m, const uint16_t *ou
         return st;
     const splut_layer *L = &m->layers[m->n_layers - 1];
     float step = splut__quant_step(m, &L->out_q);
-    float bias = m->params[L->post_bias], weight = m->params[L->post_weight];
     for (size_t i = 0; i < n; i++) {
         const uint16_t *c = out_codes + i * L->out;
         if (L->out == 1) {
-            pred[i] = ((float)splut__dec(&L->out_q, c[0]) * step + bias) * weight > 0.0f;
+            pred[i] = output_value(m, L, step, c[0]) > 0.0f;
             continue;
         }
         int32_t best = 0;
         float best_v = -INFINITY;
         for (uint32_t k = 0; k < L->out; k++) {
-            float v = ((float)splut__dec(&L->out_q, c[k]) * step + bias) * weight;
+            float v = output_value(m, L, step, c[k]);
             if (v > best_v) {
                 best_v = v;
                 best = (int32_t)k;

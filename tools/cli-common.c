@@ -164,3 +164,11 @@ int cli_accuracy(const splut_model *m, const cli_split *s, uint32_t features, do
     *acc = (double)correct / (double)s->n;
     return CLI_EXIT_OK;
 }
+
+uint64_t cli_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}

@@ -72,6 +72,11 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /** @brief 1 if argv[i] is exactly the flag @p name. */
 int cli_flag(char **argv, int i, const char *name);
 
+/** @brief FNV-1a offset basis: the start value of a cli_fnv1a() chain. */
+#define CLI_FNV1A_BASIS 1469598103934665603ull
+/** @brief Continue the 64-bit FNV-1a hash @p h over @p n bytes at @p p. */
+uint64_t cli_fnv1a(uint64_t h, const void *p, size_t n);
+
 /** @brief Parse a decimal unsigned integer in [min, max]; 0 on success, -1 otherwise. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /** @brief Parse a finite double; 0 on success, -1 otherwise. */

@@ -728,24 +728,16 @@ static void epoch_order(size_t *idx, size_t n, uint64_t seed, uint64_t epoch)
     }
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 /* Fingerprint of both splits (sizes, features, labels, values). */
 static uint64_t data_fingerprint(const cli_data *d)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = CLI_FNV1A_BASIS;
     const cli_split *sp[2] = {&d->train, &d->test};
-    h = fnv1a(h, &d->features, sizeof d->features);
+    h = cli_fnv1a(h, &d->features, sizeof d->features);
     for (int k = 0; k < 2; k++) {
-        h = fnv1a(h, &sp[k]->n, sizeof sp[k]->n);
-        h = fnv1a(h, sp[k]->y, sp[k]->n * sizeof *sp[k]->y);
-        h = fnv1a(h, sp[k]->x, sp[k]->n * d->features * sizeof *sp[k]->x);
+        h = cli_fnv1a(h, &sp[k]->n, sizeof sp[k]->n);
+        h = cli_fnv1a(h, sp[k]->y, sp[k]->n * sizeof *sp[k]->y);
+        h = cli_fnv1a(h, sp[k]->x, sp[k]->n * d->features * sizeof *sp[k]->x);
     }
     return h;
 }

@@ -10,14 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static uint64_t file_fingerprint(const uint8_t *b, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
 int cli_teacher_load(cli_teacher *t, splut_ctx *ctx, const char *path,
                      const splut_model *student, size_t batch)
 {
@@ -28,7 +20,7 @@ int cli_teacher_load(cli_teacher *t, splut_ctx *ctx, const char *path,
         cli_err("--distill: %s", err);
         return CLI_EXIT_FAIL;
     }
-    t->fingerprint = file_fingerprint(buf, len);
+    t->fingerprint = cli_fnv1a(CLI_FNV1A_BASIS, buf, len);
     free(buf);
     splut_status st = splut_model_load(ctx, path, &t->m);
     if (st) {
