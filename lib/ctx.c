@@ -272,6 +272,7 @@ static const param_def PARAMS[] = {
     {SPLUT_P_CONN_EXPLORE, "conn_explore", SPLUT_PARAM_INT, 0, 1, 0, false},
     {SPLUT_P_CONN_STAGGER, "conn_stagger", SPLUT_PARAM_DOUBLE, 0, 1e6, 0, false},
     {SPLUT_P_CONN_WARM, "conn_warm", SPLUT_PARAM_INT, 0, 1, 1, false},
+    {SPLUT_P_BN_FROZEN, "bn_frozen", SPLUT_PARAM_INT, 0, 1, 0, false},
 };
 
 static const param_def *find_param(splut_param key)

@@ -29,6 +29,7 @@ struct splut_trainer {
         conn_explore, conn_warm;
     double conn_tau, conn_l1, conn_temperature, conn_init, conn_swap, conn_plateau,
         conn_stagger;
+    int64_t bn_frozen;      /* SPLUT_P_BN_FROZEN; not part of trainer files */
     splut_connect *connect; /* phase 1 state; NULL otherwise */
     bool conn_switched;
     /* derived, rebuilt on demand */

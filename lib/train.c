@@ -379,6 +379,31 @@ INLINE void bn_backward_row(const float *xhat, float *dy_dx, size_t B, float gam
         dy_dx[p] = k * ((float)B * dy_dx[p] - sdy - xhat[p] * sdyx);
 }
 
+/* Eval-mode BN of one row (frozen statistics): the function the model
+ * computes at inference, as (x - mean) / sqrt(var + eps) there. */
+INLINE void bn_forward_frozen_row(const float *x, size_t B, float gamma, float beta,
+                                  float run_mean, float run_var, float *xhat, float *y,
+                                  float *inv_std)
+{
+    float den = sqrtf(run_var + SPLUT_BN_EPS);
+    for (size_t p = 0; p < B; p++) {
+        xhat[p] = (x[p] - run_mean) / den;
+        y[p] = gamma * xhat[p] + beta;
+    }
+    *inv_std = 1.0f / den;
+}
+
+/* Backward of the frozen BN: the statistics are constants, so dx = dy·γ/σ. */
+INLINE void bn_backward_frozen_row(const float *xhat, float *dy_dx, size_t B, float gamma,
+                                   float inv_std, float *dgamma, float *dbeta)
+{
+    *dgamma = dot8(dy_dx, xhat, B);
+    *dbeta = sum8(dy_dx, B);
+    float k = gamma * inv_std;
+    for (size_t p = 0; p < B; p++)
+        dy_dx[p] *= k;
+}
+
 static void bn_update_running(float *rmean, float *rvar, float mean, float var, size_t B)
 {
     float unbiased = B > 1 ? var * (float)B / (float)(B - 1) : var;
@@ -394,7 +419,8 @@ typedef struct pass {
     splut_train_ws *ws;
     const float *x_rows; /* caller's batch, row-major */
     size_t B;
-    size_t l; /* current layer */
+    size_t l;    /* current layer */
+    bool frozen; /* BN normalises with the running statistics (SPLUT_P_BN_FROZEN) */
 } pass;
 
 /* Rows of the values a layer reads. */
@@ -424,8 +450,13 @@ SPLUT_HOT static void input_forward_task(void *arg, size_t b, size_t e, unsigned
         }
         ws->in_bad[f] = bad != 0.0f || bad != bad;
         if (bn) {
-            bn_forward_row(x, B, P[m->in_gamma + f], P[m->in_beta + f], ws->in_xhat + f * B, v,
-                           &ws->in_mean[f], &ws->in_var[f], &ws->in_inv_std[f]);
+            if (ps->frozen)
+                bn_forward_frozen_row(x, B, P[m->in_gamma + f], P[m->in_beta + f],
+                                      m->state[m->in_run_mean + f], m->state[m->in_run_var + f],
+                                      ws->in_xhat + f * B, v, &ws->in_inv_std[f]);
+            else
+                bn_forward_row(x, B, P[m->in_gamma + f], P[m->in_beta + f], ws->in_xhat + f * B,
+                               v, &ws->in_mean[f], &ws->in_var[f], &ws->in_inv_std[f]);
             for (size_t p = 0; p < B; p++)
                 v[p] += P[m->in_bias];
         } else {
@@ -505,8 +536,13 @@ SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned
             neuron_forward(ps, L, (uint32_t)n, W->mono, z);
         }
         float *y = w->y + n * B, *h = w->h + n * B;
-        bn_forward_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n], w->xhat + n * B, y,
-                       &w->bn_mean[n], &w->bn_var[n], &w->inv_std[n]);
+        if (ps->frozen)
+            bn_forward_frozen_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n],
+                                  ps->m->state[L->run_mean + n], ps->m->state[L->run_var + n],
+                                  w->xhat + n * B, y, &w->inv_std[n]);
+        else
+            bn_forward_row(z, B, P[L->bn_gamma + n], P[L->bn_beta + n], w->xhat + n * B, y,
+                           &w->bn_mean[n], &w->bn_var[n], &w->inv_std[n]);
         q_forward_row(&qo, y, h, B);
     }
 }
@@ -744,8 +780,12 @@ SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigne
         memcpy(dy, dh, B * sizeof(float));
         dscale_out = q_backward_row(&qo, y, dy, B);
         float dg, db;
-        bn_backward_row(w->xhat + n * B, dy, B, m->params[L->bn_gamma + n], w->inv_std[n], &dg,
-                        &db);
+        if (ps->frozen)
+            bn_backward_frozen_row(w->xhat + n * B, dy, B, m->params[L->bn_gamma + n],
+                                   w->inv_std[n], &dg, &db);
+        else
+            bn_backward_row(w->xhat + n * B, dy, B, m->params[L->bn_gamma + n], w->inv_std[n],
+                            &dg, &db);
         G[L->bn_gamma + n] = dg;
         G[L->bn_beta + n] = db;
         if (L->kind == SPLUT_NEURON_POLY_ADD) {
@@ -1121,7 +1161,7 @@ static splut_status compute(splut_trainer *t, const float *x, const batch_target
         return st;
     splut_model *m = t->model;
     splut_train_ws *ws = t->ws;
-    pass ps = {t, m, ws, x, n, 0};
+    pass ps = {t, m, ws, x, n, 0, t->bn_frozen != 0};
     if (!forward(&ps))
         return fail_non_finite(m, x, n);
     *loss = loss_and_dlogits(&ps, y);
@@ -1160,7 +1200,8 @@ static splut_status model_step(splut_trainer *t, const float *x, const batch_tar
     if (st != SPLUT_OK)
         return st;
     sync_mutations(t);
-    update_running_stats(t->model, t->ws, n);
+    if (!t->bn_frozen)
+        update_running_stats(t->model, t->ws, n);
     adam_update(t);
     if (loss)
         *loss = l;
@@ -1275,7 +1316,7 @@ splut_status splut_trainer_calibrate_bn(splut_trainer *t, const float *x, size_t
     size_t batches = 0;
     for (size_t i = 0; i + 2 <= n; i += batch, batches++) {
         size_t B = n - i < batch ? n - i : batch;
-        pass ps = {t, m, t->ws, x + i * m->n_inputs, B, 0};
+        pass ps = {t, m, t->ws, x + i * m->n_inputs, B, 0, false};
         if (!forward(&ps)) {
             splut__free(m->ctx, sum);
             return fail_non_finite(m, x + i * m->n_inputs, B);
@@ -1370,6 +1411,7 @@ static int64_t *int_slot(splut_trainer *t, splut_param key)
     case SPLUT_P_CONN_COVER: return &t->conn_cover;
     case SPLUT_P_CONN_EXPLORE: return &t->conn_explore;
     case SPLUT_P_CONN_WARM: return &t->conn_warm;
+    case SPLUT_P_BN_FROZEN: return &t->bn_frozen;
     default: return &t->restart_period;
     }
 }
@@ -1401,7 +1443,7 @@ splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t va
     splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, value, true);
     if (st != SPLUT_OK)
         return st;
-    if (t->connect && key >= SPLUT_P_CONNECTIVITY)
+    if (t->connect && key >= SPLUT_P_CONNECTIVITY && key <= SPLUT_P_CONN_WARM)
         return splut__fail(t->model->ctx, SPLUT_E_STATE,
                            "connectivity parameters are fixed while connectivity is being learned");
     *int_slot(t, key) = value;

@@ -48,6 +48,7 @@ typedef struct train_args {
     cli_data_opts dopt;
     uint64_t epochs, batch, seed, restart_epochs, threads;
     uint64_t shift; /* --augment-shift: largest random image shift in pixels, 0 = none */
+    uint64_t bn_freeze; /* --bn-freeze: the last K epochs train with frozen BatchNorm */
     double lr, wd, ema, beta1, beta2;
     int batch_set, lr_set, wd_set, seed_set, restart_set, beta1_set, beta2_set;
     int json, progress, keep_best, bn_calibrate;
@@ -74,6 +75,7 @@ typedef struct run_state {
     double ema;         /* EMA decay of the evaluated model, 0 = none */
     int bn_calibrate;   /* evaluated models get calibrated BatchNorm statistics */
     uint64_t shift;     /* --augment-shift */
+    uint64_t bn_freeze; /* --bn-freeze */
     uint64_t teacher;   /* --distill: fingerprint of the teacher file, 0 = none */
     double teacher_alpha, teacher_temperature;
     int ema_started;    /* FILE.ema holds the average */
@@ -166,6 +168,13 @@ static void train_help(void)
         "  --resume FILE        continue from a checkpoint; the final model is\n"
         "                       byte-identical to an uninterrupted run (checkpoints keep\n"
         "                       going to FILE unless --checkpoint says otherwise)\n"
+        "  --bn-freeze K        train the last K epochs of every cosine cycle (of the run\n"
+        "                       with --restart-epochs 0) with frozen BatchNorm: each\n"
+        "                       starts by calibrating the running statistics on the\n"
+        "                       training set, then the steps normalise with them and\n"
+        "                       leave them fixed, so they train exactly the eval-mode\n"
+        "                       function; K <= --restart-epochs (default 0). The\n"
+        "                       evaluated model of those epochs keeps these statistics\n"
         "Evaluated and saved model (the optimiser's steps are the same either way):\n"
         "  --bn-calibrate       before each evaluation replace the BatchNorm running\n"
         "                       statistics by their average over the training set\n"
@@ -277,6 +286,8 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
     }
     if ((r = cli_opt(argc, argv, i, "--augment-shift", &v)) != 0)
         return opt_u64("--augment-shift", v, r, 0, CLI_MAX_SHIFT, &a->shift) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--bn-freeze", &v)) != 0)
+        return opt_u64("--bn-freeze", v, r, 0, UINT32_MAX, &a->bn_freeze) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--ema", &v)) != 0)
         return opt_double("--ema", v, r, 0, 0.999999, &a->ema) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
@@ -626,6 +637,8 @@ static int run_save(const char *ckpt, const run_state *rs)
     if (rs->teacher)
         fprintf(f, "teacher %016llx %.17g %.17g\n", (unsigned long long)rs->teacher,
                 rs->teacher_alpha, rs->teacher_temperature);
+    if (rs->bn_freeze)
+        fprintf(f, "freeze %llu\n", (unsigned long long)rs->bn_freeze);
     for (size_t i = 0; i < rs->nhist; i++)
         fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
                 rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
@@ -669,7 +682,7 @@ static int run_load(const char *ckpt, run_state *rs)
                 : 0;
     if (na > 0 && na < 3)
         ok = 0;
-    /* optional; line names share no first letter (average, shift, teacher, epoch),
+    /* optional; line names share no first letter (average, shift, teacher, freeze, epoch),
      * since a failed literal match consumes the letters it matched */
     unsigned long long shift = 0;
     if (ok && fscanf(f, " shift %llu", &shift) == 1 && shift > CLI_MAX_SHIFT)
@@ -682,6 +695,10 @@ static int run_load(const char *ckpt, run_state *rs)
     if (nt > 0 && nt < 3)
         ok = 0;
     rs->teacher = teacher;
+    unsigned long long freeze = 0;
+    if (ok && fscanf(f, " freeze %llu", &freeze) == 1 && freeze > UINT32_MAX)
+        ok = 0;
+    rs->bn_freeze = freeze;
     while (ok) {
         epoch_rec e = {.live_test_acc = NAN}; /* no connectivity curve for restored epochs */
         unsigned long long ep;
@@ -808,6 +825,27 @@ static void copy_sample(const trainer_run *r, uint64_t epoch, size_t position, c
     cli_shift_image(src, dst, d->width, d->height, dx, dy, d->background);
 }
 
+/* --bn-freeze K: the last K epochs of every cosine cycle (of the run when the
+ * rate is constant), in phase 2, start from statistics calibrated on the
+ * training set and keep them; the others use batch statistics. A function of
+ * the epoch and the model only, so an interrupted run resumes exactly. */
+static int bn_frozen_epoch(const train_args *a, uint64_t epoch)
+{
+    uint64_t K = a->bn_freeze, R = a->restart_epochs;
+    return K && (R ? (epoch - 1) % R >= R - K : epoch + K > a->epochs);
+}
+
+static int set_bn_freeze(trainer_run *r, uint64_t epoch)
+{
+    int frozen = bn_frozen_epoch(r->a, epoch) && splut_trainer_model_in_training(r->t) == r->m;
+    splut_status st = SPLUT_OK;
+    if (frozen)
+        st = splut_trainer_calibrate_bn(r->t, r->d->train.x, r->d->train.n, (size_t)r->a->batch);
+    if (!st)
+        st = splut_trainer_set_int(r->t, SPLUT_P_BN_FROZEN, frozen);
+    return st ? cli_lib_err(r->ctx, st, "freezing BatchNorm (--bn-freeze)") : CLI_EXIT_OK;
+}
+
 /* One optimiser pass over the shuffled training set; mean loss in @p loss. */
 static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
 {
@@ -820,6 +858,8 @@ static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
                     !(two_phase(&r->a->conn) && epoch <= r->a->conn.switch_epoch);
     double sum = 0, t0 = cli_now(), last = t0;
     size_t seen = 0;
+    if (set_bn_freeze(r, epoch))
+        return CLI_EXIT_FAIL;
     for (uint64_t b = 0; b < nb; b++) {
         size_t lo = (size_t)(b * B), n = s->n - lo < B ? s->n - lo : (size_t)B;
         for (size_t k = 0; k < n; k++) {
@@ -929,7 +969,8 @@ static int run_epoch(trainer_run *r, uint64_t epoch)
     /* phase 1 of learned connectivity trains a surrogate: measure that */
     const splut_model *live = splut_trainer_model_in_training(r->t);
     if (!rc && live == r->m)
-        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch, &r->evalm);
+        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch,
+                               bn_frozen_epoch(r->a, epoch), &r->evalm);
     if (live == r->m)
         live = r->evalm;
     if (!rc) /* both accuracies in eval mode, as the reference's "valid" and test loaders */
@@ -1047,6 +1088,11 @@ static int adopt_run_state(trainer_run *r)
         return cli_usage_err("train", "--augment-shift %llu differs from the %llu recorded in "
                                       "the checkpoint's run state",
                              (unsigned long long)a->shift, (unsigned long long)rs->shift);
+    if (rs->bn_freeze != a->bn_freeze)
+        return cli_usage_err("train", "--bn-freeze %llu differs from the %llu recorded in "
+                                      "the checkpoint's run state",
+                             (unsigned long long)a->bn_freeze,
+                             (unsigned long long)rs->bn_freeze);
     if (rs->done > a->epochs)
         return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
                                       "--epochs %llu",
@@ -1176,6 +1222,8 @@ static void report(const trainer_run *r, double seconds)
     cli_json_int(&j, "seed", (int64_t)r->a->seed);
     if (r->a->shift)
         cli_json_int(&j, "augment_shift", (int64_t)r->a->shift);
+    if (r->a->bn_freeze)
+        cli_json_int(&j, "bn_freeze", (int64_t)r->a->bn_freeze);
     if (r->teacher.m) {
         cli_json_string(&j, "distill_teacher", r->a->distill);
         cli_json_double(&j, "distill_alpha", r->teacher.alpha);
@@ -1269,6 +1317,11 @@ static int train_run(trainer_run *r)
     r->rs.data_hash = fp;
     if (!rc)
         rc = recipe_defaults(r);
+    if (!rc && a->restart_epochs && a->bn_freeze > a->restart_epochs)
+        rc = cli_usage_err("train", "--bn-freeze %llu is longer than a cosine cycle "
+                                    "(--restart-epochs %llu)",
+                           (unsigned long long)a->bn_freeze,
+                           (unsigned long long)a->restart_epochs);
     if (!rc && a->distill)
         rc = load_teacher(r);
     if (!rc)
@@ -1288,6 +1341,7 @@ static int train_run(trainer_run *r)
     r->rs.ema = a->ema;
     r->rs.bn_calibrate = a->bn_calibrate;
     r->rs.shift = a->shift;
+    r->rs.bn_freeze = a->bn_freeze;
     r->order = malloc((r->d->train.n ? r->d->train.n : 1) * sizeof *r->order);
     r->xb = malloc(a->batch * r->d->features * sizeof *r->xb);
     r->yb = malloc(a->batch * sizeof *r->yb);

@@ -52,7 +52,7 @@ int cli_average_update(cli_average *a, splut_model *m)
 }
 
 int cli_average_model(cli_average *a, splut_model *m, const cli_split *train, uint64_t batch,
-                      splut_model **out)
+                      int frozen_bn, splut_model **out)
 {
     *out = m;
     int averaged = a->decay > 0 && a->n_params == splut_model_num_params(m);
@@ -67,7 +67,7 @@ int cli_average_model(cli_average *a, splut_model *m, const cli_split *train, ui
     if (st)
         return cli_lib_err(splut_model_ctx(m), st, "building the evaluated model");
     *out = a->avg;
-    return cli_calibrate_bn(a->avg, train, batch);
+    return frozen_bn ? CLI_EXIT_OK : cli_calibrate_bn(a->avg, train, batch);
 }
 
 int cli_average_save(const cli_average *a, splut_model *m, const char *path)

@@ -23,9 +23,11 @@ typedef struct cli_average {
 /* Folds the live parameters of @p m into the average (no-op without EMA). */
 int cli_average_update(cli_average *a, splut_model *m);
 /* The model to evaluate and save after an epoch: @p m itself, or a copy with
- * the average's parameters and/or calibrated BatchNorm statistics. */
+ * the average's parameters and/or calibrated BatchNorm statistics. With
+ * @p frozen_bn (an epoch trained with frozen BatchNorm) the copy keeps the
+ * statistics of @p m, the ones its parameters were trained against. */
 int cli_average_model(cli_average *a, splut_model *m, const cli_split *train, uint64_t batch,
-                      splut_model **out);
+                      int frozen_bn, splut_model **out);
 /* The average as a model file next to a checkpoint, and back on resume. */
 int cli_average_save(const cli_average *a, splut_model *m, const char *path);
 int cli_average_load(cli_average *a, splut_ctx *ctx, const char *path);

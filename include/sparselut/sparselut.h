@@ -238,10 +238,18 @@ typedef enum splut_param {
                                        current batch; default 0 */
     SPLUT_P_CONN_STAGGER = 223,   /**< double [0,1e6]: layer l's budget starts decaying
                                        l·stagger epochs late, default 0 */
-    SPLUT_P_CONN_WARM = 224       /**< int: 1 = phase 2 starts from the surrogate's function
+    SPLUT_P_CONN_WARM = 224,      /**< int: 1 = phase 2 starts from the surrogate's function
                                        (its weights on the chosen inputs as the degree-1
                                        terms, its BatchNorms and scales), 0 = from the
                                        target's initialisation; default 1 */
+    SPLUT_P_BN_FROZEN = 230       /**< int: 1 = training steps normalise every BatchNorm
+                                       with its running statistics and leave them
+                                       unchanged, so the optimiser trains exactly the
+                                       eval-mode function (calibrate first with
+                                       splut_trainer_calibrate_bn(), which always uses
+                                       batch statistics); 0 = batch statistics, the
+                                       reference; default 0. Not saved in trainer files.
+                                       Ignored by phase 1 of learned connectivity. */
 } splut_param;
 
 /** Type of a parameter's value. */

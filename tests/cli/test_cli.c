@@ -409,6 +409,31 @@ static void test_augment_shift(void **state)
     expect(run("%s --epochs 1 --augment-shift 9 --out x", common), 2, "--augment-shift");
 }
 
+/* --bn-freeze: changes training, identical for any thread count, resumes exactly
+ * from inside the frozen epochs, and a different K is refused on resume. */
+static void test_bn_freeze(void **state)
+{
+    (void)state;
+    write_dataset("d.csv", 250, 2);
+    const char *common = "train --arch " ARCH " --data csv:d.csv --batch 16 --lr 0.01 "
+                         "--restart-epochs 4 --seed 4 --epochs 4";
+    expect(run("%s --bn-freeze 2 --threads 1 --out f1.splut --json", common), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "bn_freeze"), 2);
+    expect(run("%s --bn-freeze 2 --threads 2 --out f2.splut", common), 0, NULL);
+    assert_true(same_file("f1.splut", "f2.splut"));
+    expect(run("%s --out f0.splut", common), 0, NULL);
+    assert_false(same_file("f0.splut", "f1.splut"));
+    /* interrupted after the first frozen epoch (3 of 4) and resumed: the
+     * frozen epochs are those of the cycle, not of --epochs */
+    expect(run("%s --bn-freeze 2 --epochs 3 --out p.splut --checkpoint fk", common), 0, NULL);
+    expect(run("%s --bn-freeze 2 --out r.splut --resume fk", common), 0, NULL);
+    assert_true(same_file("f1.splut", "r.splut"));
+    expect(run("%s --bn-freeze 1 --out x --resume fk", common), 2, "differs");
+    expect(run("%s --out x --resume fk", common), 2, "differs");
+    expect(run("%s --bn-freeze -1 --out x", common), 2, "--bn-freeze");
+    expect(run("%s --bn-freeze 5 --out x", common), 2, "longer than a cosine cycle");
+}
+
 /* --distill: alpha 0 is plain training, otherwise the teacher changes training;
  * identical for any thread count, exact resume, mismatches refused. */
 static void test_distill(void **state)
@@ -914,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_augment_shift),
         cmocka_unit_test(test_distill),
+        cmocka_unit_test(test_bn_freeze),
         cmocka_unit_test(test_calibrate_and_average),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_arch_every_kind),

@@ -77,7 +77,8 @@ static double loss_at(splut_trainer *t, const float *x, const int32_t *y, size_t
  * still cross a clamp or ReLU kink, so a small fraction of mismatches is
  * tolerated, while a wrong formula fails most parameters of its kind.
  */
-static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int classes)
+static void fd_check_mode(const layer_spec *ls, size_t n_layers, uint32_t n_in, int classes,
+                          bool frozen_bn)
 {
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
@@ -92,6 +93,12 @@ static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int c
     float *x = malloc(n * n_in * sizeof(float));
     int32_t *y = malloc(n * sizeof(int32_t));
     float *g = malloc(np * sizeof(float)), *p = malloc(np * sizeof(float));
+    if (frozen_bn) {
+        /* running statistics of another batch, so they differ from this one's */
+        random_batch(43, n, n_in, classes, x, y);
+        assert_int_equal(splut_trainer_calibrate_bn(t, x, n, n), SPLUT_OK);
+        assert_int_equal(splut_trainer_set_int(t, SPLUT_P_BN_FROZEN, 1), SPLUT_OK);
+    }
     random_batch(42, n, n_in, classes, x, y);
     double l0;
     assert_int_equal(splut_trainer_loss_grad(t, x, y, n, &l0, g), SPLUT_OK);
@@ -131,6 +138,11 @@ static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int c
     splut_ctx_unref(ctx);
 }
 
+static void fd_check(const layer_spec *ls, size_t n_layers, uint32_t n_in, int classes)
+{
+    fd_check_mode(ls, n_layers, n_in, classes, false);
+}
+
 static void test_fd_linear(void **state)
 {
     (void)state;
@@ -159,6 +171,24 @@ static void test_fd_neuralut(void **state)
     layer_spec ls[] = {{SPLUT_NEURON_NEURALUT, 5, 3, 3, 0, 0, 4},
                        {SPLUT_NEURON_NEURALUT, 4, 2, 3, 0, 0, 3}};
     fd_check(ls, 2, 8, 4);
+}
+
+/* Frozen BatchNorm (SPLUT_P_BN_FROZEN): every kind, input stage included. */
+static void test_fd_frozen_bn(void **state)
+{
+    (void)state;
+    layer_spec lin[] = {{SPLUT_NEURON_LINEAR, 6, 3, 3, 1, 0, 0},
+                        {SPLUT_NEURON_LINEAR, 4, 3, 3, 1, 0, 0}};
+    layer_spec poly[] = {{SPLUT_NEURON_POLY, 6, 2, 3, 3, 0, 0},
+                         {SPLUT_NEURON_POLY, 4, 3, 3, 2, 0, 0}};
+    layer_spec add[] = {{SPLUT_NEURON_POLY_ADD, 6, 2, 3, 3, 2, 0},
+                        {SPLUT_NEURON_POLY_ADD, 4, 2, 3, 2, 3, 0}};
+    layer_spec nl[] = {{SPLUT_NEURON_NEURALUT, 5, 3, 3, 0, 0, 4},
+                       {SPLUT_NEURON_NEURALUT, 4, 2, 3, 0, 0, 3}};
+    fd_check_mode(lin, 2, 8, 4, true);
+    fd_check_mode(poly, 2, 8, 4, true);
+    fd_check_mode(add, 2, 8, 4, true);
+    fd_check_mode(nl, 2, 8, 4, true);
 }
 
 static void test_fd_bce(void **state)
@@ -384,6 +414,76 @@ static void test_loss_grad_is_pure(void **state)
     splut_ctx_unref(ctx);
 }
 
+/* ------------------------------------------------ frozen BatchNorm */
+
+static splut_model *calib_model(splut_ctx *ctx);
+
+/* Mean cross-entropy of the eval-mode model's output values. */
+static double eval_mode_loss(const splut_model *m, const float *x, const int32_t *y, size_t n)
+{
+    size_t O = splut_model_num_outputs(m);
+    uint16_t *codes = malloc(n * O * sizeof(uint16_t));
+    float *v = malloc(n * O * sizeof(float));
+    assert_int_equal(splut_model_predict(m, x, n, NULL, codes), SPLUT_OK);
+    assert_int_equal(splut_model_output_values(m, codes, n, v), SPLUT_OK);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const float *z = v + i * O;
+        double mx = z[0], se = 0.0;
+        for (size_t o = 1; o < O; o++)
+            mx = fmax(mx, z[o]);
+        for (size_t o = 0; o < O; o++)
+            se += exp(z[o] - mx);
+        sum += mx + log(se) - z[y[i]];
+    }
+    free(codes);
+    free(v);
+    return sum / (double)n;
+}
+
+/* With frozen statistics a training step optimises exactly the eval-mode
+ * function, leaves the statistics alone and still updates the parameters. */
+static void test_frozen_bn_trains_eval_function(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m = calib_model(ctx);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    int64_t v = -1;
+    assert_int_equal(splut_trainer_get_int(t, SPLUT_P_BN_FROZEN, &v), SPLUT_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_BN_FROZEN, 2), SPLUT_E_OUT_OF_RANGE);
+    enum { N = 32 };
+    float xa[N * 6], xb[N * 6];
+    int32_t ya[N], yb[N];
+    random_batch(21, N, 6, 3, xa, ya);
+    random_batch(22, N, 6, 3, xb, yb);
+    for (int k = 0; k < 3; k++) /* move the parameters away from the initialisation */
+        assert_int_equal(splut_trainer_step(t, xa, ya, N, NULL), SPLUT_OK);
+    assert_int_equal(splut_trainer_calibrate_bn(t, xa, N, N), SPLUT_OK);
+    double expect = eval_mode_loss(m, xb, yb, N), batch_stats = 0.0, frozen = 0.0;
+    assert_int_equal(splut_trainer_loss_grad(t, xb, yb, N, &batch_stats, NULL), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_BN_FROZEN, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_loss_grad(t, xb, yb, N, &frozen, NULL), SPLUT_OK);
+    print_message("eval-mode loss %.9g, frozen %.9g, batch statistics %.9g\n", expect, frozen,
+                  batch_stats);
+    assert_float_equal(frozen, expect, 1e-6 * fmax(1.0, expect));
+    assert_true(fabs(batch_stats - expect) > 1e-4);
+    float *s0 = malloc(m->n_state * sizeof(float)), *p0 = malloc(m->n_params * sizeof(float));
+    memcpy(s0, m->state, m->n_state * sizeof(float));
+    memcpy(p0, m->params, m->n_params * sizeof(float));
+    assert_int_equal(splut_trainer_step(t, xb, yb, N, NULL), SPLUT_OK);
+    assert_memory_equal(s0, m->state, m->n_state * sizeof(float));
+    assert_memory_not_equal(p0, m->params, m->n_params * sizeof(float));
+    free(s0);
+    free(p0);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
 /* ------------------------------------------------ BatchNorm calibration */
 
 static splut_model *calib_model(splut_ctx *ctx)
@@ -562,7 +662,9 @@ int main(void)
         cmocka_unit_test(test_fd_poly),
         cmocka_unit_test(test_fd_poly_add),
         cmocka_unit_test(test_fd_neuralut),
+        cmocka_unit_test(test_fd_frozen_bn),
         cmocka_unit_test(test_fd_bce),
+        cmocka_unit_test(test_frozen_bn_trains_eval_function),
         cmocka_unit_test(test_thread_count_invariance),
         cmocka_unit_test(test_learns_synthetic_task),
         cmocka_unit_test(test_step_errors),
