@@ -74,6 +74,35 @@ static int same_file(const char *a, const char *b)
     return system(cmd) == 0;
 }
 
+/* Payload of the STAT section (BatchNorm running statistics) of a model file
+ * in the temp dir, walking the sections of docs/model-format.md; malloc'd. */
+static unsigned char *stat_section(const char *name, size_t *len)
+{
+    char path[600];
+    tmp_path(path, sizeof path, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (size_t off = 24; off + 12 <= n;) {
+        uint64_t plen = 0;
+        for (int k = 7; k >= 0; k--)
+            plen = plen << 8 | buf[off + 4 + (size_t)k];
+        assert_true(plen <= n - off - 12);
+        if (memcmp(buf + off, "STAT", 4) == 0) {
+            unsigned char *copy = malloc(plen ? plen : 1);
+            assert_non_null(copy);
+            memcpy(copy, buf + off + 12, plen);
+            *len = (size_t)plen;
+            return copy;
+        }
+        off += 12 + (size_t)plen;
+    }
+    fail_msg("no STAT section in %s", name);
+    return NULL;
+}
+
 /* Number after "key": in a JSON text (first occurrence); exits the test if absent. */
 static double json_num(const char *text, const char *key)
 {
@@ -426,8 +455,16 @@ static void test_bn_freeze(void **state)
     /* interrupted after the first frozen epoch (3 of 4) and resumed: the
      * frozen epochs are those of the cycle, not of --epochs */
     expect(run("%s --bn-freeze 2 --epochs 3 --out p.splut --checkpoint fk", common), 0, NULL);
+    size_t len3 = 0, len4 = 0;
+    unsigned char *stat3 = stat_section("fk", &len3);
     expect(run("%s --bn-freeze 2 --out r.splut --resume fk", common), 0, NULL);
     assert_true(same_file("f1.splut", "r.splut"));
+    /* calibrated once, at the first frozen epoch: epoch 4 kept the statistics */
+    unsigned char *stat4 = stat_section("fk", &len4);
+    assert_true(len3 > 0 && len3 == len4);
+    assert_memory_equal(stat3, stat4, len3);
+    free(stat3);
+    free(stat4);
     expect(run("%s --bn-freeze 1 --out x --resume fk", common), 2, "differs");
     expect(run("%s --out x --resume fk", common), 2, "differs");
     expect(run("%s --bn-freeze -1 --out x", common), 2, "--bn-freeze");
