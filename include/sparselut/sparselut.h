@@ -582,8 +582,10 @@ SPLUT_API splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const floa
  * last few dozen batches; in a quantised network that noise moves eval-mode
  * codes from one epoch to the next. Calibration changes only running
  * statistics: parameters, optimiser state and the rest of the training are
- * untouched (train-mode passes never read running statistics), and the result
- * is identical for any thread count.
+ * untouched (train-mode passes with batch statistics never read running
+ * statistics; with SPLUT_P_BN_FROZEN set, later steps train against the new
+ * values, which is how frozen statistics are set), and the result is identical
+ * for any thread count.
  * @param[in] x @p n × inputs features, row-major, finite (e.g. the training set)
  * @param n samples, ≥ 2
  * @param batch batch size, ≥ 2 (use the training batch size)
