@@ -973,9 +973,11 @@ static int run_epoch(trainer_run *r, uint64_t epoch)
     int rc = train_epoch(r, epoch, &e.loss);
     /* phase 1 of learned connectivity trains a surrogate: measure that */
     const splut_model *live = splut_trainer_model_in_training(r->t);
+    int64_t frozen = 0; /* what this epoch trained with (set_bn_freeze) */
+    splut_trainer_get_int(r->t, SPLUT_P_BN_FROZEN, &frozen);
     if (!rc && live == r->m)
-        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch,
-                               bn_frozen_epoch(r->a, epoch), &r->evalm);
+        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch, frozen != 0,
+                               &r->evalm);
     if (live == r->m)
         live = r->evalm;
     if (!rc) /* both accuracies in eval mode, as the reference's "valid" and test loaders */
