@@ -20,9 +20,10 @@ int cli_teacher_load(cli_teacher *t, splut_ctx *ctx, const char *path,
         cli_err("--distill: %s", err);
         return CLI_EXIT_FAIL;
     }
+    /* Fingerprint and model come from the same bytes: the file is read once. */
     t->fingerprint = cli_fnv1a(CLI_FNV1A_BASIS, buf, len);
+    splut_status st = splut_model_deserialize(ctx, buf, len, &t->m);
     free(buf);
-    splut_status st = splut_model_load(ctx, path, &t->m);
     if (st) {
         snprintf(err, sizeof err, "loading the teacher model '%s' (--distill)", path);
         return cli_lib_err(ctx, st, err);

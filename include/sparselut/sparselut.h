@@ -664,8 +664,9 @@ SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, 
 /**
  * @brief Save the trainer's optimiser state (moments, step) together with its
  * model, atomically, so that training can resume bit-exactly.
- * The file also holds every trainer parameter (keys 200-299, including the
- * learned-connectivity schedule). During learned-connectivity phase 1 the
+ * The file also holds the trainer parameters 200-218 (including the
+ * learned-connectivity schedule), not the phase-1 settings 219-224 nor
+ * SPLUT_P_BN_FROZEN, which the caller sets again after loading. During learned-connectivity phase 1 the
  * surrogate network cannot be saved: the call fails with SPLUT_E_STATE.
  * @param[in] t the trainer
  * @param[in] path destination file
