@@ -666,8 +666,9 @@ SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, 
  * model, atomically, so that training can resume bit-exactly.
  * The file also holds the trainer parameters 200-218 (including the
  * learned-connectivity schedule), not the phase-1 settings 219-224 nor
- * SPLUT_P_BN_FROZEN, which the caller sets again after loading. During learned-connectivity phase 1 the
- * surrogate network cannot be saved: the call fails with SPLUT_E_STATE.
+ * SPLUT_P_BN_FROZEN, which the caller sets again after loading. During
+ * learned-connectivity phase 1 the surrogate network cannot be saved: the
+ * call fails with SPLUT_E_STATE.
  * @param[in] t the trainer
  * @param[in] path destination file
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (phase 1), SPLUT_E_IO, SPLUT_E_NOMEM
