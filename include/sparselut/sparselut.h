@@ -496,6 +496,84 @@ SPLUT_API splut_status splut_model_output_values(const splut_model *m, const uin
 /** @} */
 
 /**
+ * @defgroup dataset Datasets
+ * @brief Feature rows and class labels, as training runs and loaders exchange them.
+ *
+ * A dataset is @c n rows of @c features floats (row-major) with one integer
+ * label per row. It either copies the caller's arrays or borrows them
+ * (::SPLUT_DATASET_BORROW: the caller keeps them alive and unchanged while the
+ * dataset exists). Datasets are reference counted: objects that keep a dataset
+ * (a training run) take a reference, so splut_dataset_destroy() may be called
+ * in any order. A dataset is immutable once created, except for its image
+ * shape, and may be read by many threads at once.
+ * @{
+ */
+/** Rows of features with class labels (refcounted, immutable contents). */
+typedef struct splut_dataset splut_dataset;
+
+/** Flags of splut_dataset_create(). */
+typedef enum splut_dataset_flags {
+    SPLUT_DATASET_COPY = 0,  /**< copy @c x and @c y into memory the dataset owns */
+    SPLUT_DATASET_BORROW = 1 /**< keep the caller's pointers; they must outlive the dataset */
+} splut_dataset_flags;
+
+/**
+ * @brief Create a dataset of @p n rows.
+ * @param ctx context (a reference is taken)
+ * @param n rows, ≥ 1
+ * @param features floats per row, ≥ 1
+ * @param x n × features finite floats, row-major
+ * @param y n labels, each ≥ 0
+ * @param flags ::splut_dataset_flags
+ * @param[out] out the new dataset (refcount 1)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0, unknown flag),
+ *          SPLUT_E_NON_FINITE (a NaN or infinite feature; the message names row and
+ *          column), SPLUT_E_LABEL (a negative label), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features,
+                                            const float *x, const int32_t *y, unsigned flags,
+                                            splut_dataset **out);
+/** @brief Take a reference to @p ds; returns @p ds (NULL stays NULL). */
+SPLUT_API splut_dataset *splut_dataset_ref(splut_dataset *ds);
+/** @brief Drop a reference; the dataset is freed with its last one. NULL is a no-op. */
+SPLUT_API void splut_dataset_destroy(splut_dataset *ds);
+/** @brief The context the dataset was created with (no new reference). */
+SPLUT_API splut_ctx *splut_dataset_ctx(const splut_dataset *ds);
+/** @brief Rows (0 for NULL). */
+SPLUT_API size_t splut_dataset_num_samples(const splut_dataset *ds);
+/** @brief Floats per row (0 for NULL). */
+SPLUT_API uint32_t splut_dataset_num_features(const splut_dataset *ds);
+/** @brief 1 + the largest label (0 for NULL). */
+SPLUT_API uint32_t splut_dataset_num_classes(const splut_dataset *ds);
+/** @brief The n × features feature matrix, row-major (NULL for NULL). */
+SPLUT_API const float *splut_dataset_features(const splut_dataset *ds);
+/** @brief The n labels (NULL for NULL). */
+SPLUT_API const int32_t *splut_dataset_labels(const splut_dataset *ds);
+/**
+ * @brief Declare that each row is a @p width × @p height image (row-major pixels)
+ * whose empty pixel has the value @p background; image augmentation needs it.
+ * width = height = 0 declares a table (no image).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (width·height ≠ features),
+ *          SPLUT_E_NON_FINITE (background)
+ */
+SPLUT_API splut_status splut_dataset_set_image(splut_dataset *ds, uint32_t width,
+                                               uint32_t height, float background);
+/**
+ * @brief The image shape set by splut_dataset_set_image() (0 × 0 for a table).
+ * Any out-pointer may be NULL.
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p ds)
+ */
+SPLUT_API splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *width,
+                                           uint32_t *height, float *background);
+/**
+ * @brief 64-bit FNV-1a fingerprint of the contents (row count, feature count,
+ * labels, feature bytes); 0 for NULL. Checkpoints record it so that a resume
+ * sees the same data. Not a cryptographic hash.
+ */
+SPLUT_API uint64_t splut_dataset_fingerprint(const splut_dataset *ds);
+/** @} */
+
+/**
  * @defgroup trainer Training
  * @brief Quantisation-aware training: AdamW, cosine schedule with warm restarts.
  * @{

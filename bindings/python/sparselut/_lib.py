@@ -85,6 +85,22 @@ PROTOTYPES = {
     "splut_preset_name": (c_char_p, [c_size_t]),
     "splut_model_destroy": (None, [_H]),
     "splut_model_clone": (_S, [_H, P(_H)]),
+    # datasets
+    "splut_dataset_create": (
+        _S, [_H, ctypes.c_size_t, ctypes.c_uint32, P(ctypes.c_float), P(ctypes.c_int32),
+             ctypes.c_uint, P(_H)]),
+    "splut_dataset_ref": (_H, [_H]),
+    "splut_dataset_destroy": (None, [_H]),
+    "splut_dataset_ctx": (_H, [_H]),
+    "splut_dataset_num_samples": (ctypes.c_size_t, [_H]),
+    "splut_dataset_num_features": (ctypes.c_uint32, [_H]),
+    "splut_dataset_num_classes": (ctypes.c_uint32, [_H]),
+    "splut_dataset_features": (P(ctypes.c_float), [_H]),
+    "splut_dataset_labels": (P(ctypes.c_int32), [_H]),
+    "splut_dataset_set_image": (_S, [_H, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_float]),
+    "splut_dataset_image": (
+        _S, [_H, P(ctypes.c_uint32), P(ctypes.c_uint32), P(ctypes.c_float)]),
+    "splut_dataset_fingerprint": (ctypes.c_uint64, [_H]),
     "splut_model_ctx": (_H, [_H]),
     "splut_model_num_inputs": (c_u32, [_H]),
     "splut_model_input_bits": (c_u32, [_H]),

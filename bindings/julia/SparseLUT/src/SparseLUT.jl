@@ -98,6 +98,21 @@ splut_model_create_preset(c, name, out) =
 splut_preset_name(i) = ccall((:splut_preset_name, libsparselut), Ptr{UInt8}, (Csize_t,), i)
 splut_model_destroy(m) = ccall((:splut_model_destroy, libsparselut), Cvoid, (H,), m)
 splut_model_clone(m, out) = ccall((:splut_model_clone, libsparselut), S, (H, Ref{H}), m, out)
+splut_dataset_create(c, n, f, x, y, flags, out) = ccall((:splut_dataset_create, libsparselut), S,
+    (H, Csize_t, UInt32, Ptr{Float32}, Ptr{Int32}, Cuint, Ref{H}), c, n, f, x, y, flags, out)
+splut_dataset_ref(d) = ccall((:splut_dataset_ref, libsparselut), H, (H,), d)
+splut_dataset_destroy(d) = ccall((:splut_dataset_destroy, libsparselut), Cvoid, (H,), d)
+splut_dataset_ctx(d) = ccall((:splut_dataset_ctx, libsparselut), H, (H,), d)
+splut_dataset_num_samples(d) = ccall((:splut_dataset_num_samples, libsparselut), Csize_t, (H,), d)
+splut_dataset_num_features(d) = ccall((:splut_dataset_num_features, libsparselut), UInt32, (H,), d)
+splut_dataset_num_classes(d) = ccall((:splut_dataset_num_classes, libsparselut), UInt32, (H,), d)
+splut_dataset_features(d) = ccall((:splut_dataset_features, libsparselut), Ptr{Float32}, (H,), d)
+splut_dataset_labels(d) = ccall((:splut_dataset_labels, libsparselut), Ptr{Int32}, (H,), d)
+splut_dataset_set_image(d, w, h, bg) = ccall((:splut_dataset_set_image, libsparselut), S,
+    (H, UInt32, UInt32, Float32), d, w, h, bg)
+splut_dataset_image(d, w, h, bg) = ccall((:splut_dataset_image, libsparselut), S,
+    (H, Ref{UInt32}, Ref{UInt32}, Ref{Float32}), d, w, h, bg)
+splut_dataset_fingerprint(d) = ccall((:splut_dataset_fingerprint, libsparselut), UInt64, (H,), d)
 splut_model_ctx(m) = ccall((:splut_model_ctx, libsparselut), H, (H,), m)
 splut_model_num_inputs(m) = ccall((:splut_model_num_inputs, libsparselut), UInt32, (H,), m)
 splut_model_input_bits(m) = ccall((:splut_model_input_bits, libsparselut), UInt32, (H,), m)

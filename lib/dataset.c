@@ -1,0 +1,209 @@
+/*
+ * Datasets: feature rows with labels, copied or borrowed, reference counted.
+ *
+ * A dataset is immutable once created (only its image shape can be declared
+ * afterwards), so a run, a loader and the caller can share one without copies
+ * and without locks; the refcount is atomic for the same reason.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core-priv.h"
+
+struct splut_dataset {
+    splut_ctx *ctx;
+    atomic_int refcount;
+    size_t n;
+    uint32_t features, classes;
+    const float *x;
+    const int32_t *y;
+    float *own_x; /* NULL when borrowed */
+    int32_t *own_y;
+    uint32_t width, height; /* 0 × 0: not an image */
+    float background;
+};
+
+/* Finite features and non-negative labels; 1 + the largest label in @p classes. */
+static splut_status check_rows(splut_ctx *ctx, size_t n, uint32_t features, const float *x,
+                               const int32_t *y, uint32_t *classes)
+{
+    int32_t top = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < 0)
+            return splut__fail(ctx, SPLUT_E_LABEL, "dataset row %zu: label %d is negative", i,
+                               (int)y[i]);
+        if (y[i] > top)
+            top = y[i];
+        const float *row = x + i * features;
+        for (uint32_t j = 0; j < features; j++)
+            if (!isfinite(row[j]))
+                return splut__fail(ctx, SPLUT_E_NON_FINITE,
+                                   "dataset row %zu, column %u: feature is not finite", i, j);
+    }
+    *classes = (uint32_t)top + 1;
+    return SPLUT_OK;
+}
+
+static splut_status copy_rows(splut_dataset *ds, const float *x, const int32_t *y)
+{
+    size_t nx = splut__mul(ds->n, ds->features), bx = splut__mul(nx, sizeof *x);
+    size_t by = splut__mul(ds->n, sizeof *y);
+    if (bx == SIZE_MAX || by == SIZE_MAX)
+        return splut__fail(ds->ctx, SPLUT_E_NOMEM, "dataset of %zu x %u floats is too large",
+                           ds->n, ds->features);
+    ds->own_x = splut__alloc(ds->ctx, bx);
+    ds->own_y = splut__alloc(ds->ctx, by);
+    if (!ds->own_x || !ds->own_y)
+        return splut__fail(ds->ctx, SPLUT_E_NOMEM, "out of memory copying a dataset (%zu bytes)",
+                           bx + by);
+    memcpy(ds->own_x, x, bx);
+    memcpy(ds->own_y, y, by);
+    ds->x = ds->own_x;
+    ds->y = ds->own_y;
+    return SPLUT_OK;
+}
+
+static void free_dataset(splut_dataset *ds)
+{
+    splut_ctx *ctx = ds->ctx;
+    splut__free(ctx, ds->own_x);
+    splut__free(ctx, ds->own_y);
+    splut__free(ctx, ds);
+    splut_ctx_unref(ctx);
+}
+
+splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features, const float *x,
+                                  const int32_t *y, unsigned flags, splut_dataset **out)
+{
+    if (!ctx)
+        return SPLUT_E_NULL;
+    if (!out || !x || !y)
+        return splut__fail(ctx, SPLUT_E_NULL, "splut_dataset_create: x, y and out are required");
+    *out = NULL;
+    if (n == 0 || features == 0)
+        return splut__fail(ctx, SPLUT_E_INVALID, "a dataset needs at least one row and column");
+    if (flags > SPLUT_DATASET_BORROW)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown dataset flags 0x%x", flags);
+    if (splut__mul(splut__mul(n, features), sizeof *x) == SIZE_MAX)
+        return splut__fail(ctx, SPLUT_E_INVALID, "dataset of %zu x %u floats is too large", n,
+                           features);
+    uint32_t classes = 0;
+    splut_status st = check_rows(ctx, n, features, x, y, &classes);
+    if (st)
+        return st;
+    splut_dataset *ds = splut__calloc(ctx, 1, sizeof *ds);
+    if (!ds)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a dataset");
+    ds->ctx = splut_ctx_ref(ctx);
+    atomic_init(&ds->refcount, 1);
+    ds->n = n;
+    ds->features = features;
+    ds->classes = classes;
+    ds->x = x;
+    ds->y = y;
+    if (flags == SPLUT_DATASET_COPY && (st = copy_rows(ds, x, y)) != SPLUT_OK) {
+        free_dataset(ds);
+        return st;
+    }
+    *out = ds;
+    return SPLUT_OK;
+}
+
+splut_dataset *splut_dataset_ref(splut_dataset *ds)
+{
+    if (ds)
+        atomic_fetch_add(&ds->refcount, 1);
+    return ds;
+}
+
+void splut_dataset_destroy(splut_dataset *ds)
+{
+    if (ds && atomic_fetch_sub(&ds->refcount, 1) == 1)
+        free_dataset(ds);
+}
+
+splut_ctx *splut_dataset_ctx(const splut_dataset *ds)
+{
+    return ds ? ds->ctx : NULL;
+}
+
+size_t splut_dataset_num_samples(const splut_dataset *ds)
+{
+    return ds ? ds->n : 0;
+}
+
+uint32_t splut_dataset_num_features(const splut_dataset *ds)
+{
+    return ds ? ds->features : 0;
+}
+
+uint32_t splut_dataset_num_classes(const splut_dataset *ds)
+{
+    return ds ? ds->classes : 0;
+}
+
+const float *splut_dataset_features(const splut_dataset *ds)
+{
+    return ds ? ds->x : NULL;
+}
+
+const int32_t *splut_dataset_labels(const splut_dataset *ds)
+{
+    return ds ? ds->y : NULL;
+}
+
+splut_status splut_dataset_set_image(splut_dataset *ds, uint32_t width, uint32_t height,
+                                     float background)
+{
+    if (!ds)
+        return SPLUT_E_NULL;
+    if ((uint64_t)width * height != ds->features && (width || height))
+        return splut__fail(ds->ctx, SPLUT_E_INVALID,
+                           "image %u x %u does not match %u features per row", width, height,
+                           ds->features);
+    if (!width != !height)
+        return splut__fail(ds->ctx, SPLUT_E_INVALID, "image %u x %u: both sides or neither",
+                           width, height);
+    if (!isfinite(background))
+        return splut__fail(ds->ctx, SPLUT_E_NON_FINITE, "image background is not finite");
+    ds->width = width;
+    ds->height = height;
+    ds->background = background;
+    return SPLUT_OK;
+}
+
+splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *width, uint32_t *height,
+                                 float *background)
+{
+    if (!ds)
+        return SPLUT_E_NULL;
+    if (width)
+        *width = ds->width;
+    if (height)
+        *height = ds->height;
+    if (background)
+        *background = ds->background;
+    return SPLUT_OK;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+uint64_t splut_dataset_fingerprint(const splut_dataset *ds)
+{
+    if (!ds)
+        return 0;
+    uint64_t n = ds->n, f = ds->features;
+    uint64_t h = fnv1a(1469598103934665603ull, &n, sizeof n);
+    h = fnv1a(h, &f, sizeof f);
+    h = fnv1a(h, ds->y, ds->n * sizeof *ds->y);
+    return fnv1a(h, ds->x, ds->n * ds->features * sizeof *ds->x);
+}

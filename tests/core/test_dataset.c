@@ -1,0 +1,184 @@
+/*
+ * Datasets: copy versus borrow, validation of rows, image shape, fingerprint,
+ * reference counting, allocation failure.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "core-test.h"
+
+#include <math.h>
+
+static float X[6] = {0.5f, -1.0f, 2.0f, 3.0f, 0.0f, 1.5f}; /* 3 rows x 2 */
+static int32_t Y[3] = {2, 0, 4};
+
+static splut_ctx *new_ctx(void)
+{
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    return ctx;
+}
+
+static void test_copy_is_independent(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    float x[6];
+    int32_t y[3];
+    memcpy(x, X, sizeof x);
+    memcpy(y, Y, sizeof y);
+    splut_dataset *ds = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, SPLUT_DATASET_COPY, &ds), SPLUT_OK);
+    x[0] = 99.0f;
+    y[2] = 7;
+    assert_true(splut_dataset_features(ds) != x);
+    assert_true(splut_dataset_features(ds)[0] == 0.5f);
+    assert_int_equal(splut_dataset_labels(ds)[2], 4);
+    assert_int_equal(splut_dataset_num_samples(ds), 3);
+    assert_int_equal(splut_dataset_num_features(ds), 2);
+    assert_int_equal(splut_dataset_num_classes(ds), 5);
+    assert_ptr_equal(splut_dataset_ctx(ds), ctx);
+    splut_dataset_destroy(ds);
+    splut_ctx_unref(ctx);
+}
+
+static void test_borrow_shares_memory(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    splut_dataset *ds = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, X, Y, SPLUT_DATASET_BORROW, &ds), SPLUT_OK);
+    assert_ptr_equal(splut_dataset_features(ds), X);
+    assert_ptr_equal(splut_dataset_labels(ds), Y);
+    splut_dataset_destroy(ds);
+    splut_ctx_unref(ctx);
+}
+
+static void test_rejects_bad_rows(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    splut_dataset *ds = (splut_dataset *)&ds; /* must be reset to NULL on failure */
+    float x[6];
+    int32_t y[3];
+    memcpy(x, X, sizeof x);
+    memcpy(y, Y, sizeof y);
+    x[3] = NAN;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 0, &ds), SPLUT_E_NON_FINITE);
+    assert_null(ds);
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "row 1, column 1"));
+    x[3] = INFINITY;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 0, &ds), SPLUT_E_NON_FINITE);
+    x[3] = 1.0f;
+    y[1] = -1;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 0, &ds), SPLUT_E_LABEL);
+    y[1] = 0;
+    assert_int_equal(splut_dataset_create(ctx, 0, 2, x, y, 0, &ds), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_create(ctx, 3, 0, x, y, 0, &ds), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 2, &ds), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_create(ctx, SIZE_MAX / 2, 4, x, y, 0, &ds), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, NULL, y, 0, &ds), SPLUT_E_NULL);
+    assert_int_equal(splut_dataset_create(NULL, 3, 2, x, y, 0, &ds), SPLUT_E_NULL);
+    splut_ctx_unref(ctx);
+}
+
+static void test_image_shape(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    splut_dataset *ds = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, X, Y, 0, &ds), SPLUT_OK);
+    uint32_t w = 9, h = 9;
+    float bg = 9;
+    assert_int_equal(splut_dataset_image(ds, &w, &h, &bg), SPLUT_OK);
+    assert_int_equal(w, 0);
+    assert_int_equal(h, 0);
+    assert_int_equal(splut_dataset_set_image(ds, 3, 1, 0.0f), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_set_image(ds, 2, 0, 0.0f), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_set_image(ds, 2, 1, NAN), SPLUT_E_NON_FINITE);
+    assert_int_equal(splut_dataset_set_image(ds, 2, 1, -0.25f), SPLUT_OK);
+    assert_int_equal(splut_dataset_image(ds, &w, &h, &bg), SPLUT_OK);
+    assert_int_equal(w, 2);
+    assert_int_equal(h, 1);
+    assert_true(bg == -0.25f);
+    assert_int_equal(splut_dataset_image(NULL, &w, &h, &bg), SPLUT_E_NULL);
+    splut_dataset_destroy(ds);
+    splut_ctx_unref(ctx);
+}
+
+/* The fingerprint changes with every part of the contents, not with how it is held. */
+static void test_fingerprint(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    float x[6];
+    int32_t y[3];
+    memcpy(x, X, sizeof x);
+    memcpy(y, Y, sizeof y);
+    splut_dataset *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, X, Y, SPLUT_DATASET_BORROW, &a), SPLUT_OK);
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, SPLUT_DATASET_COPY, &b), SPLUT_OK);
+    x[5] = 1.25f;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 0, &c), SPLUT_OK);
+    x[5] = X[5];
+    y[0] = 1;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, x, y, 0, &d), SPLUT_OK);
+    /* same bytes, other shape */
+    assert_int_equal(splut_dataset_create(ctx, 2, 3, X, Y, 0, &e), SPLUT_OK);
+    uint64_t fa = splut_dataset_fingerprint(a);
+    assert_true(fa != 0);
+    assert_true(fa == splut_dataset_fingerprint(b));
+    assert_true(fa != splut_dataset_fingerprint(c));
+    assert_true(fa != splut_dataset_fingerprint(d));
+    assert_true(fa != splut_dataset_fingerprint(e));
+    assert_true(splut_dataset_fingerprint(NULL) == 0);
+    splut_dataset *all[] = {a, b, c, d, e};
+    for (size_t i = 0; i < 5; i++)
+        splut_dataset_destroy(all[i]);
+    splut_ctx_unref(ctx);
+}
+
+/* A reference keeps the dataset (and its context) alive after destroy. */
+static void test_refcount_and_nomem(void **state)
+{
+    (void)state;
+    counting_alloc ca;
+    splut_allocator al = counting_allocator(&ca);
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+    splut_dataset *ds = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, X, Y, 0, &ds), SPLUT_OK);
+    assert_ptr_equal(splut_dataset_ref(ds), ds);
+    assert_null(splut_dataset_ref(NULL));
+    splut_dataset_destroy(ds);
+    splut_ctx_unref(ctx);
+    assert_true(splut_dataset_features(ds)[1] == -1.0f); /* still alive: one reference left */
+    splut_dataset_destroy(ds);
+    splut_dataset_destroy(NULL);
+    assert_int_equal(ca.live, 0);
+
+    for (long k = 0;; k++) {
+        assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+        counting_arm(&ca, k);
+        splut_status st = splut_dataset_create(ctx, 3, 2, X, Y, 0, &ds);
+        splut_dataset_destroy(ds);
+        splut_ctx_unref(ctx);
+        assert_int_equal(ca.live, 0);
+        if (st == SPLUT_OK)
+            break;
+        assert_int_equal(st, SPLUT_E_NOMEM);
+        assert_true(k < 10);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copy_is_independent),
+        cmocka_unit_test(test_borrow_shares_memory),
+        cmocka_unit_test(test_rejects_bad_rows),
+        cmocka_unit_test(test_image_shape),
+        cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_refcount_and_nomem),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
