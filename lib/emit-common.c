@@ -143,64 +143,16 @@ void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t
 
 /* ---------------------------------------------------------------- files */
 
-static splut_status make_dir(splut_ctx *ctx, const char *dir)
-{
-    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
-        struct stat st;
-        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-            return SPLUT_OK;
-    }
-    return splut__fail(ctx, SPLUT_E_IO, "cannot create output directory '%s': %s", dir,
-                       strerror(errno));
-}
-
-/* dir + "/" + name + suffix, from the context allocator. */
-static char *join_path(splut_ctx *ctx, const char *dir, const char *name, const char *suffix)
-{
-    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
-    char *p = splut__alloc(ctx, n);
-    if (p)
-        snprintf(p, n, "%s/%s%s", dir, name, suffix);
-    return p;
-}
-
-static splut_status write_all(splut_ctx *ctx, const char *path, const char *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return splut__fail(ctx, SPLUT_E_IO, "cannot create '%s': %s", path, strerror(errno));
-    size_t w = n ? fwrite(data, 1, n, f) : 0;
-    int bad = w != n;
-    if (fclose(f) != 0)
-        bad = 1;
-    if (bad) {
-        remove(path);
-        return splut__fail(ctx, SPLUT_E_IO, "writing '%s' failed", path);
-    }
-    return SPLUT_OK;
-}
-
 splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name)
 {
     splut_ctx *ctx = b->ctx;
     if (b->oom)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
-    char *path = join_path(ctx, dir, name, "");
-    char *tmp = join_path(ctx, dir, name, ".tmp");
-    splut_status st = SPLUT_OK;
-    if (!path || !tmp) {
-        st = splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
-    } else {
-        /* Rename makes readers see the old file or the whole new one, never a part. */
-        st = write_all(ctx, tmp, b->p ? b->p : "", b->len);
-        if (st == SPLUT_OK && rename(tmp, path) != 0) {
-            remove(tmp);
-            st = splut__fail(ctx, SPLUT_E_IO, "cannot rename '%s' to '%s': %s", tmp, path,
-                             strerror(errno));
-        }
-    }
+    char *path = splut__path_join(ctx, dir, name);
+    if (!path)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
+    splut_status st = splut__write_file_atomic(ctx, path, b->p ? b->p : "", b->len);
     splut__free(ctx, path);
-    splut__free(ctx, tmp);
     return st;
 }
 
@@ -520,7 +472,7 @@ splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, cons
     splut__net net;
     splut_status st = splut__net_init(&net, t, opts);
     if (st == SPLUT_OK)
-        st = make_dir(ctx, dir);
+        st = splut__ensure_dir(ctx, dir);
     if (st == SPLUT_OK) {
         if (fmt == SPLUT_HDL_VERILOG)
             st = splut__emit_verilog(&net, dir);
@@ -587,7 +539,7 @@ splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format
     splut__net net;
     splut_status st = splut__net_init(&net, t, opts);
     if (st == SPLUT_OK)
-        st = make_dir(ctx, dir);
+        st = splut__ensure_dir(ctx, dir);
     if (st == SPLUT_OK)
         st = write_vectors(&net, dir, in_codes, n);
     if (st == SPLUT_OK) {

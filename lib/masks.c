@@ -19,169 +19,7 @@
  * 2^16 neurons with 32 inputs each is about 8 MiB). */
 #define MASK_FILE_MAX (256u << 20)
 
-/* ------------------------------------------------------------ atomic files */
-
-char *splut__path_join(splut_ctx *ctx, const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = splut__alloc(ctx, a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-splut_status splut__ensure_dir(const splut_ctx *ctx, const char *dir)
-{
-    struct stat sb;
-    if (mkdir(dir, 0777) == 0)
-        return SPLUT_OK;
-    int err = errno;
-    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return SPLUT_OK;
-    return splut__fail(ctx, SPLUT_E_IO, "cannot create directory '%s': %s", dir, strerror(err));
-}
-
-/* Create a fresh temporary file next to `path` with the usual permissions
- * (0666 minus the umask; mkstemp would give 0600). O_EXCL makes the name ours. */
-static int open_temp(char *tmp, const char *path, size_t cap)
-{
-    for (unsigned k = 0; k < 1000; k++) {
-        snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), k);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd >= 0 || errno != EEXIST)
-            return fd;
-    }
-    return -1;
-}
-
-splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af)
-{
-    memset(af, 0, sizeof(*af));
-    af->ctx = ctx;
-    size_t n = strlen(path), cap = n + 48;
-    af->tmp = splut__alloc(ctx, cap);
-    af->path = splut__alloc(ctx, n + 1);
-    if (!af->tmp || !af->path) {
-        splut__afile_abort(af);
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory opening '%s'", path);
-    }
-    memcpy(af->path, path, n + 1);
-    int fd = open_temp(af->tmp, path, cap);
-    if (fd < 0) {
-        int err = errno;
-        splut__free(ctx, af->tmp);
-        af->tmp = NULL;
-        splut__afile_abort(af);
-        return splut__fail(ctx, SPLUT_E_IO, "cannot create a temporary file for '%s': %s",
-                           path, strerror(err));
-    }
-    af->fp = fdopen(fd, "wb");
-    if (!af->fp) {
-        int err = errno;
-        close(fd);
-        splut__afile_abort(af);
-        return splut__fail(ctx, SPLUT_E_IO, "cannot open '%s': %s", path, strerror(err));
-    }
-    return SPLUT_OK;
-}
-
-void splut__afile_write(splut_afile *af, const void *data, size_t len)
-{
-    if (!af->failed && len && fwrite(data, 1, len, af->fp) != len) {
-        af->failed = true;
-        af->err = errno;
-    }
-}
-
-void splut__afile_printf(splut_afile *af, const char *fmt, ...)
-{
-    if (af->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    if (vfprintf(af->fp, fmt, ap) < 0) {
-        af->failed = true;
-        af->err = errno;
-    }
-    va_end(ap);
-}
-
-splut_status splut__afile_commit(splut_afile *af)
-{
-    bool ok = !af->failed && fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
-    int err = af->failed ? af->err : errno;
-    if (fclose(af->fp) != 0 && ok) {
-        ok = false;
-        err = errno;
-    }
-    af->fp = NULL;
-    if (ok && rename(af->tmp, af->path) != 0) {
-        err = errno;
-        ok = false;
-    }
-    if (!ok) {
-        splut_status st = splut__fail(af->ctx, SPLUT_E_IO, "cannot write '%s': %s", af->path,
-                                      strerror(err));
-        splut__afile_abort(af);
-        return st;
-    }
-    splut__free(af->ctx, af->tmp);
-    splut__free(af->ctx, af->path);
-    af->tmp = af->path = NULL;
-    return SPLUT_OK;
-}
-
-void splut__afile_abort(splut_afile *af)
-{
-    if (af->fp)
-        fclose(af->fp);
-    if (af->tmp)
-        remove(af->tmp);
-    splut__free(af->ctx, af->tmp);
-    splut__free(af->ctx, af->path);
-    af->fp = NULL;
-    af->tmp = af->path = NULL;
-}
-
 /* ------------------------------------------------------------ mask import */
-
-/* Read a whole file into a NUL-terminated buffer from the context allocator. */
-static splut_status read_file(splut_ctx *ctx, const char *path, char **buf, size_t *len)
-{
-    *buf = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return splut__fail(ctx, SPLUT_E_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return splut__fail(ctx, SPLUT_E_IO, "'%s' is not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > MASK_FILE_MAX) {
-        fclose(fp);
-        return splut__fail(ctx, SPLUT_E_FORMAT, "'%s' has %lld bytes, above the %u-byte limit",
-                           path, (long long)sb.st_size, MASK_FILE_MAX);
-    }
-    size_t n = (size_t)sb.st_size;
-    char *b = splut__alloc(ctx, n + 1);
-    if (!b) {
-        fclose(fp);
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory reading '%s'", path);
-    }
-    size_t got = fread(b, 1, n, fp);
-    fclose(fp);
-    if (got != n) {
-        splut__free(ctx, b);
-        return splut__fail(ctx, SPLUT_E_IO, "cannot read '%s'", path);
-    }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return SPLUT_OK;
-}
 
 /* Parser state of one mask file. */
 typedef struct mask_parse {
@@ -419,13 +257,14 @@ static splut_status read_mask(const splut_model *m, const char *dir, size_t l, u
     char *path = splut__path_join(m->ctx, dir, name);
     if (!path)
         return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory");
-    char *text;
+    uint8_t *bytes = NULL;
     size_t len = 0;
-    splut_status st = read_file(m->ctx, path, &text, &len);
+    splut_status st = splut__read_file(m->ctx, path, MASK_FILE_MAX, &bytes, &len);
     if (st == SPLUT_OK) {
+        const char *text = (const char *)bytes;
         mask_parse mp = {m, l, path, text, text + len, 0};
         st = parse_mask(&mp, conn);
-        splut__free(m->ctx, text);
+        splut__free(m->ctx, bytes);
     }
     splut__free(m->ctx, path);
     return st;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio-priv.h"
 #include "modelio-priv.h"
 #include "train-priv.h"
 
@@ -907,147 +908,6 @@ splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t siz
     return parse(ctx, buf, size, out, NULL);
 }
 
-/* ============================================================ file I/O */
-
-static splut_status io_fail(const splut_ctx *ctx, const char *what, const char *path, int err)
-{
-    char reason[128];
-    if (strerror_r(err, reason, sizeof(reason)) != 0)
-        snprintf(reason, sizeof(reason), "error %d", err);
-    return splut__fail(ctx, SPLUT_E_IO, "%s '%s': %s", what, path, reason);
-}
-
-static bool write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        p += k;
-        n -= (size_t)k;
-    }
-    return true;
-}
-
-/* Make the rename durable; best effort, the data itself is already synced. */
-static void sync_parent_dir(const char *path, char *scratch)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        strcpy(scratch, ".");
-    } else {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(scratch, path, n);
-        scratch[n] = '\0';
-    }
-    int fd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-/* Create a fresh temp file next to path; O_EXCL so no one else's file is reused. */
-static int open_temp(const splut_ctx *ctx, const char *path, char *tmp, size_t cap,
-                     splut_status *st)
-{
-    for (unsigned n = 0; n < 1000; n++) {
-        snprintf(tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(), n);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0)
-            return fd;
-        if (errno != EEXIST && errno != EINTR) {
-            *st = io_fail(ctx, "cannot create a temporary file for", path, errno);
-            return -1;
-        }
-    }
-    *st = splut__fail(ctx, SPLUT_E_IO, "no free temporary file name next to '%s'", path);
-    return -1;
-}
-
-splut_status splut__write_file_atomic(splut_ctx *ctx, const char *path, const void *data,
-                                      size_t size)
-{
-    size_t cap = strlen(path) + 64;
-    char *tmp = splut__alloc(ctx, cap);
-    if (!tmp)
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", path);
-    splut_status st = SPLUT_OK;
-    int fd = open_temp(ctx, path, tmp, cap, &st);
-    if (fd < 0) {
-        splut__free(ctx, tmp);
-        return st;
-    }
-    const char *what = NULL;
-    if (!write_all(fd, data, size))
-        what = "cannot write";
-    else if (fsync(fd) != 0)
-        what = "cannot flush";
-    int err = errno;
-    if (close(fd) != 0 && !what) {
-        what = "cannot close";
-        err = errno;
-    }
-    if (!what && rename(tmp, path) != 0) {
-        what = "cannot rename the temporary file onto";
-        err = errno;
-    }
-    if (what) {
-        unlink(tmp);
-        st = io_fail(ctx, what, path, err);
-    } else {
-        sync_parent_dir(path, tmp);
-    }
-    splut__free(ctx, tmp);
-    return st;
-}
-
-splut_status splut__read_file(splut_ctx *ctx, const char *path, uint8_t **data, size_t *size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return io_fail(ctx, "cannot open", path, errno);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int err = errno;
-        close(fd);
-        return io_fail(ctx, "cannot stat", path, err);
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return splut__fail(ctx, SPLUT_E_IO, "'%s' is not a regular file", path);
-    }
-    if ((uintmax_t)sb.st_size >= SIZE_MAX) {
-        close(fd);
-        return splut__fail(ctx, SPLUT_E_IO, "'%s' is too large to load", path);
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *buf = splut__alloc(ctx, n ? n : 1);
-    if (!buf) {
-        close(fd);
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory reading '%s' (%zu bytes)", path, n);
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = read(fd, buf + got, n - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int err = k < 0 ? errno : EIO;
-            close(fd);
-            splut__free(ctx, buf);
-            return io_fail(ctx, "cannot read", path, err);
-        }
-        got += (size_t)k;
-    }
-    close(fd);
-    *data = buf;
-    *size = n;
-    return SPLUT_OK;
-}
-
 /* ============================================================ public */
 
 static splut_status save(const splut_model *m, const splut_trainer *t, const char *path)
@@ -1077,7 +937,7 @@ static splut_status load(splut_ctx *ctx, const char *path, splut_model **out, tr
 {
     uint8_t *buf = NULL;
     size_t n = 0;
-    splut_status st = splut__read_file(ctx, path, &buf, &n);
+    splut_status st = splut__read_file(ctx, path, UINT64_MAX, &buf, &n);
     if (st != SPLUT_OK)
         return st;
     st = parse(ctx, buf, n, out, ti);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "core-priv.h"
+#include "fileio-priv.h"
 
 /*
  * One layer of tables. Every neuron owns `stride` consecutive entries of
@@ -43,27 +44,5 @@ splut_status splut__tables_alloc(splut_ctx *ctx, size_t n_layers, splut_tables *
 /* Fill the derived sizes (entries, stride) of a layer from its shape and
  * allocate conn and data; the shape must have been validated. */
 splut_status splut__tlayer_alloc(splut_ctx *ctx, splut_tlayer *TL);
-
-/* Atomic file write: data goes to a temporary file next to `path`, which is
- * renamed over `path` on commit and removed on abort. */
-typedef struct splut_afile {
-    splut_ctx *ctx;
-    FILE *fp;
-    char *tmp;
-    char *path;
-    bool failed;          /* a write failed; commit will refuse */
-    int err;              /* errno of the failed write */
-} splut_afile;
-
-splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af);
-void splut__afile_write(splut_afile *af, const void *data, size_t len);
-void splut__afile_printf(splut_afile *af, const char *fmt, ...) SPLUT_PRINTF(2, 3);
-splut_status splut__afile_commit(splut_afile *af);
-void splut__afile_abort(splut_afile *af);
-
-/* Create directory `dir` if it does not exist. */
-splut_status splut__ensure_dir(const splut_ctx *ctx, const char *dir);
-/* dir + "/" + name through the context allocator; NULL on failure. */
-char *splut__path_join(splut_ctx *ctx, const char *dir, const char *name);
 
 #endif /* SPARSELUT_TABLES_PRIV_H */

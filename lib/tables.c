@@ -981,7 +981,7 @@ splut_status splut_tables_load(splut_ctx *ctx, const char *path, splut_tables **
     *out = NULL;
     uint8_t *buf = NULL;
     size_t len = 0;
-    splut_status st = splut__read_file(ctx, path, &buf, &len);
+    splut_status st = splut__read_file(ctx, path, UINT64_MAX, &buf, &len);
     if (st != SPLUT_OK)
         return st;
     st = parse_tables(ctx, path, buf, len, out);
