@@ -72,6 +72,7 @@ PROTOTYPES = {
     "splut_ctx_unref": (None, [_H]),
     "splut_ctx_set_log": (_S, [_H, LOG_FN, c_void_p, c_int]),
     "splut_ctx_last_error": (c_char_p, [_H]),
+    "splut_ctx_copy_last_error": (_S, [_H, c_char_p, c_size_t, P(c_size_t)]),
     "splut_free": (None, [_H, c_void_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
@@ -85,6 +86,7 @@ PROTOTYPES = {
     "splut_preset_name": (c_char_p, [c_size_t]),
     "splut_model_destroy": (None, [_H]),
     "splut_model_clone": (_S, [_H, P(_H)]),
+    "splut_model_ref": (_H, [_H]),
     # datasets
     "splut_dataset_create": (
         _S, [_H, ctypes.c_size_t, ctypes.c_uint32, P(ctypes.c_float), P(ctypes.c_int32),
