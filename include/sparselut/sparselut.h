@@ -25,7 +25,8 @@
  * Thread safety: there is no global mutable state; a handle may be used by one
  * thread at a time, and different handles concurrently. A `const splut_model *`
  * or `const splut_tables *` may be read by many threads at once while nobody
- * writes to it.
+ * writes to it. Handles of one context share its failure message: read it
+ * with splut_ctx_copy_last_error() when they are used on several threads.
  */
 #ifndef SPARSELUT_H
 #define SPARSELUT_H

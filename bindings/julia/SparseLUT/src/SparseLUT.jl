@@ -250,7 +250,8 @@ function copy_last_error(ctxptr)
     while splut_ctx_copy_last_error(ctxptr, buf, length(buf), need) == -110  # too small
         resize!(buf, need[])
     end
-    return unsafe_string(pointer(buf))
+    len = findfirst(iszero, buf)
+    return String(buf[1:(len === nothing ? length(buf) : len - 1)])
 end
 
 function check(status, ctxptr, func)
@@ -611,8 +612,10 @@ end
 The result keeps the trainer alive and throws once the trainer is closed or has
 replaced that network (the step reaching the switch epoch frees the surrogate):
 call it again after every step."""
-model_in_training(t::Trainer) =
-    Model(splut_trainer_model_in_training(handle(t)), t.model.ctx, t)
+function model_in_training(t::Trainer)
+    p = splut_trainer_model_in_training(handle(t))
+    return p == t.mptr && t.model.ptr == p ? t.model : Model(p, t.model.ctx, t)
+end
 save(t::Trainer, path::AbstractString) = check(splut_trainer_save(handle(t), path), tctx(t), "splut_trainer_save")
 load!(t::Trainer, path::AbstractString) = check(splut_trainer_load(handle(t), path), tctx(t), "splut_trainer_load")
 
