@@ -941,7 +941,8 @@ class Tables(_Handle):
             raise ValueError("unknown pipeline %r (one of %s)" % (pipeline, ", ".join(PIPELINES)))
         flags = ((HDL_FULL_CASE if full_case else 0) | (HDL_DONT_CARE if dont_care else 0) |
                  (HDL_NO_RESET if no_reset else 0))
-        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, int(pipe),
+        pipe = _to_int(pipe, ctypes.c_int32, "pipeline")
+        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, pipe,
                        flags, 0)
 
     @staticmethod

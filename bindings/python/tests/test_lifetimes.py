@@ -223,6 +223,8 @@ class TestShapesAndScalars(unittest.TestCase):
             self.m.get_inputs(2 ** 64, 0)
         with self.assertRaises((ValueError, OverflowError)):
             self.m.grow(0, 0, 0, 1, 1e39)  # would become an infinite float
+        with self.m.tables() as tb, self.assertRaises((ValueError, OverflowError)):
+            tb.latency(pipeline=2 ** 32 + 1)  # would wrap to pipeline 1
         with self.assertRaises(TypeError):
             self.ctx.threads = 1.5
         with self.assertRaises(TypeError):
