@@ -82,11 +82,15 @@ def _py_number(v, integer):
     return v.__index__()
 
 
+def _is_row(item):
+    return hasattr(item, "__len__") and not isinstance(item, (str, bytes))
+
+
 def _py_rows(data, cols, vector):
     """Row-major flat list and row count of a sequence (vector) or of rows."""
     items = list(data)
-    if vector or not items or not all(isinstance(r, (list, tuple)) for r in items):
-        if vector and any(isinstance(r, (list, tuple)) for r in items):
+    if vector or not items or not all(_is_row(r) for r in items):
+        if vector and any(_is_row(r) for r in items):
             raise _shape_error("nested", cols, vector)
         if not vector and items and len(items) != cols:
             raise _shape_error((len(items),), cols, vector)
