@@ -11,8 +11,12 @@ them into FPGA logic. The classes follow the C API one to one:
   (``splut_tables``)
 
 Every failing call raises :class:`Error` with the C status (``.status``), its
-name (``.name``) and the context's detailed message (``.message``). Handles
-are context managers and are also freed when garbage-collected.
+name (``.name``) and the context's detailed message (``.message``). Numbers
+that do not fit the C type they are passed as raise :class:`RangeError` (a
+``ValueError`` and an ``OverflowError``) before the call; arrays of the wrong
+shape, and non-integral labels or codes, raise ``ValueError``. Handles are
+context managers and are also freed when garbage-collected; a ``Model`` can be
+copied (a clone) and pickled, the other handles cannot.
 
 Arrays: with numpy, inputs of the right dtype (float32 features, uint16 codes,
 int32 labels) are passed without copying and results are ``numpy.ndarray``;
