@@ -1035,7 +1035,9 @@ splut_status splut_trainer_connections(const splut_trainer *t, size_t layer, uin
                                        uint64_t *candidates_out)
 {
     if (!t || !active)
-        return SPLUT_E_NULL;
+        return t ? splut__fail(t->model->ctx, SPLUT_E_NULL,
+                               "splut_trainer_connections: active is NULL")
+                 : SPLUT_E_NULL;
     const splut_model *m = t->model;
     if (layer >= m->n_layers)
         return splut__fail(m->ctx, SPLUT_E_INDEX, "layer %zu of %zu", layer, m->n_layers);

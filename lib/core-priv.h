@@ -155,6 +155,7 @@ typedef struct splut_layer {
 
 struct splut_model {
     splut_ctx *ctx;
+    int refcount;         /* splut_model_ref/_destroy; guarded by ctx->lock */
     uint32_t n_inputs, input_bits;
     int64_t input_mode;
     size_t n_layers, cap_layers;

@@ -178,6 +178,25 @@ const char *splut_ctx_last_error(const splut_ctx *ctx)
     return ctx ? ctx->err : "";
 }
 
+splut_status splut_ctx_copy_last_error(const splut_ctx *cctx, char *buf, size_t cap,
+                                       size_t *needed)
+{
+    if (!cctx || (!buf && cap))
+        return SPLUT_E_NULL;
+    splut_ctx *ctx = (splut_ctx *)cctx; /* the lock is the one mutable part */
+    pthread_mutex_lock(&ctx->lock);
+    size_t len = strlen(ctx->err);
+    if (cap) {
+        size_t n = len < cap ? len : cap - 1;
+        memcpy(buf, ctx->err, n);
+        buf[n] = '\0';
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (needed)
+        *needed = len + 1;
+    return len < cap ? SPLUT_OK : SPLUT_E_BUFFER_TOO_SMALL;
+}
+
 static void emit_log(const splut_ctx *ctx, splut_log_level lvl, splut_status st,
                      const char *msg)
 {
@@ -373,7 +392,8 @@ splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value)
 splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *value)
 {
     if (!ctx || !value)
-        return SPLUT_E_NULL;
+        return ctx ? splut__fail(ctx, SPLUT_E_NULL, "splut_ctx_get_int: value is NULL")
+                   : SPLUT_E_NULL;
     splut_status st = splut__param_access(ctx, key, SPLUT_PARAM_INT, 0, 0, false, 1, 99);
     if (st != SPLUT_OK)
         return st;

@@ -28,6 +28,7 @@ splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs, uint32_t inpu
     if (!m)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a model");
     m->ctx = splut_ctx_ref(ctx);
+    m->refcount = 1;
     m->n_inputs = n_inputs;
     m->input_bits = input_bits;
     m->input_mode = SPLUT_INPUT_BN_HARDTANH;
@@ -437,11 +438,28 @@ splut_status splut_model_build(splut_model *m)
     return SPLUT_OK;
 }
 
+splut_model *splut_model_ref(splut_model *m)
+{
+    if (m) {
+        pthread_mutex_lock(&m->ctx->lock);
+        m->refcount++;
+        pthread_mutex_unlock(&m->ctx->lock);
+    }
+    return m;
+}
+
+/* Drops one reference: a trainer (or run) still using the model keeps it
+ * alive, so the caller may destroy its own handle in any order. */
 void splut_model_destroy(splut_model *m)
 {
     if (!m)
         return;
     splut_ctx *ctx = m->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    int left = --m->refcount;
+    pthread_mutex_unlock(&ctx->lock);
+    if (left > 0)
+        return;
     for (size_t l = 0; l < m->n_layers; l++) {
         splut__free(ctx, m->layers[l].conn);
         splut__free(ctx, m->layers[l].mutations);
@@ -598,7 +616,8 @@ splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
 splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t *value)
 {
     if (!m || !value)
-        return SPLUT_E_NULL;
+        return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_int: value is NULL")
+                 : SPLUT_E_NULL;
     splut_status st = model_param(m, key, SPLUT_PARAM_INT, 0, 0, false);
     if (st != SPLUT_OK)
         return st;
@@ -629,7 +648,8 @@ splut_status splut_model_set_double(splut_model *m, splut_param key, double valu
 splut_status splut_model_get_double(const splut_model *m, splut_param key, double *value)
 {
     if (!m || !value)
-        return SPLUT_E_NULL;
+        return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_double: value is NULL")
+                 : SPLUT_E_NULL;
     splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
     if (st != SPLUT_OK)
         return st;

@@ -1036,7 +1036,7 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     splut_trainer *t = splut__calloc(ctx, 1, sizeof(*t));
     if (!t)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a trainer");
-    t->model = m;
+    t->model = splut_model_ref(m);
     t->lr = m->recipe_lr;
     t->weight_decay = m->recipe_wd;
     t->beta1 = 0.5;
@@ -1078,7 +1078,8 @@ void splut_trainer_destroy(splut_trainer *t)
 {
     if (!t)
         return;
-    splut_ctx *ctx = t->model->ctx;
+    splut_model *m = t->model;
+    splut_ctx *ctx = m->ctx;
     splut__connect_destroy(ctx, t->connect);
     free_ws(ctx, t->ws);
     splut__pool_destroy(t->pool);
@@ -1086,6 +1087,7 @@ void splut_trainer_destroy(splut_trainer *t)
     splut__free(ctx, t->m2);
     splut__free(ctx, t->seen_mutations);
     splut__free(ctx, t);
+    splut_model_destroy(m); /* the trainer's reference; may free the model */
 }
 
 /* Soft targets: finite probabilities in [0, 1], each row summing to 1. */
@@ -1429,7 +1431,9 @@ splut_status splut_trainer_set_double(splut_trainer *t, splut_param key, double 
 splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, double *value)
 {
     if (!t || !value)
-        return SPLUT_E_NULL;
+        return t ? splut__fail(t->model->ctx, SPLUT_E_NULL,
+                               "splut_trainer_get_double: value is NULL")
+                 : SPLUT_E_NULL;
     splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
     if (st == SPLUT_OK)
         *value = *double_slot((splut_trainer *)t, key);
@@ -1453,7 +1457,8 @@ splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t va
 splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int64_t *value)
 {
     if (!t || !value)
-        return SPLUT_E_NULL;
+        return t ? splut__fail(t->model->ctx, SPLUT_E_NULL, "splut_trainer_get_int: value is NULL")
+                 : SPLUT_E_NULL;
     splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, 0, false);
     if (st == SPLUT_OK)
         *value = *int_slot((splut_trainer *)t, key);

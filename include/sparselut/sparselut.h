@@ -25,7 +25,8 @@
  * Thread safety: there is no global mutable state; a handle may be used by one
  * thread at a time, and different handles concurrently. A `const splut_model *`
  * or `const splut_tables *` may be read by many threads at once while nobody
- * writes to it.
+ * writes to it. Handles of one context share its failure message: read it
+ * with splut_ctx_copy_last_error() when they are used on several threads.
  */
 #ifndef SPARSELUT_H
 #define SPARSELUT_H
@@ -168,7 +169,9 @@ SPLUT_API splut_status splut_ctx_set_log(splut_ctx *ctx, splut_log_fn fn, void *
                                          splut_log_level max_level);
 /**
  * @brief Message of the last failure recorded on @p ctx ("" if none).
- * Valid until the next failing call on the context or its handles.
+ * Valid until the next failing call on the context or its handles. The
+ * pointer is the context's own buffer: while other threads use handles of
+ * the same context, read it with splut_ctx_copy_last_error() instead.
  */
 SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
 
@@ -348,7 +351,18 @@ SPLUT_API splut_status splut_model_create_preset(splut_ctx *ctx, const char *nam
  * @brief Name of preset number @p index (0-based), NULL past the end.
  */
 SPLUT_API const char *splut_preset_name(size_t index);
-/** @brief Destroy a model; NULL is a no-op. Trainers and tables of it must be gone. */
+/**
+ * @brief Drop the caller's reference to a model; NULL is a no-op.
+ *
+ * Models are reference-counted: splut_model_create() and the other
+ * constructors return a model holding one reference, splut_model_ref() takes
+ * another, and the memory is freed when the last reference is dropped. A
+ * trainer holds its own reference (taken by splut_trainer_create(), dropped by
+ * splut_trainer_destroy()), so the model and its trainers may be destroyed in
+ * any order. After this call the caller must not use @p m through the handle
+ * it just gave up, even if the model lives on inside a trainer. Tables do not
+ * refer to their model and need no reference.
+ */
 SPLUT_API void splut_model_destroy(splut_model *m);
 /** @brief Deep copy of a built model (parameters, state, connectivity, metadata). */
 SPLUT_API splut_status splut_model_clone(const splut_model *m, splut_model **out);
@@ -582,12 +596,13 @@ SPLUT_API uint64_t splut_dataset_fingerprint(const splut_dataset *ds);
 typedef struct splut_trainer splut_trainer;
 
 /**
- * @brief Create a trainer for @p m. The model must outlive the trainer and is
- * modified by every step.
+ * @brief Create a trainer for @p m; every step modifies the model. The trainer
+ * takes its own reference on @p m (see splut_model_destroy()), so the model
+ * lives at least as long as the trainer.
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (model not built), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_create(splut_model *m, splut_trainer **out);
-/** @brief Destroy a trainer; NULL is a no-op. */
+/** @brief Destroy a trainer and drop its reference on its model; NULL is a no-op. */
 SPLUT_API void splut_trainer_destroy(splut_trainer *t);
 /** @brief Set an integer trainer parameter (keys 200-299). */
 SPLUT_API splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t value);
@@ -686,6 +701,12 @@ SPLUT_API splut_status splut_trainer_connections(const splut_trainer *t, size_t 
  * neurons over candidate inputs, same widths and quantisers) while learned
  * connectivity is in phase 1, the trainer's model otherwise. Use it to measure
  * accuracy during training; it is owned by the trainer.
+ *
+ * A step of phase 1 may replace the surrogate by a smaller one (compaction),
+ * and the step that reaches the switch epoch frees it (so do
+ * splut_trainer_load() and splut_trainer_destroy()); from then on this
+ * function returns the trainer's model. Do not keep the result across a call
+ * that changes the trainer: ask again after every step. No reference is taken.
  */
 SPLUT_API const splut_model *splut_trainer_model_in_training(const splut_trainer *t);
 /**
@@ -693,6 +714,40 @@ SPLUT_API const splut_model *splut_trainer_model_in_training(const splut_trainer
  * @param vals splut_model_num_params() floats
  */
 SPLUT_API splut_status splut_model_params(splut_model *m, float *vals, int get);
+/** @} */
+
+/* ---------------------------------------------------------------------------------------- */
+/**
+ * @defgroup lifetimes Shared ownership and thread-safe error messages
+ * @brief Model references (trainers and runs hold one) and a last-error copy
+ * that is safe while other threads use the same context.
+ * @{
+ */
+/**
+ * @brief Take another reference to @p m; returns @p m (NULL for NULL).
+ *
+ * Every reference is dropped with splut_model_destroy(); the model is freed
+ * with its last one. References may be taken and dropped from different
+ * threads; the model's contents still follow the one-writer rule.
+ */
+SPLUT_API splut_model *splut_model_ref(splut_model *m);
+/**
+ * @brief Copy the last failure message of @p ctx into @p buf under the
+ * context's lock, so that a failure on another thread cannot tear it.
+ *
+ * The message of a context is shared by every handle of it: with handles used
+ * on several threads it is the most recent failure of any of them. This call
+ * never records a failure itself (it would replace the message being read).
+ * @param[in] ctx the context
+ * @param[out] buf receives the message, always NUL-terminated (truncated if
+ *             @p cap is too small); may be NULL when @p cap is 0
+ * @param[in] cap bytes available at @p buf
+ * @param[out] needed if not NULL, receives strlen(message) + 1
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p ctx, or @p buf with @p cap > 0),
+ *          SPLUT_E_BUFFER_TOO_SMALL (the message was truncated)
+ */
+SPLUT_API splut_status splut_ctx_copy_last_error(const splut_ctx *ctx, char *buf, size_t cap,
+                                                 size_t *needed);
 /** @} */
 
 /**

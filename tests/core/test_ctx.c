@@ -6,6 +6,7 @@
 #include "core-test.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 
 /* Every status code of the header, listed independently of lib/ctx.c. */
@@ -344,6 +345,151 @@ static void test_last_error(void **state)
     splut_ctx_unref(ctx);
 }
 
+/* A previous failure's text must not survive a SPLUT_E_NULL on a valid
+ * handle: each call below sets its own message naming itself. */
+static void test_null_out_sets_message(void **state)
+{
+    splut_ctx *ctx = *state;
+    splut_model *m = NULL;
+    assert_int_equal(build_mixed_model(ctx, &m), SPLUT_OK);
+    splut_trainer *t = NULL;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    typedef struct named_status {
+        const char *name;
+        splut_status st;
+    } named_status;
+    named_status calls[7];
+    int n = 0;
+#define CALL(fn, ...) calls[n++] = (named_status){#fn, fn(__VA_ARGS__)}
+    /* each call is preceded by an unrelated failure with a known message */
+#define STALE() assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, -77), \
+                                 SPLUT_E_OUT_OF_RANGE)
+    STALE();
+    CALL(splut_ctx_get_int, ctx, SPLUT_P_SEED, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+    STALE();
+    CALL(splut_model_get_int, m, SPLUT_P_RECIPE_BATCH, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+    STALE();
+    CALL(splut_model_get_double, m, SPLUT_P_RECIPE_LR, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+    STALE();
+    CALL(splut_trainer_get_int, t, SPLUT_P_STEP, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+    STALE();
+    CALL(splut_trainer_get_double, t, SPLUT_P_LEARNING_RATE, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+    STALE();
+    CALL(splut_trainer_connections, t, 0, NULL, NULL);
+    assert_null(strstr(splut_ctx_last_error(ctx), "-77"));
+#undef STALE
+#undef CALL
+    for (int i = 0; i < n; i++)
+        if (calls[i].st != SPLUT_E_NULL)
+            fail_msg("%s returned %s", calls[i].name, splut_status_str(calls[i].st));
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "splut_trainer_connections"));
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+}
+
+static void test_copy_last_error(void **state)
+{
+    splut_ctx *ctx = *state;
+    char buf[600];
+    size_t need = 0;
+    assert_int_equal(splut_ctx_copy_last_error(ctx, buf, sizeof(buf), &need), SPLUT_OK);
+    assert_string_equal(buf, "");
+    assert_int_equal(need, 1);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, -77), SPLUT_E_OUT_OF_RANGE);
+    const char *msg = splut_ctx_last_error(ctx);
+    size_t len = strlen(msg);
+    assert_true(len > 8);
+    assert_int_equal(splut_ctx_copy_last_error(ctx, buf, sizeof(buf), &need), SPLUT_OK);
+    assert_string_equal(buf, msg);
+    assert_int_equal(need, len + 1);
+    /* too small: truncated, terminated, size reported, message untouched */
+    memset(buf, 'x', sizeof(buf));
+    assert_int_equal(splut_ctx_copy_last_error(ctx, buf, 5, &need), SPLUT_E_BUFFER_TOO_SMALL);
+    assert_int_equal(need, len + 1);
+    assert_memory_equal(buf, msg, 4);
+    assert_int_equal(buf[4], '\0');
+    assert_int_equal(buf[5], 'x');
+    assert_int_equal(splut_ctx_copy_last_error(ctx, buf, len, NULL), SPLUT_E_BUFFER_TOO_SMALL);
+    assert_int_equal(splut_ctx_copy_last_error(ctx, buf, len + 1, NULL), SPLUT_OK);
+    assert_string_equal(buf, msg);
+    assert_int_equal(splut_ctx_copy_last_error(ctx, NULL, 0, &need), SPLUT_E_BUFFER_TOO_SMALL);
+    assert_int_equal(need, len + 1);
+    assert_int_equal(splut_ctx_copy_last_error(ctx, NULL, 4, &need), SPLUT_E_NULL);
+    assert_int_equal(splut_ctx_copy_last_error(NULL, buf, sizeof(buf), &need), SPLUT_E_NULL);
+    assert_string_equal(splut_ctx_last_error(ctx), buf); /* never replaced by the copy */
+}
+
+/* Threads fail on their own models of one context, with messages of very
+ * different lengths, and read the message back with the copying call: every
+ * copy must be one whole message (no mix of two). Run under ThreadSanitizer
+ * this also proves the copy and splut__fail never race. */
+#define ERR_THREADS 4
+#define ERR_ROUNDS 2000
+
+typedef struct err_worker {
+    splut_ctx *ctx;
+    int which;            /* the failure this thread makes: 0 or 1 */
+    char known[2][600];   /* the two possible messages */
+    long torn;
+} err_worker;
+
+/* Failure 0 is a long out-of-range message, failure 1 a short NULL one. */
+static void make_failure(splut_model *m, int which)
+{
+    if (which == 0)
+        splut_model_set_int(m, SPLUT_P_RECIPE_BATCH, -1);
+    else
+        splut_model_get_int(m, SPLUT_P_RECIPE_BATCH, NULL);
+}
+
+static void *err_worker_run(void *arg)
+{
+    err_worker *w = arg;
+    splut_model *m = NULL;
+    if (splut_model_create(w->ctx, 4, 2, &m) != SPLUT_OK)
+        return NULL;
+    char buf[600];
+    for (int i = 0; i < ERR_ROUNDS; i++) {
+        make_failure(m, w->which);
+        splut_ctx_copy_last_error(w->ctx, buf, sizeof(buf), NULL);
+        if (strcmp(buf, w->known[0]) && strcmp(buf, w->known[1]))
+            w->torn++;
+    }
+    splut_model_destroy(m);
+    return NULL;
+}
+
+static void test_last_error_threads(void **state)
+{
+    splut_ctx *ctx = *state;
+    char msg[2][600];
+    splut_model *m = NULL;
+    assert_int_equal(splut_model_create(ctx, 4, 2, &m), SPLUT_OK);
+    for (int k = 0; k < 2; k++) {
+        make_failure(m, k);
+        snprintf(msg[k], sizeof(msg[k]), "%s", splut_ctx_last_error(ctx));
+    }
+    splut_model_destroy(m);
+    print_message("messages: \"%s\" / \"%s\"\n", msg[0], msg[1]);
+    assert_true(strlen(msg[0]) > strlen(msg[1]) + 10);
+    err_worker w[ERR_THREADS];
+    pthread_t tid[ERR_THREADS];
+    for (int i = 0; i < ERR_THREADS; i++) {
+        w[i] = (err_worker){ctx, i % 2, {""}, 0};
+        memcpy(w[i].known, msg, sizeof(msg));
+        assert_int_equal(pthread_create(&tid[i], NULL, err_worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < ERR_THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(w[i].torn, 0);
+    }
+}
+
 static void test_allocator_hooks_used(void **state)
 {
     (void)state;
@@ -400,6 +546,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_model_params_type_range, setup_ctx, teardown_ctx),
         cmocka_unit_test_setup_teardown(test_log_callback, setup_ctx, teardown_ctx),
         cmocka_unit_test(test_last_error),
+        cmocka_unit_test_setup_teardown(test_null_out_sets_message, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_copy_last_error, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_last_error_threads, setup_ctx, teardown_ctx),
         cmocka_unit_test(test_allocator_hooks_used),
         cmocka_unit_test(test_ctx_create_nomem),
     };

@@ -502,6 +502,117 @@ static void test_clone(void **state)
     splut_model_destroy(c);
 }
 
+/* ------------------------------------------------- references (issue 26) */
+
+/* An allocator that overwrites every block with 0xDB when it is freed, so a
+ * use after free reads garbage (or crashes) even without a sanitizer. */
+typedef struct poison_alloc {
+    long live;
+} poison_alloc;
+
+static void *poison_alloc_fn(void *user, size_t size, size_t align)
+{
+    (void)align;
+    poison_alloc *pa = user;
+    size_t *p = NULL; /* 64-byte header keeps the block 64-byte aligned */
+    if (posix_memalign((void **)&p, 64, 64 + (size ? size : 1)))
+        return NULL;
+    p[0] = size;
+    pa->live++;
+    return (char *)p + 64;
+}
+
+static void poison_free_fn(void *user, void *q)
+{
+    poison_alloc *pa = user;
+    if (!q)
+        return;
+    size_t *p = (size_t *)((char *)q - 64);
+    memset(q, 0xDB, p[0]);
+    pa->live--;
+    free(p);
+}
+
+/* A context whose freed memory is poisoned, with a model built in it. */
+static splut_ctx *poison_ctx(poison_alloc *pa, splut_allocator *a, splut_model **m)
+{
+    *pa = (poison_alloc){0};
+    *a = (splut_allocator){poison_alloc_fn, poison_free_fn, pa};
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(a, &ctx), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1), SPLUT_OK);
+    assert_int_equal(build_mixed_model(ctx, m), SPLUT_OK);
+    return ctx;
+}
+
+/* Two small batches of a 12-input problem for training steps. */
+static void toy_batch(float *x, int32_t *y, size_t n, uint32_t classes)
+{
+    uint64_t s = 7;
+    for (size_t i = 0; i < n; i++) {
+        for (int f = 0; f < 12; f++)
+            x[i * 12 + f] = test_uniform(&s, 1.0f);
+        y[i] = (int32_t)(test_rand(&s) % classes);
+    }
+}
+
+static void test_model_refcount(void **state)
+{
+    (void)state;
+    poison_alloc pa;
+    splut_allocator a;
+    splut_model *m = NULL;
+    splut_ctx *ctx = poison_ctx(&pa, &a, &m);
+    long with_model = pa.live;
+    assert_null(splut_model_ref(NULL));
+    assert_ptr_equal(splut_model_ref(m), m);
+    splut_model_destroy(m); /* the second reference keeps it */
+    assert_int_equal(pa.live, with_model);
+    assert_int_equal(splut_model_num_inputs(m), 12);
+    splut_model_destroy(m); /* the last one frees it */
+    assert_int_equal(pa.live, 1);
+    splut_ctx_unref(ctx);
+    assert_int_equal(pa.live, 0);
+}
+
+/* splut_model_destroy(m); splut_trainer_destroy(t); was a use after free: the
+ * trainer now holds its own reference, so any order is valid. */
+static void test_trainer_keeps_model(void **state)
+{
+    (void)state;
+    poison_alloc pa;
+    splut_allocator a;
+    splut_model *m = NULL;
+    splut_ctx *ctx = poison_ctx(&pa, &a, &m);
+    splut_trainer *t = NULL;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    splut_model_destroy(m); /* the caller's reference only */
+    const splut_model *live = splut_trainer_model_in_training(t);
+    assert_ptr_equal(live, m);
+    assert_int_equal(splut_model_num_inputs(live), 12);
+    assert_int_equal(splut_model_num_outputs(live), 4);
+    float x[16 * 12];
+    int32_t y[16];
+    toy_batch(x, y, 16, 4);
+    double loss = 0;
+    assert_int_equal(splut_trainer_step(t, x, y, 16, &loss), SPLUT_OK);
+    assert_true(loss > 0 && loss < 100);
+    splut_trainer_destroy(t); /* frees the model with the last reference */
+    assert_int_equal(pa.live, 1);
+    splut_ctx_unref(ctx);
+    assert_int_equal(pa.live, 0);
+
+    /* the usual order still works, and a failed create leaves no reference */
+    ctx = poison_ctx(&pa, &a, &m);
+    assert_int_equal(splut_trainer_create(m, NULL), SPLUT_E_NULL);
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    splut_trainer_destroy(t);
+    assert_int_equal(splut_model_num_inputs(m), 12);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    assert_int_equal(pa.live, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_ctx, teardown_ctx)
@@ -517,6 +628,8 @@ int main(void)
         T(test_get_inputs_buffer),
         cmocka_unit_test(test_seed_reproducible),
         T(test_clone),
+        cmocka_unit_test(test_model_refcount),
+        cmocka_unit_test(test_trainer_keeps_model),
     };
 #undef T
     return cmocka_run_group_tests_name("core-model", tests, NULL, NULL);

@@ -140,12 +140,75 @@ static void test_nomem_forward(void **state)
     free(in);
 }
 
+/* Training: trainer creation and a few steps, with learned connectivity
+ * (surrogate, its trainer, compaction, the switch) when arg says so. The
+ * model's handle is dropped right after the trainer is made: the trainer's
+ * reference must keep it alive and free it on every path. */
+typedef struct train_arg {
+    int learned;
+} train_arg;
+
+static splut_status configure_learned(splut_trainer *t)
+{
+    splut_status st = splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1);
+    if (st == SPLUT_OK)
+        st = splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, 1);
+    if (st == SPLUT_OK)
+        st = splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, 3);
+    if (st == SPLUT_OK)
+        st = splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, 6);
+    return st;
+}
+
+static splut_status op_train(splut_ctx *ctx, void *arg)
+{
+    const train_arg *ta = arg;
+    splut_model *m = NULL;
+    splut_status st = build_mixed_model(ctx, &m);
+    if (st != SPLUT_OK)
+        return st;
+    splut_trainer *t = NULL;
+    st = splut_trainer_create(m, &t);
+    splut_model_destroy(m);
+    if (st != SPLUT_OK)
+        return t ? SPLUT_E_INVALID : st; /* *out must stay NULL on failure */
+    if (ta->learned)
+        st = configure_learned(t);
+    float x[8 * 12];
+    int32_t y[8];
+    uint64_t s = 3;
+    for (int step = 0; step < 5 && st == SPLUT_OK; step++) {
+        for (size_t i = 0; i < 8 * 12; i++)
+            x[i] = test_uniform(&s, 1.0f);
+        for (size_t i = 0; i < 8; i++)
+            y[i] = (int32_t)(test_rand(&s) % 4);
+        double loss;
+        st = splut_trainer_step(t, x, y, 8, &loss);
+        /* phase 1 trains the surrogate, the switch (epoch 3) the model */
+        int on_model = splut_trainer_model_in_training(t) == m;
+        if (st == SPLUT_OK && ta->learned && on_model != (step >= 2))
+            st = SPLUT_E_INVALID;
+    }
+    splut_trainer_destroy(t);
+    return st;
+}
+
+static void test_nomem_train(void **state)
+{
+    (void)state;
+    train_arg plain = {0}, learned = {1};
+    sweep(op_train, &plain, 1);
+    sweep(op_train, &plain, 2);
+    sweep(op_train, &learned, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nomem_presets),
         cmocka_unit_test(test_nomem_build),
         cmocka_unit_test(test_nomem_forward),
+        cmocka_unit_test(test_nomem_train),
     };
     return cmocka_run_group_tests_name("core-nomem", tests, NULL, NULL);
 }

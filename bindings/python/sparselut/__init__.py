@@ -11,8 +11,12 @@ them into FPGA logic. The classes follow the C API one to one:
   (``splut_tables``)
 
 Every failing call raises :class:`Error` with the C status (``.status``), its
-name (``.name``) and the context's detailed message (``.message``). Handles
-are context managers and are also freed when garbage-collected.
+name (``.name``) and the context's detailed message (``.message``). Numbers
+that do not fit the C type they are passed as raise :class:`RangeError` (a
+``ValueError`` and an ``OverflowError``) before the call; arrays of the wrong
+shape, and non-integral labels or codes, raise ``ValueError``. Handles are
+context managers and are also freed when garbage-collected; a ``Model`` can be
+copied (a clone) and pickled, the other handles cannot.
 
 Arrays: with numpy, inputs of the right dtype (float32 features, uint16 codes,
 int32 labels) are passed without copying and results are ``numpy.ndarray``;
@@ -26,9 +30,9 @@ import os
 
 from . import _arrays
 from ._lib import lib as _c, path as library_path, SIZE_MAX, LayerDesc, TableInfo, HdlOpts
-from ._lib import LOG_FN as _LOG_FN
+from ._lib import LOG_FN as _LOG_FN, RangeError, to_int as _to_int
 
-__all__ = ["Error", "Context", "Model", "Trainer", "Tables", "Layer", "version",
+__all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Tables", "Layer", "version",
            "version_number", "status_name", "presets", "param_names", "param_info",
            "lut6_cost", "have_numpy", "library_path"]
 
@@ -86,10 +90,21 @@ class Error(Exception):
                                              ": " + message if message else ""))
 
 
+def _last_error(ctx_handle):
+    """The context's last failure message, copied under its lock (another
+    thread may be failing on a handle of the same context)."""
+    if not ctx_handle:
+        return ""
+    need = ctypes.c_size_t()
+    buf = ctypes.create_string_buffer(512)
+    while _c.splut_ctx_copy_last_error(ctx_handle, buf, len(buf), need) == E_BUFFER_TOO_SMALL:
+        buf = ctypes.create_string_buffer(need.value)
+    return _s(buf.value)
+
+
 def _check(status, ctx_handle, function):
     if status != OK:
-        msg = _s(_c.splut_ctx_last_error(ctx_handle)) if ctx_handle else ""
-        raise Error(status, msg or "", function)
+        raise Error(status, _last_error(ctx_handle), function)
 
 
 def version():
@@ -178,7 +193,8 @@ def _get_param(handle, ctx, name, get_int, get_double, fname):
 def _set_param(handle, ctx, name, value, set_int, set_double, fname):
     key = _key(name)
     if param_info(key)["type"] == "int":
-        _check(set_int(handle, key, int(value)), ctx, fname + "_set_int")
+        v = _to_int(value, ctypes.c_int64, "parameter %r" % (name,))
+        _check(set_int(handle, key, v), ctx, fname + "_set_int")
     else:
         _check(set_double(handle, key, float(value)), ctx, fname + "_set_double")
 
@@ -204,6 +220,37 @@ class _Handle:
         if not self._h:
             raise Error(E_NULL, "%s is closed" % type(self).__name__, type(self).__name__)
         return self._h
+
+    # A shallow copy would share the C handle and free it twice: handles that
+    # can be duplicated (Model) override these, the others refuse.
+    def __copy__(self):
+        raise TypeError("a %s wraps a C handle and cannot be copied" % type(self).__name__)
+
+    def __deepcopy__(self, memo):
+        raise TypeError("a %s wraps a C handle and cannot be copied" % type(self).__name__)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a %s wraps a C handle and cannot be pickled" % type(self).__name__)
+
+
+class _Resource:
+    """Owns one C object and destroys it when the last Python reference goes.
+
+    A handle's ``close()`` drops its own reference only: numpy views and
+    iterators over the object's memory hold further references, so that
+    memory stays valid for as long as they exist.
+    """
+
+    __slots__ = ("ptr", "_destroy")
+
+    def __init__(self, ptr, destroy):
+        self.ptr = ptr
+        self._destroy = destroy
+
+    def __del__(self):
+        if self.ptr:
+            self._destroy(self.ptr)
+            self.ptr = None
 
 
 class Context(_Handle):
@@ -240,7 +287,8 @@ class Context(_Handle):
 
     def set(self, name, value):
         """Set an integer context parameter (``"threads"``, ``"seed"``, ``"max_table_log2"``)."""
-        _check(_c.splut_ctx_set_int(self._live(), _key(name), int(value)), self._h,
+        value = _to_int(value, ctypes.c_int64, "context parameter %r" % (name,))
+        _check(_c.splut_ctx_set_int(self._live(), _key(name), value), self._h,
                "splut_ctx_set_int")
 
     def get(self, name):
@@ -261,7 +309,10 @@ class Context(_Handle):
     @property
     def last_error(self):
         """Message of the last failure recorded on this context ("" if none)."""
-        return _s(_c.splut_ctx_last_error(self._live()))
+        return _last_error(self._live())
+
+    def _settings(self):
+        return {name: self.get(name) for name in ("threads", "seed", "max_table_log2")}
 
     def set_log(self, callback, max_level=0):
         """Install ``callback(level, status, message)`` (None removes it).
@@ -302,8 +353,11 @@ class Layer:
         self.degree, self.sub_neurons, self.hidden = degree, sub_neurons, hidden
 
     def _desc(self):
-        return LayerDesc(ctypes.sizeof(LayerDesc), self.kind, self.width, self.fan_in,
-                         self.out_bits, self.degree, self.sub_neurons, self.hidden, 0)
+        u32 = ctypes.c_uint32
+        fields = [_to_int(self.kind, ctypes.c_int32, "Layer kind")]
+        for name in ("width", "fan_in", "out_bits", "degree", "sub_neurons", "hidden"):
+            fields.append(_to_int(getattr(self, name), u32, "Layer " + name))
+        return LayerDesc(ctypes.sizeof(LayerDesc), *fields, 0)
 
     @classmethod
     def _from_desc(cls, d):
@@ -337,19 +391,31 @@ class Model(_Handle):
         try:
             for layer in layers:
                 desc = layer._desc() if isinstance(layer, Layer) else Layer(**layer)._desc()
-                _check(_c.splut_model_add_layer(self._h, ctypes.byref(desc)), self._ctx_h,
+                _check(_c.splut_model_add_layer(self._live(), ctypes.byref(desc)), self._ctx_h,
                        "splut_model_add_layer")
-            _check(_c.splut_model_build(self._h), self._ctx_h, "splut_model_build")
+            _check(_c.splut_model_build(self._live()), self._ctx_h, "splut_model_build")
         except BaseException:
             self.close()
             raise
 
     def _adopt(self, handle, ctx, owner=None):
         self._h = handle
-        self._owner = owner  # set for borrowed models (trainer's model in training)
+        self._owner = owner  # the Trainer, for its network in training (borrowed)
         self._ctx_h = _c.splut_model_ctx(handle)
         self.context = ctx if ctx is not None else Context._borrow(self._ctx_h)
         self._trainers = []
+
+    def _live(self):
+        """The handle; for a trainer's network in training also a check that the
+        trainer is open and still trains this network (the switch epoch frees
+        the surrogate, compaction replaces it)."""
+        h = _Handle._live(self)
+        owner = self._owner
+        if owner is not None and (not owner._h or
+                                  _c.splut_trainer_model_in_training(owner._h) != h):
+            raise Error(E_STATE, "the trainer was closed or has replaced its network in "
+                        "training (switch epoch); read model_in_training again", "Model")
+        return h
 
     @classmethod
     def _wrap(cls, handle, ctx, owner=None):
@@ -397,6 +463,17 @@ class Model(_Handle):
                "splut_model_clone")
         return Model._wrap(h.value, self.context)
 
+    # copy.copy and copy.deepcopy clone (sharing the Context); pickle stores the
+    # model file and the context's settings.
+    def __copy__(self):
+        return self.clone()
+
+    def __deepcopy__(self, memo):
+        return self.clone()
+
+    def __reduce_ex__(self, protocol):
+        return _unpickle_model, (self.serialize(), self.context._settings())
+
     def save(self, path):
         """Write the model file atomically."""
         _check(_c.splut_model_save(self._live(), _b(path)), self._ctx_h, "splut_model_save")
@@ -408,13 +485,15 @@ class Model(_Handle):
         if st not in (OK, E_BUFFER_TOO_SMALL):
             _check(st, self._ctx_h, "splut_model_serialize")
         buf = ctypes.create_string_buffer(need.value)
-        _check(_c.splut_model_serialize(self._h, buf, need.value, need), self._ctx_h,
+        _check(_c.splut_model_serialize(self._live(), buf, need.value, need), self._ctx_h,
                "splut_model_serialize")
         return buf.raw[:need.value]
 
     def __repr__(self):
-        if not self._h:
-            return "<sparselut.Model (closed)>"
+        try:
+            self._live()
+        except Error as exc:
+            return "<sparselut.Model (%s)>" % ("closed" if not self._h else exc.message)
         return "<sparselut.Model inputs=%d x %d bits, layers=%r>" % (
             self.num_inputs, self.input_bits, self.layers)
 
@@ -460,7 +539,7 @@ class Model(_Handle):
         if st not in (OK, E_BUFFER_TOO_SMALL):
             _check(st, self._ctx_h, "splut_model_get_inputs")
         buf = (ctypes.c_uint32 * max(n.value, 1))()
-        _check(_c.splut_model_get_inputs(self._h, layer, neuron, buf, n.value, n),
+        _check(_c.splut_model_get_inputs(self._live(), layer, neuron, buf, n.value, n),
                self._ctx_h, "splut_model_get_inputs")
         return list(buf[:n.value])
 
@@ -505,16 +584,16 @@ class Model(_Handle):
     def params(self):
         """The trainable parameter vector (float32 array or list), a copy."""
         ptr, holder = _arrays.new_buffer(ctypes.c_float, self.num_params, 0)
-        _check(_c.splut_model_params(self._h, ptr, 1), self._ctx_h, "splut_model_params")
+        _check(_c.splut_model_params(self._live(), ptr, 1), self._ctx_h, "splut_model_params")
         return _arrays.result(holder)
 
     @params.setter
     def params(self, values):
-        ptr, n, keep = _arrays.to_c(values, ctypes.c_float, 1)
+        ptr, n, keep = _arrays.to_c(values, ctypes.c_float, 0, vector=True)
         if n != self.num_params:
             raise Error(E_INVALID, "need %d parameters, got %d" % (self.num_params, n),
                         "splut_model_params")
-        _check(_c.splut_model_params(self._h, ptr, 0), self._ctx_h, "splut_model_params")
+        _check(_c.splut_model_params(self._live(), ptr, 0), self._ctx_h, "splut_model_params")
         del keep
 
     # -- inference
@@ -522,7 +601,7 @@ class Model(_Handle):
         """Layer-0 quantiser: features (n × num_inputs) → input codes (n × num_inputs)."""
         xp, n, keep = _arrays.to_c(x, ctypes.c_float, self.num_inputs)
         out, holder = _arrays.new_buffer(ctypes.c_uint16, n, self.num_inputs)
-        _check(_c.splut_model_input_codes(self._h, xp, n, out), self._ctx_h,
+        _check(_c.splut_model_input_codes(self._live(), xp, n, out), self._ctx_h,
                "splut_model_input_codes")
         del keep
         return _arrays.result(holder)
@@ -531,7 +610,7 @@ class Model(_Handle):
         """Eval-mode network: input codes (n × num_inputs) → output codes (n × num_outputs)."""
         cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, self.num_inputs)
         out, holder = _arrays.new_buffer(ctypes.c_uint16, n, self.num_outputs)
-        _check(_c.splut_model_forward_codes(self._h, cp, n, out), self._ctx_h,
+        _check(_c.splut_model_forward_codes(self._live(), cp, n, out), self._ctx_h,
                "splut_model_forward_codes")
         del keep
         return _arrays.result(holder)
@@ -542,7 +621,7 @@ class Model(_Handle):
         pred, pred_holder = _arrays.new_buffer(ctypes.c_int32, n, 0)
         codes, codes_holder = (_arrays.new_buffer(ctypes.c_uint16, n, self.num_outputs)
                                if return_codes else (None, None))
-        _check(_c.splut_model_predict(self._h, xp, n, pred, codes), self._ctx_h,
+        _check(_c.splut_model_predict(self._live(), xp, n, pred, codes), self._ctx_h,
                "splut_model_predict")
         del keep
         if return_codes:
@@ -553,7 +632,7 @@ class Model(_Handle):
         """Class index per row of output codes (same rule as :meth:`predict`)."""
         cp, n, keep = _arrays.to_c(out_codes, ctypes.c_uint16, self.num_outputs)
         pred, holder = _arrays.new_buffer(ctypes.c_int32, n, 0)
-        _check(_c.splut_model_classify_codes(self._h, cp, n, pred), self._ctx_h,
+        _check(_c.splut_model_classify_codes(self._live(), cp, n, pred), self._ctx_h,
                "splut_model_classify_codes")
         del keep
         return _arrays.result(holder)
@@ -562,7 +641,7 @@ class Model(_Handle):
         """The values the classifier compares (the logits), one per output code."""
         cp, n, keep = _arrays.to_c(out_codes, ctypes.c_uint16, self.num_outputs)
         vals, holder = _arrays.new_buffer(ctypes.c_float, n, self.num_outputs)
-        _check(_c.splut_model_output_values(self._h, cp, n, vals), self._ctx_h,
+        _check(_c.splut_model_output_values(self._live(), cp, n, vals), self._ctx_h,
                "splut_model_output_values")
         del keep
         return _arrays.result(holder)
@@ -570,6 +649,11 @@ class Model(_Handle):
     def tables(self):
         """Enumerate the truth tables (:class:`Tables`)."""
         return Tables(self)
+
+
+def _unpickle_model(data, settings):
+    """A Model from :meth:`Model.__reduce_ex__`: its bytes in a new Context."""
+    return Model.deserialize(Context(**settings), data)
 
 
 class Trainer(_Handle):
@@ -612,7 +696,7 @@ class Trainer(_Handle):
 
     def _batch(self, x, labels):
         xp, n, kx = _arrays.to_c(x, ctypes.c_float, self.model.num_inputs)
-        lp, nl, kl = _arrays.to_c(labels, ctypes.c_int32, 1)
+        lp, nl, kl = _arrays.to_c(labels, ctypes.c_int32, 0, vector=True)
         if nl != n:
             raise Error(E_INVALID, "%d feature rows but %d labels" % (n, nl), "Trainer")
         return xp, lp, n, (kx, kl)
@@ -692,7 +776,12 @@ class Trainer(_Handle):
 
     @property
     def model_in_training(self):
-        """The network being updated (phase-1 surrogate or the model); owned by the trainer."""
+        """The network being updated (phase-1 surrogate or the model); owned by the trainer.
+
+        A surrogate wrapper keeps the trainer alive but raises :class:`Error`
+        (``E_STATE``) once the trainer is closed or no longer trains it (a step
+        reached the switch epoch, or compaction replaced it): read this
+        property again after every step."""
         h = _c.splut_trainer_model_in_training(self._live())
         if h == self.model._h:
             return self.model
@@ -718,9 +807,15 @@ class Tables(_Handle):
         h = ctypes.c_void_p()
         _check(_c.splut_tables_create(model._live(), ctypes.byref(h)), model._ctx_h,
                "splut_tables_create")
-        self._h = h.value
-        self.context = Context._borrow(model._ctx_h)  # outlives the model if need be
-        self._ctx_h = model._ctx_h
+        self._adopt(h.value, model._ctx_h)
+
+    def _adopt(self, handle, ctx_handle):
+        # The C tables hold their own context reference (so do views, through
+        # the resource); the Context object only gives Python access to it.
+        self._res = _Resource(handle, _c.splut_tables_destroy)
+        self._h = handle
+        self.context = Context._borrow(ctx_handle)
+        self._ctx_h = ctx_handle
 
     @classmethod
     def load(cls, ctx, path):
@@ -729,14 +824,15 @@ class Tables(_Handle):
         _check(_c.splut_tables_load(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
                "splut_tables_load")
         obj = cls.__new__(cls)
-        obj._h, obj.context, obj._ctx_h = h.value, Context._borrow(ctx._h), ctx._h
+        obj._adopt(h.value, ctx._h)
         return obj
 
     def close(self):
-        """Destroy the tables (views returned by :meth:`data` keep them alive)."""
+        """Close the tables. Their memory is freed once no view returned by
+        :meth:`data` and no :meth:`rows` iterator refers to it any more."""
         if self._h:
-            _c.splut_tables_destroy(self._h)
             self._h = None
+            self._res = None
             self.context.close()
 
     @property
@@ -771,12 +867,13 @@ class Tables(_Handle):
 
     def data(self, layer, neuron, table=0):
         """Entries of a table indexed by address: a read-only numpy view (no copy)
-        that keeps the tables alive, or a list without numpy."""
+        that keeps the tables' memory alive even after :meth:`close`, or a list
+        without numpy."""
         entries = self.info(layer, neuron, table)["entries"]
         ptr = ctypes.POINTER(ctypes.c_uint16)()
-        _check(_c.splut_tables_data(self._h, layer, neuron, table, ctypes.byref(ptr)),
+        _check(_c.splut_tables_data(self._live(), layer, neuron, table, ctypes.byref(ptr)),
                self._ctx_h, "splut_tables_data")
-        return _arrays.view(ptr, entries, ctypes.c_uint16, self)
+        return _arrays.view(ptr, entries, ctypes.c_uint16, self._res)
 
     def inputs(self, layer, neuron):
         """Input indices of a neuron (A·F, sorted) as a list."""
@@ -787,15 +884,19 @@ class Tables(_Handle):
         return list(ptr[:n.value])
 
     def rows(self, layer, neuron, table=0):
-        """Iterate ``(address, input_codes, output_code)`` over a table in address order."""
+        """Iterate ``(address, input_codes, output_code)`` over a table in address order.
+
+        The iterator raises :class:`Error` (``E_NULL``) once the tables are closed."""
+        res = self._res  # keeps the rows' memory valid until the C iterator is gone
         it = ctypes.c_void_p()
         _check(_c.splut_tt_iter_create(self._live(), layer, neuron, table, ctypes.byref(it)),
                self._ctx_h, "splut_tt_iter_create")
-        fields = self.info(layer, neuron, table)["in_fields"]
         try:
+            fields = self.info(layer, neuron, table)["in_fields"]
             has, addr, out = ctypes.c_int(), ctypes.c_uint64(), ctypes.c_uint16()
             ins = (ctypes.c_uint16 * max(fields, 1))()
             while True:
+                self._live()  # closed tables: raise instead of reading on
                 _check(_c.splut_tt_iter_next(it, has, addr, ins, fields, out), self._ctx_h,
                        "splut_tt_iter_next")
                 if not has.value:
@@ -803,6 +904,7 @@ class Tables(_Handle):
                 yield addr.value, list(ins[:fields]), out.value
         finally:
             _c.splut_tt_iter_destroy(it)
+            del res
 
     def totals(self):
         """``(entries, bits)`` summed over every table."""
@@ -822,7 +924,7 @@ class Tables(_Handle):
         io = self.io()
         cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, io["inputs"])
         out, holder = _arrays.new_buffer(ctypes.c_uint16, n, io["outputs"])
-        _check(_c.splut_tables_forward(self._h, cp, n, out), self._ctx_h,
+        _check(_c.splut_tables_forward(self._live(), cp, n, out), self._ctx_h,
                "splut_tables_forward")
         del keep
         return _arrays.result(holder)
@@ -843,7 +945,8 @@ class Tables(_Handle):
             raise ValueError("unknown pipeline %r (one of %s)" % (pipeline, ", ".join(PIPELINES)))
         flags = ((HDL_FULL_CASE if full_case else 0) | (HDL_DONT_CARE if dont_care else 0) |
                  (HDL_NO_RESET if no_reset else 0))
-        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, int(pipe),
+        pipe = _to_int(pipe, ctypes.c_int32, "pipeline")
+        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, pipe,
                        flags, 0)
 
     @staticmethod
@@ -868,7 +971,7 @@ class Tables(_Handle):
         """Write test vectors (``<prefix>_in.hex``/``_out.hex``) and a testbench."""
         opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset)
         cp, n, keep = _arrays.to_c(codes, ctypes.c_uint16, self.io()["inputs"])
-        _check(_c.splut_tables_emit_testbench(self._h, self._format(fmt), _b(directory),
+        _check(_c.splut_tables_emit_testbench(self._live(), self._format(fmt), _b(directory),
                                               ctypes.byref(opts), cp, n),
                self._ctx_h, "splut_tables_emit_testbench")
         del keep

@@ -11,6 +11,8 @@ copy, results come back as ``numpy.ndarray``. Without numpy, inputs are any
 import ctypes
 import os
 
+from ._lib import RangeError
+
 if os.environ.get("SPARSELUT_NO_NUMPY", "") not in ("", "0"):
     np = None
 else:
@@ -32,18 +34,6 @@ def have_numpy():
     return np is not None
 
 
-def _flatten(data):
-    """Row-major flat list of a sequence or a sequence of rows."""
-    out = []
-    for item in data:
-        if isinstance(item, (list, tuple)) or hasattr(item, "__len__") and not isinstance(
-                item, (str, bytes)):
-            out.extend(item)
-        else:
-            out.append(item)
-    return out
-
-
 _INT_RANGES = {
     ctypes.c_uint16: (0, 0xFFFF),
     ctypes.c_int32: (-2 ** 31, 2 ** 31 - 1),
@@ -52,38 +42,98 @@ _INT_RANGES = {
 
 
 def _check_range(lo_hi, low, high):
-    """ValueError instead of a silent wrap-around when converting to a C integer."""
-    if lo_hi is not None and (low < lo_hi[0] or high > lo_hi[1]):
-        raise ValueError("value %s outside the C type's range [%d, %d]"
+    if low < lo_hi[0] or high > lo_hi[1]:
+        raise RangeError("value %s outside the C type's range [%d, %d]"
                          % (low if low < lo_hi[0] else high, lo_hi[0], lo_hi[1]))
 
 
-def to_c(data, ctype, cols):
-    """Convert ``data`` (n rows of ``cols`` values, or flat) to a C buffer.
+def _shape_error(shape, cols, vector):
+    want = "(n,)" if vector else "(n, %d) or (%d,) for one row" % (cols, cols)
+    return ValueError("expected an array of shape %s, got shape %s" % (want, shape))
+
+
+def _np_numbers(data, integer):
+    """``data`` as a numpy array of real numbers; integer element types also
+    require integral values (1.5 is an error, not 1)."""
+    src = np.asarray(data)
+    if src.dtype.kind == "O":  # e.g. Python ints too large for int64: re-infer
+        src = np.asarray(src.tolist())
+    if src.dtype.kind not in "biuf":
+        raise TypeError("expected numbers, got an array of %s" % src.dtype)
+    if integer and src.dtype.kind == "f" and src.size:
+        with np.errstate(invalid="ignore"):
+            bad = src[~(np.isfinite(src) & (src == np.trunc(src)))]
+        if bad.size:
+            raise ValueError("expected integers, got a non-integral value %r" % (bad.flat[0],))
+    return src
+
+
+def _py_number(v, integer):
+    if isinstance(v, (str, bytes)) or not isinstance(v, (int, float)) and not hasattr(
+            v, "__index__") and not hasattr(v, "__float__"):
+        raise TypeError("expected a number, got %r" % (v,))
+    if not integer:
+        return float(v)
+    if isinstance(v, float) or not hasattr(v, "__index__"):
+        f = float(v)
+        if f != f or f in (float("inf"), float("-inf")) or f != int(f):
+            raise ValueError("expected an integer, got %r" % (v,))
+        return int(f)
+    return v.__index__()
+
+
+def _is_row(item):
+    return hasattr(item, "__len__") and not isinstance(item, (str, bytes))
+
+
+def _py_rows(data, cols, vector):
+    """Row-major flat list and row count of a sequence (vector) or of rows."""
+    items = list(data)
+    if vector or not items or not all(_is_row(r) for r in items):
+        if vector and any(_is_row(r) for r in items):
+            raise _shape_error("nested", cols, vector)
+        if not vector and items and len(items) != cols:
+            raise _shape_error((len(items),), cols, vector)
+        return items, (len(items) if vector else (1 if items else 0))
+    flat = []
+    for row in items:
+        if len(row) != cols:
+            raise _shape_error((len(items), len(row)), cols, vector)
+        flat.extend(row)
+    return flat, len(items)
+
+
+def to_c(data, ctype, cols, vector=False):
+    """Convert ``data`` to a C buffer of ``ctype`` elements.
+
+    Matrices (``vector=False``): a 2-D array of shape (n, ``cols``), or a 1-D
+    array of ``cols`` values for one row; anything else (a flat run of rows, a
+    transposed or 3-D array) is a ValueError instead of being re-split into
+    rows. Vectors: a 1-D array of any length n. Integer element types take
+    integral values only, range-checked. numpy inputs are converted to a
+    C-contiguous array of the element type (no copy when they already are).
 
     Returns ``(pointer, n, keepalive)``; ``keepalive`` must stay referenced
-    while the pointer is in use. Raises ValueError when the element count is
-    not a multiple of ``cols``.
+    while the pointer is in use.
     """
     lo_hi = _INT_RANGES.get(ctype)
+    integer = ctype in _INT_RANGES
     if np is not None:
-        src = np.asarray(data)
+        src = _np_numbers(data, integer)
+        if vector and src.ndim != 1 or not vector and not (
+                src.ndim == 2 and src.shape[1] == cols or src.ndim == 1 and src.shape[0] == cols):
+            raise _shape_error(src.shape, cols, vector)
+        n = src.shape[0] if vector or src.ndim == 2 else 1
         if lo_hi is not None and src.size and src.dtype != np.dtype(_NP_DTYPES[ctype]):
             _check_range(lo_hi, src.min(), src.max())
         arr = np.ascontiguousarray(src, dtype=_NP_DTYPES[ctype])
-        count = arr.size
-        if cols == 0 or count % cols:
-            raise ValueError("got %d values, not a multiple of the row width %d" % (count, cols))
-        ptr = arr.ctypes.data_as(ctypes.POINTER(ctype))
-        return ptr, count // cols, arr
-    flat = _flatten(data)
+        return arr.ctypes.data_as(ctypes.POINTER(ctype)), n, arr
+    flat, n = _py_rows(data, cols, vector)
+    flat = [_py_number(v, integer) for v in flat]
     if lo_hi is not None and flat:
         _check_range(lo_hi, min(flat), max(flat))
-    if cols == 0 or len(flat) % cols:
-        raise ValueError("got %d values, not a multiple of the row width %d"
-                         % (len(flat), cols))
     buf = (ctype * max(len(flat), 1))(*flat)
-    return ctypes.cast(buf, ctypes.POINTER(ctype)), len(flat) // cols, buf
+    return ctypes.cast(buf, ctypes.POINTER(ctype)), n, buf
 
 
 def new_buffer(ctype, n, cols):

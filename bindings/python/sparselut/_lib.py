@@ -9,6 +9,8 @@ The table ``PROTOTYPES`` names every ``SPLUT_API`` function of
 import ctypes
 import ctypes.util
 import glob
+import math
+import operator
 import os
 
 c_size_t = ctypes.c_size_t
@@ -72,6 +74,7 @@ PROTOTYPES = {
     "splut_ctx_unref": (None, [_H]),
     "splut_ctx_set_log": (_S, [_H, LOG_FN, c_void_p, c_int]),
     "splut_ctx_last_error": (c_char_p, [_H]),
+    "splut_ctx_copy_last_error": (_S, [_H, c_char_p, c_size_t, P(c_size_t)]),
     "splut_free": (None, [_H, c_void_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
@@ -85,6 +88,7 @@ PROTOTYPES = {
     "splut_preset_name": (c_char_p, [c_size_t]),
     "splut_model_destroy": (None, [_H]),
     "splut_model_clone": (_S, [_H, P(_H)]),
+    "splut_model_ref": (_H, [_H]),
     # datasets
     "splut_dataset_create": (
         _S, [_H, ctypes.c_size_t, ctypes.c_uint32, P(ctypes.c_float), P(ctypes.c_int32),
@@ -219,12 +223,80 @@ def _open():
                       % ", ".join(tried))
 
 
+class RangeError(OverflowError, ValueError):
+    """A Python number does not fit the C parameter or field it is meant for."""
+
+
+#: C integer type -> (min, max); ctypes itself silently wraps out-of-range ints.
+INT_LIMITS = {}
+for _t in (ctypes.c_int8, ctypes.c_int16, ctypes.c_int32, ctypes.c_int64):
+    INT_LIMITS[_t] = (-(1 << (8 * ctypes.sizeof(_t) - 1)), (1 << (8 * ctypes.sizeof(_t) - 1)) - 1)
+for _t in (ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64):
+    INT_LIMITS[_t] = (0, (1 << (8 * ctypes.sizeof(_t))) - 1)
+for _t in (ctypes.c_int, ctypes.c_uint, ctypes.c_long, ctypes.c_ulong, c_size_t):
+    INT_LIMITS.setdefault(_t, INT_LIMITS[{
+        (True, 4): ctypes.c_int32, (True, 8): ctypes.c_int64,
+        (False, 4): ctypes.c_uint32, (False, 8): ctypes.c_uint64,
+    }[(_t(-1).value < 0, ctypes.sizeof(_t))]])
+FLT_MAX = 3.4028234663852886e38
+
+
+def to_int(value, ctype, what):
+    """``value`` as a Python int that fits ``ctype``.
+
+    Accepts ints (numpy's too) and floats with an integral value; raises
+    TypeError for anything else and :class:`RangeError` when it does not fit.
+    """
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        f = float(value)
+        if not math.isfinite(f) or f != int(f):
+            raise TypeError("%s must be an integer, got %r" % (what, value))
+        value = int(f)
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, got %r" % (what, value)) from None
+    lo, hi = INT_LIMITS[ctype]
+    if not lo <= v <= hi:
+        raise RangeError("%s = %d outside the range of the C type [%d, %d]" % (what, v, lo, hi))
+    return v
+
+
+def to_float32(value, what):
+    """``value`` as a float that a C float holds without becoming infinite."""
+    f = float(value)
+    if math.isfinite(f) and abs(f) > FLT_MAX:
+        raise RangeError("%s = %g does not fit a C float" % (what, f))
+    return f
+
+
+def _checked(fn, name, argtypes):
+    """``fn`` with every integer and float argument range-checked first."""
+    ints = [(i, t) for i, t in enumerate(argtypes) if t in INT_LIMITS]
+    floats = [i for i, t in enumerate(argtypes) if t is c_f32]
+    if not ints and not floats:
+        return fn
+
+    def call(*args):
+        args = list(args)
+        for i, t in ints:
+            args[i] = to_int(args[i], t, "%s argument %d" % (name, i + 1))
+        for i in floats:
+            args[i] = to_float32(args[i], "%s argument %d" % (name, i + 1))
+        return fn(*args)
+
+    call.__name__ = name
+    return call
+
+
 def _declare(lib):
-    """Set restype/argtypes of every function so ctypes checks the calls."""
+    """Set restype/argtypes of every function so ctypes checks the calls, and
+    put a range check of the scalar arguments in front (ctypes would wrap)."""
     for name, (restype, argtypes) in PROTOTYPES.items():
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+        setattr(lib, name, _checked(fn, name, argtypes))
 
 
 lib, path = _open()

@@ -82,6 +82,9 @@ splut_ctx_unref(c) = ccall((:splut_ctx_unref, libsparselut), Cvoid, (H,), c)
 splut_ctx_set_log(c, fn, user, lvl) =
     ccall((:splut_ctx_set_log, libsparselut), S, (H, Ptr{Cvoid}, Ptr{Cvoid}, Cint), c, fn, user, lvl)
 splut_ctx_last_error(c) = ccall((:splut_ctx_last_error, libsparselut), Cstring, (H,), c)
+splut_ctx_copy_last_error(c, buf, cap, need) =
+    ccall((:splut_ctx_copy_last_error, libsparselut), S, (H, Ptr{UInt8}, Csize_t, Ref{Csize_t}),
+          c, buf, cap, need)
 splut_free(c, p) = ccall((:splut_free, libsparselut), Cvoid, (H, Ptr{Cvoid}), c, p)
 splut_param_info(k, t, lo, hi, d) = ccall((:splut_param_info, libsparselut), S,
     (Cint, Ref{Cint}, Ref{Cdouble}, Ref{Cdouble}, Ref{Cdouble}), k, t, lo, hi, d)
@@ -98,6 +101,7 @@ splut_model_create_preset(c, name, out) =
 splut_preset_name(i) = ccall((:splut_preset_name, libsparselut), Ptr{UInt8}, (Csize_t,), i)
 splut_model_destroy(m) = ccall((:splut_model_destroy, libsparselut), Cvoid, (H,), m)
 splut_model_clone(m, out) = ccall((:splut_model_clone, libsparselut), S, (H, Ref{H}), m, out)
+splut_model_ref(m) = ccall((:splut_model_ref, libsparselut), H, (H,), m)
 splut_dataset_create(c, n, f, x, y, flags, out) = ccall((:splut_dataset_create, libsparselut), S,
     (H, Csize_t, UInt32, Ptr{Float32}, Ptr{Int32}, Cuint, Ref{H}), c, n, f, x, y, flags, out)
 splut_dataset_ref(d) = ccall((:splut_dataset_ref, libsparselut), H, (H,), d)
@@ -237,11 +241,27 @@ end
 Base.showerror(io::IO, e::SparseLUTError) =
     print(io, e.func, ": ", e.name, " (", e.status, ")", isempty(e.message) ? "" : ": " * e.message)
 
+"""The context's last failure message, copied under its lock (other threads
+may be failing on handles of the same context)."""
+function copy_last_error(ctxptr)
+    ctxptr == C_NULL && return ""
+    need = Ref{Csize_t}(0)
+    buf = Vector{UInt8}(undef, 512)
+    while splut_ctx_copy_last_error(ctxptr, buf, length(buf), need) == -110  # too small
+        resize!(buf, need[])
+    end
+    len = findfirst(iszero, buf)
+    return String(buf[1:(len === nothing ? length(buf) : len - 1)])
+end
+
 function check(status, ctxptr, func)
     status == 0 && return nothing
-    msg = ctxptr == C_NULL ? "" : unsafe_string(splut_ctx_last_error(ctxptr))
+    msg = copy_last_error(ctxptr)
     throw(SparseLUTError(Int(status), unsafe_string(splut_status_str(status)), msg, func))
 end
+
+closed_error(what) = SparseLUTError(-100, unsafe_string(splut_status_str(-100)),
+                                    what * " is closed", what)
 
 """Version string of the loaded library."""
 version() = unsafe_string(splut_version_string())
@@ -300,23 +320,43 @@ function getparam(c::Context, name)
     check(splut_ctx_get_int(c.ptr, param_key(name), v), c.ptr, "splut_ctx_get_int")
     return v[]
 end
-last_error(c::Context) = unsafe_string(splut_ctx_last_error(c.ptr))
+last_error(c::Context) = copy_last_error(c.ptr)
+# A copy would share the C handle: refuse, as for every handle but Model.
+Base.deepcopy_internal(::Context, ::IdDict) = error("a Context cannot be copied; create another")
 
 """One layer: `Layer(:poly_add, width, fan_in, out_bits; degree, sub_neurons, hidden)`."""
 Layer(kind::Symbol, width, fan_in, out_bits; degree=0, sub_neurons=0, hidden=0) =
     LayerDesc(sizeof(LayerDesc), KINDS[kind], width, fan_in, out_bits, degree, sub_neurons,
               hidden, 0)
 
-"""A model (layers, connectivity, parameters). Keeps its context alive."""
+"""A model (layers, connectivity, parameters). Keeps its context alive.
+
+Every Model owns one C reference (released by `close` or the finalizer), except
+the one `model_in_training` returns: that one borrows the trainer's network,
+keeps the trainer alive and refuses to be used once the trainer is closed or
+has replaced that network (switch epoch, compaction)."""
 mutable struct Model
     ptr::Ptr{Cvoid}
     ctx::Context
-    owned::Bool
+    owner::Any   # `nothing`, or the Trainer whose network in training this is
+end
+owned_model(ptr, ctx) = finalizer(close, Model(ptr, ctx, nothing))
+
+"""The C handle of `m`, or an error when it is closed or no longer the trainer's."""
+function handle(m::Model)
+    m.ptr == C_NULL && throw(closed_error("Model"))
+    o = m.owner
+    if o !== nothing && (o.ptr == C_NULL || splut_trainer_model_in_training(o.ptr) != m.ptr)
+        throw(SparseLUTError(-200, unsafe_string(splut_status_str(-200)),
+                             "the trainer was closed or replaced its network in training " *
+                             "(switch epoch); call model_in_training again", "Model"))
+    end
+    return m.ptr
 end
 function Model(ctx::Context, n_inputs::Integer, input_bits::Integer, layers::Vector{LayerDesc})
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_create(ctx.ptr, n_inputs, input_bits, out), ctx.ptr, "splut_model_create")
-    m = finalizer(close, Model(out[], ctx, true))
+    m = owned_model(out[], ctx)
     for d in layers
         check(splut_model_add_layer(m.ptr, Ref(d)), ctx.ptr, "splut_model_add_layer")
     end
@@ -327,63 +367,65 @@ end
 function Model(ctx::Context, preset::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_create_preset(ctx.ptr, preset, out), ctx.ptr, "splut_model_create_preset")
-    return finalizer(close, Model(out[], ctx, true))
+    return owned_model(out[], ctx)
 end
 """Load a model file."""
 function load_model(ctx::Context, path::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_load(ctx.ptr, path, out), ctx.ptr, "splut_model_load")
-    return finalizer(close, Model(out[], ctx, true))
+    return owned_model(out[], ctx)
 end
 """A model from the bytes of `serialize`."""
 function deserialize(ctx::Context, bytes::Vector{UInt8})
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_deserialize(ctx.ptr, bytes, length(bytes), out), ctx.ptr,
           "splut_model_deserialize")
-    return finalizer(close, Model(out[], ctx, true))
+    return owned_model(out[], ctx)
 end
 function Base.close(m::Model)
-    m.owned && m.ptr != C_NULL && splut_model_destroy(m.ptr)
+    m.owner === nothing && m.ptr != C_NULL && splut_model_destroy(m.ptr)
     m.ptr = C_NULL
     nothing
 end
-ctxptr(m::Model) = splut_model_ctx(m.ptr)
-num_inputs(m::Model) = Int(splut_model_num_inputs(m.ptr))
-input_bits(m::Model) = Int(splut_model_input_bits(m.ptr))
-num_layers(m::Model) = Int(splut_model_num_layers(m.ptr))
-num_outputs(m::Model) = Int(splut_model_num_outputs(m.ptr))
-num_params(m::Model) = Int(splut_model_num_params(m.ptr))
+ctxptr(m::Model) = splut_model_ctx(handle(m))
+num_inputs(m::Model) = Int(splut_model_num_inputs(handle(m)))
+input_bits(m::Model) = Int(splut_model_input_bits(handle(m)))
+num_layers(m::Model) = Int(splut_model_num_layers(handle(m)))
+num_outputs(m::Model) = Int(splut_model_num_outputs(handle(m)))
+num_params(m::Model) = Int(splut_model_num_params(handle(m)))
 function layer(m::Model, l::Integer)
     d = Ref(LayerDesc())
-    check(splut_model_layer(m.ptr, l, d), ctxptr(m), "splut_model_layer")
+    check(splut_model_layer(handle(m), l, d), ctxptr(m), "splut_model_layer")
     return d[]
 end
 function Base.copy(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(splut_model_clone(m.ptr, out), ctxptr(m), "splut_model_clone")
-    return finalizer(close, Model(out[], m.ctx, true))
+    check(splut_model_clone(handle(m), out), ctxptr(m), "splut_model_clone")
+    return owned_model(out[], m.ctx)
 end
-save(m::Model, path::AbstractString) = check(splut_model_save(m.ptr, path), ctxptr(m), "splut_model_save")
+# deepcopy would duplicate the pointer (and free it twice): clone instead.
+Base.deepcopy_internal(m::Model, ::IdDict) = copy(m)
+save(m::Model, path::AbstractString) = check(splut_model_save(handle(m), path), ctxptr(m), "splut_model_save")
 function serialize(m::Model)
     need = Ref{Csize_t}(0)
-    splut_model_serialize(m.ptr, C_NULL, 0, need)
+    splut_model_serialize(handle(m), C_NULL, 0, need)
     buf = Vector{UInt8}(undef, need[])
-    check(splut_model_serialize(m.ptr, buf, length(buf), need), ctxptr(m), "splut_model_serialize")
+    check(splut_model_serialize(handle(m), buf, length(buf), need), ctxptr(m), "splut_model_serialize")
     return buf
 end
 function setparam!(m::Model, name, v)
     k = param_key(name)
-    param_is_int(k) ? check(splut_model_set_int(m.ptr, k, Int64(v)), ctxptr(m), "splut_model_set_int") :
-                      check(splut_model_set_double(m.ptr, k, Float64(v)), ctxptr(m), "splut_model_set_double")
+    param_is_int(k) ? check(splut_model_set_int(handle(m), k, Int64(v)), ctxptr(m), "splut_model_set_int") :
+                      check(splut_model_set_double(handle(m), k, Float64(v)), ctxptr(m), "splut_model_set_double")
 end
 function getparam(m::Model, name)
     k = param_key(name)
     if param_is_int(k)
         v = Ref{Int64}(0)
-        check(splut_model_get_int(m.ptr, k, v), ctxptr(m), "splut_model_get_int")
+        check(splut_model_get_int(handle(m), k, v), ctxptr(m), "splut_model_get_int")
     else
         v = Ref{Cdouble}(0)
-        check(splut_model_get_double(m.ptr, k, v), ctxptr(m), "splut_model_get_double")
+        check(splut_model_get_double(handle(m), k, v), ctxptr(m), "splut_model_get_double")
     end
     return v[]
 end
@@ -391,119 +433,162 @@ end
 # connectivity
 function get_inputs(m::Model, l::Integer, n::Integer)
     cnt = Ref{Csize_t}(0)
-    splut_model_get_inputs(m.ptr, l, n, C_NULL, 0, cnt)
+    splut_model_get_inputs(handle(m), l, n, C_NULL, 0, cnt)
     idx = Vector{UInt32}(undef, cnt[])
-    check(splut_model_get_inputs(m.ptr, l, n, idx, length(idx), cnt), ctxptr(m), "splut_model_get_inputs")
+    check(splut_model_get_inputs(handle(m), l, n, idx, length(idx), cnt), ctxptr(m), "splut_model_get_inputs")
     return idx
 end
 set_inputs!(m::Model, l, n, idx::Vector{UInt32}) =
-    check(splut_model_set_inputs(m.ptr, l, n, idx, length(idx)), ctxptr(m), "splut_model_set_inputs")
-randomize_connectivity!(m::Model, seed) = check(splut_model_randomize_connectivity(m.ptr, seed),
+    check(splut_model_set_inputs(handle(m), l, n, idx, length(idx)), ctxptr(m), "splut_model_set_inputs")
+randomize_connectivity!(m::Model, seed) = check(splut_model_randomize_connectivity(handle(m), seed),
                                                 ctxptr(m), "splut_model_randomize_connectivity")
-prune!(m::Model, l, n, slot) = check(splut_model_prune_input(m.ptr, l, n, slot), ctxptr(m),
+prune!(m::Model, l, n, slot) = check(splut_model_prune_input(handle(m), l, n, slot), ctxptr(m),
                                      "splut_model_prune_input")
-grow!(m::Model, l, n, slot, input, w) = check(splut_model_grow_input(m.ptr, l, n, slot, input, w),
+grow!(m::Model, l, n, slot, input, w) = check(splut_model_grow_input(handle(m), l, n, slot, input, w),
                                               ctxptr(m), "splut_model_grow_input")
-validate(m::Model) = check(splut_model_validate(m.ptr), ctxptr(m), "splut_model_validate")
-import_masks!(m::Model, dir) = check(splut_model_import_masks(m.ptr, dir), ctxptr(m), "splut_model_import_masks")
-export_masks(m::Model, dir) = check(splut_model_export_masks(m.ptr, dir), ctxptr(m), "splut_model_export_masks")
+validate(m::Model) = check(splut_model_validate(handle(m)), ctxptr(m), "splut_model_validate")
+import_masks!(m::Model, dir) = check(splut_model_import_masks(handle(m), dir), ctxptr(m), "splut_model_import_masks")
+export_masks(m::Model, dir) = check(splut_model_export_masks(handle(m), dir), ctxptr(m), "splut_model_export_masks")
 function params(m::Model)
     v = Vector{Cfloat}(undef, num_params(m))
-    check(splut_model_params(m.ptr, v, 1), ctxptr(m), "splut_model_params")
+    check(splut_model_params(handle(m), v, 1), ctxptr(m), "splut_model_params")
     return v
 end
-setparams!(m::Model, v::Vector{Cfloat}) = check(splut_model_params(m.ptr, v, 0), ctxptr(m), "splut_model_params")
+function setparams!(m::Model, v::Vector{Cfloat})
+    length(v) == num_params(m) ||
+        throw(DimensionMismatch("$(length(v)) values for $(num_params(m)) parameters"))
+    check(splut_model_params(handle(m), v, 0), ctxptr(m), "splut_model_params")
+end
 
 # inference: matrices are features × samples (column-major = C row-major per sample)
+"""Throw unless `a` has `rows` rows (the C side reads rows × size(a, 2) values)."""
+function check_rows(a::AbstractMatrix, rows::Integer, what)
+    size(a, 1) == rows ||
+        throw(DimensionMismatch("$what has $(size(a, 1)) rows, the model needs $rows"))
+    return size(a, 2)
+end
+function check_labels(x::AbstractMatrix, labels::AbstractVector)
+    length(labels) == size(x, 2) ||
+        throw(DimensionMismatch("$(size(x, 2)) samples but $(length(labels)) labels"))
+end
 """Input codes of features `x` (num_inputs × n, Float32)."""
 function input_codes(m::Model, x::Matrix{Cfloat})
+    n = check_rows(x, num_inputs(m), "x")
     codes = Matrix{UInt16}(undef, size(x)...)
-    check(splut_model_input_codes(m.ptr, x, size(x, 2), codes), ctxptr(m), "splut_model_input_codes")
+    check(splut_model_input_codes(handle(m), x, n, codes), ctxptr(m), "splut_model_input_codes")
     return codes
 end
 """Output codes (num_outputs × n) of input codes (num_inputs × n)."""
 function forward_codes(m::Model, codes::Matrix{UInt16})
-    out = Matrix{UInt16}(undef, num_outputs(m), size(codes, 2))
-    check(splut_model_forward_codes(m.ptr, codes, size(codes, 2), out), ctxptr(m),
+    n = check_rows(codes, num_inputs(m), "codes")
+    out = Matrix{UInt16}(undef, num_outputs(m), n)
+    check(splut_model_forward_codes(handle(m), codes, n, out), ctxptr(m),
           "splut_model_forward_codes")
     return out
 end
 """Class index (0-based) per column of `x`."""
 function predict(m::Model, x::Matrix{Cfloat})
-    pred = Vector{Int32}(undef, size(x, 2))
-    check(splut_model_predict(m.ptr, x, size(x, 2), pred, C_NULL), ctxptr(m), "splut_model_predict")
+    n = check_rows(x, num_inputs(m), "x")
+    pred = Vector{Int32}(undef, n)
+    check(splut_model_predict(handle(m), x, n, pred, C_NULL), ctxptr(m), "splut_model_predict")
     return pred
 end
 """The values the classifier compares (logits), num_outputs × n."""
 function output_values(m::Model, out::Matrix{UInt16})
+    n = check_rows(out, num_outputs(m), "out")
     v = Matrix{Cfloat}(undef, size(out)...)
-    check(splut_model_output_values(m.ptr, out, size(out, 2), v), ctxptr(m),
+    check(splut_model_output_values(handle(m), out, n, v), ctxptr(m),
           "splut_model_output_values")
     return v
 end
 function classify_codes(m::Model, out::Matrix{UInt16})
-    pred = Vector{Int32}(undef, size(out, 2))
-    check(splut_model_classify_codes(m.ptr, out, size(out, 2), pred), ctxptr(m),
+    n = check_rows(out, num_outputs(m), "out")
+    pred = Vector{Int32}(undef, n)
+    check(splut_model_classify_codes(handle(m), out, n, pred), ctxptr(m),
           "splut_model_classify_codes")
     return pred
 end
 
-"""AdamW training of one model."""
+"""AdamW training of one model.
+
+The C trainer holds its own reference on its model, so the finalizers of a
+Trainer and of its Model may run in either order."""
 mutable struct Trainer
     ptr::Ptr{Cvoid}
     model::Model
+    mptr::Ptr{Cvoid}  # the trainer's model, alive while the C trainer is
 end
 function Trainer(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(splut_trainer_create(m.ptr, out), ctxptr(m), "splut_trainer_create")
-    return finalizer(close, Trainer(out[], m))
+    mp = handle(m)
+    check(splut_trainer_create(mp, out), ctxptr(m), "splut_trainer_create")
+    return finalizer(close, Trainer(out[], m, mp))
 end
 function Base.close(t::Trainer)
     t.ptr == C_NULL || splut_trainer_destroy(t.ptr)
     t.ptr = C_NULL
+    t.mptr = C_NULL
     nothing
 end
+Base.deepcopy_internal(::Trainer, ::IdDict) = error("a Trainer cannot be copied")
+"""The C handle of `t`, or an error once it is closed."""
+function handle(t::Trainer)
+    t.ptr == C_NULL && throw(closed_error("Trainer"))
+    return t.ptr
+end
+tctx(t::Trainer) = splut_model_ctx(t.mptr)
+tparams(t::Trainer) = Int(splut_model_num_params(t.mptr))
+num_inputs(t::Trainer) = (handle(t); Int(splut_model_num_inputs(t.mptr)))
+num_outputs(t::Trainer) = (handle(t); Int(splut_model_num_outputs(t.mptr)))
 function setparam!(t::Trainer, name, v)
     k = param_key(name)
-    c = ctxptr(t.model)
-    param_is_int(k) ? check(splut_trainer_set_int(t.ptr, k, Int64(v)), c, "splut_trainer_set_int") :
-                      check(splut_trainer_set_double(t.ptr, k, Float64(v)), c, "splut_trainer_set_double")
+    c = tctx(t)
+    param_is_int(k) ? check(splut_trainer_set_int(handle(t), k, Int64(v)), c, "splut_trainer_set_int") :
+                      check(splut_trainer_set_double(handle(t), k, Float64(v)), c, "splut_trainer_set_double")
 end
 function getparam(t::Trainer, name)
     k = param_key(name)
     if param_is_int(k)
         v = Ref{Int64}(0)
-        check(splut_trainer_get_int(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_int")
+        check(splut_trainer_get_int(handle(t), k, v), tctx(t), "splut_trainer_get_int")
     else
         v = Ref{Cdouble}(0)
-        check(splut_trainer_get_double(t.ptr, k, v), ctxptr(t.model), "splut_trainer_get_double")
+        check(splut_trainer_get_double(handle(t), k, v), tctx(t), "splut_trainer_get_double")
     end
     return v[]
 end
 """One optimiser step on features `x` (num_inputs × n) and 0-based labels; returns the loss."""
 function train_step!(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
+    n = check_rows(x, num_inputs(t), "x")
+    check_labels(x, labels)
     loss = Ref{Cdouble}(0)
-    check(splut_trainer_step(t.ptr, x, labels, size(x, 2), loss), ctxptr(t.model), "splut_trainer_step")
+    check(splut_trainer_step(handle(t), x, labels, n, loss), tctx(t), "splut_trainer_step")
     return loss[]
 end
 """One optimiser step towards soft targets `p` (num_outputs × n probabilities)."""
 function train_step_soft!(t::Trainer, x::Matrix{Cfloat}, p::Matrix{Cfloat})
+    n = check_rows(x, num_inputs(t), "x")
+    check_rows(p, num_outputs(t), "p") == n || throw(DimensionMismatch("x and p differ in samples"))
     loss = Ref{Cdouble}(0)
-    check(splut_trainer_step_soft(t.ptr, x, p, size(x, 2), loss), ctxptr(t.model),
+    check(splut_trainer_step_soft(handle(t), x, p, n, loss), tctx(t),
           "splut_trainer_step_soft")
     return loss[]
 end
 function loss_grad_soft(t::Trainer, x::Matrix{Cfloat}, p::Matrix{Cfloat})
+    n = check_rows(x, num_inputs(t), "x")
+    check_rows(p, num_outputs(t), "p") == n || throw(DimensionMismatch("x and p differ in samples"))
     loss = Ref{Cdouble}(0)
-    g = Vector{Cfloat}(undef, num_params(t.model))
-    check(splut_trainer_loss_grad_soft(t.ptr, x, p, size(x, 2), loss, g), ctxptr(t.model),
+    g = Vector{Cfloat}(undef, tparams(t))
+    check(splut_trainer_loss_grad_soft(handle(t), x, p, n, loss, g), tctx(t),
           "splut_trainer_loss_grad_soft")
     return loss[], g
 end
 function loss_grad(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
+    n = check_rows(x, num_inputs(t), "x")
+    check_labels(x, labels)
     loss = Ref{Cdouble}(0)
-    g = Vector{Cfloat}(undef, num_params(t.model))
-    check(splut_trainer_loss_grad(t.ptr, x, labels, size(x, 2), loss, g), ctxptr(t.model),
+    g = Vector{Cfloat}(undef, tparams(t))
+    check(splut_trainer_loss_grad(handle(t), x, labels, n, loss, g), tctx(t),
           "splut_trainer_loss_grad")
     return loss[], g
 end
@@ -513,18 +598,26 @@ Replace every BatchNorm running mean/variance by its estimate over features `x`
 samples of the batch mean / unbiased batch variance. Parameters untouched.
 """
 function calibrate_bn!(t::Trainer, x::Matrix{Cfloat}; batch::Integer=128)
-    check(splut_trainer_calibrate_bn(t.ptr, x, size(x, 2), batch), ctxptr(t.model),
+    n = check_rows(x, num_inputs(t), "x")
+    check(splut_trainer_calibrate_bn(handle(t), x, n, batch), tctx(t),
           "splut_trainer_calibrate_bn")
 end
 function connections(t::Trainer, l::Integer)
     a = Ref{UInt64}(0); c = Ref{UInt64}(0)
-    check(splut_trainer_connections(t.ptr, l, a, c), ctxptr(t.model), "splut_trainer_connections")
+    check(splut_trainer_connections(handle(t), l, a, c), tctx(t), "splut_trainer_connections")
     return a[], c[]
 end
-"""The network being updated (phase-1 surrogate or the model), owned by the trainer."""
-model_in_training(t::Trainer) = Model(splut_trainer_model_in_training(t.ptr), t.model.ctx, false)
-save(t::Trainer, path::AbstractString) = check(splut_trainer_save(t.ptr, path), ctxptr(t.model), "splut_trainer_save")
-load!(t::Trainer, path::AbstractString) = check(splut_trainer_load(t.ptr, path), ctxptr(t.model), "splut_trainer_load")
+"""The network being updated (phase-1 surrogate or the model), owned by the trainer.
+
+The result keeps the trainer alive and throws once the trainer is closed or has
+replaced that network (the step reaching the switch epoch frees the surrogate):
+call it again after every step."""
+function model_in_training(t::Trainer)
+    p = splut_trainer_model_in_training(handle(t))
+    return p == t.mptr && t.model.ptr == p ? t.model : Model(p, t.model.ctx, t)
+end
+save(t::Trainer, path::AbstractString) = check(splut_trainer_save(handle(t), path), tctx(t), "splut_trainer_save")
+load!(t::Trainer, path::AbstractString) = check(splut_trainer_load(handle(t), path), tctx(t), "splut_trainer_load")
 
 """Enumerated truth tables."""
 mutable struct Tables
@@ -533,7 +626,7 @@ mutable struct Tables
 end
 function Tables(m::Model)
     out = Ref{Ptr{Cvoid}}(C_NULL)
-    check(splut_tables_create(m.ptr, out), ctxptr(m), "splut_tables_create")
+    check(splut_tables_create(handle(m), out), ctxptr(m), "splut_tables_create")
     return finalizer(close, Tables(out[], splut_ctx_ref(ctxptr(m))))
 end
 function load_tables(ctx::Context, path::AbstractString)
@@ -547,8 +640,10 @@ function Base.close(t::Tables)
         splut_ctx_unref(t.ctx)
     end
     t.ptr = C_NULL
+    t.ctx = C_NULL  # its last reference may be gone: no error message after close
     nothing
 end
+Base.deepcopy_internal(::Tables, ::IdDict) = error("Tables cannot be copied; save and load them")
 num_layers(t::Tables) = Int(splut_tables_num_layers(t.ptr))
 function layer(t::Tables, l::Integer)
     n = Ref{UInt32}(0); a = Ref{UInt32}(0); w = Ref{UInt32}(0)
@@ -609,8 +704,10 @@ end
 lut6_cost(in_bits, out_bits) = splut_lut6_cost(in_bits, out_bits)
 """LUT-mode inference: input codes (inputs × n) → output codes (outputs × n)."""
 function tables_forward(t::Tables, codes::Matrix{UInt16})
-    out = Matrix{UInt16}(undef, io(t).outputs, size(codes, 2))
-    check(splut_tables_forward(t.ptr, codes, size(codes, 2), out), t.ctx, "splut_tables_forward")
+    shape = io(t)
+    n = check_rows(codes, shape.inputs, "codes")
+    out = Matrix{UInt16}(undef, shape.outputs, n)
+    check(splut_tables_forward(t.ptr, codes, n, out), t.ctx, "splut_tables_forward")
     return out
 end
 save(t::Tables, path::AbstractString) = check(splut_tables_save(t.ptr, path), t.ctx, "splut_tables_save")
@@ -639,7 +736,8 @@ emit(t::Tables, fmt::Symbol, dir::AbstractString; prefix=nothing, pipeline=:none
 emit_testbench(t::Tables, fmt::Symbol, dir::AbstractString, codes::Matrix{UInt16}; prefix=nothing,
                pipeline=:none, full_case=false, dont_care=false, no_reset=false) =
     with_opts(prefix, pipeline, hdl_flags(full_case, dont_care, no_reset)) do opts
-        check(splut_tables_emit_testbench(t.ptr, FORMATS[fmt], dir, opts, codes, size(codes, 2)),
+        n = check_rows(codes, io(t).inputs, "codes")
+        check(splut_tables_emit_testbench(t.ptr, FORMATS[fmt], dir, opts, codes, n),
               t.ctx, "splut_tables_emit_testbench")
     end
 """Latency in clock cycles of the emitted top level."""
