@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sparselut/sparselut.h"
+#include "sparselut/sparselut-experimental.h"
 
 #if defined(__GNUC__)
 #define SPLUT_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -70,13 +71,41 @@ unsigned splut__threads(const splut_ctx *ctx);
 
 /* --------------------------------------------------------------- parameters */
 
-/* Validate key/type/range; returns SPLUT_OK or the matching error (no message). */
-splut_status splut__param_check(splut_param key, splut_param_type type, double v, int lo_key,
-                                int hi_key);
-/* The same, recording the failure on ctx; reads (set = false) skip the range.
- * Integer values are checked exactly through iv. */
-splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
-                                 double v, int64_t iv, bool set, int lo_key, int hi_key);
+/* One row of the parameter table (ctx.c), the single source of truth for a
+ * key: accessors find the owner's field through `offset` (an int64_t for
+ * integer keys, a double for double keys), files save the keys flagged
+ * SPLUT_PARAM_SAVED, and objects start from `dflt`. */
+typedef struct splut__param_def {
+    splut_param key;
+    const char *name;
+    splut_param_type type;
+    double min, max, dflt;
+    bool min_open;           /* (min, max] */
+    splut_param_owner owner;
+    size_t offset;           /* of the value in the owner's struct */
+    unsigned flags;          /* SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL */
+} splut__param_def;
+
+/* The row of a key, NULL if unknown. */
+const splut__param_def *splut__param_find(splut_param key);
+/* Row i of the table in key order, NULL past the end. */
+const splut__param_def *splut__param_at(size_t i);
+/* Validate key/owner/type/range; returns SPLUT_OK or the matching error (no message). */
+splut_status splut__param_check(splut_param key, splut_param_type type, double v,
+                                splut_param_owner owner);
+/* Set (set = true) or read one parameter of an owner object: the key must
+ * belong to @p owner and have @p type; a set value must be in range. The
+ * value lives at obj + the row's offset; a failure is recorded on ctx. */
+splut_status splut__param_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                              splut_param key, int64_t *value, bool set);
+splut_status splut__param_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                 splut_param key, double *value, bool set);
+/* Write every default of @p owner's keys into @p obj. */
+void splut__param_defaults(splut_param_owner owner, void *obj);
+/* Keys of @p owner and @p type flagged SPLUT_PARAM_SAVED, in key order (the
+ * order files store them in); returns how many, writing at most cap. */
+size_t splut__param_saved(splut_param_owner owner, splut_param_type type, splut_param *keys,
+                          size_t cap);
 
 /* ---------------------------------------------------------------------- RNG */
 

@@ -55,19 +55,9 @@ extern "C" {
  * @defgroup version Version
  * @{
  */
-/** Major version (ABI breaks only with a new major). */
-#define SPLUT_VERSION_MAJOR 0
-/** Minor version (new API). */
-#define SPLUT_VERSION_MINOR 1
-/** Patch version (fixes only). */
-#define SPLUT_VERSION_PATCH 0
-/** Version as one number: major*10000 + minor*100 + patch. */
-#define SPLUT_VERSION_NUMBER \
-    (SPLUT_VERSION_MAJOR * 10000 + SPLUT_VERSION_MINOR * 100 + SPLUT_VERSION_PATCH)
-/** Version as a string literal. */
-#define SPLUT_VERSION_STRING "0.1.0"
-/** True when the headers are at least version a.b.c. */
-#define SPLUT_CHECK_VERSION(a, b, c) (SPLUT_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+/* SPLUT_VERSION_MAJOR/MINOR/PATCH/NUMBER/STRING and SPLUT_CHECK_VERSION(),
+ * generated from the project version. */
+#include "sparselut-version.h"
 
 /** @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER. */
 SPLUT_API unsigned splut_version_number(void);
@@ -183,13 +173,22 @@ SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
  * @defgroup params Parameters
  * @brief Every tunable is read and written by enum key (zstd style).
  *
- * Keys are grouped by object: 1–99 context, 100–199 model, 200–299 trainer.
- * Each key has one type (integer or double); using the other setter returns
- * SPLUT_E_PARAM_TYPE. Out-of-range values return SPLUT_E_OUT_OF_RANGE and are
- * never clamped. Key numbers never change.
+ * Keys are grouped by object: 1–99 context, 100–199 model, 200–299 trainer,
+ * 300–399 training run. Each key has one type (integer or double); using the
+ * other setter returns SPLUT_E_PARAM_TYPE. Out-of-range values return
+ * SPLUT_E_OUT_OF_RANGE and are never clamped; a key of another object returns
+ * SPLUT_E_UNKNOWN_PARAM. Key numbers never change. One table inside the
+ * library holds every key's name, type, bounds, default, owner and whether
+ * files save it; splut_param_info(), splut_param_describe() and
+ * splut_param_next() read it, so tools and bindings need not restate bounds.
+ *
+ * Keys marked experimental (SPLUT_PARAM_EXPERIMENTAL) are research knobs
+ * declared in sparselut-experimental.h: their numbers are fixed (files may
+ * hold them) but their meaning, bounds and existence are outside the
+ * stability promise.
  * @{
  */
-/** Parameter keys: 1–99 context, 100–199 model, 200–299 trainer. */
+/** Parameter keys: 1–99 context, 100–199 model, 200–299 trainer, 300–399 run. */
 typedef enum splut_param {
     /* context (1-99) */
     SPLUT_P_THREADS = 1,          /**< int [0,256], default 0 = one per online CPU */
@@ -212,45 +211,34 @@ typedef enum splut_param {
     SPLUT_P_RESTART_PERIOD = 205, /**< int [0,2^40] steps per cosine cycle; 0 = constant lr */
     SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
     SPLUT_P_STEP = 207,           /**< int [0,2^53], optimiser steps taken, default 0 */
-    /* learned connectivity (trainer, 210-224); see docs/connectivity.md */
-    SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it,
-                                       2 = keep it but pre-train: until the switch epoch a
-                                       linear network on the model's own inputs trains,
-                                       then the model starts from it (as SPLUT_P_CONN_WARM) */
+    /* learned connectivity (trainer, 210-218); see docs/connectivity.md.
+     * Keys 219-224 and 230 are experimental (sparselut-experimental.h). */
+    SPLUT_P_CONNECTIVITY = 210,   /**< int: ::splut_conn_mode, default SPLUT_CONN_KEEP */
     SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
     SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20;
                                        the model keeps its initial inputs and weights until then */
     SPLUT_P_CONN_TAU = 213,       /**< double (0,1e6]: budget decay time in epochs, default 3 */
     SPLUT_P_CONN_L1 = 214,        /**< double [0,1]: L1 pressure on magnitudes, default 1e-4 */
     SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */
-    SPLUT_P_CONN_REGROW = 216,    /**< int: 0 = regrow by gradient magnitude, 1 = at random */
+    SPLUT_P_CONN_REGROW = 216,    /**< int: ::splut_conn_regrow, default SPLUT_REGROW_GRADIENT */
     SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,1024]: candidate inputs per neuron, default 128 */
-    SPLUT_P_CONN_INIT = 218,      /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
-    SPLUT_P_CONN_SWAP = 219,      /**< double [0,1]: fraction of active connections swapped
-                                       for regrown ones at the end of each epoch, 0.1 */
-    SPLUT_P_CONN_PLATEAU = 220,   /**< double [1,64]: the phase-1 budget decays to this
-                                       multiple of A·F (capped at the candidates) and stays
-                                       there until the switch, default 1 */
-    SPLUT_P_CONN_COVER = 221,     /**< int: 1 = at the switch, give every output of a hidden
-                                       layer a reader in the next layer, default 0 */
-    SPLUT_P_CONN_EXPLORE = 222,   /**< int: new candidates of capped layers each epoch:
-                                       0 = random inputs, 1 = largest dense |∂L/∂w| on the
-                                       current batch; default 0 */
-    SPLUT_P_CONN_STAGGER = 223,   /**< double [0,1e6]: layer l's budget starts decaying
-                                       l·stagger epochs late, default 0 */
-    SPLUT_P_CONN_WARM = 224,      /**< int: 1 = phase 2 starts from the surrogate's function
-                                       (its weights on the chosen inputs as the degree-1
-                                       terms, its BatchNorms and scales), 0 = from the
-                                       target's initialisation; default 1 */
-    SPLUT_P_BN_FROZEN = 230       /**< int: 1 = training steps normalise every BatchNorm
-                                       with its running statistics and leave them
-                                       unchanged, so the optimiser trains exactly the
-                                       eval-mode function (calibrate first with
-                                       splut_trainer_calibrate_bn(), which always uses
-                                       batch statistics); 0 = batch statistics, the
-                                       reference; default 0. Not saved in trainer files.
-                                       Ignored by phase 1 of learned connectivity. */
+    SPLUT_P_CONN_INIT = 218       /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
 } splut_param;
+
+/** Values of SPLUT_P_CONNECTIVITY. */
+typedef enum splut_conn_mode {
+    SPLUT_CONN_KEEP = 0,    /**< keep the model's connectivity */
+    SPLUT_CONN_LEARN = 1,   /**< learn it (prune and regrow until the switch epoch) */
+    SPLUT_CONN_PRETRAIN = 2 /**< keep it but pre-train: until the switch epoch a linear
+                                 network on the model's own inputs trains, then the model
+                                 starts from it (as SPLUT_P_CONN_WARM) */
+} splut_conn_mode;
+
+/** Values of SPLUT_P_CONN_REGROW. */
+typedef enum splut_conn_regrow {
+    SPLUT_REGROW_GRADIENT = 0, /**< regrow the candidates of largest gradient magnitude */
+    SPLUT_REGROW_RANDOM = 1    /**< regrow candidates at random */
+} splut_conn_regrow;
 
 /** Type of a parameter's value. */
 typedef enum splut_param_type {
@@ -258,13 +246,49 @@ typedef enum splut_param_type {
     SPLUT_PARAM_DOUBLE = 1 /**< use the *_double accessors */
 } splut_param_type;
 
+/** Object a parameter key belongs to (whose *_set_int / *_set_double accept it). */
+typedef enum splut_param_owner {
+    SPLUT_OWNER_CTX = 1,     /**< splut_ctx_set_int() and friends */
+    SPLUT_OWNER_MODEL = 2,   /**< splut_model_set_int() and friends */
+    SPLUT_OWNER_TRAINER = 3, /**< splut_trainer_set_int() and friends */
+    SPLUT_OWNER_RUN = 4      /**< the training run object */
+} splut_param_owner;
+
+/** splut_param_describe() flag: model or trainer files store the value. */
+#define SPLUT_PARAM_SAVED 1u
+/** splut_param_describe() flag: research knob outside the stability promise. */
+#define SPLUT_PARAM_EXPERIMENTAL 2u
+
 /**
  * @brief Type, bounds and default of a parameter key.
  * Any output pointer may be NULL.
+ * @param key any key
+ * @param[out] type its value type
+ * @param[out] min smallest allowed value (excluded for the few keys documented "(min,")
+ * @param[out] max largest allowed value
+ * @param[out] dflt value a new object starts with
  * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
  */
 SPLUT_API splut_status splut_param_info(splut_param key, splut_param_type *type, double *min,
                                         double *max, double *dflt);
+/**
+ * @brief Owner object and flags of a parameter key. Any output pointer may be NULL.
+ * @param key any key
+ * @param[out] owner the object whose accessors accept the key
+ * @param[out] flags SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL
+ * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_param_describe(splut_param key, splut_param_owner *owner,
+                                            unsigned *flags);
+/**
+ * @brief Enumerate the keys: the smallest known key above @p key.
+ * Start with 0; the loop ends when 0 comes back.
+ * @param key a key or 0
+ * @returns the next key, 0 after the last
+ * @since 0.2
+ */
+SPLUT_API int splut_param_next(int key);
 /** @brief Name of a parameter key ("threads", "learning_rate", …), NULL if unknown. */
 SPLUT_API const char *splut_param_name(splut_param key);
 
@@ -1068,6 +1092,13 @@ SPLUT_API splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_
 
 #ifdef __cplusplus
 }
+#endif
+
+/* Research-stage keys and calls, outside the stability promise: define
+ * SPLUT_ENABLE_EXPERIMENTAL before including this header, or include
+ * sparselut-experimental.h. */
+#ifdef SPLUT_ENABLE_EXPERIMENTAL
+#include "sparselut-experimental.h"
 #endif
 
 #endif /* SPARSELUT_H */

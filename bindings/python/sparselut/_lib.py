@@ -75,6 +75,8 @@ PROTOTYPES = {
     "splut_free": (None, [_H, c_void_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
+    "splut_param_describe": (_S, [c_int, P(c_int), P(ctypes.c_uint)]),
+    "splut_param_next": (c_int, [c_int]),
     "splut_ctx_set_int": (_S, [_H, c_int, c_i64]),
     "splut_ctx_get_int": (_S, [_H, c_int, P(c_i64)]),
     # model definition

@@ -86,6 +86,9 @@ splut_free(c, p) = ccall((:splut_free, libsparselut), Cvoid, (H, Ptr{Cvoid}), c,
 splut_param_info(k, t, lo, hi, d) = ccall((:splut_param_info, libsparselut), S,
     (Cint, Ref{Cint}, Ref{Cdouble}, Ref{Cdouble}, Ref{Cdouble}), k, t, lo, hi, d)
 splut_param_name(k) = ccall((:splut_param_name, libsparselut), Ptr{UInt8}, (Cint,), k)
+splut_param_describe(k, o, f) = ccall((:splut_param_describe, libsparselut), S,
+    (Cint, Ref{Cint}, Ref{Cuint}), k, o, f)
+splut_param_next(k) = ccall((:splut_param_next, libsparselut), Cint, (Cint,), k)
 splut_ctx_set_int(c, k, v) = ccall((:splut_ctx_set_int, libsparselut), S, (H, Cint, Int64), c, k, v)
 splut_ctx_get_int(c, k, v) = ccall((:splut_ctx_get_int, libsparselut), S, (H, Cint, Ref{Int64}), c, k, v)
 
@@ -258,11 +261,13 @@ function presets()
     end
 end
 
-"""Parameter key of a name such as `:learning_rate` (scans keys 1..299)."""
+"""Parameter key of a name such as `:learning_rate` (walks every key the library knows)."""
 function param_key(name::Union{Symbol,AbstractString})
-    for k in 1:299
+    k = splut_param_next(0)
+    while k != 0
         p = splut_param_name(k)
-        p != C_NULL && unsafe_string(p) == String(name) && return k
+        p != C_NULL && unsafe_string(p) == String(name) && return Int(k)
+        k = splut_param_next(k)
     end
     throw(SparseLUTError(-104, "unknown parameter", String(name), "param_key"))
 end
