@@ -69,6 +69,22 @@ void splut__log(const splut_ctx *ctx, splut_log_level lvl, const char *fmt, ...)
 /* Number of worker threads to use for a call. */
 unsigned splut__threads(const splut_ctx *ctx);
 
+/* ------------------------------------------------------ versioned structs */
+
+/* Largest struct size a caller may claim; anything above is refused before a
+ * byte of the tail is read. */
+#define SPLUT__STRUCT_MAX 4096u
+
+/* Check the size field of a size-versioned struct (libxkbcommon's
+ * abi-check.h model). @p known lists the struct's sizeof at each release that
+ * changed it, ascending. Accepted: any known size (the caller was built
+ * against that release), or a size above the largest known one whose tail
+ * bytes are all zero (a newer caller leaving the fields this library does not
+ * know at their defaults). Anything else fails with SPLUT_E_STRUCT_SIZE,
+ * recorded on ctx under @p name. */
+splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const void *ptr,
+                                 size_t size, const size_t *known, size_t n_known);
+
 /* --------------------------------------------------------------- parameters */
 
 /* One row of the parameter table (ctx.c), the single source of truth for a

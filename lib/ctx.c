@@ -48,7 +48,6 @@ const char *splut_status_str(splut_status status)
     case SPLUT_E_FORMAT: return "malformed file";
     case SPLUT_E_VERSION: return "unsupported file version";
     case SPLUT_E_CHECKSUM: return "checksum mismatch";
-    case SPLUT_E_TOOL: return "external tool failed";
     }
     return "unknown status";
 }
@@ -225,6 +224,32 @@ unsigned splut__threads(const splut_ctx *ctx)
     if (n > 256)
         n = 256;
     return (unsigned)n;
+}
+
+/* ------------------------------------------------------ versioned structs */
+
+splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const void *ptr,
+                                 size_t size, const size_t *known, size_t n_known)
+{
+    for (size_t i = 0; i < n_known; i++)
+        if (size == known[i])
+            return SPLUT_OK;
+    size_t largest = known[n_known - 1];
+    if (size < largest)
+        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE,
+                           "%s.size is %zu, not the size of any release (largest known %zu)",
+                           name, size, largest);
+    if (size > SPLUT__STRUCT_MAX)
+        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "%s.size is %zu, above %u", name, size,
+                           SPLUT__STRUCT_MAX);
+    const unsigned char *tail = (const unsigned char *)ptr + largest;
+    for (size_t i = 0; i < size - largest; i++)
+        if (tail[i])
+            return splut__fail(ctx, SPLUT_E_STRUCT_SIZE,
+                               "%s.size is %zu: byte %zu, past the %zu bytes this library "
+                               "knows, is not zero (a newer field it cannot honour)",
+                               name, size, largest + i, largest);
+    return SPLUT_OK;
 }
 
 /* -------------------------------------------------------------- parameters */

@@ -115,15 +115,20 @@ static splut_status check_kind(const splut_model *m, const splut_layer_desc *d, 
     return SPLUT_OK;
 }
 
+/* sizeof(splut_layer_desc) at each release that changed it (0.1). */
+static const size_t LAYER_DESC_SIZES[] = {sizeof(splut_layer_desc)};
+#define N_LAYER_DESC_SIZES (sizeof(LAYER_DESC_SIZES) / sizeof(LAYER_DESC_SIZES[0]))
+
 splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
 {
     if (!m || !d)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_add_layer: NULL desc")
                  : SPLUT_E_NULL;
     splut_ctx *ctx = m->ctx;
-    if (d->size != sizeof(splut_layer_desc))
-        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "splut_layer_desc.size is %zu, expected %zu",
-                           d->size, sizeof(splut_layer_desc));
+    splut_status sst = splut__struct_check(ctx, "splut_layer_desc", d, d->size, LAYER_DESC_SIZES,
+                                           N_LAYER_DESC_SIZES);
+    if (sst != SPLUT_OK)
+        return sst;
     if (m->built)
         return splut__fail(ctx, SPLUT_E_STATE, "cannot add layers to a built model");
     if (d->reserved)
@@ -530,8 +535,10 @@ splut_status splut_model_layer(const splut_model *m, size_t layer, splut_layer_d
     if (!m || !d)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_layer: desc is NULL")
                  : SPLUT_E_NULL;
-    if (d->size != sizeof(splut_layer_desc))
-        return splut__fail(m->ctx, SPLUT_E_STRUCT_SIZE, "splut_layer_desc.size is %zu", d->size);
+    splut_status st = splut__struct_check(m->ctx, "splut_layer_desc", d, d->size,
+                                          LAYER_DESC_SIZES, N_LAYER_DESC_SIZES);
+    if (st != SPLUT_OK)
+        return st;
     if (layer >= m->n_layers)
         return splut__fail(m->ctx, SPLUT_E_INDEX, "layer %zu of %zu", layer, m->n_layers);
     const splut_layer *L = &m->layers[layer];

@@ -95,8 +95,9 @@ typedef enum splut_status {
     SPLUT_E_IO = -500,              /**< reading or writing a file failed */
     SPLUT_E_FORMAT = -501,          /**< malformed or inconsistent file content */
     SPLUT_E_VERSION = -502,         /**< file written by an unsupported format version */
-    SPLUT_E_CHECKSUM = -503,        /**< file checksum mismatch (corruption) */
-    SPLUT_E_TOOL = -504             /**< an external tool (simulator) failed */
+    SPLUT_E_CHECKSUM = -503         /**< file checksum mismatch (corruption) */
+    /* -504 was SPLUT_E_TOOL in 0.1, never returned: the library runs no
+     * external tool (the CLI does and reports its own failures). Not reused. */
 } splut_status;
 
 /**
@@ -164,6 +165,10 @@ SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
 
 /**
  * @brief Free memory the library allocated and handed to the caller.
+ *
+ * No call returns library-allocated memory yet (results go into caller-owned
+ * buffers); the function is exported since 0.1 and stays, so that calls which
+ * will allocate for the caller keep one documented way to release it.
  * @param ctx the context the memory came from; @p ptr may be NULL
  */
 SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);

@@ -32,7 +32,6 @@ static const splut_status ALL_STATUS[] = {
     SPLUT_E_FORMAT,
     SPLUT_E_VERSION,
     SPLUT_E_CHECKSUM,
-    SPLUT_E_TOOL,
 };
 #define N_STATUS (sizeof(ALL_STATUS) / sizeof(ALL_STATUS[0]))
 
