@@ -225,6 +225,11 @@ struct splut_model {
     char preset[32];
 };
 
+/* Build @p m after its layers were added with status @p st: on success *out
+ * is the built model, on any failure the model is destroyed (presets and
+ * architecture strings end this way). */
+splut_status splut__model_finish(splut_model *m, splut_status st, splut_model **out);
+
 /* Quantiser maths (Brevitas semantics). */
 float splut__quant_scale(const splut_model *m, const splut_quant *q); /* max(2^θ, 2^-16) */
 float splut__quant_step(const splut_model *m, const splut_quant *q);  /* scale / int_scale */

@@ -377,6 +377,37 @@ SPLUT_API splut_status splut_model_create_preset(splut_ctx *ctx, const char *nam
  * @brief Name of preset number @p index (0-based), NULL past the end.
  */
 SPLUT_API const char *splut_preset_name(size_t index);
+/**
+ * @brief Create and build a model from an architecture string.
+ *
+ * Grammar (tokens separated by spaces, tabs or line breaks; `#` starts a
+ * comment that runs to the end of the line, so a file's contents can be
+ * passed as is):
+ * @code
+ * spec   := input layer+
+ * input  := IN ":" BITS [":relu"]             IN ≥ 1 features, BITS 1..8 input bits
+ * layer  := KIND ":" WIDTH (":" field)*       WIDTH ≥ 1 neurons
+ * KIND   := "linear" | "poly" | "add" | "poly-add" | "neuralut"
+ * field  := "F" n | "b" n | "D" n | "A" n | "N" n
+ * @endcode
+ * `F` (fan-in per neuron, per sub-neuron for add) and `b` (output bits) are
+ * required; `D` (degree) defaults to 1, `A` (sub-neurons of add) to 2, `N`
+ * (hidden units of neuralut) to 16. Numbers are plain decimal digits; each
+ * field appears at most once per layer. `:relu` selects the unsigned ReLU
+ * input quantiser (SPLUT_INPUT_RELU) instead of BatchNorm + HardTanh. Example,
+ * the PolyLUT-Add MNIST model: `"784:2 add:256:F6:b2:D1:A2 add:100:F6:b2:D1:A2
+ * add:100:F6:b2:D1:A2 add:100:F6:b2:D1:A2 linear:10:F6:b2"`. The model draws
+ * its connectivity and weights from the context seed, as splut_model_build().
+ * @param ctx context (the model keeps a reference)
+ * @param[in] spec the architecture string
+ * @param[out] out the built model; NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (syntax; the message names the
+ *          token), SPLUT_E_NOMEM, or any error of splut_model_add_layer() (e.g.
+ *          SPLUT_E_FAN_IN, SPLUT_E_TABLE_TOO_LARGE)
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_model_create_arch(splut_ctx *ctx, const char *spec,
+                                               splut_model **out);
 /** @brief Destroy a model; NULL is a no-op. Trainers and tables of it must be gone. */
 SPLUT_API void splut_model_destroy(splut_model *m);
 /** @brief Deep copy of a built model (parameters, state, connectivity, metadata). */

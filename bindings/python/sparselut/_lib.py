@@ -84,6 +84,7 @@ PROTOTYPES = {
     "splut_model_add_layer": (_S, [_H, P(LayerDesc)]),
     "splut_model_build": (_S, [_H]),
     "splut_model_create_preset": (_S, [_H, c_char_p, P(_H)]),
+    "splut_model_create_arch": (_S, [_H, c_char_p, P(_H)]),
     "splut_preset_name": (c_char_p, [c_size_t]),
     "splut_model_destroy": (None, [_H]),
     "splut_model_clone": (_S, [_H, P(_H)]),

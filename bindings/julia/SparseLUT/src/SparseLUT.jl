@@ -98,6 +98,8 @@ splut_model_add_layer(m, d) = ccall((:splut_model_add_layer, libsparselut), S, (
 splut_model_build(m) = ccall((:splut_model_build, libsparselut), S, (H,), m)
 splut_model_create_preset(c, name, out) =
     ccall((:splut_model_create_preset, libsparselut), S, (H, Cstring, Ref{H}), c, name, out)
+splut_model_create_arch(c, spec, out) =
+    ccall((:splut_model_create_arch, libsparselut), S, (H, Cstring, Ref{H}), c, spec, out)
 splut_preset_name(i) = ccall((:splut_preset_name, libsparselut), Ptr{UInt8}, (Csize_t,), i)
 splut_model_destroy(m) = ccall((:splut_model_destroy, libsparselut), Cvoid, (H,), m)
 splut_model_clone(m, out) = ccall((:splut_model_clone, libsparselut), S, (H, Ref{H}), m, out)
@@ -332,6 +334,12 @@ end
 function Model(ctx::Context, preset::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_create_preset(ctx.ptr, preset, out), ctx.ptr, "splut_model_create_preset")
+    return finalizer(close, Model(out[], ctx, true))
+end
+"""A built model from an architecture string such as `"784:2 add:256:F6:b2 linear:10:F6:b2"`."""
+function model_from_arch(ctx::Context, spec::AbstractString)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_model_create_arch(ctx.ptr, spec, out), ctx.ptr, "splut_model_create_arch")
     return finalizer(close, Model(out[], ctx, true))
 end
 """Load a model file."""
