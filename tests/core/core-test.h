@@ -1,6 +1,6 @@
 /*
- * Helpers shared by the core unit tests: a counting allocator that can be told
- * to fail one allocation, a log recorder, and small model builders.
+ * Helpers shared by the core unit tests: the counting allocator of
+ * tests/common, a log recorder, and small model builders.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -16,56 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting-alloc.h"
 #include "sparselut/sparselut.h"
-
-/* Counts live blocks so leaks show up even without a sanitizer; fails the
- * allocation whose ordinal equals fail_at (counting from 0 after arming). */
-typedef struct counting_alloc {
-    long allocs, frees, live;
-    long armed_count; /* allocations since arming */
-    long fail_at;     /* -1: never fail */
-    long failures;
-} counting_alloc;
-
-static inline void *counting_alloc_fn(void *user, size_t size, size_t align)
-{
-    counting_alloc *c = user;
-    if (c->fail_at >= 0 && c->armed_count++ == c->fail_at) {
-        c->failures++;
-        return NULL;
-    }
-    void *p = NULL;
-    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    c->allocs++;
-    c->live++;
-    return p;
-}
-
-static inline void counting_free_fn(void *user, void *p)
-{
-    counting_alloc *c = user;
-    if (!p)
-        return;
-    c->frees++;
-    c->live--;
-    free(p);
-}
-
-static inline splut_allocator counting_allocator(counting_alloc *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->fail_at = -1;
-    splut_allocator a = {counting_alloc_fn, counting_free_fn, c};
-    return a;
-}
-
-/* Fail allocation number n from now on (n < 0 disarms). */
-static inline void counting_arm(counting_alloc *c, long n)
-{
-    c->armed_count = 0;
-    c->fail_at = n;
-}
 
 /* Records the last log message. */
 typedef struct log_record {

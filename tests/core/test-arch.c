@@ -155,11 +155,10 @@ static void test_no_leak_on_any_failure(void **state)
     expect_invalid(ctx, "8:2 poly:4:F2:b2 linear:2:F2:b2:D1:D1", SPLUT_E_INVALID);
     assert_int_equal(ca.live, base);
     for (long k = 0;; k++) {
-        ca.armed_count = 0;
-        ca.fail_at = k;
+        counting_fail_at(&ca, k);
         splut_model *m = NULL;
         splut_status st = splut_model_create_arch(ctx, "8:2 poly:4:F2:b2:D2 linear:2:F2:b2", &m);
-        ca.fail_at = -1;
+        counting_disarm(&ca);
         if (st == SPLUT_OK) {
             splut_model_destroy(m);
             break;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "fuzz-common.h"
+#include "ref-crc32.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,20 +17,9 @@ void fuzz_check(int ok)
         abort();
 }
 
-uint32_t fuzz_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c & 1u) ? (c >> 1) ^ 0xedb88320u : c >> 1;
-    }
-    return ~c;
-}
-
 void fuzz_repair_crc(uint8_t *buf, size_t size)
 {
-    uint32_t crc = fuzz_crc32(buf, size - 4);
+    uint32_t crc = ref_crc32(buf, size - 4);
     for (int i = 0; i < 4; i++)
         buf[size - 4 + i] = (uint8_t)(crc >> (8 * i));
 }

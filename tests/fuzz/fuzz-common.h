@@ -1,6 +1,6 @@
 /*
- * Helpers shared by the fuzz targets: abort on a broken invariant, an
- * independent CRC-32, files in a private scratch directory, and an allocator
+ * Helpers shared by the fuzz targets: abort on a broken invariant, CRC
+ * repair (tests/common/ref-crc32.h), files in a private scratch directory, and an allocator
  * with a memory cap (huge sizes an input asks for become clean
  * SPLUT_E_NOMEM failures instead of the fuzzer's RSS limit).
  *
@@ -16,8 +16,6 @@
 
 /* abort() unless ok: both libFuzzer and the replay driver report it. */
 void fuzz_check(int ok);
-/* Own bitwise CRC-32 (IEEE), independent of the library's. */
-uint32_t fuzz_crc32(const uint8_t *p, size_t n);
 /* Overwrite the last 4 bytes of buf (size >= 4) with the little-endian CRC-32
  * of the rest, so that mutations reach the checks behind the checksum. */
 void fuzz_repair_crc(uint8_t *buf, size_t size);

@@ -375,7 +375,7 @@ static void test_ctx_create_nomem(void **state)
     (void)state;
     counting_alloc ca;
     splut_allocator a = counting_allocator(&ca);
-    counting_arm(&ca, 0);
+    counting_fail_at(&ca, 0);
     splut_ctx *ctx = (splut_ctx *)&ca;
     assert_int_equal(splut_ctx_create(&a, &ctx), SPLUT_E_NOMEM);
     assert_null(ctx);
