@@ -19,6 +19,22 @@
 #include "counting-alloc.h"
 #include "sparselut/sparselut.h"
 
+/* Fixture: a default context in *state. */
+static inline int setup_ctx(void **state)
+{
+    splut_ctx *ctx = NULL;
+    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static inline int teardown_ctx(void **state)
+{
+    splut_ctx_unref(*state);
+    return 0;
+}
+
 /* Records the last log message. */
 typedef struct log_record {
     int calls;

@@ -171,21 +171,6 @@ static void test_no_leak_on_any_failure(void **state)
     assert_int_equal(ca.live, 0);
 }
 
-static int setup(void **state)
-{
-    splut_ctx *ctx = NULL;
-    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    splut_ctx_unref(*state);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,5 +180,5 @@ int main(void)
         cmocka_unit_test(test_malformed_specs),
         cmocka_unit_test(test_no_leak_on_any_failure),
     };
-    return cmocka_run_group_tests_name("arch", tests, setup, teardown);
+    return cmocka_run_group_tests_name("arch", tests, setup_ctx, teardown_ctx);
 }

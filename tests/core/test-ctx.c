@@ -46,21 +46,6 @@ static const splut_param ALL_KEYS[] = {
 };
 #define N_KEYS (sizeof(ALL_KEYS) / sizeof(ALL_KEYS[0]))
 
-static int setup_ctx(void **state)
-{
-    splut_ctx *ctx = NULL;
-    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown_ctx(void **state)
-{
-    splut_ctx_unref(*state);
-    return 0;
-}
-
 static void test_version(void **state)
 {
     (void)state;

@@ -8,21 +8,6 @@
 
 #include <stdio.h>
 
-static int setup_ctx(void **state)
-{
-    splut_ctx *ctx = NULL;
-    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown_ctx(void **state)
-{
-    splut_ctx_unref(*state);
-    return 0;
-}
-
 static void test_create_args(void **state)
 {
     splut_ctx *ctx = *state;
