@@ -378,7 +378,7 @@ splut_status splut_param_describe(splut_param key, splut_param_owner *owner, uns
     if (owner)
         *owner = p->owner;
     if (flags)
-        *flags = p->flags;
+        *flags = p->flags | (p->min_open ? SPLUT_PARAM_MIN_OPEN : 0u);
     return SPLUT_OK;
 }
 

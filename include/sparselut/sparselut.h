@@ -263,13 +263,16 @@ typedef enum splut_param_owner {
 #define SPLUT_PARAM_SAVED 1u
 /** splut_param_describe() flag: research knob outside the stability promise. */
 #define SPLUT_PARAM_EXPERIMENTAL 2u
+/** splut_param_describe() flag: the minimum itself is excluded, the range is (min, max]. */
+#define SPLUT_PARAM_MIN_OPEN 4u
 
 /**
  * @brief Type, bounds and default of a parameter key.
  * Any output pointer may be NULL.
  * @param key any key
  * @param[out] type its value type
- * @param[out] min smallest allowed value (excluded for the few keys documented "(min,")
+ * @param[out] min smallest allowed value (excluded when splut_param_describe() reports
+ *             SPLUT_PARAM_MIN_OPEN)
  * @param[out] max largest allowed value
  * @param[out] dflt value a new object starts with
  * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
@@ -280,7 +283,7 @@ SPLUT_API splut_status splut_param_info(splut_param key, splut_param_type *type,
  * @brief Owner object and flags of a parameter key. Any output pointer may be NULL.
  * @param key any key
  * @param[out] owner the object whose accessors accept the key
- * @param[out] flags SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL
+ * @param[out] flags SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL, SPLUT_PARAM_MIN_OPEN
  * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
  * @since 0.2
  */
