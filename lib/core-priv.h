@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sparselut/sparselut.h"
+#include "sparselut/sparselut-experimental.h"
 
 #if defined(__GNUC__)
 #define SPLUT_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -68,15 +69,59 @@ void splut__log(const splut_ctx *ctx, splut_log_level lvl, const char *fmt, ...)
 /* Number of worker threads to use for a call. */
 unsigned splut__threads(const splut_ctx *ctx);
 
+/* ------------------------------------------------------ versioned structs */
+
+/* Largest struct size a caller may claim; anything above is refused before a
+ * byte of the tail is read. */
+#define SPLUT__STRUCT_MAX 4096u
+
+/* Check the size field of a size-versioned struct (libxkbcommon's
+ * abi-check.h model). @p known lists the struct's sizeof at each release that
+ * changed it, ascending. Accepted: any known size (the caller was built
+ * against that release), or a size above the largest known one whose tail
+ * bytes are all zero (a newer caller leaving the fields this library does not
+ * know at their defaults). Anything else fails with SPLUT_E_STRUCT_SIZE,
+ * recorded on ctx under @p name. */
+splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const void *ptr,
+                                 size_t size, const size_t *known, size_t n_known);
+
 /* --------------------------------------------------------------- parameters */
 
-/* Validate key/type/range; returns SPLUT_OK or the matching error (no message). */
-splut_status splut__param_check(splut_param key, splut_param_type type, double v, int lo_key,
-                                int hi_key);
-/* The same, recording the failure on ctx; reads (set = false) skip the range.
- * Integer values are checked exactly through iv. */
-splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
-                                 double v, int64_t iv, bool set, int lo_key, int hi_key);
+/* One row of the parameter table (ctx.c), the single source of truth for a
+ * key: accessors find the owner's field through `offset` (an int64_t for
+ * integer keys, a double for double keys), files save the keys flagged
+ * SPLUT_PARAM_SAVED, and objects start from `dflt`. */
+typedef struct splut__param_def {
+    splut_param key;
+    const char *name;
+    splut_param_type type;
+    double min, max, dflt;
+    bool min_open;           /* (min, max] */
+    splut_param_owner owner;
+    size_t offset;           /* of the value in the owner's struct */
+    unsigned flags;          /* SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL */
+} splut__param_def;
+
+/* The row of a key, NULL if unknown. */
+const splut__param_def *splut__param_find(splut_param key);
+/* Row i of the table in key order, NULL past the end. */
+const splut__param_def *splut__param_at(size_t i);
+/* Validate key/owner/type/range; returns SPLUT_OK or the matching error (no message). */
+splut_status splut__param_check(splut_param key, splut_param_type type, double v,
+                                splut_param_owner owner);
+/* Set (set = true) or read one parameter of an owner object: the key must
+ * belong to @p owner and have @p type; a set value must be in range. The
+ * value lives at obj + the row's offset; a failure is recorded on ctx. */
+splut_status splut__param_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                              splut_param key, int64_t *value, bool set);
+splut_status splut__param_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                 splut_param key, double *value, bool set);
+/* Write every default of @p owner's keys into @p obj. */
+void splut__param_defaults(splut_param_owner owner, void *obj);
+/* Keys of @p owner and @p type flagged SPLUT_PARAM_SAVED, in key order (the
+ * order files store them in); returns how many, writing at most cap. */
+size_t splut__param_saved(splut_param_owner owner, splut_param_type type, splut_param *keys,
+                          size_t cap);
 
 /* ---------------------------------------------------------------------- RNG */
 
@@ -180,6 +225,11 @@ struct splut_model {
     double test_accuracy;
     char preset[32];
 };
+
+/* Build @p m after its layers were added with status @p st: on success *out
+ * is the built model, on any failure the model is destroyed (presets and
+ * architecture strings end this way). */
+splut_status splut__model_finish(splut_model *m, splut_status st, splut_model **out);
 
 /* Quantiser maths (Brevitas semantics). */
 float splut__quant_scale(const splut_model *m, const splut_quant *q); /* max(2^θ, 2^-16) */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core-priv.h"
+#include "train-priv.h"
 
 unsigned splut_version_number(void)
 {
@@ -47,7 +48,6 @@ const char *splut_status_str(splut_status status)
     case SPLUT_E_FORMAT: return "malformed file";
     case SPLUT_E_VERSION: return "unsupported file version";
     case SPLUT_E_CHECKSUM: return "checksum mismatch";
-    case SPLUT_E_TOOL: return "external tool failed";
     }
     return "unknown status";
 }
@@ -123,9 +123,7 @@ splut_status splut_ctx_create(const splut_allocator *alloc, splut_ctx **out)
     memset(ctx, 0, sizeof(*ctx));
     ctx->alloc = a;
     ctx->log_max = SPLUT_LOG_WARN;
-    ctx->threads = 0;
-    ctx->seed = 1;
-    ctx->max_table_log2 = 20;
+    splut__param_defaults(SPLUT_OWNER_CTX, ctx);
     ctx->refcount = 1;
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
         a.free(a.user, ctx);
@@ -247,56 +245,128 @@ unsigned splut__threads(const splut_ctx *ctx)
     return (unsigned)n;
 }
 
+/* ------------------------------------------------------ versioned structs */
+
+splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const void *ptr,
+                                 size_t size, const size_t *known, size_t n_known)
+{
+    for (size_t i = 0; i < n_known; i++)
+        if (size == known[i])
+            return SPLUT_OK;
+    size_t largest = known[n_known - 1];
+    if (size < largest)
+        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE,
+                           "%s.size is %zu, not the size of any release (largest known %zu)",
+                           name, size, largest);
+    if (size > SPLUT__STRUCT_MAX)
+        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "%s.size is %zu, above %u", name, size,
+                           SPLUT__STRUCT_MAX);
+    const unsigned char *tail = (const unsigned char *)ptr + largest;
+    for (size_t i = 0; i < size - largest; i++)
+        if (tail[i])
+            return splut__fail(ctx, SPLUT_E_STRUCT_SIZE,
+                               "%s.size is %zu: byte %zu, past the %zu bytes this library "
+                               "knows, is not zero (a newer field it cannot honour)",
+                               name, size, largest + i, largest);
+    return SPLUT_OK;
+}
+
 /* -------------------------------------------------------------- parameters */
 
-typedef struct param_def {
-    splut_param key;
-    const char *name;
-    splut_param_type type;
-    double min, max, dflt;
-    bool min_open; /* (min, max] */
-} param_def;
+/* Where a key's value lives: the owner and the offset of an int64_t (I64) or
+ * double (F64) field. The sizeof() comparison makes the compiler refuse a
+ * field of the wrong type (distinct pointer types), so an integer key can never
+ * be wired to a double field or the other way round. */
+#define FIELD_AT(T, f, ctype) (offsetof(T, f) + 0 * sizeof((ctype *)0 == &((T *)0)->f))
+#define CTX_I64(f) SPLUT_OWNER_CTX, FIELD_AT(struct splut_ctx, f, int64_t)
+#define MODEL_I64(f) SPLUT_OWNER_MODEL, FIELD_AT(struct splut_model, f, int64_t)
+#define MODEL_F64(f) SPLUT_OWNER_MODEL, FIELD_AT(struct splut_model, f, double)
+#define TRAINER_I64(f) SPLUT_OWNER_TRAINER, FIELD_AT(struct splut_trainer, f, int64_t)
+#define TRAINER_F64(f) SPLUT_OWNER_TRAINER, FIELD_AT(struct splut_trainer, f, double)
+#define SAVED SPLUT_PARAM_SAVED
+#define EXPERIMENTAL SPLUT_PARAM_EXPERIMENTAL
 
-static const param_def PARAMS[] = {
-    {SPLUT_P_THREADS, "threads", SPLUT_PARAM_INT, 0, 256, 0, false},
-    {SPLUT_P_SEED, "seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false},
-    {SPLUT_P_MAX_TABLE_LOG2, "max_table_log2", SPLUT_PARAM_INT, 1, 30, 20, false},
-    {SPLUT_P_INPUT_MODE, "input_mode", SPLUT_PARAM_INT, 0, 1, 0, false},
-    {SPLUT_P_RECIPE_LR, "recipe_lr", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true},
-    {SPLUT_P_RECIPE_BATCH, "recipe_batch", SPLUT_PARAM_INT, 1, 1048576, 128, false},
-    {SPLUT_P_RECIPE_EPOCHS, "recipe_epochs", SPLUT_PARAM_INT, 1, 1048576, 100, false},
-    {SPLUT_P_RECIPE_WD, "recipe_weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false},
-    {SPLUT_P_EPOCHS_TRAINED, "epochs_trained", SPLUT_PARAM_INT, 0, 2147483648.0, 0, false},
-    {SPLUT_P_TEST_ACCURACY, "test_accuracy", SPLUT_PARAM_DOUBLE, -1, 1, -1, false},
-    {SPLUT_P_LEARNING_RATE, "learning_rate", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true},
-    {SPLUT_P_WEIGHT_DECAY, "weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false},
-    {SPLUT_P_BETA1, "beta1", SPLUT_PARAM_DOUBLE, 0, 0.999999, 0.5, false},
-    {SPLUT_P_BETA2, "beta2", SPLUT_PARAM_DOUBLE, 0, 0.999999999, 0.999, false},
-    {SPLUT_P_ADAM_EPS, "adam_eps", SPLUT_PARAM_DOUBLE, 0, 1, 1e-8, true},
-    {SPLUT_P_RESTART_PERIOD, "restart_period", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
-    {SPLUT_P_LR_MIN, "lr_min", SPLUT_PARAM_DOUBLE, 0, 10, 0, false},
-    {SPLUT_P_STEP, "step", SPLUT_PARAM_INT, 0, 9007199254740992.0, 0, false},
-    {SPLUT_P_CONNECTIVITY, "connectivity", SPLUT_PARAM_INT, 0, 2, 0, false},
-    {SPLUT_P_STEPS_PER_EPOCH, "steps_per_epoch", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false},
-    {SPLUT_P_SWITCH_EPOCH, "switch_epoch", SPLUT_PARAM_INT, 0, 1048576, 20, false},
-    {SPLUT_P_CONN_TAU, "conn_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 3, true},
-    {SPLUT_P_CONN_L1, "conn_l1", SPLUT_PARAM_DOUBLE, 0, 1, 1e-4, false},
-    {SPLUT_P_CONN_TEMPERATURE, "conn_temperature", SPLUT_PARAM_DOUBLE, 0, 1, 0, false},
-    {SPLUT_P_CONN_REGROW, "conn_regrow", SPLUT_PARAM_INT, 0, 1, 0, false},
-    {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 1024, 128, false},
-    {SPLUT_P_CONN_INIT, "conn_init", SPLUT_PARAM_DOUBLE, 0, 1, 1e-3, true},
-    {SPLUT_P_CONN_SWAP, "conn_swap", SPLUT_PARAM_DOUBLE, 0, 1, 0.1, false},
-    {SPLUT_P_CONN_PLATEAU, "conn_plateau", SPLUT_PARAM_DOUBLE, 1, 64, 1, false},
-    {SPLUT_P_CONN_COVER, "conn_cover", SPLUT_PARAM_INT, 0, 1, 0, false},
-    {SPLUT_P_CONN_EXPLORE, "conn_explore", SPLUT_PARAM_INT, 0, 1, 0, false},
-    {SPLUT_P_CONN_STAGGER, "conn_stagger", SPLUT_PARAM_DOUBLE, 0, 1e6, 0, false},
-    {SPLUT_P_CONN_WARM, "conn_warm", SPLUT_PARAM_INT, 0, 1, 1, false},
-    {SPLUT_P_BN_FROZEN, "bn_frozen", SPLUT_PARAM_INT, 0, 1, 0, false},
+/* Every key, in key order: {key, name, type, min, max, default, min open,
+ * owner + field, flags}. Setters, getters, splut_param_info(), defaults and
+ * the model/trainer file sections all read this table. SAVED keys of the
+ * model and trainer are stored in files in key order (docs/model-format.md
+ * gives their offsets), so a row gains SAVED only with a new file version. */
+static const splut__param_def PARAMS[] = {
+    {SPLUT_P_THREADS, "threads", SPLUT_PARAM_INT, 0, 256, 0, false, CTX_I64(threads), 0},
+    {SPLUT_P_SEED, "seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false, CTX_I64(seed), 0},
+    {SPLUT_P_MAX_TABLE_LOG2, "max_table_log2", SPLUT_PARAM_INT, 1, 30, 20, false,
+     CTX_I64(max_table_log2), 0},
+    {SPLUT_P_INPUT_MODE, "input_mode", SPLUT_PARAM_INT, 0, 1, 0, false, MODEL_I64(input_mode),
+     SAVED},
+    {SPLUT_P_RECIPE_LR, "recipe_lr", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true, MODEL_F64(recipe_lr),
+     SAVED},
+    {SPLUT_P_RECIPE_BATCH, "recipe_batch", SPLUT_PARAM_INT, 1, 1048576, 128, false,
+     MODEL_I64(recipe_batch), SAVED},
+    {SPLUT_P_RECIPE_EPOCHS, "recipe_epochs", SPLUT_PARAM_INT, 1, 1048576, 100, false,
+     MODEL_I64(recipe_epochs), SAVED},
+    {SPLUT_P_RECIPE_WD, "recipe_weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false,
+     MODEL_F64(recipe_wd), SAVED},
+    {SPLUT_P_EPOCHS_TRAINED, "epochs_trained", SPLUT_PARAM_INT, 0, 2147483648.0, 0, false,
+     MODEL_I64(epochs_trained), SAVED},
+    {SPLUT_P_TEST_ACCURACY, "test_accuracy", SPLUT_PARAM_DOUBLE, -1, 1, -1, false,
+     MODEL_F64(test_accuracy), SAVED},
+    {SPLUT_P_LEARNING_RATE, "learning_rate", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true,
+     TRAINER_F64(lr), SAVED},
+    {SPLUT_P_WEIGHT_DECAY, "weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false,
+     TRAINER_F64(weight_decay), SAVED},
+    {SPLUT_P_BETA1, "beta1", SPLUT_PARAM_DOUBLE, 0, 0.999999, 0.5, false, TRAINER_F64(beta1),
+     SAVED},
+    {SPLUT_P_BETA2, "beta2", SPLUT_PARAM_DOUBLE, 0, 0.999999999, 0.999, false,
+     TRAINER_F64(beta2), SAVED},
+    {SPLUT_P_ADAM_EPS, "adam_eps", SPLUT_PARAM_DOUBLE, 0, 1, 1e-8, true, TRAINER_F64(eps), SAVED},
+    {SPLUT_P_RESTART_PERIOD, "restart_period", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false,
+     TRAINER_I64(restart_period), SAVED},
+    {SPLUT_P_LR_MIN, "lr_min", SPLUT_PARAM_DOUBLE, 0, 10, 0, false, TRAINER_F64(lr_min), SAVED},
+    {SPLUT_P_STEP, "step", SPLUT_PARAM_INT, 0, 9007199254740992.0, 0, false, TRAINER_I64(step),
+     SAVED},
+    {SPLUT_P_CONNECTIVITY, "connectivity", SPLUT_PARAM_INT, 0, 2, 0, false,
+     TRAINER_I64(conn_mode), SAVED},
+    {SPLUT_P_STEPS_PER_EPOCH, "steps_per_epoch", SPLUT_PARAM_INT, 0, 1099511627776.0, 0, false,
+     TRAINER_I64(steps_per_epoch), SAVED},
+    {SPLUT_P_SWITCH_EPOCH, "switch_epoch", SPLUT_PARAM_INT, 0, 1048576, 20, false,
+     TRAINER_I64(switch_epoch), SAVED},
+    {SPLUT_P_CONN_TAU, "conn_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 3, true, TRAINER_F64(conn_tau),
+     SAVED},
+    {SPLUT_P_CONN_L1, "conn_l1", SPLUT_PARAM_DOUBLE, 0, 1, 1e-4, false, TRAINER_F64(conn_l1),
+     SAVED},
+    {SPLUT_P_CONN_TEMPERATURE, "conn_temperature", SPLUT_PARAM_DOUBLE, 0, 1, 0, false,
+     TRAINER_F64(conn_temperature), SAVED},
+    {SPLUT_P_CONN_REGROW, "conn_regrow", SPLUT_PARAM_INT, 0, 1, 0, false,
+     TRAINER_I64(conn_regrow), SAVED},
+    {SPLUT_P_CONN_CANDIDATES, "conn_candidates", SPLUT_PARAM_INT, 1, 1024, 128, false,
+     TRAINER_I64(conn_candidates), SAVED},
+    {SPLUT_P_CONN_INIT, "conn_init", SPLUT_PARAM_DOUBLE, 0, 1, 1e-3, true,
+     TRAINER_F64(conn_init), SAVED},
+    {SPLUT_P_CONN_SWAP, "conn_swap", SPLUT_PARAM_DOUBLE, 0, 1, 0.1, false,
+     TRAINER_F64(conn_swap), EXPERIMENTAL},
+    {SPLUT_P_CONN_PLATEAU, "conn_plateau", SPLUT_PARAM_DOUBLE, 1, 64, 1, false,
+     TRAINER_F64(conn_plateau), EXPERIMENTAL},
+    {SPLUT_P_CONN_COVER, "conn_cover", SPLUT_PARAM_INT, 0, 1, 0, false, TRAINER_I64(conn_cover),
+     EXPERIMENTAL},
+    {SPLUT_P_CONN_EXPLORE, "conn_explore", SPLUT_PARAM_INT, 0, 1, 0, false,
+     TRAINER_I64(conn_explore), EXPERIMENTAL},
+    {SPLUT_P_CONN_STAGGER, "conn_stagger", SPLUT_PARAM_DOUBLE, 0, 1e6, 0, false,
+     TRAINER_F64(conn_stagger), EXPERIMENTAL},
+    {SPLUT_P_CONN_WARM, "conn_warm", SPLUT_PARAM_INT, 0, 1, 1, false, TRAINER_I64(conn_warm),
+     EXPERIMENTAL},
+    {SPLUT_P_BN_FROZEN, "bn_frozen", SPLUT_PARAM_INT, 0, 1, 0, false, TRAINER_I64(bn_frozen),
+     EXPERIMENTAL},
 };
+#define N_PARAMS (sizeof(PARAMS) / sizeof(PARAMS[0]))
 
-static const param_def *find_param(splut_param key)
+const splut__param_def *splut__param_at(size_t i)
 {
-    for (size_t i = 0; i < sizeof(PARAMS) / sizeof(PARAMS[0]); i++)
+    return i < N_PARAMS ? &PARAMS[i] : NULL;
+}
+
+const splut__param_def *splut__param_find(splut_param key)
+{
+    for (size_t i = 0; i < N_PARAMS; i++)
         if (PARAMS[i].key == key)
             return &PARAMS[i];
     return NULL;
@@ -305,7 +375,7 @@ static const param_def *find_param(splut_param key)
 splut_status splut_param_info(splut_param key, splut_param_type *type, double *min,
                               double *max, double *dflt)
 {
-    const param_def *p = find_param(key);
+    const splut__param_def *p = splut__param_find(key);
     if (!p)
         return SPLUT_E_UNKNOWN_PARAM;
     if (type)
@@ -319,17 +389,38 @@ splut_status splut_param_info(splut_param key, splut_param_type *type, double *m
     return SPLUT_OK;
 }
 
+splut_status splut_param_describe(splut_param key, splut_param_owner *owner, unsigned *flags)
+{
+    const splut__param_def *p = splut__param_find(key);
+    if (!p)
+        return SPLUT_E_UNKNOWN_PARAM;
+    if (owner)
+        *owner = p->owner;
+    if (flags)
+        *flags = p->flags | (p->min_open ? SPLUT_PARAM_MIN_OPEN : 0u);
+    return SPLUT_OK;
+}
+
+int splut_param_next(int key)
+{
+    int next = 0;
+    for (size_t i = 0; i < N_PARAMS; i++)
+        if ((int)PARAMS[i].key > key && (next == 0 || (int)PARAMS[i].key < next))
+            next = (int)PARAMS[i].key;
+    return next;
+}
+
 const char *splut_param_name(splut_param key)
 {
-    const param_def *p = find_param(key);
+    const splut__param_def *p = splut__param_find(key);
     return p ? p->name : NULL;
 }
 
-splut_status splut__param_check(splut_param key, splut_param_type type, double v, int lo_key,
-                                int hi_key)
+splut_status splut__param_check(splut_param key, splut_param_type type, double v,
+                                splut_param_owner owner)
 {
-    const param_def *p = find_param(key);
-    if (!p || (int)key < lo_key || (int)key > hi_key)
+    const splut__param_def *p = splut__param_find(key);
+    if (!p || p->owner != owner)
         return SPLUT_E_UNKNOWN_PARAM;
     if (p->type != type)
         return SPLUT_E_PARAM_TYPE;
@@ -341,7 +432,7 @@ splut_status splut__param_check(splut_param key, splut_param_type type, double v
 /* Common message for a rejected parameter access. */
 static splut_status param_fail(const splut_ctx *ctx, splut_status st, splut_param key, double v)
 {
-    const param_def *p = find_param(key);
+    const splut__param_def *p = splut__param_find(key);
     switch (st) {
     case SPLUT_E_UNKNOWN_PARAM:
         return splut__fail(ctx, st, "parameter key %d does not belong to this object", (int)key);
@@ -354,39 +445,86 @@ static splut_status param_fail(const splut_ctx *ctx, splut_status st, splut_para
     }
 }
 
-/* Integer bounds are exact integers (≤ 2^53); compare in int64_t so values
- * such as 2^53 + 1, which round to 2^53 as doubles, are still refused. */
-static bool int_in_range(splut_param key, int64_t v)
+/* Check an access; reads (set = false) do not look at the value. Integer
+ * bounds are exact integers (≤ 2^53), compared in int64_t so values such as
+ * 2^53 + 1, which round to 2^53 as doubles, are still refused. */
+static splut_status param_access(const splut_ctx *ctx, splut_param_owner owner, splut_param key,
+                                 splut_param_type type, double v, int64_t iv, bool set)
 {
-    const param_def *p = find_param(key);
-    return v >= (int64_t)p->min && v <= (int64_t)p->max;
+    splut_status st = splut__param_check(key, type, v, owner);
+    if (st == SPLUT_OK && set && type == SPLUT_PARAM_INT) {
+        const splut__param_def *p = splut__param_find(key);
+        if (iv < (int64_t)p->min || iv > (int64_t)p->max)
+            st = SPLUT_E_OUT_OF_RANGE;
+    }
+    if (st == SPLUT_E_OUT_OF_RANGE && !set)
+        st = SPLUT_OK;
+    return st == SPLUT_OK ? SPLUT_OK : param_fail(ctx, st, key, v);
 }
 
-splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
-                                 double v, int64_t iv, bool set, int lo_key, int hi_key)
+splut_status splut__param_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                              splut_param key, int64_t *value, bool set)
 {
-    splut_status st = splut__param_check(key, type, v, lo_key, hi_key);
-    if (st == SPLUT_OK && set && type == SPLUT_PARAM_INT && !int_in_range(key, iv))
-        st = SPLUT_E_OUT_OF_RANGE;
-    if (st == SPLUT_E_OUT_OF_RANGE && !set)
-        st = SPLUT_OK; /* reads do not look at the value */
-    return st == SPLUT_OK ? SPLUT_OK : param_fail(ctx, st, key, v);
+    int64_t iv = set ? *value : 0; /* a read's *value is not initialised */
+    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_INT, (double)iv, iv, set);
+    if (st != SPLUT_OK)
+        return st;
+    int64_t *field = (int64_t *)((char *)obj + splut__param_find(key)->offset);
+    if (set)
+        *field = *value;
+    else
+        *value = *field;
+    return SPLUT_OK;
+}
+
+splut_status splut__param_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                 splut_param key, double *value, bool set)
+{
+    double v = set ? *value : 0; /* a read's *value is not initialised */
+    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, v, 0, set);
+    if (st != SPLUT_OK)
+        return st;
+    double *field = (double *)((char *)obj + splut__param_find(key)->offset);
+    if (set)
+        *field = *value;
+    else
+        *value = *field;
+    return SPLUT_OK;
+}
+
+void splut__param_defaults(splut_param_owner owner, void *obj)
+{
+    for (size_t i = 0; i < N_PARAMS; i++) {
+        const splut__param_def *p = &PARAMS[i];
+        if (p->owner != owner)
+            continue;
+        if (p->type == SPLUT_PARAM_INT)
+            *(int64_t *)((char *)obj + p->offset) = (int64_t)p->dflt;
+        else
+            *(double *)((char *)obj + p->offset) = p->dflt;
+    }
+}
+
+size_t splut__param_saved(splut_param_owner owner, splut_param_type type, splut_param *keys,
+                          size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_PARAMS; i++) {
+        const splut__param_def *p = &PARAMS[i];
+        if (p->owner != owner || p->type != type || !(p->flags & SPLUT_PARAM_SAVED))
+            continue;
+        if (n < cap)
+            keys[n] = p->key;
+        n++;
+    }
+    return n;
 }
 
 splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value)
 {
     if (!ctx)
         return SPLUT_E_NULL;
-    splut_status st =
-        splut__param_access(ctx, key, SPLUT_PARAM_INT, (double)value, value, true, 1, 99);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_THREADS: ctx->threads = value; break;
-    case SPLUT_P_SEED: ctx->seed = value; break;
-    default: ctx->max_table_log2 = value; break;
-    }
-    return SPLUT_OK;
+    return splut__param_int(ctx, SPLUT_OWNER_CTX, ctx, key, &value, true);
 }
 
 splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *value)
@@ -394,13 +532,6 @@ splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *v
     if (!ctx || !value)
         return ctx ? splut__fail(ctx, SPLUT_E_NULL, "splut_ctx_get_int: value is NULL")
                    : SPLUT_E_NULL;
-    splut_status st = splut__param_access(ctx, key, SPLUT_PARAM_INT, 0, 0, false, 1, 99);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_THREADS: *value = ctx->threads; break;
-    case SPLUT_P_SEED: *value = ctx->seed; break;
-    default: *value = ctx->max_table_log2; break;
-    }
-    return SPLUT_OK;
+    /* The cast only serves the shared accessor; a read never writes the object. */
+    return splut__param_int(ctx, SPLUT_OWNER_CTX, (splut_ctx *)ctx, key, value, false);
 }

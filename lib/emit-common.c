@@ -176,11 +176,15 @@ static bool prefix_ok(const char *p)
     return true;
 }
 
+/* sizeof(splut_hdl_opts) at each release that changed it (0.1). */
+static const size_t HDL_OPTS_SIZES[] = {sizeof(splut_hdl_opts)};
+
 static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
 {
-    if (o->size != sizeof(splut_hdl_opts))
-        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "splut_hdl_opts.size is %zu, expected %zu",
-                           o->size, sizeof(splut_hdl_opts));
+    splut_status st = splut__struct_check(ctx, "splut_hdl_opts", o, o->size, HDL_OPTS_SIZES,
+                                          sizeof(HDL_OPTS_SIZES) / sizeof(HDL_OPTS_SIZES[0]));
+    if (st != SPLUT_OK)
+        return st;
     if (o->reserved)
         return splut__fail(ctx, SPLUT_E_INVALID, "splut_hdl_opts.reserved must be 0, not %u",
                            o->reserved);

@@ -31,11 +31,7 @@ splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs, uint32_t inpu
     m->refcount = 1;
     m->n_inputs = n_inputs;
     m->input_bits = input_bits;
-    m->input_mode = SPLUT_INPUT_BN_HARDTANH;
-    m->recipe_lr = 1e-3;
-    m->recipe_batch = 128;
-    m->recipe_epochs = 100;
-    m->test_accuracy = -1;
+    splut__param_defaults(SPLUT_OWNER_MODEL, m);
     *out = m;
     return SPLUT_OK;
 }
@@ -120,15 +116,20 @@ static splut_status check_kind(const splut_model *m, const splut_layer_desc *d, 
     return SPLUT_OK;
 }
 
+/* sizeof(splut_layer_desc) at each release that changed it (0.1). */
+static const size_t LAYER_DESC_SIZES[] = {sizeof(splut_layer_desc)};
+#define N_LAYER_DESC_SIZES (sizeof(LAYER_DESC_SIZES) / sizeof(LAYER_DESC_SIZES[0]))
+
 splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
 {
     if (!m || !d)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_add_layer: NULL desc")
                  : SPLUT_E_NULL;
     splut_ctx *ctx = m->ctx;
-    if (d->size != sizeof(splut_layer_desc))
-        return splut__fail(ctx, SPLUT_E_STRUCT_SIZE, "splut_layer_desc.size is %zu, expected %zu",
-                           d->size, sizeof(splut_layer_desc));
+    splut_status sst = splut__struct_check(ctx, "splut_layer_desc", d, d->size, LAYER_DESC_SIZES,
+                                           N_LAYER_DESC_SIZES);
+    if (sst != SPLUT_OK)
+        return sst;
     if (m->built)
         return splut__fail(ctx, SPLUT_E_STATE, "cannot add layers to a built model");
     if (d->reserved)
@@ -552,8 +553,10 @@ splut_status splut_model_layer(const splut_model *m, size_t layer, splut_layer_d
     if (!m || !d)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_layer: desc is NULL")
                  : SPLUT_E_NULL;
-    if (d->size != sizeof(splut_layer_desc))
-        return splut__fail(m->ctx, SPLUT_E_STRUCT_SIZE, "splut_layer_desc.size is %zu", d->size);
+    splut_status st = splut__struct_check(m->ctx, "splut_layer_desc", d, d->size,
+                                          LAYER_DESC_SIZES, N_LAYER_DESC_SIZES);
+    if (st != SPLUT_OK)
+        return st;
     if (layer >= m->n_layers)
         return splut__fail(m->ctx, SPLUT_E_INDEX, "layer %zu of %zu", layer, m->n_layers);
     const splut_layer *L = &m->layers[layer];
@@ -588,29 +591,18 @@ splut_status splut_model_params(splut_model *m, float *vals, int get)
 
 /* --------------------------------------------------------------- parameters */
 
-static splut_status model_param(const splut_model *m, splut_param key, splut_param_type type,
-                                double v, int64_t iv, bool set)
-{
-    splut_status st = splut__param_access(m->ctx, key, type, v, iv, set, 100, 199);
-    if (st == SPLUT_OK && set && key == SPLUT_P_INPUT_MODE && m->built)
-        return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
-    return st;
-}
-
+/* Every key maps to its field through the parameter table (ctx.c); a key of
+ * another object is refused there, so no write can land in the wrong field. */
 splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
 {
     if (!m)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_INT, (double)value, value, true);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_INPUT_MODE: m->input_mode = value; break;
-    case SPLUT_P_RECIPE_BATCH: m->recipe_batch = value; break;
-    case SPLUT_P_RECIPE_EPOCHS: m->recipe_epochs = value; break;
-    default: m->epochs_trained = value; break;
-    }
-    return SPLUT_OK;
+    /* a key or value error is reported first, as for every other key */
+    bool valid =
+        splut__param_check(key, SPLUT_PARAM_INT, (double)value, SPLUT_OWNER_MODEL) == SPLUT_OK;
+    if (valid && key == SPLUT_P_INPUT_MODE && m->built)
+        return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
+    return splut__param_int(m->ctx, SPLUT_OWNER_MODEL, m, key, &value, true);
 }
 
 splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t *value)
@@ -618,31 +610,15 @@ splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t 
     if (!m || !value)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_int: value is NULL")
                  : SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_INT, 0, 0, false);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_INPUT_MODE: *value = m->input_mode; break;
-    case SPLUT_P_RECIPE_BATCH: *value = m->recipe_batch; break;
-    case SPLUT_P_RECIPE_EPOCHS: *value = m->recipe_epochs; break;
-    default: *value = m->epochs_trained; break;
-    }
-    return SPLUT_OK;
+    /* The cast only serves the shared accessor; a read never writes the model. */
+    return splut__param_int(m->ctx, SPLUT_OWNER_MODEL, (splut_model *)m, key, value, false);
 }
 
 splut_status splut_model_set_double(splut_model *m, splut_param key, double value)
 {
     if (!m)
         return SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, value, 0, true);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_RECIPE_LR: m->recipe_lr = value; break;
-    case SPLUT_P_RECIPE_WD: m->recipe_wd = value; break;
-    default: m->test_accuracy = value; break;
-    }
-    return SPLUT_OK;
+    return splut__param_double(m->ctx, SPLUT_OWNER_MODEL, m, key, &value, true);
 }
 
 splut_status splut_model_get_double(const splut_model *m, splut_param key, double *value)
@@ -650,15 +626,7 @@ splut_status splut_model_get_double(const splut_model *m, splut_param key, doubl
     if (!m || !value)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_double: value is NULL")
                  : SPLUT_E_NULL;
-    splut_status st = model_param(m, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
-    if (st != SPLUT_OK)
-        return st;
-    switch (key) {
-    case SPLUT_P_RECIPE_LR: *value = m->recipe_lr; break;
-    case SPLUT_P_RECIPE_WD: *value = m->recipe_wd; break;
-    default: *value = m->test_accuracy; break;
-    }
-    return SPLUT_OK;
+    return splut__param_double(m->ctx, SPLUT_OWNER_MODEL, (splut_model *)m, key, value, false);
 }
 
 /* ------------------------------------------------------------- connectivity */

@@ -29,84 +29,61 @@ enum { S_ARCH, S_CONN, S_PARM, S_STAT, S_META, S_TRNR, S_COUNT };
 static const char SECTION_TAGS[S_COUNT][5] = {"ARCH", "CONN", "PARM", "STAT", "META", "TRNR"};
 
 /* The trainer state a file holds (TRNR section). */
+#define TRNR_F64 10
+#define TRNR_I64 7
 typedef struct trainer_image {
-    double lr, weight_decay, beta1, beta2, eps, lr_min;
-    int64_t restart_period, step;
-    int64_t conn_mode, steps_per_epoch, switch_epoch, conn_regrow, conn_candidates;
-    double conn_tau, conn_l1, conn_temperature, conn_init;
+    double f[TRNR_F64];  /* the trainer's saved double keys, in key order */
+    int64_t i[TRNR_I64]; /* the trainer's saved integer keys, in key order */
     bool conn_switched;
     float *m1, *m2; /* n_params each, context allocator */
 } trainer_image;
 
-/* The scalar fields of a trainer section, in file order: f64 at 0..47 and
- * 104..135, i64 at 48..103 (docs/model-format.md). One table drives writing,
- * reading and validation. */
-#define TRNR_F64 10
-#define TRNR_I64 7
-static const splut_param TRNR_F64_KEYS[TRNR_F64] = {
-    SPLUT_P_LEARNING_RATE, SPLUT_P_WEIGHT_DECAY, SPLUT_P_BETA1,  SPLUT_P_BETA2,
-    SPLUT_P_ADAM_EPS,      SPLUT_P_LR_MIN,       SPLUT_P_CONN_TAU, SPLUT_P_CONN_L1,
-    SPLUT_P_CONN_TEMPERATURE, SPLUT_P_CONN_INIT};
+/* The scalar fields of a trainer section are the trainer keys the parameter
+ * table flags SPLUT_PARAM_SAVED, in key order: f64 at 0..47 and 104..135,
+ * i64 at 48..103 (docs/model-format.md). */
 static const size_t TRNR_F64_AT[TRNR_F64] = {0, 8, 16, 24, 32, 40, 104, 112, 120, 128};
-static const splut_param TRNR_I64_KEYS[TRNR_I64] = {
-    SPLUT_P_RESTART_PERIOD, SPLUT_P_STEP,        SPLUT_P_CONNECTIVITY, SPLUT_P_STEPS_PER_EPOCH,
-    SPLUT_P_SWITCH_EPOCH,   SPLUT_P_CONN_REGROW, SPLUT_P_CONN_CANDIDATES};
 
-static void trainer_image_slots(trainer_image *t, double **f, int64_t **i)
+typedef struct trainer_keys {
+    splut_param f[TRNR_F64], i[TRNR_I64];
+} trainer_keys;
+
+/* The saved keys from the parameter table; fails if the table no longer
+ * matches this file layout (a new saved key needs a new file version). */
+static splut_status trainer_keys_of(splut_ctx *ctx, trainer_keys *k)
 {
-    double *fs[TRNR_F64] = {&t->lr,       &t->weight_decay, &t->beta1,   &t->beta2,
-                            &t->eps,      &t->lr_min,       &t->conn_tau, &t->conn_l1,
-                            &t->conn_temperature, &t->conn_init};
-    int64_t *is[TRNR_I64] = {&t->restart_period,  &t->step,         &t->conn_mode,
-                             &t->steps_per_epoch, &t->switch_epoch, &t->conn_regrow,
-                             &t->conn_candidates};
-    memcpy(f, fs, sizeof(fs));
-    memcpy(i, is, sizeof(is));
+    size_t nf = splut__param_saved(SPLUT_OWNER_TRAINER, SPLUT_PARAM_DOUBLE, k->f, TRNR_F64);
+    size_t ni = splut__param_saved(SPLUT_OWNER_TRAINER, SPLUT_PARAM_INT, k->i, TRNR_I64);
+    if (nf != TRNR_F64 || ni != TRNR_I64)
+        return splut__fail(ctx, SPLUT_E_STATE,
+                           "internal: %zu double and %zu integer trainer keys are flagged saved, "
+                           "the trainer section holds %d and %d",
+                           nf, ni, TRNR_F64, TRNR_I64);
+    return SPLUT_OK;
 }
 
-static void trainer_image_of(const splut_trainer *t, trainer_image *im)
+static void *trainer_field(const splut_trainer *t, splut_param key)
+{
+    return (char *)t + splut__param_find(key)->offset;
+}
+
+static void trainer_image_of(const splut_trainer *t, const trainer_keys *k, trainer_image *im)
 {
     memset(im, 0, sizeof(*im));
-    im->lr = t->lr;
-    im->weight_decay = t->weight_decay;
-    im->beta1 = t->beta1;
-    im->beta2 = t->beta2;
-    im->eps = t->eps;
-    im->lr_min = t->lr_min;
-    im->restart_period = t->restart_period;
-    im->step = t->step;
-    im->conn_mode = t->conn_mode;
-    im->steps_per_epoch = t->steps_per_epoch;
-    im->switch_epoch = t->switch_epoch;
-    im->conn_regrow = t->conn_regrow;
-    im->conn_candidates = t->conn_candidates;
-    im->conn_tau = t->conn_tau;
-    im->conn_l1 = t->conn_l1;
-    im->conn_temperature = t->conn_temperature;
-    im->conn_init = t->conn_init;
+    for (size_t j = 0; j < TRNR_F64; j++)
+        im->f[j] = *(const double *)trainer_field(t, k->f[j]);
+    for (size_t j = 0; j < TRNR_I64; j++)
+        im->i[j] = *(const int64_t *)trainer_field(t, k->i[j]);
     im->conn_switched = t->conn_switched;
 }
 
 /* Scalars only; the moments are handled by the caller. */
-static void trainer_image_apply(const trainer_image *im, splut_trainer *t)
+static void trainer_image_apply(const trainer_image *im, const trainer_keys *k,
+                                splut_trainer *t)
 {
-    t->lr = im->lr;
-    t->weight_decay = im->weight_decay;
-    t->beta1 = im->beta1;
-    t->beta2 = im->beta2;
-    t->eps = im->eps;
-    t->lr_min = im->lr_min;
-    t->restart_period = im->restart_period;
-    t->step = im->step;
-    t->conn_mode = im->conn_mode;
-    t->steps_per_epoch = im->steps_per_epoch;
-    t->switch_epoch = im->switch_epoch;
-    t->conn_regrow = im->conn_regrow;
-    t->conn_candidates = im->conn_candidates;
-    t->conn_tau = im->conn_tau;
-    t->conn_l1 = im->conn_l1;
-    t->conn_temperature = im->conn_temperature;
-    t->conn_init = im->conn_init;
+    for (size_t j = 0; j < TRNR_F64; j++)
+        *(double *)trainer_field(t, k->f[j]) = im->f[j];
+    for (size_t j = 0; j < TRNR_I64; j++)
+        *(int64_t *)trainer_field(t, k->i[j]) = im->i[j];
     t->conn_switched = im->conn_switched;
 }
 
@@ -247,21 +224,21 @@ static void emit_meta(wbuf *w, const splut_model *m)
     section_end(w, at);
 }
 
+/* Callers have checked the table against the layout (trainer_keys_of). */
 static void emit_trainer(wbuf *w, const splut_trainer *t)
 {
+    trainer_keys keys;
+    (void)trainer_keys_of(NULL, &keys);
     trainer_image im;
-    trainer_image_of(t, &im);
-    double *f[TRNR_F64];
-    int64_t *iv[TRNR_I64];
-    trainer_image_slots(&im, f, iv);
+    trainer_image_of(t, &keys, &im);
     size_t n = t->model->n_params;
     size_t at = section_begin(w, S_TRNR);
     for (size_t k = 0; k < 6; k++) /* offsets 0..47 */
-        put_f64(w, *f[k]);
+        put_f64(w, im.f[k]);
     for (size_t k = 0; k < TRNR_I64; k++) /* 48..103 */
-        put_i64(w, *iv[k]);
+        put_i64(w, im.i[k]);
     for (size_t k = 6; k < TRNR_F64; k++) /* 104..135 */
-        put_f64(w, *f[k]);
+        put_f64(w, im.f[k]);
     put_u32(w, im.conn_switched ? 1u : 0u);
     put_u32(w, 0); /* reserved */
     put_u64(w, n);
@@ -303,6 +280,9 @@ static size_t file_size(const splut_model *m, const splut_trainer *t)
 static splut_status serialize_alloc(const splut_model *m, const splut_trainer *t, uint8_t **out,
                                     size_t *size)
 {
+    trainer_keys keys;
+    if (t && trainer_keys_of(m->ctx, &keys) != SPLUT_OK)
+        return SPLUT_E_STATE;
     size_t n = file_size(m, t);
     uint8_t *buf = splut__alloc(m->ctx, n);
     if (!buf)
@@ -672,8 +652,8 @@ static splut_status read_state(splut_model *m, const uint8_t *p, const section *
 static splut_status check_value(splut_ctx *ctx, splut_param key, splut_param_type type, double v,
                                 size_t at)
 {
-    int lo = key < 200 ? 100 : 200, hi = lo + 99;
-    if (splut__param_check(key, type, v, lo, hi) == SPLUT_OK)
+    const splut__param_def *def = splut__param_find(key);
+    if (splut__param_check(key, type, v, def->owner) == SPLUT_OK)
         return SPLUT_OK;
     return splut__fail(ctx, SPLUT_E_FORMAT, "model file: %s = %g at offset %zu is out of range",
                        splut_param_name(key), v, at);
@@ -751,18 +731,16 @@ static void trainer_image_free(splut_ctx *ctx, trainer_image *ti)
 static splut_status read_trainer_hyper(splut_ctx *ctx, const uint8_t *p, size_t o,
                                        trainer_image *t)
 {
-    double *f[TRNR_F64];
-    int64_t *iv[TRNR_I64];
-    trainer_image_slots(t, f, iv);
-    splut_status st = SPLUT_OK;
+    trainer_keys keys;
+    splut_status st = trainer_keys_of(ctx, &keys);
     for (size_t k = 0; k < TRNR_F64 && st == SPLUT_OK; k++) {
-        *f[k] = rd_f64(p, o + TRNR_F64_AT[k]);
-        st = check_value(ctx, TRNR_F64_KEYS[k], SPLUT_PARAM_DOUBLE, *f[k], o + TRNR_F64_AT[k]);
+        t->f[k] = rd_f64(p, o + TRNR_F64_AT[k]);
+        st = check_value(ctx, keys.f[k], SPLUT_PARAM_DOUBLE, t->f[k], o + TRNR_F64_AT[k]);
     }
     for (size_t k = 0; k < TRNR_I64 && st == SPLUT_OK; k++) {
         size_t at = o + 48 + 8 * k;
-        *iv[k] = rd_i64(p, at);
-        st = check_int(ctx, TRNR_I64_KEYS[k], *iv[k], at);
+        t->i[k] = rd_i64(p, at);
+        st = check_int(ctx, keys.i[k], t->i[k], at);
     }
     if (st != SPLUT_OK)
         return st;
@@ -1058,7 +1036,9 @@ splut_status splut_trainer_load(splut_trainer *t, const char *path)
             t->m2 = ti.m2;
             ti.m1 = ti.m2 = NULL;
         }
-        trainer_image_apply(&ti, t);
+        trainer_keys keys; /* checked against the layout when the file was read */
+        (void)trainer_keys_of(ctx, &keys);
+        trainer_image_apply(&ti, &keys, t);
         /* A file never holds phase-1 state (splut_trainer_save refuses it): a
          * phase the live trainer was in is abandoned; the next step restarts
          * it if the loaded step still lies before the switch. */

@@ -115,6 +115,11 @@ splut_status splut_model_create_preset(splut_ctx *ctx, const char *name, splut_m
     m->recipe_epochs = p->epochs;
     snprintf(m->preset, sizeof(m->preset), "%s", p->name);
     st = add_preset_layers(m, p);
+    return splut__model_finish(m, st, out);
+}
+
+splut_status splut__model_finish(splut_model *m, splut_status st, splut_model **out)
+{
     if (st == SPLUT_OK)
         st = splut_model_build(m);
     if (st != SPLUT_OK) {

@@ -462,17 +462,22 @@ splut_status splut_tables_layer(const splut_tables *t, size_t layer, uint32_t *n
     return SPLUT_OK;
 }
 
+/* sizeof(splut_table_info) at each release that changed it (0.1). */
+static const size_t TABLE_INFO_SIZES[] = {sizeof(splut_table_info)};
+#define N_TABLE_INFO_SIZES (sizeof(TABLE_INFO_SIZES) / sizeof(TABLE_INFO_SIZES[0]))
+
 splut_status splut_tables_info(const splut_tables *t, size_t layer, uint32_t neuron,
                                uint32_t table, splut_table_info *info)
 {
     if (!t || !info)
         return t ? splut__fail(t->ctx, SPLUT_E_NULL, "splut_tables_info: info is NULL")
                  : SPLUT_E_NULL;
-    if (info->size != sizeof(splut_table_info))
-        return splut__fail(t->ctx, SPLUT_E_STRUCT_SIZE, "splut_table_info.size is %zu, expected %zu",
-                           info->size, sizeof(splut_table_info));
+    splut_status st = splut__struct_check(t->ctx, "splut_table_info", info, info->size,
+                                          TABLE_INFO_SIZES, N_TABLE_INFO_SIZES);
+    if (st != SPLUT_OK)
+        return st;
     const splut_tlayer *TL = NULL;
-    splut_status st = check_table(t, layer, neuron, table, &TL);
+    st = check_table(t, layer, neuron, table, &TL);
     if (st != SPLUT_OK)
         return st;
     bool adder = table == SPLUT_TABLE_ADDER;

@@ -1037,22 +1037,9 @@ splut_status splut_trainer_create(splut_model *m, splut_trainer **out)
     if (!t)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a trainer");
     t->model = splut_model_ref(m);
-    t->lr = m->recipe_lr;
+    splut__param_defaults(SPLUT_OWNER_TRAINER, t);
+    t->lr = m->recipe_lr; /* the model's recipe overrides the table's defaults */
     t->weight_decay = m->recipe_wd;
-    t->beta1 = 0.5;
-    t->beta2 = 0.999;
-    t->eps = 1e-8;
-    t->switch_epoch = 20;
-    t->conn_tau = 3.0;
-    t->conn_l1 = 1e-4;
-    t->conn_candidates = 128;
-    t->conn_init = 1e-3;
-    t->conn_swap = 0.1;
-    t->conn_plateau = 1.0;
-    t->conn_cover = 0;
-    t->conn_explore = 0;
-    t->conn_warm = 1;
-    t->conn_stagger = 0.0;
     t->m1 = splut__calloc(ctx, m->n_params, sizeof(float));
     t->m2 = splut__calloc(ctx, m->n_params, sizeof(float));
     size_t neurons = 0;
@@ -1376,56 +1363,13 @@ splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact)
 
 /* ------------------------------------------------------------ parameters */
 
-static splut_status trainer_param(const splut_trainer *t, splut_param key, splut_param_type type,
-                                  double v, int64_t iv, bool set)
-{
-    return splut__param_access(t->model->ctx, key, type, v, iv, set, 200, 299);
-}
-
-static double *double_slot(splut_trainer *t, splut_param key)
-{
-    switch (key) {
-    case SPLUT_P_LEARNING_RATE: return &t->lr;
-    case SPLUT_P_WEIGHT_DECAY: return &t->weight_decay;
-    case SPLUT_P_BETA1: return &t->beta1;
-    case SPLUT_P_BETA2: return &t->beta2;
-    case SPLUT_P_ADAM_EPS: return &t->eps;
-    case SPLUT_P_CONN_TAU: return &t->conn_tau;
-    case SPLUT_P_CONN_L1: return &t->conn_l1;
-    case SPLUT_P_CONN_TEMPERATURE: return &t->conn_temperature;
-    case SPLUT_P_CONN_INIT: return &t->conn_init;
-    case SPLUT_P_CONN_SWAP: return &t->conn_swap;
-    case SPLUT_P_CONN_PLATEAU: return &t->conn_plateau;
-    case SPLUT_P_CONN_STAGGER: return &t->conn_stagger;
-    default: return &t->lr_min;
-    }
-}
-
-static int64_t *int_slot(splut_trainer *t, splut_param key)
-{
-    switch (key) {
-    case SPLUT_P_STEP: return &t->step;
-    case SPLUT_P_CONNECTIVITY: return &t->conn_mode;
-    case SPLUT_P_STEPS_PER_EPOCH: return &t->steps_per_epoch;
-    case SPLUT_P_SWITCH_EPOCH: return &t->switch_epoch;
-    case SPLUT_P_CONN_REGROW: return &t->conn_regrow;
-    case SPLUT_P_CONN_CANDIDATES: return &t->conn_candidates;
-    case SPLUT_P_CONN_COVER: return &t->conn_cover;
-    case SPLUT_P_CONN_EXPLORE: return &t->conn_explore;
-    case SPLUT_P_CONN_WARM: return &t->conn_warm;
-    case SPLUT_P_BN_FROZEN: return &t->bn_frozen;
-    default: return &t->restart_period;
-    }
-}
-
+/* Every key maps to its field through the parameter table (ctx.c); a key of
+ * another object is refused there, so no write can land in the wrong field. */
 splut_status splut_trainer_set_double(splut_trainer *t, splut_param key, double value)
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, value, 0, true);
-    if (st == SPLUT_OK)
-        *double_slot(t, key) = value;
-    return st;
+    return splut__param_double(t->model->ctx, SPLUT_OWNER_TRAINER, t, key, &value, true);
 }
 
 splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, double *value)
@@ -1434,24 +1378,29 @@ splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, d
         return t ? splut__fail(t->model->ctx, SPLUT_E_NULL,
                                "splut_trainer_get_double: value is NULL")
                  : SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
-    if (st == SPLUT_OK)
-        *value = *double_slot((splut_trainer *)t, key);
-    return st;
+    /* The cast only serves the shared accessor; a read never writes the trainer. */
+    return splut__param_double(t->model->ctx, SPLUT_OWNER_TRAINER, (splut_trainer *)t, key,
+                               value, false);
+}
+
+/* Learned connectivity reads its integer keys once, when it starts. */
+static bool fixed_while_learning(splut_param key)
+{
+    return key >= SPLUT_P_CONNECTIVITY && key <= SPLUT_P_CONN_WARM;
 }
 
 splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t value)
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, (double)value, value, true);
-    if (st != SPLUT_OK)
-        return st;
-    if (t->connect && key >= SPLUT_P_CONNECTIVITY && key <= SPLUT_P_CONN_WARM)
-        return splut__fail(t->model->ctx, SPLUT_E_STATE,
+    splut_ctx *ctx = t->model->ctx;
+    /* a key or value error is reported first, as for every other key */
+    bool valid = splut__param_check(key, SPLUT_PARAM_INT, (double)value, SPLUT_OWNER_TRAINER) ==
+                 SPLUT_OK;
+    if (valid && t->connect && fixed_while_learning(key))
+        return splut__fail(ctx, SPLUT_E_STATE,
                            "connectivity parameters are fixed while connectivity is being learned");
-    *int_slot(t, key) = value;
-    return SPLUT_OK;
+    return splut__param_int(ctx, SPLUT_OWNER_TRAINER, t, key, &value, true);
 }
 
 splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int64_t *value)
@@ -1459,8 +1408,6 @@ splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int6
     if (!t || !value)
         return t ? splut__fail(t->model->ctx, SPLUT_E_NULL, "splut_trainer_get_int: value is NULL")
                  : SPLUT_E_NULL;
-    splut_status st = trainer_param(t, key, SPLUT_PARAM_INT, 0, 0, false);
-    if (st == SPLUT_OK)
-        *value = *int_slot((splut_trainer *)t, key);
-    return st;
+    return splut__param_int(t->model->ctx, SPLUT_OWNER_TRAINER, (splut_trainer *)t, key, value,
+                            false);
 }

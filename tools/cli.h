@@ -81,6 +81,16 @@ uint64_t cli_fnv1a(uint64_t h, const void *p, size_t n);
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /** @brief Parse a finite double; 0 on success, -1 otherwise. */
 int cli_parse_double(const char *s, double *out);
+/**
+ * @brief Parse @p s as the value of parameter @p key, checked against the
+ * library's parameter table (splut_param_info / splut_param_describe): an
+ * integer for integer keys, within the key's bounds. 0 on success; otherwise
+ * prints a usage error of @p cmd naming @p opt and the range, and returns its
+ * exit code. Options that set a parameter key use this instead of restating
+ * its bounds.
+ */
+int cli_param_value(const char *cmd, const char *opt, splut_param key, const char *s,
+                    double *out);
 
 /**
  * @brief Create a context with @p threads worker threads (0 = one per CPU); on

@@ -114,6 +114,33 @@ int cli_parse_double(const char *s, double *out)
     return 0;
 }
 
+int cli_param_value(const char *cmd, const char *opt, splut_param key, const char *s,
+                    double *out)
+{
+    splut_param_type type;
+    double lo, hi;
+    unsigned flags = 0;
+    if (splut_param_info(key, &type, &lo, &hi, NULL) != SPLUT_OK ||
+        splut_param_describe(key, NULL, &flags) != SPLUT_OK)
+        return cli_usage_err(cmd, "%s: parameter %d is unknown to this library", opt, (int)key);
+    int open_min = (flags & SPLUT_PARAM_MIN_OPEN) != 0;
+    double v = 0;
+    int bad;
+    if (type == SPLUT_PARAM_INT) {
+        uint64_t u = 0; /* integer keys are never negative */
+        bad = lo < 0 || cli_parse_u64(s, (uint64_t)lo, (uint64_t)hi, &u) != 0;
+        v = (double)u;
+    } else {
+        bad = cli_parse_double(s, &v) != 0 || v > hi || v < lo || (open_min && v <= lo);
+    }
+    if (bad)
+        return cli_usage_err(cmd, "%s needs %s in %c%g, %g], got '%s'", opt,
+                             type == SPLUT_PARAM_INT ? "an integer" : "a number",
+                             open_min ? '(' : '[', lo, hi, s);
+    *out = v;
+    return 0;
+}
+
 splut_ctx *cli_ctx_new(int64_t threads)
 {
     splut_ctx *ctx = NULL;

@@ -56,19 +56,9 @@ extern "C" {
  * @defgroup version Version
  * @{
  */
-/** Major version (ABI breaks only with a new major). */
-#define SPLUT_VERSION_MAJOR 0
-/** Minor version (new API). */
-#define SPLUT_VERSION_MINOR 1
-/** Patch version (fixes only). */
-#define SPLUT_VERSION_PATCH 0
-/** Version as one number: major*10000 + minor*100 + patch. */
-#define SPLUT_VERSION_NUMBER \
-    (SPLUT_VERSION_MAJOR * 10000 + SPLUT_VERSION_MINOR * 100 + SPLUT_VERSION_PATCH)
-/** Version as a string literal. */
-#define SPLUT_VERSION_STRING "0.1.0"
-/** True when the headers are at least version a.b.c. */
-#define SPLUT_CHECK_VERSION(a, b, c) (SPLUT_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+/* SPLUT_VERSION_MAJOR/MINOR/PATCH/NUMBER/STRING and SPLUT_CHECK_VERSION(),
+ * generated from the project version. */
+#include "sparselut-version.h"
 
 /** @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER. */
 SPLUT_API unsigned splut_version_number(void);
@@ -106,8 +96,9 @@ typedef enum splut_status {
     SPLUT_E_IO = -500,              /**< reading or writing a file failed */
     SPLUT_E_FORMAT = -501,          /**< malformed or inconsistent file content */
     SPLUT_E_VERSION = -502,         /**< file written by an unsupported format version */
-    SPLUT_E_CHECKSUM = -503,        /**< file checksum mismatch (corruption) */
-    SPLUT_E_TOOL = -504             /**< an external tool (simulator) failed */
+    SPLUT_E_CHECKSUM = -503         /**< file checksum mismatch (corruption) */
+    /* -504 was SPLUT_E_TOOL in 0.1, never returned: the library runs no
+     * external tool (the CLI does and reports its own failures). Not reused. */
 } splut_status;
 
 /**
@@ -177,6 +168,10 @@ SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
 
 /**
  * @brief Free memory the library allocated and handed to the caller.
+ *
+ * No call returns library-allocated memory yet (results go into caller-owned
+ * buffers); the function is exported since 0.1 and stays, so that calls which
+ * will allocate for the caller keep one documented way to release it.
  * @param ctx the context the memory came from; @p ptr may be NULL
  */
 SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
@@ -186,13 +181,22 @@ SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
  * @defgroup params Parameters
  * @brief Every tunable is read and written by enum key (zstd style).
  *
- * Keys are grouped by object: 1–99 context, 100–199 model, 200–299 trainer.
- * Each key has one type (integer or double); using the other setter returns
- * SPLUT_E_PARAM_TYPE. Out-of-range values return SPLUT_E_OUT_OF_RANGE and are
- * never clamped. Key numbers never change.
+ * Keys are grouped by object: 1–99 context, 100–199 model, 200–299 trainer,
+ * 300–399 training run. Each key has one type (integer or double); using the
+ * other setter returns SPLUT_E_PARAM_TYPE. Out-of-range values return
+ * SPLUT_E_OUT_OF_RANGE and are never clamped; a key of another object returns
+ * SPLUT_E_UNKNOWN_PARAM. Key numbers never change. One table inside the
+ * library holds every key's name, type, bounds, default, owner and whether
+ * files save it; splut_param_info(), splut_param_describe() and
+ * splut_param_next() read it, so tools and bindings need not restate bounds.
+ *
+ * Keys marked experimental (SPLUT_PARAM_EXPERIMENTAL) are research knobs
+ * declared in sparselut-experimental.h: their numbers are fixed (files may
+ * hold them) but their meaning, bounds and existence are outside the
+ * stability promise.
  * @{
  */
-/** Parameter keys: 1–99 context, 100–199 model, 200–299 trainer. */
+/** Parameter keys: 1–99 context, 100–199 model, 200–299 trainer, 300–399 run. */
 typedef enum splut_param {
     /* context (1-99) */
     SPLUT_P_THREADS = 1,          /**< int [0,256], default 0 = one per online CPU */
@@ -215,45 +219,34 @@ typedef enum splut_param {
     SPLUT_P_RESTART_PERIOD = 205, /**< int [0,2^40] steps per cosine cycle; 0 = constant lr */
     SPLUT_P_LR_MIN = 206,         /**< double [0,10], cosine floor (eta_min), default 0 */
     SPLUT_P_STEP = 207,           /**< int [0,2^53], optimiser steps taken, default 0 */
-    /* learned connectivity (trainer, 210-224); see docs/connectivity.md */
-    SPLUT_P_CONNECTIVITY = 210,   /**< int: 0 = keep the model's connectivity, 1 = learn it,
-                                       2 = keep it but pre-train: until the switch epoch a
-                                       linear network on the model's own inputs trains,
-                                       then the model starts from it (as SPLUT_P_CONN_WARM) */
+    /* learned connectivity (trainer, 210-218); see docs/connectivity.md.
+     * Keys 219-224 and 230 are experimental (sparselut-experimental.h). */
+    SPLUT_P_CONNECTIVITY = 210,   /**< int: ::splut_conn_mode, default SPLUT_CONN_KEEP */
     SPLUT_P_STEPS_PER_EPOCH = 211,/**< int [0,2^40]: steps per epoch (learned schedule), default 0 */
     SPLUT_P_SWITCH_EPOCH = 212,   /**< int [0,2^20]: epoch T of the switch to phase 2, default 20;
                                        the model keeps its initial inputs and weights until then */
     SPLUT_P_CONN_TAU = 213,       /**< double (0,1e6]: budget decay time in epochs, default 3 */
     SPLUT_P_CONN_L1 = 214,        /**< double [0,1]: L1 pressure on magnitudes, default 1e-4 */
     SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */
-    SPLUT_P_CONN_REGROW = 216,    /**< int: 0 = regrow by gradient magnitude, 1 = at random */
+    SPLUT_P_CONN_REGROW = 216,    /**< int: ::splut_conn_regrow, default SPLUT_REGROW_GRADIENT */
     SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,1024]: candidate inputs per neuron, default 128 */
-    SPLUT_P_CONN_INIT = 218,      /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
-    SPLUT_P_CONN_SWAP = 219,      /**< double [0,1]: fraction of active connections swapped
-                                       for regrown ones at the end of each epoch, 0.1 */
-    SPLUT_P_CONN_PLATEAU = 220,   /**< double [1,64]: the phase-1 budget decays to this
-                                       multiple of A·F (capped at the candidates) and stays
-                                       there until the switch, default 1 */
-    SPLUT_P_CONN_COVER = 221,     /**< int: 1 = at the switch, give every output of a hidden
-                                       layer a reader in the next layer, default 0 */
-    SPLUT_P_CONN_EXPLORE = 222,   /**< int: new candidates of capped layers each epoch:
-                                       0 = random inputs, 1 = largest dense |∂L/∂w| on the
-                                       current batch; default 0 */
-    SPLUT_P_CONN_STAGGER = 223,   /**< double [0,1e6]: layer l's budget starts decaying
-                                       l·stagger epochs late, default 0 */
-    SPLUT_P_CONN_WARM = 224,      /**< int: 1 = phase 2 starts from the surrogate's function
-                                       (its weights on the chosen inputs as the degree-1
-                                       terms, its BatchNorms and scales), 0 = from the
-                                       target's initialisation; default 1 */
-    SPLUT_P_BN_FROZEN = 230       /**< int: 1 = training steps normalise every BatchNorm
-                                       with its running statistics and leave them
-                                       unchanged, so the optimiser trains exactly the
-                                       eval-mode function (calibrate first with
-                                       splut_trainer_calibrate_bn(), which always uses
-                                       batch statistics); 0 = batch statistics, the
-                                       reference; default 0. Not saved in trainer files.
-                                       Ignored by phase 1 of learned connectivity. */
+    SPLUT_P_CONN_INIT = 218       /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
 } splut_param;
+
+/** Values of SPLUT_P_CONNECTIVITY. */
+typedef enum splut_conn_mode {
+    SPLUT_CONN_KEEP = 0,    /**< keep the model's connectivity */
+    SPLUT_CONN_LEARN = 1,   /**< learn it (prune and regrow until the switch epoch) */
+    SPLUT_CONN_PRETRAIN = 2 /**< keep it but pre-train: until the switch epoch a linear
+                                 network on the model's own inputs trains, then the model
+                                 starts from it (as SPLUT_P_CONN_WARM) */
+} splut_conn_mode;
+
+/** Values of SPLUT_P_CONN_REGROW. */
+typedef enum splut_conn_regrow {
+    SPLUT_REGROW_GRADIENT = 0, /**< regrow the candidates of largest gradient magnitude */
+    SPLUT_REGROW_RANDOM = 1    /**< regrow candidates at random */
+} splut_conn_regrow;
 
 /** Type of a parameter's value. */
 typedef enum splut_param_type {
@@ -261,13 +254,52 @@ typedef enum splut_param_type {
     SPLUT_PARAM_DOUBLE = 1 /**< use the *_double accessors */
 } splut_param_type;
 
+/** Object a parameter key belongs to (whose *_set_int / *_set_double accept it). */
+typedef enum splut_param_owner {
+    SPLUT_OWNER_CTX = 1,     /**< splut_ctx_set_int() and friends */
+    SPLUT_OWNER_MODEL = 2,   /**< splut_model_set_int() and friends */
+    SPLUT_OWNER_TRAINER = 3, /**< splut_trainer_set_int() and friends */
+    SPLUT_OWNER_RUN = 4      /**< the training run object */
+} splut_param_owner;
+
+/** splut_param_describe() flag: model or trainer files store the value. */
+#define SPLUT_PARAM_SAVED 1u
+/** splut_param_describe() flag: research knob outside the stability promise. */
+#define SPLUT_PARAM_EXPERIMENTAL 2u
+/** splut_param_describe() flag: the minimum itself is excluded, the range is (min, max]. */
+#define SPLUT_PARAM_MIN_OPEN 4u
+
 /**
  * @brief Type, bounds and default of a parameter key.
  * Any output pointer may be NULL.
+ * @param key any key
+ * @param[out] type its value type
+ * @param[out] min smallest allowed value (excluded when splut_param_describe() reports
+ *             SPLUT_PARAM_MIN_OPEN)
+ * @param[out] max largest allowed value
+ * @param[out] dflt value a new object starts with
  * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
  */
 SPLUT_API splut_status splut_param_info(splut_param key, splut_param_type *type, double *min,
                                         double *max, double *dflt);
+/**
+ * @brief Owner object and flags of a parameter key. Any output pointer may be NULL.
+ * @param key any key
+ * @param[out] owner the object whose accessors accept the key
+ * @param[out] flags SPLUT_PARAM_SAVED, SPLUT_PARAM_EXPERIMENTAL, SPLUT_PARAM_MIN_OPEN
+ * @returns SPLUT_OK, SPLUT_E_UNKNOWN_PARAM
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_param_describe(splut_param key, splut_param_owner *owner,
+                                            unsigned *flags);
+/**
+ * @brief Enumerate the keys: the smallest known key above @p key.
+ * Start with 0; the loop ends when 0 comes back.
+ * @param key a key or 0
+ * @returns the next key, 0 after the last
+ * @since 0.2
+ */
+SPLUT_API int splut_param_next(int key);
 /** @brief Name of a parameter key ("threads", "learning_rate", …), NULL if unknown. */
 SPLUT_API const char *splut_param_name(splut_param key);
 
@@ -351,6 +383,37 @@ SPLUT_API splut_status splut_model_create_preset(splut_ctx *ctx, const char *nam
  * @brief Name of preset number @p index (0-based), NULL past the end.
  */
 SPLUT_API const char *splut_preset_name(size_t index);
+/**
+ * @brief Create and build a model from an architecture string.
+ *
+ * Grammar (tokens separated by spaces, tabs or line breaks; `#` starts a
+ * comment that runs to the end of the line, so a file's contents can be
+ * passed as is):
+ * @code
+ * spec   := input layer+
+ * input  := IN ":" BITS [":relu"]             IN ≥ 1 features, BITS 1..8 input bits
+ * layer  := KIND ":" WIDTH (":" field)*       WIDTH ≥ 1 neurons
+ * KIND   := "linear" | "poly" | "add" | "poly-add" | "neuralut"
+ * field  := "F" n | "b" n | "D" n | "A" n | "N" n
+ * @endcode
+ * `F` (fan-in per neuron, per sub-neuron for add) and `b` (output bits) are
+ * required; `D` (degree) defaults to 1, `A` (sub-neurons of add) to 2, `N`
+ * (hidden units of neuralut) to 16. Numbers are plain decimal digits; each
+ * field appears at most once per layer. `:relu` selects the unsigned ReLU
+ * input quantiser (SPLUT_INPUT_RELU) instead of BatchNorm + HardTanh. Example,
+ * the PolyLUT-Add MNIST model: `"784:2 add:256:F6:b2:D1:A2 add:100:F6:b2:D1:A2
+ * add:100:F6:b2:D1:A2 add:100:F6:b2:D1:A2 linear:10:F6:b2"`. The model draws
+ * its connectivity and weights from the context seed, as splut_model_build().
+ * @param ctx context (the model keeps a reference)
+ * @param[in] spec the architecture string
+ * @param[out] out the built model; NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (syntax; the message names the
+ *          token), SPLUT_E_NOMEM, or any error of splut_model_add_layer() (e.g.
+ *          SPLUT_E_FAN_IN, SPLUT_E_TABLE_TOO_LARGE)
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_model_create_arch(splut_ctx *ctx, const char *spec,
+                                               splut_model **out);
 /**
  * @brief Drop the caller's reference to a model; NULL is a no-op.
  *
@@ -1123,6 +1186,13 @@ SPLUT_API splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_
 
 #ifdef __cplusplus
 }
+#endif
+
+/* Research-stage keys and calls, outside the stability promise: define
+ * SPLUT_ENABLE_EXPERIMENTAL before including this header, or include
+ * sparselut-experimental.h. */
+#ifdef SPLUT_ENABLE_EXPERIMENTAL
+#include "sparselut-experimental.h"
 #endif
 
 #endif /* SPARSELUT_H */

@@ -1,10 +1,14 @@
 #!/bin/sh
-# ABI test: the functions declared SPLUT_API in the public header are exactly
-# the functions the shared library exports. Both sides are read at test time,
-# so new declarations are picked up without editing this test.
-# usage: check-header-api.sh NM HEADER LIBRARY
+# ABI test: the functions declared SPLUT_API in the public headers are exactly
+# the functions the shared library exports, and each is listed in exactly one
+# release node of the version script (lib/sparselut.map) and exported with that
+# node's version. All sides are read at test time, so new declarations are
+# picked up without editing this test.
+# usage: check-header-api.sh NM LIBRARY MAP HEADER...
 set -eu
-nm=$1 header=$2 lib=$3
+export LC_ALL=C
+nm=$1 lib=$2 map=$3
+shift 3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -45,13 +49,13 @@ END {
         m = split(s, words, /[^A-Za-z0-9_]+/)
         print words[m]
     }
-}' "$header" | sort -u > "$tmp/header"
+}' "$@" | sort -u > "$tmp/header"
 
 "$nm" -D --defined-only "$lib" |
     awk 'NF >= 3 && ($2 == "T" || $2 == "W" || $2 == "i") { sub(/@.*/, "", $3); print $3 }' |
     sort -u > "$tmp/library"
 
-[ -s "$tmp/header" ] || { echo "no SPLUT_API declarations found in $header"; exit 1; }
+[ -s "$tmp/header" ] || { echo "no SPLUT_API declarations found in $*"; exit 1; }
 missing=$(comm -23 "$tmp/header" "$tmp/library")
 extra=$(comm -13 "$tmp/header" "$tmp/library")
 status=0
@@ -65,5 +69,30 @@ if [ -n "$extra" ]; then
     printf '  %s\n' $extra
     status=1
 fi
-[ $status -eq 0 ] && echo "ok: $(wc -l < "$tmp/header") functions, header and library agree"
+
+# The version script: "name;" lines inside "NODE {" ... "}" blocks.
+awk '/\/\*/, /\*\// { next }
+     /^[A-Z][A-Z0-9_.]* *\{/ { node = $1; next }
+     node != "" && $1 ~ /^splut_[a-z0-9_]*;$/ { name = $1; sub(/;$/, "", name); print name, node }
+     /^\}/ { node = "" }' "$map" | sort > "$tmp/map"
+dup=$(awk '{print $1}' "$tmp/map" | uniq -d)
+if [ -n "$dup" ]; then
+    echo "listed in more than one node of $map:"; printf '  %s\n' $dup; status=1
+fi
+unlisted=$(awk '{print $1}' "$tmp/map" | sort -u | comm -13 - "$tmp/header")
+if [ -n "$unlisted" ]; then
+    echo "declared SPLUT_API but listed in no node of $map (add them to the newest node):"
+    printf '  %s\n' $unlisted; status=1
+fi
+stale=$(awk '{print $1}' "$tmp/map" | sort -u | comm -23 - "$tmp/header")
+if [ -n "$stale" ]; then
+    echo "listed in $map but declared in no header:"; printf '  %s\n' $stale; status=1
+fi
+"$nm" -D --defined-only "$lib" |
+    awk 'NF >= 3 && $3 ~ /@@/ { split($3, a, "@@"); print a[1], a[2] }' | sort > "$tmp/versions"
+wrong=$(join "$tmp/map" "$tmp/versions" | awk '$2 != $3 {print $1 " is " $3 ", map says " $2}')
+if [ -n "$wrong" ]; then
+    echo "exported with another version than its node:"; printf '%s\n' "$wrong"; status=1
+fi
+[ $status -eq 0 ] && echo "ok: $(wc -l < "$tmp/header") functions; headers, map nodes and library agree"
 exit $status

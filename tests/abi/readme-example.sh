@@ -8,6 +8,8 @@ shift 3
 cmd=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do cmd="$cmd $1"; shift; done
 [ $# -gt 0 ] && shift
+# INCLUDE_DIR may list several directories separated by ':'.
+incflags=$(printf '%s' "$incdir" | tr ':' '\n' | sed 's/^/-I/' | tr '\n' ' ')
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The first ```c block of the README.
@@ -16,7 +18,7 @@ awk '/^```c[ \t]*$/ && !done { inside = 1; next }
      inside { print }' "$readme" > "$tmp/example.c"
 [ -s "$tmp/example.c" ] || { echo "no \`\`\`c block in $readme"; exit 1; }
 # shellcheck disable=SC2086
-$cmd "$@" -std=c11 -Wall -Wextra -Werror -I"$incdir" "$tmp/example.c" -o "$tmp/example" \
+$cmd "$@" -std=c11 -Wall -Wextra -Werror $incflags "$tmp/example.c" -o "$tmp/example" \
     -L"$libdir" -lsparselut -Wl,-rpath,"$libdir"
 "$tmp/example" "$tmp/hdl"
 ls "$tmp/hdl" | grep -q '\.v$' || { echo "the example wrote no Verilog into $tmp/hdl"; exit 1; }

@@ -1,6 +1,6 @@
 /*
- * Helpers shared by the core unit tests: a counting allocator that can be told
- * to fail one allocation, a log recorder, and small model builders.
+ * Helpers shared by the core unit tests: the counting allocator of
+ * tests/common, a log recorder, and small model builders.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -13,70 +13,26 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counting-alloc.h"
 #include "sparselut/sparselut.h"
 
-/* Counts live blocks so leaks show up even without a sanitizer; fails the
- * allocation whose ordinal equals fail_at (counting from 0 after arming).
- * Worker threads allocate and free through it too: the counters are locked. */
-typedef struct counting_alloc {
-    long allocs, frees, live;
-    long armed_count; /* allocations since arming */
-    long fail_at;     /* -1: never fail */
-    long failures;
-    pthread_mutex_t lock;
-} counting_alloc;
-
-static inline void *counting_alloc_fn(void *user, size_t size, size_t align)
+/* Fixture: a default context in *state. */
+static inline int setup_ctx(void **state)
 {
-    counting_alloc *c = user;
-    pthread_mutex_lock(&c->lock);
-    int fail = c->fail_at >= 0 && c->armed_count++ == c->fail_at;
-    c->failures += fail;
-    pthread_mutex_unlock(&c->lock);
-    void *p = NULL;
-    if (fail ||
-        posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    pthread_mutex_lock(&c->lock);
-    c->allocs++;
-    c->live++;
-    pthread_mutex_unlock(&c->lock);
-    return p;
+    splut_ctx *ctx = NULL;
+    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
+        return -1;
+    *state = ctx;
+    return 0;
 }
 
-static inline void counting_free_fn(void *user, void *p)
+static inline int teardown_ctx(void **state)
 {
-    counting_alloc *c = user;
-    if (!p)
-        return;
-    pthread_mutex_lock(&c->lock);
-    c->frees++;
-    c->live--;
-    pthread_mutex_unlock(&c->lock);
-    free(p);
-}
-
-static inline splut_allocator counting_allocator(counting_alloc *c)
-{
-    static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
-    memset(c, 0, sizeof(*c));
-    c->lock = unlocked;
-    c->fail_at = -1;
-    splut_allocator a = {counting_alloc_fn, counting_free_fn, c};
-    return a;
-}
-
-/* Fail allocation number n from now on (n < 0 disarms). */
-static inline void counting_arm(counting_alloc *c, long n)
-{
-    pthread_mutex_lock(&c->lock);
-    c->armed_count = 0;
-    c->fail_at = n;
-    pthread_mutex_unlock(&c->lock);
+    splut_ctx_unref(*state);
+    return 0;
 }
 
 /* Records the last log message. */

@@ -16,52 +16,17 @@
 #include <string.h>
 
 #include "core-priv.h"
+#include "counting-alloc.h"
+#include "ref-crc32.h"
 
 /* ------------------------------------------------------- counting allocator */
 
-typedef struct count_alloc {
-    long live;         /* allocations not yet freed */
-    long calls;        /* allocations attempted */
-    long fail_at;      /* fail the allocation with this call number (-1: never) */
-    size_t largest;    /* largest size requested */
-} count_alloc;
-
-static void *ca_alloc(void *user, size_t size, size_t align)
-{
-    count_alloc *c = user;
-    long call = c->calls++;
-    if (size > c->largest)
-        c->largest = size;
-    if (call == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : 1) != 0)
-        return NULL;
-    c->live++;
-    return p;
-}
-
-static void ca_free(void *user, void *p)
-{
-    count_alloc *c = user;
-    if (p) {
-        c->live--;
-        free(p);
-    }
-}
+/* tests/common's allocator; the io tests call it count_alloc and ca_ctx. */
+typedef counting_alloc count_alloc;
 
 static inline splut_ctx *ca_ctx(count_alloc *c)
 {
-    memset(c, 0, sizeof(*c));
-    c->fail_at = -1;
-    splut_allocator a = {ca_alloc, ca_free, c};
-    splut_ctx *ctx = NULL;
-    if (splut_ctx_create(&a, &ctx) != SPLUT_OK)
-        return NULL;
-    /* One thread: pool workers free their start-up argument asynchronously,
-     * which would race with these plain counters. */
-    splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1);
-    return ctx;
+    return counting_ctx(c);
 }
 
 /* ------------------------------------------------------------ small models */
@@ -191,17 +156,6 @@ static inline void image_from_model(const splut_model *m, image *im)
     memcpy(im->preset, m->preset, strlen(m->preset));
 }
 
-/* Bitwise CRC-32 (IEEE), deliberately not table-driven like the library's. */
-static inline uint32_t ref_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c & 1u) ? (c >> 1) ^ 0xedb88320u : c >> 1;
-    }
-    return ~c;
-}
 
 typedef struct obuf {
     uint8_t *p;

@@ -441,12 +441,11 @@ static void test_allocation_failure_while_loading(void **state)
         for (long k = 0;; k++) {
             long live = f->ca.live;
             splut_model *out = NULL;
-            f->ca.calls = 0;
-            f->ca.fail_at = k;
+            counting_fail_at(&f->ca, k);
             splut_status st = api == 0   ? splut_model_deserialize(f->ctx, b, n, &out)
                               : api == 1 ? splut_model_load(f->ctx, path, &out)
                                          : splut_trainer_load(f->t, path);
-            f->ca.fail_at = -1;
+            counting_disarm(&f->ca);
             splut_model_destroy(out);
             assert_int_equal(f->ca.live, live);
             if (st == SPLUT_OK)

@@ -387,10 +387,9 @@ static void test_save_nomem_keeps_old_file(void **state)
     uint8_t *before = slurp(path, &n0);
     int failures = 0;
     for (long k = 0;; k++) {
-        ca.calls = 0;
-        ca.fail_at = k;
+        counting_fail_at(&ca, k);
         splut_status st = splut_model_save(m2, path);
-        ca.fail_at = -1;
+        counting_disarm(&ca);
         if (st == SPLUT_OK)
             break;
         assert_int_equal(st, SPLUT_E_NOMEM);

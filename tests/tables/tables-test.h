@@ -20,50 +20,14 @@
 #include <string.h>
 
 #include "core-priv.h"
+#include "counting-alloc.h"
 
 /* ---------------------------------------------------------------- allocator */
 
-typedef struct counting_alloc {
-    size_t calls;     /* allocation attempts */
-    size_t live;      /* allocations not yet freed */
-    size_t largest;   /* largest size requested */
-    size_t fail_at;   /* fail the attempt with this 1-based number (0 = never) */
-    size_t max_size;  /* fail (and count) requests above this (0 = no cap) */
-    size_t over_cap;  /* attempts above max_size */
-} counting_alloc;
-
-static inline void *ca_alloc(void *user, size_t size, size_t align)
-{
-    counting_alloc *c = user;
-    c->calls++;
-    if (size > c->largest)
-        c->largest = size;
-    if (c->max_size && size > c->max_size) {
-        c->over_cap++;
-        return NULL;
-    }
-    if (c->fail_at && c->calls == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    c->live++;
-    return p;
-}
-
-static inline void ca_free(void *user, void *p)
-{
-    counting_alloc *c = user;
-    if (p) {
-        c->live--;
-        free(p);
-    }
-}
-
+/* A context on the counting allocator of tests/common (threads as configured). */
 static inline splut_ctx *ca_ctx(counting_alloc *c)
 {
-    memset(c, 0, sizeof(*c));
-    splut_allocator a = {ca_alloc, ca_free, c};
+    splut_allocator a = counting_allocator(c);
     splut_ctx *ctx = NULL;
     assert_int_equal(splut_ctx_create(&a, &ctx), SPLUT_OK);
     return ctx;

@@ -161,11 +161,10 @@ static void nomem_sweep(const char *preset, unsigned threads)
     assert_int_equal(splut_tables_create(m, &ref), SPLUT_OK);
     size_t with_ref = c.live, failures = 0;
     for (size_t k = 1;; k++) {
-        c.calls = 0;
-        c.fail_at = k;
+        counting_fail_at(&c, k - 1); /* attempt k, counting from 1 */
         splut_tables *t = NULL;
         splut_status st = splut_tables_create(m, &t);
-        c.fail_at = 0;
+        counting_disarm(&c);
         if (st == SPLUT_OK) {
             splut_tables_destroy(t);
             break;
@@ -185,10 +184,9 @@ static void nomem_sweep(const char *preset, unsigned threads)
     uint16_t *in = calloc(300 * ni, sizeof(uint16_t)), *out = calloc(300 * no, 2);
     size_t live = c.live;
     for (size_t k = 1;; k++) {
-        c.calls = 0;
-        c.fail_at = k;
+        counting_fail_at(&c, k - 1); /* attempt k, counting from 1 */
         splut_status st = splut_tables_forward(ref, in, 300, out);
-        c.fail_at = 0;
+        counting_disarm(&c);
         assert_int_equal(c.live, live);
         if (st == SPLUT_OK)
             break;
@@ -222,11 +220,10 @@ static void test_nomem_no_leak(void **state)
     assert_int_equal(splut_model_create_preset(ctx, "jsc-xl-add2", &m), SPLUT_OK);
     size_t base = c.live;
     for (size_t k = 1; k < 200; k++) {
-        c.calls = 0;
-        c.fail_at = k;
+        counting_fail_at(&c, k - 1); /* attempt k, counting from 1 */
         splut_tables *t = NULL;
         splut_status st = splut_tables_create(m, &t);
-        c.fail_at = 0;
+        counting_disarm(&c);
         if (st == SPLUT_OK) {
             splut_tables_destroy(t);
             break;

@@ -86,11 +86,9 @@ static splut_model *poly_model(splut_ctx *ctx, splut_neuron_kind kind, uint32_t 
     return m;
 }
 
-/* An input index the neuron does not read, above row[slot-1] and below row[slot+1]
- * when possible (so any kind accepts it). */
-static uint32_t fresh_input(const uint32_t *row, uint32_t k, uint32_t slot, uint32_t in)
+/* The first input in [lo, hi) that none of the k entries of row reads. */
+static uint32_t first_unused(const uint32_t *row, uint32_t k, uint32_t lo, uint32_t hi)
 {
-    uint32_t lo = slot ? row[slot - 1] + 1 : 0, hi = slot + 1 < k ? row[slot + 1] : in;
     for (uint32_t c = lo; c < hi; c++) {
         bool used = false;
         for (uint32_t i = 0; i < k; i++)
@@ -101,7 +99,58 @@ static uint32_t fresh_input(const uint32_t *row, uint32_t k, uint32_t slot, uint
     return UINT32_MAX;
 }
 
-static void check_grow_keeps_function(splut_neuron_kind kind, uint32_t F, uint32_t D, uint32_t A)
+/* An input index the neuron does not read, above row[slot-1] and below row[slot+1]
+ * when possible (so any kind accepts it). */
+static uint32_t fresh_input(const uint32_t *row, uint32_t k, uint32_t slot, uint32_t in)
+{
+    uint32_t lo = slot ? row[slot - 1] + 1 : 0, hi = slot + 1 < k ? row[slot + 1] : in;
+    return first_unused(row, k, lo, hi);
+}
+
+typedef enum pick { PICK_BETWEEN, PICK_START, PICK_MIDDLE, PICK_END } pick;
+
+/* An input the neuron does not read that, grown into @p slot, must land at
+ * position t of its sub-neuron's sorted slice (t = 0, F/2 or F-1); the slot's
+ * own position is skipped (UINT32_MAX), so every grow moves the input. */
+static uint32_t moving_input(const uint32_t *row, uint32_t k, uint32_t F, uint32_t slot,
+                             uint32_t in, pick p)
+{
+    uint32_t first = slot - slot % F, others[64] = {0}, n = 0;
+    for (uint32_t i = first; i < first + F; i++)
+        if (i != slot)
+            others[n++] = row[i];
+    uint32_t t = p == PICK_START ? 0 : p == PICK_END ? F - 1 : F / 2;
+    if (t == slot - first)
+        return UINT32_MAX;
+    uint32_t lo = t ? others[t - 1] + 1 : 0, hi = t < n ? others[t] : in;
+    /* the whole row ascends: stay between the neighbouring slices */
+    if (first > 0 && lo <= row[first - 1])
+        lo = row[first - 1] + 1;
+    if (first + F < k && hi > row[first + F])
+        hi = row[first + F];
+    return first_unused(row, k, lo, hi);
+}
+
+static uint32_t pick_input(const uint32_t *row, uint32_t k, uint32_t F, uint32_t slot,
+                           uint32_t in, pick p)
+{
+    return p == PICK_BETWEEN ? fresh_input(row, k, slot, in)
+                             : moving_input(row, k, F, slot, in, p);
+}
+
+/* Each sub-neuron's slice stays strictly ascending; returns whether the grown
+ * input sits in another slot than the one it replaced. */
+static bool check_sorted_and_moved(const uint32_t *row, uint32_t F, uint32_t A, uint32_t slot,
+                                   uint32_t input)
+{
+    for (uint32_t a = 0; a < A; a++)
+        for (uint32_t i = 1; i < F; i++)
+            assert_true(row[a * F + i - 1] < row[a * F + i]);
+    return row[slot] != input;
+}
+
+static void check_grow_keeps_function_at(splut_neuron_kind kind, uint32_t F, uint32_t D,
+                                         uint32_t A, pick p)
 {
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
@@ -110,11 +159,11 @@ static void check_grow_keeps_function(splut_neuron_kind kind, uint32_t F, uint32
     tuple_list tl;
     list_monomials(&tl, F, D);
     assert_int_equal(tl.n, L->T);
-    uint32_t k = L->A * F, grown = 0;
+    uint32_t k = L->A * F, grown = 0, moved = 0;
     for (uint32_t n = 0; n < L->out; n++) {
         for (uint32_t slot = 0; slot < k; slot++) {
             uint32_t *row = L->conn + (size_t)n * k;
-            uint32_t input = fresh_input(row, k, slot, L->in);
+            uint32_t input = pick_input(row, k, F, slot, L->in, p);
             if (input == UINT32_MAX)
                 continue;
             uint32_t sub = slot / F, old = row[slot];
@@ -124,8 +173,11 @@ static void check_grow_keeps_function(splut_neuron_kind kind, uint32_t F, uint32
             const float *w = m->params + L->w + ((size_t)n * L->A + sub) * L->T;
             float b = m->params[L->b + (size_t)n * L->A + sub];
             memcpy(before_w, w, L->T * sizeof(float));
-            assert_int_equal(splut_model_grow_input(m, 0, n, slot, input, 0.75f), SPLUT_OK);
+            if (splut_model_grow_input(m, 0, n, slot, input, 0.75f) != SPLUT_OK)
+                fail_msg("kind %d pick %d neuron %u slot %u input %u: %s", (int)kind, (int)p, n,
+                         slot, input, splut_ctx_last_error(ctx));
             grown++;
+            moved += check_sorted_and_moved(row, F, L->A, slot, input);
             for (int trial = 0; trial < 20; trial++) {
                 float u[24];
                 for (int i = 0; i < 24; i++)
@@ -141,9 +193,29 @@ static void check_grow_keeps_function(splut_neuron_kind kind, uint32_t F, uint32
         }
     }
     assert_true(grown > 0);
+    if (p != PICK_BETWEEN)
+        assert_int_equal(moved, grown); /* every grow had to re-sort its slice */
     assert_int_equal(splut_model_validate(m), SPLUT_OK);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
+}
+
+static void check_grow_keeps_function(splut_neuron_kind kind, uint32_t F, uint32_t D, uint32_t A)
+{
+    check_grow_keeps_function_at(kind, F, D, A, PICK_BETWEEN);
+}
+
+/* Grown inputs that belong at the start, in the middle or at the end of the
+ * slice: the row is re-sorted and the weights follow their variables. */
+static void test_grow_resorts(void **state)
+{
+    (void)state;
+    const pick picks[] = {PICK_START, PICK_MIDDLE, PICK_END};
+    for (int i = 0; i < 3; i++) {
+        check_grow_keeps_function_at(SPLUT_NEURON_POLY, 3, 3, 1, picks[i]);
+        check_grow_keeps_function_at(SPLUT_NEURON_POLY_ADD, 2, 3, 2, picks[i]);
+        check_grow_keeps_function_at(SPLUT_NEURON_LINEAR, 4, 1, 1, picks[i]);
+    }
 }
 
 static void test_grow_poly(void **state)
@@ -336,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_grow_poly),
         cmocka_unit_test(test_grow_linear),
         cmocka_unit_test(test_grow_poly_add),
+        cmocka_unit_test(test_grow_resorts),
         cmocka_unit_test(test_prune_zeroes_terms_of_slot),
         cmocka_unit_test(test_mutation_errors_change_nothing),
         cmocka_unit_test(test_mutation_resets_optimiser),

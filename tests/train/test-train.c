@@ -198,8 +198,10 @@ static void test_fd_bce(void **state)
     fd_check(ls, 2, 6, 2);
 }
 
-/* Train a few steps; return the parameter and state vectors. */
-static void train_with_threads(int threads, float **params, float **bn_state, size_t *np)
+/* Train a few steps; return the serialised trainer state: the model file
+ * bytes (every parameter, every BatchNorm statistic, metadata) followed by
+ * both AdamW moment vectors. */
+static uint8_t *train_with_threads(int threads, size_t *size)
 {
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
@@ -220,37 +222,115 @@ static void train_with_threads(int threads, float **params, float **bn_state, si
         double l;
         assert_int_equal(splut_trainer_step(t, x, y, n, &l), SPLUT_OK);
     }
-    *np = splut_model_num_params(m);
-    *params = malloc(*np * sizeof(float));
-    splut_model_params(m, *params, 1);
-    *bn_state = malloc(m->n_state * sizeof(float));
-    memcpy(*bn_state, m->state, m->n_state * sizeof(float));
+    size_t nm = 0, moments = 2 * m->n_params * sizeof(float);
+    assert_int_equal(splut_model_serialize(m, NULL, 0, &nm), SPLUT_OK);
+    uint8_t *bytes = malloc(nm + moments);
+    assert_int_equal(splut_model_serialize(m, bytes, nm, &nm), SPLUT_OK);
+    memcpy(bytes + nm, t->m1, moments / 2);
+    memcpy(bytes + nm + moments / 2, t->m2, moments / 2);
+    *size = nm + moments;
     free(x);
     free(y);
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
+    return bytes;
 }
 
 static void test_thread_count_invariance(void **state)
 {
     (void)state;
-    float *p1, *s1;
     size_t n1;
-    train_with_threads(1, &p1, &s1, &n1);
+    uint8_t *b1 = train_with_threads(1, &n1);
     int counts[] = {2, 4};
     for (int i = 0; i < 2; i++) {
-        float *p, *s;
         size_t n;
-        train_with_threads(counts[i], &p, &s, &n);
+        uint8_t *b = train_with_threads(counts[i], &n);
         assert_int_equal(n, n1);
-        assert_memory_equal(p, p1, n * sizeof(float));
-        assert_memory_equal(s, s1, n * 0 + sizeof(float) * 10);
-        free(p);
-        free(s);
+        assert_memory_equal(b, b1, n); /* parameters, BN statistics, moments */
+        free(b);
     }
-    free(p1);
-    free(s1);
+    free(b1);
+}
+
+/* Parameters AdamW decays (the reference's groups), read from the layout:
+ * input BN gammas, every weight block, BN gammas, the output scale weight. */
+static uint8_t *decay_mask(const splut_model *m)
+{
+    uint8_t *d = calloc(m->n_params, 1);
+    assert_non_null(d);
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH)
+        memset(d + m->in_gamma, 1, m->n_inputs);
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const splut_layer *L = &m->layers[l];
+        assert_true(L->kind != SPLUT_NEURON_NEURALUT); /* its hidden biases differ */
+        memset(d + L->w, 1, (size_t)L->out * L->A * L->T);
+        memset(d + L->bn_gamma, 1, L->out);
+        if (L->last)
+            d[L->post_weight] = 1;
+    }
+    return d;
+}
+
+/* Two AdamW steps with weight decay, computed here in double from each step's
+ * gradient: p ← p·(1 − lr·wd) on decayed parameters, then
+ * p ← p − lr/(1−β1^k) · m1 / (sqrt(m2/(1−β2^k)) + ε). */
+static void test_adamw_golden_steps(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1), SPLUT_OK);
+    layer_spec ls[] = {{SPLUT_NEURON_POLY_ADD, 12, 2, 2, 2, 2, 0},
+                       {SPLUT_NEURON_LINEAR, 4, 3, 2, 1, 0, 0}};
+    splut_model *m = make_model(ctx, 16, 2, ls, 2);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    const double lr = 0.01, wd = 0.3, b1 = 0.9, b2 = 0.99, eps = 1e-8;
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_LEARNING_RATE, lr), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_WEIGHT_DECAY, wd), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_BETA1, b1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_BETA2, b2), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_double(t, SPLUT_P_ADAM_EPS, eps), SPLUT_OK);
+    size_t np = m->n_params, decayed = 0;
+    uint8_t *decay = decay_mask(m);
+    double *p = malloc(np * sizeof(double)), *m1 = calloc(np, sizeof(double)),
+           *m2 = calloc(np, sizeof(double));
+    for (size_t i = 0; i < np; i++)
+        p[i] = m->params[i];
+    const size_t n = 24;
+    float x[24 * 16];
+    int32_t y[24];
+    for (int k = 1; k <= 2; k++) {
+        random_batch(500 + (uint64_t)k, n, 16, 4, x, y);
+        double loss;
+        assert_int_equal(splut_trainer_step(t, x, y, n, &loss), SPLUT_OK);
+        const float *g = splut__trainer_grad(t);
+        double bc1 = 1 - pow(b1, k), bc2 = 1 - pow(b2, k);
+        for (size_t i = 0; i < np; i++) {
+            if (decay[i])
+                p[i] *= 1 - lr * wd;
+            m1[i] = b1 * m1[i] + (1 - b1) * g[i];
+            m2[i] = b2 * m2[i] + (1 - b2) * (double)g[i] * g[i];
+            p[i] -= lr / bc1 * m1[i] / (sqrt(m2[i] / bc2) + eps);
+            double tol = 1e-5 * fabs(p[i]) + 1e-6;
+            if (fabs(m->params[i] - p[i]) > tol)
+                fail_msg("step %d, parameter %zu (decay %d): %.9g, expected %.9g", k, i,
+                         decay[i], m->params[i], p[i]);
+        }
+    }
+    /* the decay term is far above the tolerance on many parameters, so a step
+     * without it cannot pass */
+    for (size_t i = 0; i < np; i++)
+        decayed += decay[i] && fabs(p[i]) * lr * wd > 100 * (1e-5 * fabs(p[i]) + 1e-6);
+    assert_true(decayed > np / 4);
+    free(p);
+    free(m1);
+    free(m2);
+    free(decay);
+    splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
 }
 
 /* Labels from a fixed rule the network can learn: sign pattern of two features. */
@@ -666,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_fd_bce),
         cmocka_unit_test(test_frozen_bn_trains_eval_function),
         cmocka_unit_test(test_thread_count_invariance),
+        cmocka_unit_test(test_adamw_golden_steps),
         cmocka_unit_test(test_learns_synthetic_task),
         cmocka_unit_test(test_step_errors),
         cmocka_unit_test(test_trainer_params),

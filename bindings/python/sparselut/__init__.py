@@ -432,6 +432,20 @@ class Model(_Handle):
         return cls._wrap(h.value, ctx)
 
     @classmethod
+    def from_arch(cls, ctx, spec):
+        """A built model from an architecture string such as
+        ``"784:2 add:256:F6:b2:A2 linear:10:F6:b2"`` (grammar: ``splut_model_create_arch``).
+
+        :raises Error: ``E_INVALID`` naming the token that does not parse
+        """
+        if not isinstance(spec, str):
+            raise TypeError("the architecture is a str, not %s" % type(spec).__name__)
+        h = ctypes.c_void_p()
+        _check(_c.splut_model_create_arch(ctx._live(), spec.encode(), ctypes.byref(h)),
+               ctx._h, "splut_model_create_arch")
+        return cls._wrap(h.value, ctx)
+
+    @classmethod
     def load(cls, ctx, path):
         """Load a model file (or the model part of a trainer file)."""
         h = ctypes.c_void_p()

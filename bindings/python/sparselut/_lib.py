@@ -78,6 +78,8 @@ PROTOTYPES = {
     "splut_free": (None, [_H, c_void_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
+    "splut_param_describe": (_S, [c_int, P(c_int), P(ctypes.c_uint)]),
+    "splut_param_next": (c_int, [c_int]),
     "splut_ctx_set_int": (_S, [_H, c_int, c_i64]),
     "splut_ctx_get_int": (_S, [_H, c_int, P(c_i64)]),
     # model definition
@@ -85,6 +87,7 @@ PROTOTYPES = {
     "splut_model_add_layer": (_S, [_H, P(LayerDesc)]),
     "splut_model_build": (_S, [_H]),
     "splut_model_create_preset": (_S, [_H, c_char_p, P(_H)]),
+    "splut_model_create_arch": (_S, [_H, c_char_p, P(_H)]),
     "splut_preset_name": (c_char_p, [c_size_t]),
     "splut_model_destroy": (None, [_H]),
     "splut_model_clone": (_S, [_H, P(_H)]),

@@ -444,6 +444,17 @@ class TestPipeline(Base):
                 self.assertEqual(t.connections(0), (8, 8))
                 m.validate()
 
+    def test_from_arch(self):
+        with sl.Model.from_arch(self.ctx, "8:2:relu poly:4:F2:b2:D2 linear:3:F4:b2") as m:
+            self.assertEqual((m.num_inputs, m.input_bits, m.num_outputs), (8, 2, 3))
+            self.assertEqual(m.layers[0].kind, sl.KINDS["poly"])
+        for bad in ("784:2 poly:10:", "784:2xyz linear:2:F2:b2", "8:2 linear:2:F2:b2:F3"):
+            with self.assertRaises(sl.Error) as cm:
+                sl.Model.from_arch(self.ctx, bad)
+            self.assertEqual(cm.exception.status, sl.E_INVALID)
+        with self.assertRaises(TypeError):
+            sl.Model.from_arch(self.ctx, b"8:2 linear:2:F2:b2")
+
     def test_preset_properties(self):
         with sl.Model.from_preset(self.ctx, "jsc-m-lite-add2") as m:
             self.assertEqual((m.num_inputs, m.input_bits, m.num_outputs), (16, 3, 5))

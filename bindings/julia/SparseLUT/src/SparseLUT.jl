@@ -89,6 +89,9 @@ splut_free(c, p) = ccall((:splut_free, libsparselut), Cvoid, (H, Ptr{Cvoid}), c,
 splut_param_info(k, t, lo, hi, d) = ccall((:splut_param_info, libsparselut), S,
     (Cint, Ref{Cint}, Ref{Cdouble}, Ref{Cdouble}, Ref{Cdouble}), k, t, lo, hi, d)
 splut_param_name(k) = ccall((:splut_param_name, libsparselut), Ptr{UInt8}, (Cint,), k)
+splut_param_describe(k, o, f) = ccall((:splut_param_describe, libsparselut), S,
+    (Cint, Ref{Cint}, Ref{Cuint}), k, o, f)
+splut_param_next(k) = ccall((:splut_param_next, libsparselut), Cint, (Cint,), k)
 splut_ctx_set_int(c, k, v) = ccall((:splut_ctx_set_int, libsparselut), S, (H, Cint, Int64), c, k, v)
 splut_ctx_get_int(c, k, v) = ccall((:splut_ctx_get_int, libsparselut), S, (H, Cint, Ref{Int64}), c, k, v)
 
@@ -98,6 +101,8 @@ splut_model_add_layer(m, d) = ccall((:splut_model_add_layer, libsparselut), S, (
 splut_model_build(m) = ccall((:splut_model_build, libsparselut), S, (H,), m)
 splut_model_create_preset(c, name, out) =
     ccall((:splut_model_create_preset, libsparselut), S, (H, Cstring, Ref{H}), c, name, out)
+splut_model_create_arch(c, spec, out) =
+    ccall((:splut_model_create_arch, libsparselut), S, (H, Cstring, Ref{H}), c, spec, out)
 splut_preset_name(i) = ccall((:splut_preset_name, libsparselut), Ptr{UInt8}, (Csize_t,), i)
 splut_model_destroy(m) = ccall((:splut_model_destroy, libsparselut), Cvoid, (H,), m)
 splut_model_clone(m, out) = ccall((:splut_model_clone, libsparselut), S, (H, Ref{H}), m, out)
@@ -278,11 +283,13 @@ function presets()
     end
 end
 
-"""Parameter key of a name such as `:learning_rate` (scans keys 1..299)."""
+"""Parameter key of a name such as `:learning_rate` (walks every key the library knows)."""
 function param_key(name::Union{Symbol,AbstractString})
-    for k in 1:299
+    k = splut_param_next(0)
+    while k != 0
         p = splut_param_name(k)
-        p != C_NULL && unsafe_string(p) == String(name) && return k
+        p != C_NULL && unsafe_string(p) == String(name) && return Int(k)
+        k = splut_param_next(k)
     end
     throw(SparseLUTError(-104, "unknown parameter", String(name), "param_key"))
 end
@@ -368,6 +375,12 @@ function Model(ctx::Context, preset::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_model_create_preset(ctx.ptr, preset, out), ctx.ptr, "splut_model_create_preset")
     return owned_model(out[], ctx)
+end
+"""A built model from an architecture string such as `"784:2 add:256:F6:b2 linear:10:F6:b2"`."""
+function model_from_arch(ctx::Context, spec::AbstractString)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_model_create_arch(ctx.ptr, spec, out), ctx.ptr, "splut_model_create_arch")
+    return finalizer(close, Model(out[], ctx, true))
 end
 """Load a model file."""
 function load_model(ctx::Context, path::AbstractString)

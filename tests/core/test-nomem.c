@@ -19,16 +19,16 @@ static long sweep(alloc_op op, void *arg, int64_t threads)
     assert_int_equal(splut_ctx_create(&a, &ctx), SPLUT_OK);
     assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads), SPLUT_OK);
     /* allocations of a clean run bound the sweep */
-    counting_arm(&ca, -1);
+    counting_disarm(&ca);
     long before = ca.allocs;
     assert_int_equal(op(ctx, arg), SPLUT_OK);
     long total = ca.allocs - before;
     assert_int_equal(ca.live, 1); /* only the context is left */
     long failed = 0;
     for (long n = 0; n < total; n++) {
-        counting_arm(&ca, n);
+        counting_fail_at(&ca, n);
         splut_status st = op(ctx, arg);
-        counting_arm(&ca, -1);
+        counting_disarm(&ca);
         if (st != SPLUT_OK && st != SPLUT_E_NOMEM)
             fail_msg("allocation %ld failing gave %s, not SPLUT_E_NOMEM (%s)", n,
                      splut_status_str(st), splut_ctx_last_error(ctx));
@@ -38,7 +38,7 @@ static long sweep(alloc_op op, void *arg, int64_t threads)
     }
     /* at least the first allocation cannot be worked around */
     assert_true(failed > 0);
-    counting_arm(&ca, total);
+    counting_fail_at(&ca, total);
     assert_int_equal(op(ctx, arg), SPLUT_OK);
     splut_ctx_unref(ctx);
     assert_int_equal(ca.live, 0);

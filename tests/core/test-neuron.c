@@ -11,21 +11,6 @@
 
 #include "core-priv.h"
 
-static int setup_ctx(void **state)
-{
-    splut_ctx *ctx = NULL;
-    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
-        return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown_ctx(void **state)
-{
-    splut_ctx_unref(*state);
-    return 0;
-}
-
 /* ------------------------------------------------------------ monomials */
 
 /* combinations_with_replacement(range(F), d) for d = 1..D, concatenated:

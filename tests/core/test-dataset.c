@@ -158,7 +158,7 @@ static void test_refcount_and_nomem(void **state)
 
     for (long k = 0;; k++) {
         assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
-        counting_arm(&ca, k);
+        counting_fail_at(&ca, k);
         splut_status st = splut_dataset_create(ctx, 3, 2, X, Y, 0, &ds);
         splut_dataset_destroy(ds);
         splut_ctx_unref(ctx);
