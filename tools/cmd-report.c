@@ -133,6 +133,38 @@ static void find_varying(report *r)
         }
 }
 
+/* "784:2 poly:128:F6:D2:b2 poly:10:F6:D2:b2" -> "poly 128-10 F6:D2:b2" when the
+ * layers share kind and fields, else the layer tokens without the input. */
+static void short_arch(const char *arch, char *buf, size_t cap)
+{
+    char kind[128] = "", fields[128] = "", widths[256] = "";
+    int same = 1;
+    size_t nw = 0;
+    const char *tok = strchr(arch, ' ');
+    while (tok && *tok) {
+        while (*tok == ' ')
+            tok++;
+        size_t len = strcspn(tok, " ");
+        char t[128], *c1, *c2;
+        snprintf(t, sizeof t, "%.*s", (int)(len < 127 ? len : 127), tok);
+        tok += len;
+        if (!(c1 = strchr(t, ':')) || !(c2 = strchr(c1 + 1, ':')))
+            break;
+        *c1 = *c2 = '\0';
+        if (!*kind) {
+            snprintf(kind, sizeof kind, "%s", t);
+            snprintf(fields, sizeof fields, "%s", c2 + 1);
+        }
+        same &= !strcmp(kind, t) && !strcmp(fields, c2 + 1);
+        nw += (size_t)snprintf(widths + nw, nw < sizeof widths ? sizeof widths - nw : 0, "%s%s",
+                               nw ? "-" : "", c1 + 1);
+    }
+    if (same && *kind && nw < sizeof widths)
+        snprintf(buf, cap, "%s %s %s", kind, widths, fields);
+    else
+        snprintf(buf, cap, "%s", strchr(arch, ' ') ? strchr(arch, ' ') + 1 : arch);
+}
+
 static void make_label(const report *r, rpoint *p)
 {
     size_t n = 0;
@@ -148,6 +180,12 @@ static void make_label(const report *r, rpoint *p)
         const char *val = setting(p->j, r->vary[v], r->vary_is_var[v]);
         if (!val)
             continue; /* not set for this point (e.g. another section's option) */
+        char arch[160];
+        if (!r->vary_is_var[v] && !strcmp(r->vary[v], "arch")) {
+            short_arch(val, arch, sizeof arch);
+            n += (size_t)snprintf(p->label + n, sizeof p->label - n, "%s%s", n ? " " : "", arch);
+            continue;
+        }
         n += (size_t)snprintf(p->label + n, sizeof p->label - n, "%s%s=%s", n ? " " : "",
                               r->vary[v], val ? val : "-");
     }

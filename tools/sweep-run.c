@@ -353,17 +353,20 @@ static void write_history(cli_json *j, const sj_node *hist, int with_seconds)
     cli_json_end_array(j);
 }
 
+/* Best test accuracy of the model itself: with learned connectivity the
+ * epochs up to the switch evaluate the phase-1 surrogate, not this network. */
 static void write_accuracy(cli_json *j, const sj_node *train)
 {
     const sj_node *hist = sj_get(train, "history");
-    double best = -1, last = NAN;
+    double best = -1, last = NAN, after = sj_num(sj_get(train, "switch_epoch"), 0);
     int64_t best_epoch = 0;
     for (size_t i = 0; i < sj_len(hist); i++) {
         double a = sj_num(sj_get(sj_at(hist, i), "test_accuracy"), NAN);
+        double epoch = sj_num(sj_get(sj_at(hist, i), "epoch"), 0);
         last = a;
-        if (a > best) {
+        if (epoch > after && a > best) {
             best = a;
-            best_epoch = (int64_t)sj_num(sj_get(sj_at(hist, i), "epoch"), 0);
+            best_epoch = (int64_t)epoch;
         }
     }
     cli_json_begin_object(j, "accuracy");

@@ -239,6 +239,14 @@ int sweep_slurm_submit(const sweep_env *e, const sweep_point *points, size_t n,
             rc = submit_jobs(s, list, wait, dry_run);
             free(s);
         }
+        if (!rc && wait && !dry_run) {
+            /* sbatch --wait also returns 0 for a cancelled job: count instead */
+            size_t missing = 0;
+            for (size_t k = 0; k < n; k++)
+                missing += !sweep_point_done(e, &points[k]);
+            fprintf(stderr, "sparselut sweep: %zu of %zu points finished\n", n - missing, n);
+            rc = missing ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+        }
     }
     free(list);
     free(todo);
