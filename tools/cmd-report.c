@@ -113,6 +113,21 @@ static int differs(const report *r, const char *key, int is_var)
     return 0;
 }
 
+/* A setting that is the same for all points of each section (switch-epoch of
+ * a [learned] section) says nothing the section name does not. */
+static int section_determined(const report *r, const char *key, int is_var)
+{
+    for (size_t i = 0; i < r->n; i++)
+        for (size_t k = i + 1; k < r->n; k++) {
+            const char *si = sj_str(sj_get(r->p[i].j, "section"), "");
+            const char *sk = sj_str(sj_get(r->p[k].j, "section"), "");
+            const char *vi = setting(r->p[i].j, key, is_var), *vk = setting(r->p[k].j, key, is_var);
+            if (!strcmp(si, sk) && (!vi != !vk || (vi && strcmp(vi, vk))))
+                return 0;
+        }
+    return 1;
+}
+
 /* Which settings vary: they label the points. An architecture written with
  * placeholders is described by them, so "arch" is left out then. */
 static void find_varying(report *r)
@@ -173,7 +188,7 @@ static void make_label(const report *r, rpoint *p)
     if (*sec)
         n += (size_t)snprintf(p->label + n, sizeof p->label - n, "%s", sec);
     for (size_t v = 0; v < r->nvary && n < sizeof p->label; v++) {
-        if (!r->vary_is_var[v] && (!strcmp(r->vary[v], "connectivity") && *sec))
+        if (*sec && section_determined(r, r->vary[v], r->vary_is_var[v]))
             continue;
         if (!r->vary_is_var[v] && !strcmp(r->vary[v], "arch") && has_vars)
             continue;
@@ -456,14 +471,14 @@ static void curves_one(const report *r, const rpoint *p, size_t k)
     for (size_t e = 0; e < sj_len(hist); e++)
         maxloss = fmax(maxloss, sj_num(sj_get(sj_at(hist, e), "loss"), 0));
     rs_plot pl;
-    rs_plot_init(&pl, 300, 190, epochs > 1 ? 1 : 0, epochs, 0, 0, 100);
+    rs_plot_init(&pl, 270, 180, epochs > 1 ? 1 : 0, epochs, 0, 0, 100);
     pl.x_integer = 1;
     char id[32];
     snprintf(id, sizeof id, "curve%zu", k);
     fprintf(f, "<figure class=\"small\"><figcaption><b>#%ld</b> ", p->index);
     rs_escape(f, p->label);
     fprintf(f, "</figcaption>");
-    rs_open(f, id, 300, 190, "training curves");
+    rs_open(f, id, 270, 180, "training curves");
     rs_axes(f, &pl, "epoch", "accuracy (%)", "%g");
     double sw = sj_num(sj_get(p->j, "switch_epoch"), NAN);
     if (isfinite(sw)) {
@@ -585,7 +600,7 @@ static const char page_style[] =
     "stroke-width:1.5;stroke-dasharray:4 2}.test{fill:none;stroke:#e15759;stroke-width:2}"
     ".switch{stroke:#59a14f;stroke-width:1.4;stroke-dasharray:3 3}.switchl{fill:#59a14f}"
     ".hbg{fill:#fff;stroke:#ccc}figure{margin:0}.smalls,.heats{display:flex;flex-wrap:wrap;"
-    "gap:10px}figcaption{font-size:12px;color:#333;max-width:300px;white-space:nowrap;"
+    "gap:10px}figcaption{font-size:12px;color:#333;max-width:270px;white-space:nowrap;"
     "overflow:hidden;text-overflow:ellipsis}.heat figcaption{max-width:112px}"
     "table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:3px 7px;"
     "border-bottom:1px solid #eceef1;text-align:right;white-space:nowrap}td:nth-child(3){white-space:normal}th:nth-child(3),td:nth-child(3){"

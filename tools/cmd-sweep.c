@@ -289,7 +289,8 @@ static int reap(const sweep_run *r, worker *w, size_t nw, size_t *done, size_t t
         int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
         (*done)++;
         fprintf(stderr, "sparselut sweep: [%zu/%zu] point %zu %s %s (%.1f s)\n", *done, total,
-                w[i].point, r->points[w[i].point].hex, ok ? "finished" : "FAILED",
+                w[i].point, r->points[w[i].point].hex,
+                ok ? "finished" : sweep_stop_requested() ? "interrupted" : "FAILED",
                 cli_now() - w[i].start);
         w[i].pid = 0;
         return ok ? 0 : 1;
