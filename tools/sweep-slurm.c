@@ -173,7 +173,7 @@ static int submit_jobs(submit *s, const char *list, int wait, int dry_run)
     push(&a, s->script);
     if (dry_run) {
         print_command(stdout, a.argv);
-        snprintf(s->job, sizeof s->job, "$JOBID");
+        snprintf(s->job, sizeof s->job, "JOBID");
     } else {
         print_command(stdout, a.argv);
         fflush(stdout);

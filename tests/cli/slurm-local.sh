@@ -134,27 +134,29 @@ wait_idle() {
     done
 }
 
+# Stops what start() started. The daemons delete their own pid files while
+# exiting, so every read here may find the file gone.
 stop() {
     dir=$1
+    pids=""
     for d in slurmd slurmctld munged; do
         for f in "$dir/$d.jobpid" "$dir/$d.pid"; do
-            [ -f "$f" ] || continue
-            pid=$(cat "$f")
-            [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+            p=$(cat "$f" 2>/dev/null) || continue
+            [ -z "$p" ] || pids="$pids $p"
         done
     done
-    for d in slurmd slurmctld munged; do
-        f="$dir/$d.jobpid"
-        [ -f "$f" ] || continue
-        pid=$(cat "$f")
+    for p in $pids; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in $pids; do
         i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
             sleep 0.1
             i=$((i + 1))
         done
-        kill -9 "$pid" 2>/dev/null || true
-        rm -f "$f"
+        kill -9 "$p" 2>/dev/null || true
     done
+    rm -f "$dir"/*.jobpid
 }
 
 case "${1:-}" in

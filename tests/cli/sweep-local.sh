@@ -28,6 +28,19 @@ grep -q '"switch_epoch":1' tiny.out/points/*/point.json || fail "no switch epoch
 grep -q '"image_width":8' tiny.out/points/*/point.json || fail "no image shape recorded"
 grep -q "<svg" tiny.out/report.html || fail "report has no figure"
 
+# the report of one point directory
+one=$(sed -n 1p tiny.out/points.txt)
+"$EXE" report "tiny.out/points/$one" --out one.html --csv one.csv 2>/dev/null || fail "point report failed"
+[ "$(wc -l <one.csv)" = 2 ] || fail "a point's CSV should have one row"
+grep -q "1 point finished" one.html || fail "point report should show one point"
+
+# --dry-run prints the sbatch commands of the unfinished points only
+rm "tiny.out/points/$one/point.json"
+"$EXE" sweep tiny.ini --slurm --dry-run >dry.txt 2>/dev/null || fail "--dry-run failed"
+grep -q -- "--array=0 " dry.txt || { cat dry.txt; fail "dry run should list point 0 only"; }
+grep -q -- "--dependency=afterany:JOBID" dry.txt || fail "no collection job in the dry run"
+"$EXE" sweep tiny.ini --point 0 2>/dev/null || fail "--point 0 failed"
+
 # rerun: nothing runs, nothing is rewritten
 sums1=$(md5sum tiny.out/points/*/point.json)
 "$EXE" sweep tiny.ini --jobs 2 2>run2.log || fail "rerun failed"
