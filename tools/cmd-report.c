@@ -537,12 +537,28 @@ static void heatmap_one(const report *r, const rpoint *p, size_t k)
 
 /* ------------------------------------------------------------------ table */
 
+/* "524k·262k·41k": a point's table entries per layer, compactly. */
+static void layer_entries(FILE *f, const sj_node *j)
+{
+    const sj_node *layers = sj_get(sj_get(j, "tables"), "layers");
+    for (size_t l = 0; l < sj_len(layers); l++) {
+        double v = sj_num(sj_get(sj_at(layers, l), "entries"), 0);
+        const char *sep = l ? "&middot;" : "";
+        if (v >= 1e6)
+            fprintf(f, "%s%.1fM", sep, v / 1e6);
+        else if (v >= 1e4)
+            fprintf(f, "%s%.0fk", sep, v / 1e3);
+        else
+            fprintf(f, "%s%.0f", sep, v);
+    }
+}
+
 static void points_table(const report *r)
 {
     FILE *f = r->f;
     fprintf(f, "<table><thead><tr><th>#</th><th title=\"on the Pareto front\">&#9733;</th>"
                "<th>settings</th><th>test %%</th><th>best %%</th><th>LUT</th>"
-               "<th>table entries</th><th>time s</th></tr></thead><tbody>\n");
+               "<th>entries / layer</th><th>time s</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < r->n; i++) {
         const rpoint *p = &r->p[i];
         const sj_node *acc = sj_get(p->j, "accuracy");
@@ -550,11 +566,11 @@ static void points_table(const report *r)
                    "</span>",
                 p->index, p->pareto ? "&#9733;" : "", rs_color((size_t)p->group));
         rs_escape(f, p->label);
-        fprintf(f, "</td><td>%.2f</td><td>%.2f <small>(ep %.0f)</small></td><td>%.0f</td>"
-                   "<td>%.0f</td><td>%.0f</td></tr>\n",
+        fprintf(f, "</td><td>%.2f</td><td>%.2f <small>(ep %.0f)</small></td><td>%.0f</td><td>",
                 p->acc, 100 * sj_num(sj_get(acc, "best"), NAN),
-                sj_num(sj_get(acc, "best_epoch"), 0), p->luts,
-                sj_num(sj_get(sj_get(p->j, "tables"), "entries"), 0),
+                sj_num(sj_get(acc, "best_epoch"), 0), p->luts);
+        layer_entries(f, p->j);
+        fprintf(f, "</td><td>%.0f</td></tr>\n",
                 sj_num(sj_get(sj_get(p->j, "run"), "total_seconds"), 0));
     }
     fprintf(f, "</tbody></table>\n");

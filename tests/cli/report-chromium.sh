@@ -40,5 +40,12 @@ browse --window-size=1500,1900 --screenshot="$T/shot.png" >shot.log 2>&1 ||
 if grep -E "Uncaught|CONSOLE\(|console\.error" dom.log shot.log; then
     fail "console errors"
 fi
+# the check can fail: a page with a script error and an empty figure is not ok
+sed -e 's|</main>|<svg id="empty" width="10" height="10"></svg></main><script>noSuchFunction();</script>|' \
+    page.html >broken.html
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$T/profile" \
+    --enable-logging=stderr --v=0 --dump-dom "file://$T/broken.html" >broken-dom.html 2>broken.log
+grep -q 'data-check="error: ' broken-dom.html || { grep -o 'data-check="[^"]*"' broken-dom.html; fail "broken page passed the check"; }
+grep -qE "Uncaught|CONSOLE\(" broken.log || fail "chromium's log shows no console error for the broken page"
 [ -z "$SHOT" ] || cp shot.png "$SHOT"
 echo "report-chromium: page check ok, screenshot $(stat -c %s shot.png) bytes"
