@@ -463,22 +463,44 @@ static void curve(FILE *f, const rs_plot *pl, const sj_node *hist, const char *f
     fprintf(f, "\"/>");
 }
 
+/* The loss mapped onto the accuracy axis: 0 at the bottom, its maximum at the top. */
+static void curve_loss(FILE *f, const rs_plot *pl, const sj_node *hist, double maxloss)
+{
+    fprintf(f, "<path class=\"loss\" d=\"");
+    for (size_t e = 0; e < sj_len(hist) && maxloss > 0; e++) {
+        const sj_node *h = sj_at(hist, e);
+        double t = sj_num(sj_get(h, "loss"), 0) / maxloss;
+        fprintf(f, "%c%.1f %.1f", e ? 'L' : 'M', rs_map(&pl->x, sj_num(sj_get(h, "epoch"), 0)),
+                pl->bottom + t * (pl->top - pl->bottom));
+    }
+    fprintf(f, "\"/>");
+}
+
 static void curves_one(const report *r, const rpoint *p, size_t k)
 {
     FILE *f = r->f;
     const sj_node *hist = sj_get(p->j, "history");
     double epochs = fmax(1, sj_num(sj_get(p->j, "epochs"), (double)sj_len(hist))), maxloss = 0;
-    for (size_t e = 0; e < sj_len(hist); e++)
-        maxloss = fmax(maxloss, sj_num(sj_get(sj_at(hist, e), "loss"), 0));
+    double lo = 100; /* the lowest accuracy after the first epoch, in tens */
+    for (size_t e = 0; e < sj_len(hist); e++) {
+        const sj_node *h = sj_at(hist, e);
+        maxloss = fmax(maxloss, sj_num(sj_get(h, "loss"), 0));
+        if (e > 0 || sj_len(hist) == 1)
+            lo = fmin(lo, 100 * fmin(sj_num(sj_get(h, "test_accuracy"), 1),
+                                     sj_num(sj_get(h, "train_accuracy"), 1)));
+    }
+    lo = fmax(0, floor(lo / 10) * 10 - 10);
     rs_plot pl;
-    rs_plot_init(&pl, 270, 180, epochs > 1 ? 1 : 0, epochs, 0, 0, 100);
+    /* one run gets one large panel, a sweep small multiples */
+    double w = r->n == 1 ? 900 : 270, h = r->n == 1 ? 320 : 180;
+    rs_plot_init(&pl, w, h, epochs > 1 ? 1 : 0, epochs, 0, lo, 100);
     pl.x_integer = 1;
     char id[32];
     snprintf(id, sizeof id, "curve%zu", k);
     fprintf(f, "<figure class=\"small\"><figcaption><b>#%ld</b> ", p->index);
     rs_escape(f, p->label);
     fprintf(f, "</figcaption>");
-    rs_open(f, id, 270, 180, "training curves");
+    rs_open(f, id, w, h, "training curves");
     rs_axes(f, &pl, "epoch", "accuracy (%)", "%g");
     double sw = sj_num(sj_get(p->j, "switch_epoch"), NAN);
     if (isfinite(sw)) {
@@ -488,7 +510,7 @@ static void curves_one(const report *r, const rpoint *p, size_t k)
                 x, pl.top, x, pl.bottom, x + 3, pl.top + 11);
     }
     /* The loss shares the frame, scaled so its largest value touches the top. */
-    curve(f, &pl, hist, "loss", maxloss > 0 ? 100 / maxloss : 0, "loss");
+    curve_loss(f, &pl, hist, maxloss);
     curve(f, &pl, hist, "train_accuracy", 100, "train");
     curve(f, &pl, hist, "test_accuracy", 100, "test");
     fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">loss max %.3g"
@@ -512,7 +534,8 @@ static void heatmap_one(const report *r, const rpoint *p, size_t k)
     long w = (long)sj_num(sj_get(in, "image_width"), 0), h = (long)sj_num(sj_get(in, "image_height"), 0);
     if (w <= 0 || h <= 0 || sj_len(rd) != (size_t)(w * h))
         return;
-    double cell = fmax(2, floor(112.0 / (double)(w > h ? w : h))), mx = 0;
+    double side = r->n == 1 ? 224 : 112;
+    double cell = fmax(2, floor(side / (double)(w > h ? w : h))), mx = 0;
     for (size_t i = 0; i < sj_len(rd); i++)
         mx = fmax(mx, sj_num(sj_at(rd, i), 0));
     char id[32], col[8];

@@ -27,7 +27,9 @@ static void sweep_help(void)
         "Usage: sparselut sweep SPEC [--out DIR] [--jobs N] [--threads T]\n"
         "       sparselut sweep SPEC --slurm [--sbatch-args ARGS] [--jobs N] [--wait]\n"
         "                                    [--dry-run]\n"
-        "       sparselut sweep SPEC (--list | --point K | --collect) [--out DIR]\n\n"
+        "       sparselut sweep SPEC (--list | --point K | --collect) [--out DIR]\n"
+        "       sparselut sweep --adopt TRAIN.json --model FILE --out DIR\n"
+        "                       [--set KEY=VALUE]...\n\n"
         "Expand a sweep file into points (train settings) and run every point that\n"
         "has not finished: train, tables and the hardware estimate, each point in\n"
         "DIR/points/HASH/ (HASH of its settings) with point.json written last.\n"
@@ -50,11 +52,20 @@ static void sweep_help(void)
         "                     (e.g. \"--partition=cpu --time=1:00:00\")\n"
         "  --wait             with --slurm: wait until the collection job ends and exit\n"
         "                     with its status\n"
-        "  --dry-run          with --slurm: print the commands, submit nothing\n");
+        "  --dry-run          with --slurm: print the commands, submit nothing\n"
+        "  --adopt TRAIN.json add a finished training run (its 'sparselut train --json'\n"
+        "                     output and --model file) to DIR as a point, so reports\n"
+        "                     show it beside the sweep; --set gives its settings\n"
+        "                     (train options, e.g. --set data=mnist:DIR --set\n"
+        "                     preset=hdr-add2), which name the point\n");
 }
 
+#define MAX_SETS 64
+
 typedef struct sweep_args {
-    const char *spec, *out, *sbatch_args;
+    const char *spec, *out, *sbatch_args, *adopt, *model;
+    const char *sets[MAX_SETS];
+    size_t nsets;
     uint64_t jobs, threads, point;
     int list, collect, slurm, wait, dry_run, point_set, jobs_set;
 } sweep_args;
@@ -92,6 +103,17 @@ static int parse_one(int argc, char **argv, int *i, sweep_args *a)
             return *(int *)((char *)a + flags[k].off) = 1, 0;
     if ((r = cli_opt(argc, argv, i, "--out", &v)) != 0)
         return r < 0 || !*v ? cli_usage_err("sweep", "--out needs a directory") : (a->out = v, 0);
+    if ((r = cli_opt(argc, argv, i, "--adopt", &v)) != 0)
+        return r < 0 ? cli_usage_err("sweep", "--adopt needs a file") : (a->adopt = v, 0);
+    if ((r = cli_opt(argc, argv, i, "--model", &v)) != 0)
+        return r < 0 ? cli_usage_err("sweep", "--model needs a file") : (a->model = v, 0);
+    if ((r = cli_opt(argc, argv, i, "--set", &v)) != 0) {
+        if (r < 0 || !strchr(v, '=') || strchr(v, '"') || strchr(v, '\n') || a->nsets == MAX_SETS)
+            return cli_usage_err("sweep", "--set needs KEY=VALUE (at most %d, no quotes)",
+                                 MAX_SETS);
+        a->sets[a->nsets++] = v;
+        return 0;
+    }
     if ((r = cli_opt(argc, argv, i, "--sbatch-args", &v)) != 0)
         return r < 0 ? cli_usage_err("sweep", "--sbatch-args needs a value")
                      : (a->sbatch_args = v, 0);
@@ -119,6 +141,11 @@ static int parse_sweep_args(int argc, char **argv, sweep_args *a)
         int rc = parse_one(argc, argv, &i, a);
         if (rc)
             return rc;
+    }
+    if (a->adopt || a->model || a->nsets) {
+        if (!a->adopt || !a->model || !a->out || a->spec)
+            return cli_usage_err("sweep", "--adopt needs --model and --out, and no sweep file");
+        return 0;
     }
     if (!a->spec)
         return cli_usage_err("sweep", "a sweep file is required");
@@ -363,12 +390,52 @@ static int run_one_point(const sweep_run *r)
     return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* --adopt: the --set pairs as a one-point sweep file (values quoted, so that
+ * commas and ".." stay literal), then the point is made from the run's files. */
+static int adopt_run(const sweep_args *a)
+{
+    char text[16384], err[1024], out[PATH_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < a->nsets && n < sizeof text; i++) {
+        const char *eq = strchr(a->sets[i], '=');
+        n += (size_t)snprintf(text + n, sizeof text - n, "%.*s = \"%s\"\n",
+                              (int)(eq - a->sets[i]), a->sets[i], eq + 1);
+    }
+    if (n >= sizeof text)
+        return cli_usage_err("sweep", "--set values are too long");
+    if (n == 0)
+        snprintf(text, sizeof text, "adopted = \"%s\"\n", a->adopt);
+    sweep_spec spec;
+    sweep_point p;
+    if (sweep_spec_parse(text, "--set", &spec, err, sizeof err))
+        return cli_usage_err("sweep", "%s", err);
+    int rc = sweep_point_make(&spec, 0, &p, err, sizeof err) ? (cli_err("%s", err), -1) : 0;
+    char exe[PATH_MAX];
+    ssize_t len = rc ? -1 : readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (!rc && len <= 0)
+        rc = (cli_err("cannot find the sparselut program"), -1);
+    if (!rc && ((mkdir(a->out, 0755) && errno != EEXIST) || !realpath(a->out, out)))
+        rc = (cli_err("%s: %s", a->out, strerror(errno)), -1);
+    if (!rc) {
+        exe[len] = '\0';
+        sweep_env env = {.exe = exe, .out = out, .threads = (unsigned)a->threads};
+        rc = sweep_point_adopt(&env, &p, a->adopt, a->model);
+        if (!rc)
+            fprintf(stderr, "sparselut sweep: %s is point %s of %s\n", a->adopt, p.hex, out);
+        sweep_point_free(&p);
+    }
+    sweep_spec_free(&spec);
+    return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
 int cli_cmd_sweep(int argc, char **argv)
 {
     sweep_args a;
     int rc = parse_sweep_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
+    if (a.adopt)
+        return adopt_run(&a);
     sweep_run r = {.a = &a};
     rc = resolve_paths(&r) || make_points(&r) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     if (rc == CLI_EXIT_OK) {

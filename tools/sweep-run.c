@@ -520,29 +520,69 @@ static int prepare_dir(point_run *r)
     return sweep_write_atomic(path, settings, n < sizeof settings ? n : sizeof settings - 1);
 }
 
+/* Everything after training: tables, the estimate, connectivity, point.json. */
+static int after_train(point_run *r)
+{
+    int rc = run_tables(r);
+    if (!rc) {
+        double t0 = cli_now();
+        rc = sweep_hw_estimate(r->e, r->model, &r->tables, &r->hw);
+        r->t_estimate = cli_now() - t0;
+        if (rc)
+            record_failure(r, "the hardware estimate failed");
+    }
+    if (!rc)
+        rc = inspect_model(r);
+    if (!rc && sweep_stop_requested())
+        rc = -1;
+    if (!rc)
+        rc = finish_point(r);
+    sj_free(&r->train);
+    sj_free(&r->tables);
+    free(r->readers);
+    return rc;
+}
+
 int sweep_point_run(const sweep_env *e, const sweep_point *p)
 {
     point_run r = {.e = e, .p = p, .t_total = cli_now()};
     int rc = prepare_dir(&r);
     if (!rc)
         rc = run_train(&r);
-    if (!rc)
-        rc = run_tables(&r);
-    if (!rc) {
-        double t0 = cli_now();
-        rc = sweep_hw_estimate(e, r.model, &r.tables, &r.hw);
-        r.t_estimate = cli_now() - t0;
-        if (rc)
-            record_failure(&r, "the hardware estimate failed");
-    }
-    if (!rc)
-        rc = inspect_model(&r);
-    if (!rc && sweep_stop_requested())
-        rc = -1;
-    if (!rc)
-        rc = finish_point(&r);
-    sj_free(&r.train);
-    sj_free(&r.tables);
-    free(r.readers);
+    return rc ? rc : after_train(&r);
+}
+
+/* A copy of @p from at @p to (written atomically). */
+static int copy_file(point_run *r, const char *from, const char *to)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[512];
+    if (cli_read_file(from, &buf, &len, err, sizeof err))
+        return record_failure(r, err), -1;
+    int rc = sweep_write_atomic(to, (const char *)buf, len);
+    free(buf);
     return rc;
+}
+
+int sweep_point_adopt(const sweep_env *e, const sweep_point *p, const char *train_json,
+                      const char *model)
+{
+    point_run r = {.e = e, .p = p, .t_total = cli_now()};
+    char path[4300], err[512];
+    int rc = prepare_dir(&r);
+    in_dir(&r, "train.json", path, sizeof path);
+    if (!rc)
+        rc = copy_file(&r, model, r.model) || copy_file(&r, train_json, path) ? -1 : 0;
+    if (!rc && sj_parse_file(path, &r.train, err, sizeof err))
+        rc = (record_failure(&r, err), -1);
+    if (!rc && !sj_get(&r.train, "history"))
+        rc = (record_failure(&r, "not the --json output of 'sparselut train' (no history)"), -1);
+    r.t_train = sj_num(sj_get(&r.train, "seconds"), 0);
+    r.t_total -= r.t_train; /* the total of an adopted run includes its training */
+    if (rc) {
+        sj_free(&r.train);
+        return rc;
+    }
+    return after_train(&r);
 }

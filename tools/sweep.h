@@ -107,6 +107,15 @@ int sweep_point_done(const sweep_env *e, const sweep_point *p);
 int sweep_point_run(const sweep_env *e, const sweep_point *p);
 
 /**
+ * @brief Make a point of a training run that already happened: copy its
+ * model and `train --json` output into the point directory, then tables, the
+ * hardware estimate and point.json as for a run point.
+ * @returns 0 when point.json is written, -1 otherwise (message printed)
+ */
+int sweep_point_adopt(const sweep_env *e, const sweep_point *p, const char *train_json,
+                      const char *model);
+
+/**
  * @brief Run @p argv (argv[0] a path) with stdout to @p out_path (NULL =
  * inherit) and stderr appended to @p err_path (NULL = inherit); waits.
  * SIGINT/SIGTERM received meanwhile are passed on to the child.

@@ -41,6 +41,22 @@ grep -q -- "--array=0 " dry.txt || { cat dry.txt; fail "dry run should list poin
 grep -q -- "--dependency=afterany:JOBID" dry.txt || fail "no collection job in the dry run"
 "$EXE" sweep tiny.ini --point 0 2>/dev/null || fail "--point 0 failed"
 
+# --adopt: an existing run with the same settings lands in the same point
+# directory name, with the same results
+sets=()
+while IFS= read -r line; do
+    sets+=(--set "${line%% = *}=${line#* = }")
+done <"tiny.out/points/$one/settings.txt"
+"$EXE" sweep --adopt "tiny.out/points/$one/train.json" --model "tiny.out/points/$one/model.slm" \
+    --out adopted "${sets[@]}" 2>adopt.log || { cat adopt.log; fail "--adopt failed"; }
+[ -f "adopted/points/$one/point.json" ] || { ls adopted/points; fail "adopted point has another hash"; }
+"$PY" - "tiny.out/points/$one/point.json" "adopted/points/$one/point.json" <<'EOT' || fail "adopted point differs"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for k in ("settings", "accuracy", "history", "tables", "hardware", "model", "inputs"):
+    assert a[k] == b[k], k
+EOT
+
 # rerun: nothing runs, nothing is rewritten
 sums1=$(md5sum tiny.out/points/*/point.json)
 "$EXE" sweep tiny.ini --jobs 2 2>run2.log || fail "rerun failed"
