@@ -249,11 +249,16 @@ static int build_model(report *r, const sweep_result *res, size_t nres)
             r->missing++;
             continue;
         }
-        rpoint *p = &r->p[r->n++];
+        rpoint *p = &r->p[r->n];
         p->j = &res[i].json;
         p->index = (long)sj_num(sj_get(p->j, "index"), (double)i);
         p->acc = 100 * sj_num(sj_get(sj_get(p->j, "accuracy"), "test"), NAN);
         p->luts = sj_num(sj_get(sj_get(p->j, "hardware"), "luts"), NAN);
+        if (!isfinite(p->acc) || !(p->luts > 0)) {
+            r->missing++; /* a point.json without the figures to plot */
+            continue;
+        }
+        r->n++;
         if (!r->dataset)
             r->dataset = dataset_name(setting(p->j, "data", 0));
         if (!r->method)
@@ -681,6 +686,13 @@ static void page_head(const report *r, const char *title)
 static void page_body(const report *r)
 {
     FILE *f = r->f;
+    if (!r->n) {
+        fprintf(f, "<section class=\"card\"><h2>No finished points yet</h2><p>Run the sweep "
+                   "(or wait for its jobs) and write the report again.</p></section>\n</main>"
+                   "%s</body></html>\n",
+                page_script);
+        return;
+    }
     fprintf(f, "<div class=\"row\"><section class=\"card\"><h2>Accuracy versus LUTs</h2>");
     scatter(r);
     fprintf(f, "<p class=\"key\">Dots: sweep points (number = point, outlined = on the Pareto "

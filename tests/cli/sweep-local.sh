@@ -102,6 +102,11 @@ if pgrep -f "long.out/points/$long/model.slm" >/dev/null; then
     fail "the killed point's train process still runs"
 fi
 
+# a sweep without finished points still gets a (short) report
+mkdir -p empty/points/0000000000000000
+"$EXE" report empty 2>/dev/null || fail "report of an empty sweep failed"
+grep -q "No finished points yet" empty/report.html || fail "empty report has no message"
+
 # errors in the sweep file are reported with the line
 printf 'data = mnist:x\narch = {A}\n' >bad1.ini
 "$EXE" sweep bad1.ini --list 2>err1.txt && fail "undefined placeholder accepted"
