@@ -37,6 +37,8 @@ int cli_cmd_masks(int argc, char **argv);
 int cli_cmd_emit(int argc, char **argv);
 int cli_cmd_synth(int argc, char **argv);
 int cli_cmd_calibrate(int argc, char **argv);
+int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_report(int argc, char **argv);
 /**
  * @brief Enumerate @p m's tables and compare LUT-mode with eval-mode output
  * codes on @p n feature rows (tools/cmd-tables.c).

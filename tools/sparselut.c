@@ -31,6 +31,8 @@ static const cli_command commands[] = {
     {"masks", cli_cmd_masks, "export or import SparseLUT CSV connectivity masks"},
     {"emit", cli_cmd_emit, "write Verilog, VHDL or HLS C (+ testbench) and verify by simulation"},
     {"synth", cli_cmd_synth, "Yosys out-of-context synthesis estimate (LUT, FF, depth)"},
+    {"sweep", cli_cmd_sweep, "run a design-space sweep locally or on Slurm (docs/sweep.md)"},
+    {"report", cli_cmd_report, "HTML report (accuracy vs LUT, Pareto front) of a sweep or run"},
     /* further commands register here */
 };
 
