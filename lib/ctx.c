@@ -269,9 +269,15 @@ splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const v
 
 /* Every key, in key order: {key, name, type, min, max, default, min open,
  * owner + field, flags}. Setters, getters, splut_param_info(), defaults and
- * the model/trainer file sections all read this table. SAVED keys of the
- * model and trainer are stored in files in key order (docs/model-format.md
- * gives their offsets), so a row gains SAVED only with a new file version. */
+ * the model/trainer file sections all read this table. SAVED trainer keys are
+ * stored in trainer files in key order (docs/model-format.md gives their
+ * offsets), so a row gains SAVED only with a new file version.
+ *
+ * Adding a key: one row here, one enumerator (or, for a research knob, a
+ * macro in sparselut-experimental.h and the EXPERIMENTAL flag), and the field
+ * in the owner's struct. A new owner (the training run, keys 300-399,
+ * SPLUT_OWNER_RUN) defines RUN_I64/RUN_F64 like the macros above and calls
+ * splut__param_int/_double from its accessors with its own object. */
 static const splut__param_def PARAMS[] = {
     {SPLUT_P_THREADS, "threads", SPLUT_PARAM_INT, 0, 256, 0, false, CTX_I64(threads), 0},
     {SPLUT_P_SEED, "seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false, CTX_I64(seed), 0},
