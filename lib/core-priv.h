@@ -109,13 +109,17 @@ const splut__param_def *splut__param_at(size_t i);
 /* Validate key/owner/type/range; returns SPLUT_OK or the matching error (no message). */
 splut_status splut__param_check(splut_param key, splut_param_type type, double v,
                                 splut_param_owner owner);
-/* Set (set = true) or read one parameter of an owner object: the key must
- * belong to @p owner and have @p type; a set value must be in range. The
+/* Read or set one parameter of an owner object: the key must belong to
+ * @p owner and have the accessor's type; a set value must be in range. The
  * value lives at obj + the row's offset; a failure is recorded on ctx. */
-splut_status splut__param_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
-                              splut_param key, int64_t *value, bool set);
-splut_status splut__param_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
-                                 splut_param key, double *value, bool set);
+splut_status splut__param_get_int(const splut_ctx *ctx, splut_param_owner owner, const void *obj,
+                                  splut_param key, int64_t *value);
+splut_status splut__param_set_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                  splut_param key, int64_t value);
+splut_status splut__param_get_double(const splut_ctx *ctx, splut_param_owner owner,
+                                     const void *obj, splut_param key, double *value);
+splut_status splut__param_set_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                     splut_param key, double value);
 /* Write every default of @p owner's keys into @p obj. */
 void splut__param_defaults(splut_param_owner owner, void *obj);
 /* Keys of @p owner and @p type flagged SPLUT_PARAM_SAVED, in key order (the

@@ -288,9 +288,16 @@ splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const v
 
 /* Every key, in key order: {key, name, type, min, max, default, min open,
  * owner + field, flags}. Setters, getters, splut_param_info(), defaults and
- * the model/trainer file sections all read this table. SAVED keys of the
- * model and trainer are stored in files in key order (docs/model-format.md
- * gives their offsets), so a row gains SAVED only with a new file version. */
+ * the model/trainer file sections all read this table. SAVED trainer keys are
+ * stored in trainer files in key order (docs/model-format.md gives their
+ * offsets), so a row gains SAVED only with a new file version.
+ *
+ * Adding a key: one row here, one enumerator (or, for a research knob, a
+ * macro in sparselut-experimental.h and the EXPERIMENTAL flag), and the field
+ * in the owner's struct. A new owner (the training run, keys 300-399,
+ * SPLUT_OWNER_RUN) defines RUN_I64/RUN_F64 like the macros above and calls
+ * splut__param_get_/set_int and _double from its accessors with its own
+ * object. */
 static const splut__param_def PARAMS[] = {
     {SPLUT_P_THREADS, "threads", SPLUT_PARAM_INT, 0, 256, 0, false, CTX_I64(threads), 0},
     {SPLUT_P_SEED, "seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false, CTX_I64(seed), 0},
@@ -462,34 +469,52 @@ static splut_status param_access(const splut_ctx *ctx, splut_param_owner owner, 
     return st == SPLUT_OK ? SPLUT_OK : param_fail(ctx, st, key, v);
 }
 
-splut_status splut__param_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
-                              splut_param key, int64_t *value, bool set)
+/* The value of a row in its owner object. */
+static const void *field_in(const void *obj, splut_param key)
 {
-    int64_t iv = set ? *value : 0; /* a read's *value is not initialised */
-    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_INT, (double)iv, iv, set);
-    if (st != SPLUT_OK)
-        return st;
-    int64_t *field = (int64_t *)((char *)obj + splut__param_find(key)->offset);
-    if (set)
-        *field = *value;
-    else
-        *value = *field;
-    return SPLUT_OK;
+    return (const char *)obj + splut__param_find(key)->offset;
 }
 
-splut_status splut__param_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
-                                 splut_param key, double *value, bool set)
+static void *field_of(void *obj, splut_param key)
 {
-    double v = set ? *value : 0; /* a read's *value is not initialised */
-    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, v, 0, set);
-    if (st != SPLUT_OK)
-        return st;
-    double *field = (double *)((char *)obj + splut__param_find(key)->offset);
-    if (set)
-        *field = *value;
-    else
-        *value = *field;
-    return SPLUT_OK;
+    return (char *)obj + splut__param_find(key)->offset;
+}
+
+splut_status splut__param_get_int(const splut_ctx *ctx, splut_param_owner owner, const void *obj,
+                                  splut_param key, int64_t *value)
+{
+    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_INT, 0, 0, false);
+    if (st == SPLUT_OK)
+        memcpy(value, field_in(obj, key), sizeof(*value));
+    return st;
+}
+
+splut_status splut__param_set_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                  splut_param key, int64_t value)
+{
+    splut_status st =
+        param_access(ctx, owner, key, SPLUT_PARAM_INT, (double)value, value, true);
+    if (st == SPLUT_OK)
+        memcpy(field_of(obj, key), &value, sizeof(value));
+    return st;
+}
+
+splut_status splut__param_get_double(const splut_ctx *ctx, splut_param_owner owner,
+                                     const void *obj, splut_param key, double *value)
+{
+    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
+    if (st == SPLUT_OK)
+        memcpy(value, field_in(obj, key), sizeof(*value));
+    return st;
+}
+
+splut_status splut__param_set_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                                     splut_param key, double value)
+{
+    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, value, 0, true);
+    if (st == SPLUT_OK)
+        memcpy(field_of(obj, key), &value, sizeof(value));
+    return st;
 }
 
 void splut__param_defaults(splut_param_owner owner, void *obj)
@@ -498,10 +523,12 @@ void splut__param_defaults(splut_param_owner owner, void *obj)
         const splut__param_def *p = &PARAMS[i];
         if (p->owner != owner)
             continue;
-        if (p->type == SPLUT_PARAM_INT)
-            *(int64_t *)((char *)obj + p->offset) = (int64_t)p->dflt;
-        else
-            *(double *)((char *)obj + p->offset) = p->dflt;
+        if (p->type == SPLUT_PARAM_INT) {
+            int64_t v = (int64_t)p->dflt;
+            memcpy((char *)obj + p->offset, &v, sizeof(v));
+        } else {
+            memcpy((char *)obj + p->offset, &p->dflt, sizeof(p->dflt));
+        }
     }
 }
 
@@ -524,7 +551,7 @@ splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value)
 {
     if (!ctx)
         return SPLUT_E_NULL;
-    return splut__param_int(ctx, SPLUT_OWNER_CTX, ctx, key, &value, true);
+    return splut__param_set_int(ctx, SPLUT_OWNER_CTX, ctx, key, value);
 }
 
 splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *value)
@@ -532,6 +559,5 @@ splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *v
     if (!ctx || !value)
         return ctx ? splut__fail(ctx, SPLUT_E_NULL, "splut_ctx_get_int: value is NULL")
                    : SPLUT_E_NULL;
-    /* The cast only serves the shared accessor; a read never writes the object. */
-    return splut__param_int(ctx, SPLUT_OWNER_CTX, (splut_ctx *)ctx, key, value, false);
+    return splut__param_get_int(ctx, SPLUT_OWNER_CTX, ctx, key, value);
 }

@@ -602,7 +602,7 @@ splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
         splut__param_check(key, SPLUT_PARAM_INT, (double)value, SPLUT_OWNER_MODEL) == SPLUT_OK;
     if (valid && key == SPLUT_P_INPUT_MODE && m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
-    return splut__param_int(m->ctx, SPLUT_OWNER_MODEL, m, key, &value, true);
+    return splut__param_set_int(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 
 splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t *value)
@@ -610,15 +610,14 @@ splut_status splut_model_get_int(const splut_model *m, splut_param key, int64_t 
     if (!m || !value)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_int: value is NULL")
                  : SPLUT_E_NULL;
-    /* The cast only serves the shared accessor; a read never writes the model. */
-    return splut__param_int(m->ctx, SPLUT_OWNER_MODEL, (splut_model *)m, key, value, false);
+    return splut__param_get_int(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 
 splut_status splut_model_set_double(splut_model *m, splut_param key, double value)
 {
     if (!m)
         return SPLUT_E_NULL;
-    return splut__param_double(m->ctx, SPLUT_OWNER_MODEL, m, key, &value, true);
+    return splut__param_set_double(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 
 splut_status splut_model_get_double(const splut_model *m, splut_param key, double *value)
@@ -626,7 +625,7 @@ splut_status splut_model_get_double(const splut_model *m, splut_param key, doubl
     if (!m || !value)
         return m ? splut__fail(m->ctx, SPLUT_E_NULL, "splut_model_get_double: value is NULL")
                  : SPLUT_E_NULL;
-    return splut__param_double(m->ctx, SPLUT_OWNER_MODEL, (splut_model *)m, key, value, false);
+    return splut__param_get_double(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 
 /* ------------------------------------------------------------- connectivity */

@@ -1369,7 +1369,7 @@ splut_status splut_trainer_set_double(splut_trainer *t, splut_param key, double 
 {
     if (!t)
         return SPLUT_E_NULL;
-    return splut__param_double(t->model->ctx, SPLUT_OWNER_TRAINER, t, key, &value, true);
+    return splut__param_set_double(t->model->ctx, SPLUT_OWNER_TRAINER, t, key, value);
 }
 
 splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, double *value)
@@ -1378,9 +1378,7 @@ splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key, d
         return t ? splut__fail(t->model->ctx, SPLUT_E_NULL,
                                "splut_trainer_get_double: value is NULL")
                  : SPLUT_E_NULL;
-    /* The cast only serves the shared accessor; a read never writes the trainer. */
-    return splut__param_double(t->model->ctx, SPLUT_OWNER_TRAINER, (splut_trainer *)t, key,
-                               value, false);
+    return splut__param_get_double(t->model->ctx, SPLUT_OWNER_TRAINER, t, key, value);
 }
 
 /* Learned connectivity reads its integer keys once, when it starts. */
@@ -1400,7 +1398,7 @@ splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t va
     if (valid && t->connect && fixed_while_learning(key))
         return splut__fail(ctx, SPLUT_E_STATE,
                            "connectivity parameters are fixed while connectivity is being learned");
-    return splut__param_int(ctx, SPLUT_OWNER_TRAINER, t, key, &value, true);
+    return splut__param_set_int(ctx, SPLUT_OWNER_TRAINER, t, key, value);
 }
 
 splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int64_t *value)
@@ -1408,6 +1406,5 @@ splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key, int6
     if (!t || !value)
         return t ? splut__fail(t->model->ctx, SPLUT_E_NULL, "splut_trainer_get_int: value is NULL")
                  : SPLUT_E_NULL;
-    return splut__param_int(t->model->ctx, SPLUT_OWNER_TRAINER, (splut_trainer *)t, key, value,
-                            false);
+    return splut__param_get_int(t->model->ctx, SPLUT_OWNER_TRAINER, t, key, value);
 }
