@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "emit-priv.h"
+#include "fileio-priv.h"
 #include "tables-priv.h"
 
 /* The context of a tables object: the one private field the emitters read
@@ -459,6 +460,16 @@ splut_status splut__emit_file_list(const splut__net *net, const char *dir, const
 
 /* ----------------------------------------------------------- entry points */
 
+/* A design owns every file named "<prefix>_*" or "<prefix>.*": a new emission
+ * with the same prefix replaces all of them, so no module of an earlier
+ * network survives next to the new ones. */
+static bool owned_by_prefix(const char *name, const void *user)
+{
+    const char *prefix = user;
+    size_t n = strlen(prefix);
+    return strncmp(name, prefix, n) == 0 && (name[n] == '_' || name[n] == '.');
+}
+
 splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, const char *dir,
                                const splut_hdl_opts *opts)
 {
@@ -471,16 +482,21 @@ splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, cons
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
     splut__net net;
     splut_status st = splut__net_init(&net, t, opts);
+    splut_dirstage ds = {0};
     if (st == SPLUT_OK)
-        st = splut__ensure_dir(ctx, dir);
+        st = splut__dirstage_open(ctx, dir, &ds);
     if (st == SPLUT_OK) {
         if (fmt == SPLUT_HDL_VERILOG)
-            st = splut__emit_verilog(&net, dir);
+            st = splut__emit_verilog(&net, ds.tmp);
         else if (fmt == SPLUT_HDL_VHDL)
-            st = splut__emit_vhdl(&net, dir);
+            st = splut__emit_vhdl(&net, ds.tmp);
         else
-            st = splut__emit_hls(&net, dir);
+            st = splut__emit_hls(&net, ds.tmp);
     }
+    if (st == SPLUT_OK)
+        st = splut__dirstage_commit(&ds, owned_by_prefix, net.prefix);
+    else
+        splut__dirstage_abort(&ds);
     splut__net_free(&net);
     return st;
 }
@@ -538,18 +554,24 @@ splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format
         return splut__fail(ctx, SPLUT_E_INVALID, "vector count %zu not in 1..2^31-1", n);
     splut__net net;
     splut_status st = splut__net_init(&net, t, opts);
+    splut_dirstage ds = {0};
     if (st == SPLUT_OK)
-        st = splut__ensure_dir(ctx, dir);
+        st = splut__dirstage_open(ctx, dir, &ds);
     if (st == SPLUT_OK)
-        st = write_vectors(&net, dir, in_codes, n);
+        st = write_vectors(&net, ds.tmp, in_codes, n);
     if (st == SPLUT_OK) {
         if (fmt == SPLUT_HDL_VERILOG)
-            st = splut__emit_verilog_tb(&net, dir, n);
+            st = splut__emit_verilog_tb(&net, ds.tmp, n);
         else if (fmt == SPLUT_HDL_VHDL)
-            st = splut__emit_vhdl_tb(&net, dir, n);
+            st = splut__emit_vhdl_tb(&net, ds.tmp, n);
         else
-            st = splut__emit_hls_tb(&net, dir, n);
+            st = splut__emit_hls_tb(&net, ds.tmp, n);
     }
+    /* The testbench joins the design already in dir: only its own files change. */
+    if (st == SPLUT_OK)
+        st = splut__dirstage_commit(&ds, NULL, NULL);
+    else
+        splut__dirstage_abort(&ds);
     splut__net_free(&net);
     return st;
 }

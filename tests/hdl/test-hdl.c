@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hdl-test.h"
@@ -298,6 +299,147 @@ static void test_out_of_memory(void **state)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
     assert_int_equal(system(cmd), 0);
+}
+
+/* ------------------------------------------------------ atomic emission */
+
+/* Every entry of dir (sorted) with its contents: what a reader of the
+ * directory sees. */
+static char *dir_snapshot(const char *dir)
+{
+    char *names = dir_listing(dir);
+    size_t len = strlen(names) + 1;
+    char *out = malloc(len);
+    assert_non_null(out);
+    memcpy(out, names, len);
+    for (char *name = strtok(names, "\n"); name; name = strtok(NULL, "\n")) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        size_t n = 0;
+        char *data = hdl_read(path, &n);
+        if (!data) { /* a directory */
+            data = strdup("<dir>");
+            n = 5;
+        }
+        out = realloc(out, len + strlen(name) + n + 2);
+        assert_non_null(out);
+        memcpy(out + len - 1, name, strlen(name));
+        len += strlen(name);
+        out[len - 1] = ':';
+        memcpy(out + len, data, n);
+        len += n + 1;
+        out[len - 1] = '\0';
+        free(data);
+    }
+    free(names);
+    return out;
+}
+
+/* Entries named "<base of dir>.tmp.*" next to dir: staging leftovers. */
+static size_t staging_leftovers(const char *dir)
+{
+    char parent[256], base[256];
+    const char *slash = strrchr(dir, '/');
+    snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+    snprintf(base, sizeof(base), "%s.tmp.", slash + 1);
+    DIR *d = opendir(parent);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, base, strlen(base)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Emission into a directory that holds another network's design fails at
+ * every allocation in turn: the old files stay byte-identical and no staging
+ * directory is left; the final success replaces the old design's files
+ * (none of its modules survive) and keeps files of other owners. */
+static void test_atomic_emission_oom(void **state)
+{
+    (void)state;
+    hdl_case old;
+    hdl_case_init(&old, &hdl_cfgs[5], 4, 7);
+    oom_state o = {0, 0, 0};
+    splut_allocator al = {oom_alloc, oom_free, &o};
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    const hdl_cfg *cfg = &hdl_cfgs[3];
+    assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
+    hdl_add_layers(m, cfg);
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    uint16_t in[8 * 4] = {0};
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL, SPLUT_HDL_HLS};
+    for (size_t f = 0; f < 3; f++) {
+        splut_hdl_opts opts = opts_for(SPLUT_PIPE_SUBLAYER, "dut", 0);
+        assert_int_equal(splut_tables_emit(old.t, fmts[f], old.dir, &opts), SPLUT_OK);
+        assert_int_equal(splut_tables_emit_testbench(old.t, fmts[f], old.dir, &opts, old.in, 4),
+                         SPLUT_OK);
+        char note[300];
+        snprintf(note, sizeof(note), "%s/notes.txt", old.dir);
+        assert_true(hdl_write(note, "mine\n", 5));
+        char *before = dir_snapshot(old.dir);
+        splut_status st = SPLUT_E_NOMEM;
+        long failures = 0;
+        for (long budget = 0; st == SPLUT_E_NOMEM; budget++) {
+            o.budget = budget;
+            o.armed = 1;
+            st = splut_tables_emit(t, fmts[f], old.dir, &opts);
+            o.armed = 0;
+            assert_int_equal(staging_leftovers(old.dir), 0);
+            if (st == SPLUT_OK)
+                break;
+            assert_int_equal(st, SPLUT_E_NOMEM);
+            char *now = dir_snapshot(old.dir);
+            assert_string_equal(now, before);
+            free(now);
+            failures++;
+        }
+        assert_true(failures > 10);
+        /* The new design alone, plus the file of another owner. */
+        char *names = dir_listing(old.dir);
+        assert_non_null(strstr(names, "notes.txt\n"));
+        assert_null(strstr(names, "dut_l2")); /* the old network's third layer */
+        assert_null(strstr(names, "dut_tb")); /* its testbench */
+        free(names);
+        free(before);
+        assert_int_equal(splut_tables_emit_testbench(t, fmts[f], old.dir, &opts, in, 4),
+                         SPLUT_OK);
+        if (fmts[f] == SPLUT_HDL_HLS)
+            assert_int_equal(hdl_simulate(old.dir, "dut", HDL_SIM_GCC, NULL), 0);
+    }
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    hdl_case_free(&old);
+}
+
+/* A write that fails midway (a directory where a file must go): the error
+ * names the cause, the old directory is unchanged, no staging is left. */
+static void test_atomic_emission_io(void **state)
+{
+    (void)state;
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[0], 4, 3);
+    splut_hdl_opts opts = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &opts), SPLUT_OK);
+    char blocker[300];
+    snprintf(blocker, sizeof(blocker), "%s/dut_top.vhd", c.dir);
+    assert_int_equal(mkdir(blocker, 0777), 0);
+    char *before = dir_snapshot(c.dir);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VHDL, c.dir, &opts), SPLUT_E_IO);
+    assert_non_null(strstr(splut_ctx_last_error(c.ctx), "Is a directory"));
+    char *after = dir_snapshot(c.dir);
+    assert_string_equal(after, before);
+    assert_int_equal(staging_leftovers(c.dir), 0);
+    free(before);
+    free(after);
+    assert_int_equal(rmdir(blocker), 0);
+    hdl_case_free(&c);
 }
 
 /* ----------------------------------------------------------- simulation */
@@ -704,6 +846,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_latency),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
         cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_atomic_emission_oom), cmocka_unit_test(test_atomic_emission_io),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
