@@ -35,15 +35,26 @@ static splut_status write_header(const splut__net *net, splut__buf *b, const cha
                       SPLUT_VERSION_STRING, P, P);
     splut__buf_printf(b, "#define %s_N_IN %u\n#define %s_IN_BITS %u\n", P, net->n_in, P,
                       net->in_bits);
-    splut__buf_printf(b, "#define %s_N_OUT %u\n#define %s_OUT_BITS %u\n\n", P, net->n_out, P,
+    splut__buf_printf(b, "#define %s_N_OUT %u\n#define %s_OUT_BITS %u\n", P, net->n_out, P,
                       net->out_bits);
-    splut__buf_printf(b,
-                      "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
-                      "/* Input codes (each below 2^%s_IN_BITS; higher bits are ignored) to "
-                      "output codes. */\n"
-                      "void %s_infer(const uint16_t in[%s_N_IN], uint16_t out[%s_N_OUT]);\n\n"
-                      "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
-                      P, p, P, P);
+    if (net->input)
+        splut__buf_printf(b, "#define %s_RAW_BITS %u\n#define %s_RAW_SIGNED %d\n", P,
+                          net->raw_bits, P, net->raw_signed ? 1 : 0);
+    splut__buf_puts(b, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    if (net->input)
+        splut__buf_printf(b,
+                          "/* Raw features (the low %s_RAW_BITS bits of each element, %s; "
+                          "higher bits\n * are ignored) through the input stage to output "
+                          "codes. */\n"
+                          "void %s_infer(const uint32_t in[%s_N_IN], uint16_t out[%s_N_OUT]);\n",
+                          P, net->raw_signed ? "two's complement" : "unsigned", p, P, P);
+    else
+        splut__buf_printf(b,
+                          "/* Input codes (each below 2^%s_IN_BITS; higher bits are ignored) to "
+                          "output codes. */\n"
+                          "void %s_infer(const uint16_t in[%s_N_IN], uint16_t out[%s_N_OUT]);\n",
+                          P, p, P, P);
+    splut__buf_puts(b, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     char file[NAME_CAP];
     snprintf(file, sizeof(file), "%s.h", p);
     return splut__buf_write(b, dir, file);
@@ -92,22 +103,56 @@ static splut_status lookup(const splut__net *net, const splut__stage *s, uint32_
     return SPLUT_OK;
 }
 
+/* The input stage: codes c[f] from the raw features by comparisons with the
+ * thresholds (offset binary for a signed format, so all are unsigned). */
+static void input_stage(const splut__net *net, splut__buf *b)
+{
+    uint32_t mask = (uint32_t)((1ull << net->raw_bits) - 1);
+    splut__buf_puts(b, "    /* input stage */\n");
+    for (uint32_t f = 0; f < net->n_in; f++) {
+        uint32_t n = net->thr_steps[f];
+        if (!n) {
+            splut__buf_printf(b, "    c[%u] = %u;\n", f, splut__thr_code(net, f, 0));
+            continue;
+        }
+        if (net->raw_signed)
+            splut__buf_printf(b, "    u = (in[%u] & 0x%xu) ^ 0x%xu", f, mask,
+                              1u << (net->raw_bits - 1));
+        else
+            splut__buf_printf(b, "    u = in[%u] & 0x%xu", f, mask);
+        splut__buf_printf(b, ";\n    c[%u] = (uint16_t)(", f);
+        for (uint32_t i = n; i-- > 0;)
+            splut__buf_printf(b, "u >= %uu ? %u : ", splut__thr_unsigned(net, f, i),
+                              splut__thr_code(net, f, i + 1));
+        splut__buf_printf(b, "%u);\n", splut__thr_code(net, f, 0));
+    }
+}
+
 static splut_status infer_function(const splut__net *net, splut__buf *b)
 {
     const char *p = net->prefix;
     char P[SPLUT__PREFIX_MAX + 1];
     upper(P, sizeof(P), p);
-    splut__buf_printf(b, "\nvoid %s_infer(const uint16_t in[%s_N_IN], uint16_t out[%s_N_OUT])\n{\n",
-                      p, P, P);
+    splut__buf_printf(b, "\nvoid %s_infer(const %s in[%s_N_IN], uint16_t out[%s_N_OUT])\n{\n",
+                      p, net->input ? "uint32_t" : "uint16_t", P, P);
+    bool compares = false;
+    for (uint32_t f = 0; net->input && f < net->n_in; f++)
+        compares |= net->thr_steps[f] != 0;
+    if (net->input)
+        splut__buf_printf(b, "    uint16_t c[%s_N_IN];\n%s", P, compares ? "    uint32_t u;\n" : "");
     for (size_t i = 0; i + 1 < net->n_stages; i++)
         splut__buf_printf(b, "    uint16_t s%zu[%u];\n", i,
                           net->stages[i].neurons * net->stages[i].A);
     splut__buf_puts(b, "#ifdef __SYNTHESIS__\n#pragma HLS PIPELINE II=1\n"
                        "#pragma HLS ARRAY_PARTITION variable=in complete\n"
                        "#pragma HLS ARRAY_PARTITION variable=out complete\n");
+    if (net->input)
+        splut__buf_puts(b, "#pragma HLS ARRAY_PARTITION variable=c complete\n");
     for (size_t i = 0; i + 1 < net->n_stages; i++)
         splut__buf_printf(b, "#pragma HLS ARRAY_PARTITION variable=s%zu complete\n", i);
     splut__buf_puts(b, "#endif\n");
+    if (net->input)
+        input_stage(net, b);
     uint32_t max_f = 1;
     for (size_t i = 0; i < net->n_stages; i++)
         if (net->stages[i].fan_in > max_f)
@@ -122,7 +167,7 @@ static splut_status infer_function(const splut__net *net, splut__buf *b)
         if (i)
             snprintf(src, sizeof(src), "s%zu", i - 1);
         else
-            snprintf(src, sizeof(src), "in");
+            snprintf(src, sizeof(src), net->input ? "c" : "in");
         if (i + 1 < net->n_stages)
             snprintf(dst, sizeof(dst), "s%zu", i);
         else
@@ -172,7 +217,7 @@ splut_status splut__emit_hls_tb(const splut__net *net, const char *dir, size_t n
     const char *p = net->prefix;
     char P[SPLUT__PREFIX_MAX + 1];
     upper(P, sizeof(P), p);
-    uint32_t win = net->n_in * net->in_bits, wout = net->n_out * net->out_bits;
+    uint32_t win = net->n_in * splut__net_port_bits(net), wout = net->n_out * net->out_bits;
     uint32_t cap = (win > wout ? win : wout) / 4 + 8;
     splut__buf b;
     splut__buf_init(&b, net->ctx);
@@ -190,7 +235,7 @@ splut_status splut__emit_hls_tb(const splut__net *net, const char *dir, size_t n
         "    return -1;\n}\n\n"
         "/* A hex bus (most significant digit first) into n fields of bits each,\n"
         " * field 0 in the least significant bits. Returns 0 on success. */\n"
-        "static int unpack(const char *s, uint16_t *codes, unsigned n, unsigned bits)\n{\n"
+        "static int unpack(const char *s, uint32_t *codes, unsigned n, unsigned bits)\n{\n"
         "    size_t len = strcspn(s, \"\\r\\n\");\n"
         "    memset(codes, 0, n * sizeof(*codes));\n"
         "    for (size_t d = 0; d < len; d++) {\n"
@@ -199,30 +244,36 @@ splut_status splut__emit_hls_tb(const splut__net *net, const char *dir, size_t n
         "        for (unsigned k = 0; k < 4; k++) {\n"
         "            size_t bit = d * 4 + k;\n"
         "            if (bit < (size_t)n * bits && ((v >> k) & 1))\n"
-        "                codes[bit / bits] |= (uint16_t)(1u << (bit % bits));\n"
+        "                codes[bit / bits] |= 1u << (bit % bits);\n"
         "        }\n    }\n    return 0;\n}\n\n");
     splut__buf_printf(&b,
         "int main(void)\n{\n"
         "    static char line[LINE_CAP];\n"
-        "    uint16_t in[%s_N_IN], expected[%s_N_OUT], out[%s_N_OUT];\n"
+        "    uint32_t in_bus[%s_N_IN], exp_bus[%s_N_OUT];\n"
+        "    %s in[%s_N_IN];\n"
+        "    uint16_t expected[%s_N_OUT], out[%s_N_OUT];\n"
         "    long vectors = 0, errs = 0;\n"
         "    FILE *fin = fopen(\"%s_in.hex\", \"r\");\n"
         "    FILE *fexp = fopen(\"%s_out.hex\", \"r\");\n",
-        P, P, P, p, p);
+        P, P, net->input ? "uint32_t" : "uint16_t", P, P, P, p, p);
     splut__buf_printf(&b,
         "    if (!fin || !fexp) {\n        printf(\"cannot open the vector files\\n\");\n"
         "        return 2;\n    }\n"
         "    while (vectors < N_VECTORS && fgets(line, sizeof(line), fin)) {\n"
-        "        if (unpack(line, in, %s_N_IN, %s_IN_BITS) != 0)\n            break;\n"
+        "        if (unpack(line, in_bus, %s_N_IN, %s_%s_BITS) != 0)\n            break;\n"
         "        if (!fgets(line, sizeof(line), fexp) ||\n"
-        "            unpack(line, expected, %s_N_OUT, %s_OUT_BITS) != 0)\n            break;\n"
+        "            unpack(line, exp_bus, %s_N_OUT, %s_OUT_BITS) != 0)\n            break;\n"
+        "        for (unsigned k = 0; k < %s_N_IN; k++)\n"
+        "            in[k] = (%s)in_bus[k];\n"
+        "        for (unsigned k = 0; k < %s_N_OUT; k++)\n"
+        "            expected[k] = (uint16_t)exp_bus[k];\n"
         "        %s_infer(in, out);\n"
         "        if (memcmp(out, expected, sizeof(out)) != 0) {\n"
         "            if (errs < 10)\n"
         "                printf(\"mismatch vector %%ld\\n\", vectors);\n"
         "            errs++;\n        }\n        vectors++;\n    }\n"
         "    fclose(fin);\n    fclose(fexp);\n",
-        P, P, P, P, p);
+        P, P, net->input ? "RAW" : "IN", P, P, P, net->input ? "uint32_t" : "uint16_t", P, p);
     splut__buf_puts(&b,
         "    printf(\"SPLUT_RESULT vectors=%ld mismatches=%ld\\n\", vectors, errs);\n"
         "    return errs != 0 || vectors != N_VECTORS;\n}\n");

@@ -263,6 +263,47 @@ splut_status splut__read_file(splut_ctx *ctx, const char *path, uint64_t max_siz
 
 /* ------------------------------------------------ directory staging and swap */
 
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return errno;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+splut_status splut__write_new_file(splut_ctx *ctx, const char *path, const void *data,
+                                   size_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return splut__io_fail(ctx, "cannot create", path, errno);
+    int err = write_all(fd, data, size);
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (err) {
+        (void)unlink(path);
+        return splut__io_fail(ctx, "cannot write", path, err);
+    }
+    return SPLUT_OK;
+}
+
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 static char *dup_string(splut_ctx *ctx, const char *s, size_t extra)
 {
     size_t n = strlen(s);
@@ -524,6 +565,7 @@ splut_status splut__dirstage_commit(splut_dirstage *ds, splut_dirstage_drop drop
 {
     struct stat sb;
     splut_status st = SPLUT_OK;
+    sync_dir(ds->tmp); /* its files are synced as written (splut__write_new_file) */
     if (lstat(ds->target, &sb) != 0 && errno == ENOENT) {
         if (rename(ds->tmp, ds->target) != 0)
             st = splut__io_fail(ds->ctx, "cannot rename the staging directory onto", ds->target,
