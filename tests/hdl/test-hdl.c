@@ -1074,6 +1074,62 @@ static void test_cli_emit_verify(void **state)
     hdl_case_free(&c);
 }
 
+/* `emit --input-stage` on CSV data: the format chosen from the data (auto),
+ * with and without standardisation, in all three languages, and an explicit
+ * format that rounds the data: 0 mismatches against the float path. */
+static void test_cli_input_stage(void **state)
+{
+    (void)state;
+    if (!cli_path || !hdl_have("iverilog") || !hdl_have("ghdl") || !hdl_have("cc"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 50, 501);
+    hdl_perturb_input(c.m, 77);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
+    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    /* Values k/16 − 2 in [−2, 1.75]: exact in binary; auto picks s10.8 (−512 … 448). */
+    snprintf(path, sizeof(path), "%s/data.csv", c.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "a,b,c,d,e,f,g,h,label\n");
+    for (int row = 0; row < 400; row++) {
+        for (int k = 0; k < 8; k++)
+            fprintf(f, "%.4f,", ((row * 37 + k * 11) % 61) / 16.0 - 2.0);
+        fprintf(f, "%d\n", row % 3);
+    }
+    assert_int_equal(fclose(f), 0);
+    const char *runs[] = {
+        "emit --model model.splut --format verilog --out v --pipeline layer --data csv:data.csv "
+        "--input-stage auto --input-bits 10 --verify --simulator iverilog --vectors 80 --json",
+        "emit --model model.splut --format vhdl --out d --pipeline sublayer --data csv:data.csv "
+        "--standardize --input-stage auto --input-bits 10 --verify --vectors 80 --json",
+        "emit --model model.splut --format hls --out h --data csv:data.csv --standardize "
+        "--input-stage auto --verify --vectors 80 --json",
+        "emit --model model.splut --format hls --out h2 --data csv:data.csv "
+        "--input-stage s6.2 --verify --vectors 80 --json",
+    };
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(run_cli(&c, runs[r]), 0);
+        char *out = cli_output(&c);
+        assert_non_null(strstr(out, "\"vectors_checked\":80,"));
+        assert_non_null(strstr(out, "\"mismatches\":0"));
+        assert_non_null(strstr(out, "\"input_signed\":1"));
+        assert_null(strstr(out, "\"comparators\":0,"));
+        if (r < 3) {
+            assert_non_null(strstr(out, "\"inputs_rounded\":0,"));
+            assert_non_null(strstr(out, r ? "\"input_standardized\":1" : "\"input_frac_bits\":8"));
+        } else {
+            assert_null(strstr(out, "\"inputs_rounded\":0,")); /* k/16 on a 1/4 grid */
+        }
+        free(out);
+    }
+    /* auto without data, and a malformed format, are refused. */
+    assert_true(run_cli(&c, "emit --model model.splut --format hls --out x --input-stage auto") != 0);
+    assert_true(run_cli(&c, "emit --model model.splut --format hls --out x --input-stage s6") != 0);
+    hdl_case_free(&c);
+}
+
 /* `sparselut synth` on a tiny model: Yosys reports LUTs, FFs and a depth. */
 static void test_cli_synth(void **state)
 {
@@ -1151,7 +1207,8 @@ int main(int argc, char **argv)
     RUN("hls", hls);
     RUN("negative", negative);
     RUN("input", input);
-    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli_emit_verify)};
+    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli_emit_verify),
+                                     cmocka_unit_test(test_cli_input_stage)};
     const struct CMUnitTest synth[] = {cmocka_unit_test(test_cli_synth)};
     RUN("cli", cli);
     RUN("synth", synth);
