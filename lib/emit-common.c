@@ -491,6 +491,8 @@ splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u,
     splut__buf_free(&b);
     if (st == SPLUT_OK)
         st = splut__emit_file_list(net, dir, u->ext);
+    if (st == SPLUT_OK)
+        st = splut__emit_vivado(net, dir, u->ext);
     return st;
 }
 

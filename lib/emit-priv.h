@@ -173,6 +173,15 @@ typedef struct splut__hdl_units {
  * stage (if any) and the top level, then the file list. */
 splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u, const char *dir);
 
+/* Vendor-ready outputs (emit-vendor.c): the packed-bus HLS top (types and
+ * declaration for <prefix>.h, definition for <prefix>.c), the Vitis HLS
+ * script, and the Vivado out-of-context script with its XDC. */
+void splut__hls_top_types(const splut__net *net, splut__buf *b);
+void splut__hls_top_decl(const splut__net *net, splut__buf *b);
+void splut__hls_top_def(const splut__net *net, splut__buf *b);
+splut_status splut__emit_vitis_tcl(const splut__net *net, splut__buf *b, const char *dir);
+splut_status splut__emit_vivado(const splut__net *net, const char *dir, const char *ext);
+
 splut_status splut__emit_verilog(const splut__net *net, const char *dir);
 splut_status splut__emit_vhdl(const splut__net *net, const char *dir);
 splut_status splut__emit_hls(const splut__net *net, const char *dir);

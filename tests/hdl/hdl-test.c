@@ -256,6 +256,12 @@ long hdl_simulate(const char *dir, const char *p, hdl_sim sim, long *vectors)
                  "%s_tb.c %s.c >sim.log 2>&1 && ./tb_hls >sim.log 2>&1",
                  dir, p, p);
         break;
+    case HDL_SIM_GXX:
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && g++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 "
+                 "-o tb_hls_cxx %s_tb.c %s.c >sim.log 2>&1 && ./tb_hls_cxx >sim.log 2>&1",
+                 dir, p, p);
+        break;
     }
     int rc = system(cmd);
     long mm = parse_result(dir, vectors);

@@ -58,7 +58,14 @@ bool hdl_have(const char *prog);
 /* Simulators. Each returns the mismatch count parsed from the testbench
  * output (and the vector count through @p vectors), or -1 if it did not run
  * to the end (the log is then in <dir>/sim.log). */
-typedef enum hdl_sim { HDL_SIM_VERILATOR, HDL_SIM_ICARUS, HDL_SIM_GHDL, HDL_SIM_GCC } hdl_sim;
+/* HDL_SIM_GXX: the HLS C compiled as C++ (g++ -std=c++11 -Werror). */
+typedef enum hdl_sim {
+    HDL_SIM_VERILATOR,
+    HDL_SIM_ICARUS,
+    HDL_SIM_GHDL,
+    HDL_SIM_GCC,
+    HDL_SIM_GXX
+} hdl_sim;
 long hdl_simulate(const char *dir, const char *prefix, hdl_sim sim, long *vectors);
 /* verilator --lint-only -Wall on the design; returns its exit status. */
 int hdl_lint(const char *dir, const char *prefix);

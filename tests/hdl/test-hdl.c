@@ -445,6 +445,22 @@ static void test_atomic_emission_io(void **state)
 
 /* ----------------------------------------------------------- simulation */
 
+/* The testbench in dir reports 0 mismatches over n vectors; HLS C is also
+ * compiled and run as C++. */
+static void assert_simulates(const char *dir, hdl_sim sim, long n)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && (sim != HDL_SIM_GCC || !hdl_have("g++")))
+            break;
+        long vectors = 0;
+        long mm = hdl_simulate(dir, "dut", pass ? HDL_SIM_GXX : sim, &vectors);
+        if (mm != 0)
+            fprintf(stderr, "%ld mismatches%s (dir %s)\n", mm, pass ? " as C++" : "", dir);
+        assert_int_equal(mm, 0);
+        assert_int_equal(vectors, n);
+    }
+}
+
 /* Emit design + testbench for every model and pipeline and simulate. */
 static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size_t only_cfg,
                        size_t only_pipe)
@@ -473,13 +489,7 @@ static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size
             assert_int_equal(splut_tables_emit(c.t, fmt, c.dir, &o), SPLUT_OK);
             assert_int_equal(splut_tables_emit_testbench(c.t, fmt, c.dir, &o, c.in, c.n),
                              SPLUT_OK);
-            long vectors = 0;
-            long mm = hdl_simulate(c.dir, "dut", sim, &vectors);
-            if (mm != 0)
-                fprintf(stderr, "model %s pipeline %d: %ld mismatches (dir %s)\n",
-                        hdl_cfgs[k].name, (int)pipes[p], mm, c.dir);
-            assert_int_equal(mm, 0);
-            assert_int_equal(vectors, N_VECTORS);
+            assert_simulates(c.dir, sim, N_VECTORS);
             hdl_case_free(&c);
         }
     }
@@ -585,6 +595,111 @@ static void test_lint(void **state)
                 assert_int_equal(hdl_lint(c.dir, "lint"), 0);
                 hdl_case_free(&c);
             }
+}
+
+/* ------------------------------------------------------ vendor scripts */
+
+/* Runs a generated Tcl script under tclsh with the Vivado / Vitis commands
+ * stubbed: each stub checks that the files it is given exist, and the log
+ * lists the commands in order. */
+static const char tcl_harness[] =
+    "set log {}\n"
+    "foreach c {open_project set_top open_solution set_part create_clock csim_design\n"
+    "           csynth_design cosim_design export_design synth_design opt_design\n"
+    "           place_design route_design report_utilization report_timing_summary\n"
+    "           get_timing_paths get_clocks} {\n"
+    "    proc $c args [list lappend ::log $c]\n"
+    "}\n"
+    "proc need {f} { if {![file exists $f]} { error \"missing file $f\" } }\n"
+    "proc add_files args { need [lindex $args end]; lappend ::log add_files }\n"
+    "proc read_verilog {f} { need $f; lappend ::log read_verilog }\n"
+    "proc read_vhdl {flag f} { need $f; lappend ::log read_vhdl }\n"
+    "proc read_xdc {mode m f} { need $f; lappend ::log read_xdc }\n"
+    "proc get_property {name obj} { if {$name eq \"PERIOD\"} { return 2.0 }; return 0.1 }\n"
+    "rename exit real_exit\n"
+    "proc exit args { lappend ::log exit }\n"
+    "set script [lindex $::argv 0]\n"
+    "set argv {}\n"
+    "source $script\n"
+    "puts \"LOG $log\"\n";
+
+static char *run_tcl(const char *dir, const char *script)
+{
+    char path[400], cmd[900];
+    snprintf(path, sizeof(path), "%s/harness.tcl", dir);
+    assert_true(hdl_write(path, tcl_harness, strlen(tcl_harness)));
+    snprintf(cmd, sizeof(cmd), "cd '%s' && tclsh harness.tcl %s >tcl.log 2>&1", dir, script);
+    int rc = system(cmd);
+    snprintf(path, sizeof(path), "%s/tcl.log", dir);
+    char *log = hdl_read(path, NULL);
+    assert_non_null(log);
+    if (rc != 0)
+        fprintf(stderr, "%s failed:\n%s\n", script, log);
+    assert_int_equal(rc, 0);
+    return log;
+}
+
+static void test_vendor_scripts(void **state)
+{
+    (void)state;
+    if (!hdl_have("tclsh"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 4, 21);
+    splut_hdl_opts o = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL};
+    for (size_t f = 0; f < 2; f++) {
+        assert_int_equal(splut_tables_emit(c.t, fmts[f], c.dir, &o), SPLUT_OK);
+        char *log = run_tcl(c.dir, "dut_vivado.tcl");
+        assert_non_null(strstr(log, f ? "read_vhdl" : "read_verilog"));
+        assert_non_null(strstr(log, "read_xdc synth_design opt_design place_design route_design "
+                                    "report_utilization report_timing_summary"));
+        assert_non_null(strstr(log, "SPLUT_VIVADO part=xcvu9p-flgb2104-2-i period_ns=2.0 "
+                                    "wns_ns=0.1 fmax_mhz=526.3"));
+        free(log);
+    }
+    char path[400];
+    snprintf(path, sizeof(path), "%s/dut.xdc", c.dir);
+    char *xdc = hdl_read(path, NULL);
+    assert_non_null(xdc);
+    assert_non_null(strstr(xdc, "create_clock -name clk -period 2.000 [get_ports clk]"));
+    free(xdc);
+    /* Vitis: without and with a testbench (csim and cosim only with one). */
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, c.dir, &o), SPLUT_OK);
+    char *log = run_tcl(c.dir, "dut_hls.tcl");
+    assert_non_null(strstr(log, "LOG open_project set_top add_files open_solution set_part "
+                                "create_clock csynth_design export_design exit"));
+    free(log);
+    assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_HLS, c.dir, &o, c.in, c.n),
+                     SPLUT_OK);
+    log = run_tcl(c.dir, "dut_hls.tcl");
+    assert_non_null(strstr(log, "add_files add_files add_files add_files open_solution set_part "
+                                "create_clock csim_design csynth_design cosim_design"));
+    free(log);
+    /* The ap_uint ports (C++ under Vitis) with a stand-in for <ap_int.h>
+     * that has the operations the top uses: it compiles and computes the
+     * same packed outputs. */
+    static const char ap_int[] =
+        "template <int W> struct ap_uint {\n"
+        "    unsigned long long v;\n"
+        "    ap_uint() : v(0) {}\n"
+        "    ap_uint(unsigned long long x) : v(x) {}\n"
+        "    ap_uint operator>>(unsigned s) const { return ap_uint(v >> s); }\n"
+        "    ap_uint &operator|=(const ap_uint &o) { v |= o.v; return *this; }\n"
+        "    operator unsigned long long() const { return v; }\n"
+        "};\n";
+    snprintf(path, sizeof(path), "%s/ap_int.h", c.dir);
+    assert_true(hdl_write(path, ap_int, strlen(ap_int)));
+    if (hdl_have("g++")) {
+        char cmd[800];
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && g++ -x c++ -std=c++11 -Wall -Wextra -Werror -D__VITIS_HLS__ -I. "
+                 "-o tb_ap dut_tb.c dut.c >ap.log 2>&1 && ./tb_ap >>ap.log 2>&1 && "
+                 "grep -q 'mismatches=0' ap.log",
+                 c.dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    hdl_case_free(&c);
 }
 
 /* ---------------------------------------------------------- input stage */
@@ -743,13 +858,7 @@ static void run_input_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool
             assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, fmt, ic.c.dir, &o, ic.raw,
                                                              ic.c.in, ic.c.n),
                              SPLUT_OK);
-            long vectors = 0;
-            long mm = hdl_simulate(ic.c.dir, "dut", sim, &vectors);
-            if (mm != 0)
-                fprintf(stderr, "input kind %d pipeline %zu: %ld mismatches (dir %s)\n", kind,
-                        p, mm, ic.c.dir);
-            assert_int_equal(mm, 0);
-            assert_int_equal(vectors, N_VECTORS);
+            assert_simulates(ic.c.dir, sim, N_VECTORS);
             if (sim == HDL_SIM_ICARUS && hdl_have("verilator"))
                 assert_int_equal(hdl_lint(ic.c.dir, "dut"), 0);
             input_case_free(&ic);
@@ -1177,6 +1286,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
         cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_atomic_emission_oom), cmocka_unit_test(test_atomic_emission_io),
+        cmocka_unit_test(test_vendor_scripts),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
