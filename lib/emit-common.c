@@ -143,6 +143,14 @@ void splut__buf_bus_hex(splut__buf *b, const uint32_t *fields, size_t n, uint32_
     b->p[b->len] = '\0';
 }
 
+void splut__upper(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
+    dst[i] = '\0';
+}
+
 /* ---------------------------------------------------------------- files */
 
 splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name)

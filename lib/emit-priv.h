@@ -45,6 +45,9 @@ void splut__buf_bin(splut__buf *b, uint32_t v, uint32_t nbits);
  * most significant first, ceil(n·bits/4) digits (each field masked to bits). */
 void splut__buf_bus_hex(splut__buf *b, const uint32_t *fields, size_t n, uint32_t bits);
 
+/* @p src in upper case (C macro names), truncated to @p cap − 1 characters. */
+void splut__upper(char *dst, size_t cap, const char *src);
+
 /* Write @p b to dir/name, a new file in a staging directory (the emitters
  * write nowhere else: splut__dirstage_*). Reports a pending out-of-memory of
  * the buffer as SPLUT_E_NOMEM. */

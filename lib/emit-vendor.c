@@ -16,14 +16,6 @@
 #define DEFAULT_PART "xcvu9p-flgb2104-2-i" /* the reference papers' device */
 #define DEFAULT_PERIOD_NS "2.000"
 
-static void upper(char *dst, size_t cap, const char *src)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < cap; i++)
-        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
-    dst[i] = '\0';
-}
-
 static uint32_t words64(uint32_t bits)
 {
     return (bits + 63) / 64;
@@ -33,7 +25,7 @@ void splut__hls_top_types(const splut__net *net, splut__buf *b)
 {
     const char *p = net->prefix;
     char P[SPLUT__PREFIX_MAX + 1];
-    upper(P, sizeof(P), p);
+    splut__upper(P, sizeof(P), p);
     uint32_t win = net->n_in * splut__net_port_bits(net), wout = net->n_out * net->out_bits;
     splut__buf_printf(b,
                       "\n/* Packed buses of %s_top: bit k of a bus is bit k %% 64 of word k / 64;\n"
@@ -53,7 +45,7 @@ void splut__hls_top_decl(const splut__net *net, splut__buf *b)
 {
     const char *p = net->prefix;
     char P[SPLUT__PREFIX_MAX + 1];
-    upper(P, sizeof(P), p);
+    splut__upper(P, sizeof(P), p);
     splut__buf_printf(b,
                       "\n/* Synthesis top: %s_infer on packed buses (the same layout as the\n"
                       " * RTL ports M0 and M1), one result per clock. */\n"
@@ -65,7 +57,7 @@ void splut__hls_top_def(const splut__net *net, splut__buf *b)
 {
     const char *p = net->prefix;
     char P[SPLUT__PREFIX_MAX + 1];
-    upper(P, sizeof(P), p);
+    splut__upper(P, sizeof(P), p);
     const char *elem = net->input ? "uint32_t" : "uint16_t";
     const char *bits = net->input ? "RAW_BITS" : "IN_BITS";
     splut__buf_printf(b,

@@ -384,6 +384,7 @@ static int simulate(const char *dir, const char *prefix, const char *sim, sim_re
 typedef struct input_report {
     const cli_input_stage *stage; /* NULL: no input stage */
     size_t rounded;               /* data values that are not exactly a raw value */
+    size_t changed;               /* codes that the rounding changed */
 } input_report;
 
 static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, size_t n,
@@ -397,10 +398,11 @@ static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, 
         if (n)
             printf("vectors: %zu (%s)\n", n, a->data ? a->data : "random codes");
         if (in->stage)
-            printf("input:   %s%u.%u raw features, %llu comparators, %zu data values rounded\n",
+            printf("input:   %s%u.%u raw features, %llu comparators, %zu data values rounded "
+                   "(%zu codes changed)\n",
                    in->stage->fmt.is_signed ? "s" : "u", in->stage->fmt.bits,
                    in->stage->fmt.frac_bits, (unsigned long long)in->stage->comparators,
-                   in->rounded);
+                   in->rounded, in->changed);
         if (r->simulator)
             printf("verify:  %s, %ld vectors, %ld mismatches, %.2f s\n", r->simulator,
                    r->vectors, r->mismatches, r->seconds);
@@ -425,6 +427,7 @@ static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, 
         cli_json_int(&j, "input_standardized", f->offset != NULL);
         cli_json_int(&j, "comparators", (int64_t)in->stage->comparators);
         cli_json_int(&j, "inputs_rounded", (int64_t)in->rounded);
+        cli_json_int(&j, "input_codes_changed", (int64_t)in->changed);
     }
     if (r->simulator) {
         cli_json_string(&j, "simulator", r->simulator);
@@ -465,7 +468,7 @@ static int prepare_input_stage(const emit_args *a, const splut_model *m, cli_dat
 /* Raw vectors for a design with an input stage, and its testbench. */
 static int input_testbench(const emit_args *a, const splut_model *m, const splut_tables *t,
                            const splut_hdl_opts *o, const cli_data *d, const cli_input_stage *s,
-                           size_t *n, size_t *rounded)
+                           size_t *n, input_report *in)
 {
     const cli_split *split = NULL;
     size_t count = (size_t)a->vectors;
@@ -476,7 +479,8 @@ static int input_testbench(const emit_args *a, const splut_model *m, const splut
     }
     int32_t *raw = NULL;
     uint16_t *codes = NULL;
-    int rc = cli_input_vectors(s, m, split, count, a->seed, &raw, &codes, rounded);
+    int rc = cli_input_vectors(s, m, split, count, a->seed, &raw, &codes, &in->rounded,
+                               &in->changed);
     splut_status st;
     if (rc == CLI_EXIT_OK &&
         (st = splut_tables_emit_testbench_raw(t, a->fmt, a->out, o, raw, codes, count)) != 0)
@@ -497,7 +501,7 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     memset(&d, 0, sizeof d);
     cli_input_stage stage;
     memset(&stage, 0, sizeof stage);
-    input_report in = {NULL, 0};
+    input_report in = {NULL, 0, 0};
     if (a->input_stage) {
         int rc = prepare_input_stage(a, m, &d, &stage);
         if (rc != CLI_EXIT_OK) {
@@ -533,7 +537,7 @@ static int emit_and_verify(const emit_args *a, const splut_model *m, const splut
     sim_result r = {NULL, -1, -1, 0};
     int rc = CLI_EXIT_OK;
     if (a->vectors && in->stage) {
-        rc = input_testbench(a, m, t, &o, d, in->stage, &n, &in->rounded);
+        rc = input_testbench(a, m, t, &o, d, in->stage, &n, in);
     } else if (a->vectors) {
         rc = make_vectors(m, a, &codes, &n);
         if (rc == CLI_EXIT_OK &&

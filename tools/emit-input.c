@@ -190,7 +190,7 @@ static int32_t nearest_raw(const splut_input_format *fmt, uint32_t f, float v)
 
 int cli_input_vectors(const cli_input_stage *s, const splut_model *m, const cli_split *split,
                       size_t count, uint64_t seed, int32_t **raw, uint16_t **codes,
-                      size_t *rounded)
+                      size_t *rounded, size_t *changed)
 {
     uint32_t n = splut_model_num_inputs(m);
     size_t cells = count * n > 0 ? count * n : 1;
@@ -218,6 +218,18 @@ int cli_input_vectors(const cli_input_stage *s, const splut_model *m, const cli_
     }
     splut_status st = splut_model_input_codes(m, x, count, *codes);
     free(x);
+    /* How often the port's grid changes a code: the data's own floats. */
+    *changed = 0;
+    uint16_t *orig = split && !st ? calloc(cells, sizeof(uint16_t)) : NULL;
+    if (split && !st && !orig) {
+        cli_err("out of memory for %zu vectors", count);
+        return CLI_EXIT_FAIL;
+    }
+    if (orig)
+        st = splut_model_input_codes(m, split->x, count, orig);
+    for (size_t i = 0; orig && !st && i < count * n; i++)
+        *changed += orig[i] != (*codes)[i];
+    free(orig);
     if (st)
         return cli_lib_err(splut_model_ctx(m), st, "computing input codes");
     return CLI_EXIT_OK;

@@ -55,11 +55,13 @@ void cli_input_stage_opts(const cli_input_stage *s, splut_hdl_opts *o);
  * value), or uniform random raw values from @p seed when @p split is NULL;
  * and their codes from the model's float path.
  * @param[out] rounded raw values whose float differs from the data's
+ * @param[out] changed of those, the ones whose code differs from the code of
+ *             the data's own float
  * @returns CLI_EXIT_OK or CLI_EXIT_FAIL (message printed)
  */
 int cli_input_vectors(const cli_input_stage *s, const splut_model *m, const cli_split *split,
                       size_t count, uint64_t seed, int32_t **raw, uint16_t **codes,
-                      size_t *rounded);
+                      size_t *rounded, size_t *changed);
 /** @brief Free the stage's arrays. */
 void cli_input_stage_free(cli_input_stage *s);
 

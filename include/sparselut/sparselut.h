@@ -1030,13 +1030,21 @@ typedef struct splut_hdl_opts {
 } splut_hdl_opts;
 /** Initialiser for ::splut_hdl_opts: prefix "splut", no pipelining, no flags,
  * no input stage. */
-#define SPLUT_HDL_OPTS_INIT {sizeof(splut_hdl_opts), NULL, SPLUT_PIPE_NONE, 0, 0, NULL, NULL, NULL, NULL}
+#define SPLUT_HDL_OPTS_INIT                                                                      \
+    {sizeof(splut_hdl_opts), NULL, SPLUT_PIPE_NONE, 0, 0, NULL, NULL, NULL, NULL}
 
 /**
  * @brief Write the design for @p t into directory @p dir (created if missing).
  *
- * Every file is written atomically (temporary file + rename). Verilog and VHDL
- * also get `<prefix>_files.txt`, the source list in compilation order.
+ * The output is atomic as a whole: every file is written into a staging
+ * directory next to @p dir, which then replaces @p dir (an existing directory
+ * keeps the files that are not the design's: the design owns every file named
+ * `<prefix>_*` or `<prefix>.*`); on failure @p dir is left as it was and no
+ * staging directory remains (docs/hdl.md). Verilog and VHDL also get
+ * `<prefix>_files.txt`, the source list in compilation order, and a Vivado
+ * out-of-context script with its constraints (`<prefix>_vivado.tcl`,
+ * `<prefix>.xdc`); HLS C gets the packed-port top `<prefix>_top` and a Vitis
+ * HLS script (`<prefix>_hls.tcl`). The vendor scripts are untested here.
  * @param[in] t enumerated tables
  * @param fmt ::splut_hdl_format
  * @param[in] dir output directory
