@@ -72,13 +72,18 @@ char *splut__path_join(splut_ctx *ctx, const char *dir, const char *name);
  * swaps: the target is renamed aside, the staging directory renamed onto it,
  * the old directory removed. Readers see the old set of files or the whole new
  * one (apart from the instant between the two renames, when the target is
- * missing; a failed second rename moves the old directory back). abort (or a
+ * missing; a failed second rename moves the old directory back). Where the
+ * target cannot be renamed (the current directory, a mount point, an
+ * unwritable parent), is "." or ".." (staged inside it, in
+ * `.splut-stage.<pid>.<k>`) or is a symbolic link to a directory, the staged
+ * files are moved in one by one instead, each atomically. abort (or a
  * failed commit) removes the staging directory and leaves the target as it was.
  */
 typedef struct splut_dirstage {
     splut_ctx *ctx;
     char *target;
     char *tmp;
+    bool in_place; /* "." or "..": never renamed (a process may be in it) */
 } splut_dirstage;
 
 /* Whether an entry of the old directory belongs to the new set (and is not

@@ -313,6 +313,16 @@ static char *dup_string(splut_ctx *ctx, const char *s, size_t extra)
     return p;
 }
 
+/* Whether the last component of @p path (n characters, no trailing '/') is
+ * "." or "..": a directory that may be a process's working directory. */
+static bool names_self(const char *path, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && path[k - 1] != '/')
+        k--;
+    return (n - k == 1 && path[k] == '.') || (n - k == 2 && path[k] == '.' && path[k + 1] == '.');
+}
+
 splut_status splut__dirstage_open(splut_ctx *ctx, const char *target, splut_dirstage *ds)
 {
     memset(ds, 0, sizeof(*ds));
@@ -320,6 +330,9 @@ splut_status splut__dirstage_open(splut_ctx *ctx, const char *target, splut_dirs
     size_t n = strlen(target);
     while (n > 1 && target[n - 1] == '/') /* "out/" stages next to "out" */
         n--;
+    /* "." or "..": the files are moved in one by one (a process may be in
+     * that directory), so the staging directory may live inside it. */
+    ds->in_place = names_self(target, n);
     ds->target = dup_string(ctx, target, 0);
     ds->tmp = splut__alloc(ctx, n + 48);
     if (!ds->target || !ds->tmp) {
@@ -328,7 +341,8 @@ splut_status splut__dirstage_open(splut_ctx *ctx, const char *target, splut_dirs
     }
     ds->target[n] = '\0';
     for (unsigned k = 0; k < 1000; k++) {
-        snprintf(ds->tmp, n + 48, "%s.tmp.%ld.%u", ds->target, (long)getpid(), k);
+        snprintf(ds->tmp, n + 48, ds->in_place ? "%s/.splut-stage.%ld.%u" : "%s.tmp.%ld.%u",
+                 ds->target, (long)getpid(), k);
         if (mkdir(ds->tmp, 0777) == 0)
             return SPLUT_OK;
         if (errno != EEXIST) {
@@ -563,15 +577,18 @@ static splut_status swap_in(splut_dirstage *ds, splut_dirstage_drop drop, const 
 splut_status splut__dirstage_commit(splut_dirstage *ds, splut_dirstage_drop drop,
                                     const void *user)
 {
-    struct stat sb;
+    struct stat lsb, sb;
     splut_status st = SPLUT_OK;
     sync_dir(ds->tmp); /* its files are synced as written (splut__write_new_file) */
-    if (lstat(ds->target, &sb) != 0 && errno == ENOENT) {
+    if (lstat(ds->target, &lsb) != 0 && errno == ENOENT) {
         if (rename(ds->tmp, ds->target) != 0)
             st = splut__io_fail(ds->ctx, "cannot rename the staging directory onto", ds->target,
                                 errno);
     } else if (stat(ds->target, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         st = splut__fail(ds->ctx, SPLUT_E_IO, "'%s' exists and is not a directory", ds->target);
+    } else if (S_ISLNK(lsb.st_mode) || ds->in_place) {
+        /* A link to a directory stays a link: fill the directory it names. */
+        st = move_files_in(ds, drop, user);
     } else {
         st = swap_in(ds, drop, user, &sb);
     }

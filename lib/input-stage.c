@@ -78,12 +78,12 @@ splut_status splut_input_value(const splut_input_format *fmt, uint32_t feature, 
 {
     if (!fmt || !value)
         return SPLUT_E_NULL;
+    if (fmt->size != sizeof(*fmt)) /* before reading any other field */
+        return SPLUT_E_STRUCT_SIZE;
     /* Only this feature's offset and scale need to exist. */
     splut_input_format one = *fmt;
-    if (fmt->size == sizeof(*fmt)) {
-        one.offset = fmt->offset ? fmt->offset + feature : NULL;
-        one.scale = fmt->scale ? fmt->scale + feature : NULL;
-    }
+    one.offset = fmt->offset ? fmt->offset + feature : NULL;
+    one.scale = fmt->scale ? fmt->scale + feature : NULL;
     splut_status st = splut__input_format_check(NULL, &one, 1);
     if (st != SPLUT_OK)
         return st;

@@ -440,6 +440,37 @@ static void test_atomic_emission_io(void **state)
     free(before);
     free(after);
     assert_int_equal(rmdir(blocker), 0);
+    /* A directory that cannot be renamed (".") or a link to one: the files
+     * are moved in, the link stays a link, other files stay. */
+    char link[300], sub[300], cwd[1024], path[400];
+    snprintf(sub, sizeof(sub), "%s/real", c.dir);
+    snprintf(link, sizeof(link), "%s/link", c.dir);
+    assert_int_equal(mkdir(sub, 0777), 0);
+    assert_int_equal(symlink("real", link), 0);
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_true(hdl_write(path, "x", 1));
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, link, &opts), SPLUT_OK);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    snprintf(path, sizeof(path), "%s/dut.c", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(sub), 0);
+    splut_status st = splut_tables_emit(c.t, SPLUT_HDL_VERILOG, ".", &opts);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(st, SPLUT_OK);
+    snprintf(path, sizeof(path), "%s/dut_top.v", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/dut.c", sub);
+    assert_true(stat(path, &sb) != 0); /* the prefix's old files are replaced */
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(staging_leftovers(sub), 0);
+    snprintf(path, sizeof(path), "ls -a '%s' | grep -q splut-stage", sub);
+    assert_true(system(path) != 0); /* nor inside */
     hdl_case_free(&c);
 }
 
