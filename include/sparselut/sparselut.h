@@ -1072,7 +1072,9 @@ SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format
  * @param[in] opts the options the design was emitted with, NULL for the defaults
  * @param[in] in_codes @p n × inputs encoded input codes
  * @param n number of vectors, 1 … 2^31−1
- * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its field)
+ * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its
+ *          field); SPLUT_E_INVALID when @p opts has an input stage (use
+ *          splut_tables_emit_testbench_raw())
  */
 SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format fmt,
                                                    const char *dir, const splut_hdl_opts *opts,
