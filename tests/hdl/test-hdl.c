@@ -1,13 +1,15 @@
 /*
  * HDL emission tests. The executable takes a group name so meson can run the
  * groups as separate (parallel, individually timed) tests:
- *   api        argument checks, latency, determinism, prefixes
+ *   api        argument checks, latency, determinism, prefixes, atomic emission,
+ *              vendor scripts
  *   lint       verilator --lint-only -Wall on every model and pipeline
  *   icarus     Icarus Verilog simulation, every model × pipeline
- *   verilator  Verilator simulation (one model, SUBLAYER; "verilator-all": every model ×
- *              pipeline, suite slow: each Verilator build takes seconds)
+ *   verilator  Verilator simulation (one model, SUBLAYER, with and without input
+ *              stage; "verilator-all": every model × pipeline, suite slow: each
+ *              Verilator build takes seconds)
  *   ghdl       GHDL (VHDL-2008) simulation, every model × pipeline
- *   hls        the HLS C compiled with gcc -std=c99 -Werror and run
+ *   hls        the HLS C compiled with gcc -std=c99 and g++ -std=c++11, -Werror, and run
  *   negative   corrupted vectors / table entries must be reported as mismatches
  *   input      the input stage in hardware: exact thresholds, raw-vector simulation
  *   cli        `sparselut emit --verify` (argv[2] = the CLI executable)
@@ -896,6 +898,24 @@ static void run_input_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool
         }
 }
 
+/* Verilator on one case (its builds take seconds each): signed features,
+ * rising and falling, sub-layer pipeline. */
+static void test_input_verilator(void **state)
+{
+    (void)state;
+    if (!hdl_have("verilator"))
+        skip();
+    input_case ic;
+    input_case_init(&ic, 1, N_VECTORS);
+    splut_hdl_opts o = input_opts(&ic, SPLUT_PIPE_SUBLAYER);
+    assert_int_equal(splut_tables_emit(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o), SPLUT_OK);
+    assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o,
+                                                     ic.raw, ic.c.in, ic.c.n),
+                     SPLUT_OK);
+    assert_simulates(ic.c.dir, HDL_SIM_VERILATOR, N_VECTORS);
+    input_case_free(&ic);
+}
+
 static void test_input_icarus(void **state)
 {
     (void)state;
@@ -1321,7 +1341,8 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
-    const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one)};
+    const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one),
+                                           cmocka_unit_test(test_input_verilator)};
     const struct CMUnitTest verilator_all[] = {cmocka_unit_test(test_verilator_all)};
     const struct CMUnitTest ghdl[] = {cmocka_unit_test(test_ghdl)};
     const struct CMUnitTest hls[] = {cmocka_unit_test(test_hls),
