@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include "emit-priv.h"
+#include "fileio-priv.h"
 #include "tables-priv.h"
 
 /* The context of a tables object: the one private field the emitters read
@@ -119,12 +121,12 @@ void splut__buf_bin(splut__buf *b, uint32_t v, uint32_t nbits)
 }
 
 /* Bit @p k of a bus of fields of @p bits each (field 0 in the LSBs). */
-static unsigned bus_bit(const uint16_t *codes, uint32_t bits, size_t k)
+static unsigned bus_bit(const uint32_t *fields, uint32_t bits, size_t k)
 {
-    return (codes[k / bits] >> (k % bits)) & 1u;
+    return (fields[k / bits] >> (k % bits)) & 1u;
 }
 
-void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t bits)
+void splut__buf_bus_hex(splut__buf *b, const uint32_t *fields, size_t n, uint32_t bits)
 {
     static const char hex[] = "0123456789abcdef";
     size_t width = n * bits;
@@ -135,10 +137,18 @@ void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t
         size_t lsb = (digits - 1 - d) * 4;
         unsigned v = 0;
         for (size_t k = 0; k < 4 && lsb + k < width; k++)
-            v |= bus_bit(codes, bits, lsb + k) << k;
+            v |= bus_bit(fields, bits, lsb + k) << k;
         b->p[b->len++] = hex[v];
     }
     b->p[b->len] = '\0';
+}
+
+void splut__upper(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (char)(src[i] >= 'a' && src[i] <= 'z' ? src[i] - 'a' + 'A' : src[i]);
+    dst[i] = '\0';
 }
 
 /* ---------------------------------------------------------------- files */
@@ -151,7 +161,7 @@ splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name)
     char *path = splut__path_join(ctx, dir, name);
     if (!path)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory writing '%s'", name);
-    splut_status st = splut__write_file_atomic(ctx, path, b->p ? b->p : "", b->len);
+    splut_status st = splut__write_new_file(ctx, path, b->p ? b->p : "", b->len);
     splut__free(ctx, path);
     return st;
 }
@@ -176,15 +186,30 @@ static bool prefix_ok(const char *p)
     return true;
 }
 
-/* sizeof(splut_hdl_opts) at each release that changed it (0.1). */
-static const size_t HDL_OPTS_SIZES[] = {sizeof(splut_hdl_opts)};
+/* sizeof(splut_hdl_opts) at each release that changed it: 0.1 (before the
+ * input-stage fields) and 0.2. */
+static const size_t HDL_OPTS_SIZES[] = {offsetof(splut_hdl_opts, input), sizeof(splut_hdl_opts)};
 
-static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
+/* A caller's options as the current struct: an older, smaller struct gets
+ * the defaults of the fields it does not have; a newer one with a zero tail
+ * is read up to the fields this library knows. */
+static splut_status read_opts(splut_ctx *ctx, const splut_hdl_opts *in, splut_hdl_opts *o)
 {
-    splut_status st = splut__struct_check(ctx, "splut_hdl_opts", o, o->size, HDL_OPTS_SIZES,
+    splut_hdl_opts dflt = SPLUT_HDL_OPTS_INIT;
+    *o = dflt;
+    if (!in)
+        return SPLUT_OK;
+    splut_status st = splut__struct_check(ctx, "splut_hdl_opts", in, in->size, HDL_OPTS_SIZES,
                                           sizeof(HDL_OPTS_SIZES) / sizeof(HDL_OPTS_SIZES[0]));
     if (st != SPLUT_OK)
         return st;
+    memcpy(o, in, in->size < sizeof(*o) ? in->size : sizeof(*o));
+    o->size = sizeof(splut_hdl_opts);
+    return SPLUT_OK;
+}
+
+static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
+{
     if (o->reserved)
         return splut__fail(ctx, SPLUT_E_INVALID, "splut_hdl_opts.reserved must be 0, not %u",
                            o->reserved);
@@ -197,6 +222,51 @@ static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
                            "prefix '%s' is not a valid module name ([A-Za-z][A-Za-z0-9_]*, "
                            "no '__', no trailing '_', at most %u characters)",
                            o->prefix, SPLUT__PREFIX_MAX);
+    return SPLUT_OK;
+}
+
+/* The input stage of the options, checked against the network: every
+ * feature's thresholds strictly ascending inside the raw range, its codes
+ * within the input code width. */
+static splut_status input_stage(splut__net *net, const splut_hdl_opts *o)
+{
+    splut_ctx *ctx = net->ctx;
+    const splut_input_format *fmt = o->input;
+    if (!o->input_thresholds || !o->input_codes || !o->input_steps)
+        return splut__fail(ctx, SPLUT_E_NULL,
+                           "splut_hdl_opts: input set but its thresholds, codes or steps are NULL");
+    splut_status st = splut__input_format_check(ctx, fmt, net->n_in);
+    if (st != SPLUT_OK)
+        return st;
+    net->input = fmt;
+    net->raw_bits = fmt->bits;
+    net->raw_signed = fmt->is_signed != 0;
+    net->thr_k = (1u << net->in_bits) - 1;
+    net->thr = o->input_thresholds;
+    net->thr_codes = o->input_codes;
+    net->thr_steps = o->input_steps;
+    int32_t lo = splut__raw_min(fmt), hi = splut__raw_max(fmt);
+    for (uint32_t f = 0; f < net->n_in; f++) {
+        uint32_t n = net->thr_steps[f];
+        if (n > net->thr_k)
+            return splut__fail(ctx, SPLUT_E_INVALID, "input stage: feature %u has %u steps, "
+                               "more than %u", f, n, net->thr_k);
+        int32_t prev = lo;
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t t = net->thr[(size_t)f * net->thr_k + i];
+            if (t <= prev || t > hi)
+                return splut__fail(ctx, SPLUT_E_INVALID,
+                                   "input stage: threshold %u of feature %u (%d) is not above "
+                                   "the previous one (or the range minimum) and at most %d",
+                                   i, f, (int)t, (int)hi);
+            prev = t;
+        }
+        for (uint32_t i = 0; i <= n; i++)
+            if (splut__thr_code(net, f, i) >> net->in_bits)
+                return splut__fail(ctx, SPLUT_E_INVALID,
+                                   "input stage: code %u of feature %u does not fit %u bits",
+                                   splut__thr_code(net, f, i), f, net->in_bits);
+    }
     return SPLUT_OK;
 }
 
@@ -285,16 +355,18 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
     splut_ctx *ctx = tables_ctx(t);
     net->ctx = ctx;
     net->t = t;
-    splut_hdl_opts dflt = SPLUT_HDL_OPTS_INIT;
-    if (!opts)
-        opts = &dflt;
-    splut_status st = check_opts(ctx, opts);
+    splut_hdl_opts o;
+    splut_status st = read_opts(ctx, opts, &o);
+    if (st == SPLUT_OK)
+        st = check_opts(ctx, &o);
     if (st != SPLUT_OK)
         return st;
-    net->prefix = opts->prefix ? opts->prefix : "splut";
-    net->pipeline = opts->pipeline;
-    net->flags = opts->flags;
+    net->prefix = o.prefix ? o.prefix : "splut";
+    net->pipeline = o.pipeline;
+    net->flags = o.flags;
     st = splut_tables_io(t, &net->n_in, &net->in_bits, &net->n_out, &net->out_bits);
+    if (st == SPLUT_OK && o.input)
+        st = input_stage(net, &o);
     if (st != SPLUT_OK)
         return st;
     st = gather_stages(net);
@@ -422,11 +494,15 @@ splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u,
     }
     if (st == SPLUT_OK && net->latency)
         st = u->reg(net, &b, dir);
+    if (st == SPLUT_OK && net->input)
+        st = u->input(net, &b, dir);
     if (st == SPLUT_OK)
         st = u->top(net, &b, dir);
     splut__buf_free(&b);
     if (st == SPLUT_OK)
         st = splut__emit_file_list(net, dir, u->ext);
+    if (st == SPLUT_OK)
+        st = splut__emit_vivado(net, dir, u->ext);
     return st;
 }
 
@@ -447,6 +523,8 @@ static splut_status file_list(const splut__net *net, splut__buf *b, const char *
             }
         splut__buf_printf(b, "%s.%s\n", s->name, ext);
     }
+    if (net->input)
+        splut__buf_printf(b, "%s_input.%s\n", net->prefix, ext);
     splut__buf_printf(b, "%s_top.%s\n", net->prefix, ext);
     snprintf(name, sizeof(name), "%s_files.txt", net->prefix);
     return splut__buf_write(b, dir, name);
@@ -463,6 +541,16 @@ splut_status splut__emit_file_list(const splut__net *net, const char *dir, const
 
 /* ----------------------------------------------------------- entry points */
 
+/* A design owns every file named "<prefix>_*" or "<prefix>.*": a new emission
+ * with the same prefix replaces all of them, so no module of an earlier
+ * network survives next to the new ones. */
+static bool owned_by_prefix(const char *name, const void *user)
+{
+    const char *prefix = user;
+    size_t n = strlen(prefix);
+    return strncmp(name, prefix, n) == 0 && (name[n] == '_' || name[n] == '.');
+}
+
 splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, const char *dir,
                                const splut_hdl_opts *opts)
 {
@@ -475,54 +563,132 @@ splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, cons
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
     splut__net net;
     splut_status st = splut__net_init(&net, t, opts);
+    splut_dirstage ds = {0};
     if (st == SPLUT_OK)
-        st = splut__ensure_dir(ctx, dir);
+        st = splut__dirstage_open(ctx, dir, &ds);
     if (st == SPLUT_OK) {
         if (fmt == SPLUT_HDL_VERILOG)
-            st = splut__emit_verilog(&net, dir);
+            st = splut__emit_verilog(&net, ds.tmp);
         else if (fmt == SPLUT_HDL_VHDL)
-            st = splut__emit_vhdl(&net, dir);
+            st = splut__emit_vhdl(&net, ds.tmp);
         else
-            st = splut__emit_hls(&net, dir);
+            st = splut__emit_hls(&net, ds.tmp);
     }
+    if (st == SPLUT_OK)
+        st = splut__dirstage_commit(&ds, owned_by_prefix, net.prefix);
+    else
+        splut__dirstage_abort(&ds);
     splut__net_free(&net);
     return st;
 }
 
-/* Write <prefix>_in.hex and <prefix>_out.hex (expected, from LUT-mode inference). */
-static splut_status write_vectors(const splut__net *net, const char *dir, const uint16_t *in,
-                                  size_t n)
+static splut_status check_codes(const splut__net *net, const uint16_t *in, size_t n)
 {
-    splut_ctx *ctx = net->ctx;
     for (size_t i = 0; i < n * net->n_in; i++)
         if (in[i] >> net->in_bits)
-            return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+            return splut__fail(net->ctx, SPLUT_E_OUT_OF_RANGE,
                                "input code %u of vector %zu, feature %zu, does not fit %u bits",
                                in[i], i / net->n_in, i % net->n_in, net->in_bits);
+    return SPLUT_OK;
+}
+
+static splut_status check_raw(const splut__net *net, const int32_t *raw, size_t n)
+{
+    int32_t lo = splut__raw_min(net->input), hi = splut__raw_max(net->input);
+    for (size_t i = 0; i < n * net->n_in; i++)
+        if (raw[i] < lo || raw[i] > hi)
+            return splut__fail(net->ctx, SPLUT_E_OUT_OF_RANGE,
+                               "raw input %d of vector %zu, feature %zu, is outside %d..%d",
+                               (int)raw[i], i / net->n_in, i % net->n_in, (int)lo, (int)hi);
+    return SPLUT_OK;
+}
+
+/* One line per vector: the bus of its n fields, from codes or raw values
+ * (two's complement, masked to bits). */
+static splut_status write_bus_file(const splut__net *net, const char *dir, const char *suffix,
+                                   const uint16_t *codes, const int32_t *raw, size_t rows,
+                                   uint32_t n, uint32_t bits)
+{
+    uint32_t *row = splut__calloc(net->ctx, n ? n : 1, sizeof(uint32_t));
+    if (!row)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory writing test vectors");
+    uint32_t mask = bits >= 32 ? 0xffffffffu : (1u << bits) - 1;
+    splut__buf b;
+    splut__buf_init(&b, net->ctx);
+    for (size_t i = 0; i < rows; i++) {
+        for (uint32_t f = 0; f < n; f++)
+            row[f] = (raw ? (uint32_t)raw[i * n + f] : codes[i * n + f]) & mask;
+        splut__buf_bus_hex(&b, row, n, bits);
+        splut__buf_puts(&b, "\n");
+    }
+    char name[SPLUT__PREFIX_MAX + 16];
+    snprintf(name, sizeof(name), "%s_%s.hex", net->prefix, suffix);
+    splut_status st = splut__buf_write(&b, dir, name);
+    splut__buf_free(&b);
+    splut__free(net->ctx, row);
+    return st;
+}
+
+/* Write <prefix>_in.hex (the port bus: raw values with an input stage, else
+ * the codes) and <prefix>_out.hex (expected, from LUT-mode inference on the
+ * codes). */
+static splut_status write_vectors(const splut__net *net, const char *dir, const int32_t *raw,
+                                  const uint16_t *in, size_t n)
+{
+    splut_ctx *ctx = net->ctx;
+    splut_status st = check_codes(net, in, n);
+    if (st == SPLUT_OK && raw)
+        st = check_raw(net, raw, n);
+    if (st != SPLUT_OK)
+        return st;
     uint16_t *out = splut__calloc(ctx, n, (size_t)net->n_out * sizeof(uint16_t));
     if (!out)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
-    splut_status st = splut_tables_forward(net->t, in, n, out);
-    splut__buf b;
-    splut__buf_init(&b, ctx);
-    char name[SPLUT__PREFIX_MAX + 16];
-    for (size_t i = 0; st == SPLUT_OK && i < n; i++) {
-        splut__buf_bus_hex(&b, in + i * net->n_in, net->n_in, net->in_bits);
-        splut__buf_puts(&b, "\n");
-    }
-    snprintf(name, sizeof(name), "%s_in.hex", net->prefix);
+    st = splut_tables_forward(net->t, in, n, out);
     if (st == SPLUT_OK)
-        st = splut__buf_write(&b, dir, name);
-    splut__buf_reset(&b);
-    for (size_t i = 0; st == SPLUT_OK && i < n; i++) {
-        splut__buf_bus_hex(&b, out + i * net->n_out, net->n_out, net->out_bits);
-        splut__buf_puts(&b, "\n");
-    }
-    snprintf(name, sizeof(name), "%s_out.hex", net->prefix);
+        st = write_bus_file(net, dir, "in", in, raw, n, net->n_in, splut__net_port_bits(net));
     if (st == SPLUT_OK)
-        st = splut__buf_write(&b, dir, name);
-    splut__buf_free(&b);
+        st = write_bus_file(net, dir, "out", out, NULL, n, net->n_out, net->out_bits);
     splut__free(ctx, out);
+    return st;
+}
+
+/* Both testbench entry points: @p raw is NULL for a design without input stage. */
+static splut_status emit_testbench(const splut_tables *t, splut_hdl_format fmt, const char *dir,
+                                   const splut_hdl_opts *opts, const int32_t *raw,
+                                   const uint16_t *in_codes, size_t n)
+{
+    splut_ctx *ctx = tables_ctx(t);
+    if (fmt != SPLUT_HDL_VERILOG && fmt != SPLUT_HDL_VHDL && fmt != SPLUT_HDL_HLS)
+        return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
+    if (n == 0 || n > (size_t)INT32_MAX)
+        return splut__fail(ctx, SPLUT_E_INVALID, "vector count %zu not in 1..2^31-1", n);
+    splut__net net;
+    splut_status st = splut__net_init(&net, t, opts);
+    if (st == SPLUT_OK && !net.input != !raw)
+        st = splut__fail(ctx, SPLUT_E_INVALID,
+                         raw ? "raw test vectors need a design with an input stage (opts->input)"
+                             : "a design with an input stage takes raw test vectors "
+                               "(splut_tables_emit_testbench_raw)");
+    splut_dirstage ds = {0};
+    if (st == SPLUT_OK)
+        st = splut__dirstage_open(ctx, dir, &ds);
+    if (st == SPLUT_OK)
+        st = write_vectors(&net, ds.tmp, raw, in_codes, n);
+    if (st == SPLUT_OK) {
+        if (fmt == SPLUT_HDL_VERILOG)
+            st = splut__emit_verilog_tb(&net, ds.tmp, n);
+        else if (fmt == SPLUT_HDL_VHDL)
+            st = splut__emit_vhdl_tb(&net, ds.tmp, n);
+        else
+            st = splut__emit_hls_tb(&net, ds.tmp, n);
+    }
+    /* The testbench joins the design already in dir: only its own files change. */
+    if (st == SPLUT_OK)
+        st = splut__dirstage_commit(&ds, NULL, NULL);
+    else
+        splut__dirstage_abort(&ds);
+    splut__net_free(&net);
     return st;
 }
 
@@ -532,30 +698,24 @@ splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_ctx *ctx = tables_ctx(t);
     if (!dir || !in_codes)
-        return splut__fail(ctx, SPLUT_E_NULL, "splut_tables_emit_testbench: %s is NULL",
+        return splut__fail(tables_ctx(t), SPLUT_E_NULL, "splut_tables_emit_testbench: %s is NULL",
                            dir ? "in_codes" : "dir");
-    if (fmt != SPLUT_HDL_VERILOG && fmt != SPLUT_HDL_VHDL && fmt != SPLUT_HDL_HLS)
-        return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL format %d", (int)fmt);
-    if (n == 0 || n > (size_t)INT32_MAX)
-        return splut__fail(ctx, SPLUT_E_INVALID, "vector count %zu not in 1..2^31-1", n);
-    splut__net net;
-    splut_status st = splut__net_init(&net, t, opts);
-    if (st == SPLUT_OK)
-        st = splut__ensure_dir(ctx, dir);
-    if (st == SPLUT_OK)
-        st = write_vectors(&net, dir, in_codes, n);
-    if (st == SPLUT_OK) {
-        if (fmt == SPLUT_HDL_VERILOG)
-            st = splut__emit_verilog_tb(&net, dir, n);
-        else if (fmt == SPLUT_HDL_VHDL)
-            st = splut__emit_vhdl_tb(&net, dir, n);
-        else
-            st = splut__emit_hls_tb(&net, dir, n);
-    }
-    splut__net_free(&net);
-    return st;
+    return emit_testbench(t, fmt, dir, opts, NULL, in_codes, n);
+}
+
+splut_status splut_tables_emit_testbench_raw(const splut_tables *t, splut_hdl_format fmt,
+                                             const char *dir, const splut_hdl_opts *opts,
+                                             const int32_t *raw, const uint16_t *in_codes,
+                                             size_t n)
+{
+    if (!t)
+        return SPLUT_E_NULL;
+    if (!dir || !raw || !in_codes)
+        return splut__fail(tables_ctx(t), SPLUT_E_NULL,
+                           "splut_tables_emit_testbench_raw: %s is NULL",
+                           !dir ? "dir" : !raw ? "raw" : "in_codes");
+    return emit_testbench(t, fmt, dir, opts, raw, in_codes, n);
 }
 
 splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_opts *opts,

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core-priv.h"
+#include "input-priv.h"
 
 #define SPLUT__PREFIX_MAX 48u
 #define SPLUT__FAN_IN_MAX 32u /* address fields of a table (addresses are < 32 bits) */
@@ -41,11 +42,15 @@ void splut__buf_printf(splut__buf *b, const char *fmt, ...) SPLUT_PRINTF(2, 3);
 /* @p nbits binary digits of @p v, most significant first. */
 void splut__buf_bin(splut__buf *b, uint32_t v, uint32_t nbits);
 /* A bus of @p n fields of @p bits each (field 0 in the LSBs) as hex digits,
- * most significant first, ceil(n·bits/4) digits. */
-void splut__buf_bus_hex(splut__buf *b, const uint16_t *codes, size_t n, uint32_t bits);
+ * most significant first, ceil(n·bits/4) digits (each field masked to bits). */
+void splut__buf_bus_hex(splut__buf *b, const uint32_t *fields, size_t n, uint32_t bits);
 
-/* Write @p b to dir/name atomically (temp file + rename). Reports a pending
- * out-of-memory of the buffer as SPLUT_E_NOMEM. */
+/* @p src in upper case (C macro names), truncated to @p cap − 1 characters. */
+void splut__upper(char *dst, size_t cap, const char *src);
+
+/* Write @p b to dir/name, a new file in a staging directory (the emitters
+ * write nowhere else: splut__dirstage_*). Reports a pending out-of-memory of
+ * the buffer as SPLUT_E_NOMEM. */
 splut_status splut__buf_write(splut__buf *b, const char *dir, const char *name);
 
 /* ---------------------------------------------------------- network shape */
@@ -79,9 +84,40 @@ typedef struct splut__net {
     size_t n_stages;
     splut__stage *stages;
     uint32_t latency;     /* register stages */
+    /* Input stage (splut_hdl_opts::input): raw features of raw_bits bits
+     * become codes through per-feature comparators before stage 0. */
+    const splut_input_format *input; /* NULL: M0 carries codes */
+    uint32_t raw_bits;
+    bool raw_signed;
+    uint32_t thr_k;                  /* threshold slots per feature: 2^in_bits − 1 */
+    const int32_t *thr;              /* n_in × thr_k */
+    const uint16_t *thr_codes;       /* n_in × (thr_k + 1) */
+    const uint32_t *thr_steps;       /* n_in */
     uint16_t **filled;    /* SPLUT_HDL_DONT_CARE: per stage, every table with its
                              unreachable entries filled (emit-reach.c); else NULL */
 } splut__net;
+
+/* Bits per feature on port M0: raw bits with an input stage, else code bits. */
+static inline uint32_t splut__net_port_bits(const splut__net *net)
+{
+    return net->input ? net->raw_bits : net->in_bits;
+}
+
+/* Threshold i of feature f as an unsigned comparison constant: raw values
+ * in offset binary (sign bit flipped) for a signed format, so every back-end
+ * compares unsigned numbers. */
+static inline uint32_t splut__thr_unsigned(const splut__net *net, uint32_t f, uint32_t i)
+{
+    uint32_t t = (uint32_t)net->thr[(size_t)f * net->thr_k + i];
+    uint32_t mask = net->raw_bits >= 32 ? 0xffffffffu : (1u << net->raw_bits) - 1;
+    return (t & mask) ^ (net->raw_signed ? 1u << (net->raw_bits - 1) : 0u);
+}
+
+/* Code of feature f above its i-th threshold (i = 0: below the first). */
+static inline uint16_t splut__thr_code(const splut__net *net, uint32_t f, uint32_t i)
+{
+    return net->thr_codes[(size_t)f * (net->thr_k + 1) + i];
+}
 
 /* Validate options and gather the stages. */
 splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut_hdl_opts *opts);
@@ -131,12 +167,23 @@ typedef struct splut__hdl_units {
                           const char *dir);
     splut_status (*reg)(const splut__net *net, splut__buf *b, const char *dir);
     splut_status (*top)(const splut__net *net, splut__buf *b, const char *dir);
+    /* the input stage <prefix>_input (only with net->input) */
+    splut_status (*input)(const splut__net *net, splut__buf *b, const char *dir);
     const char *ext; /* source file extension for <prefix>_files.txt */
 } splut__hdl_units;
 
-/* Every table, then each stage, the register (if pipelined) and the top
- * level, then the file list. */
+/* Every table, then each stage, the register (if pipelined), the input
+ * stage (if any) and the top level, then the file list. */
 splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u, const char *dir);
+
+/* Vendor-ready outputs (emit-vendor.c): the packed-bus HLS top (types and
+ * declaration for <prefix>.h, definition for <prefix>.c), the Vitis HLS
+ * script, and the Vivado out-of-context script with its XDC. */
+void splut__hls_top_types(const splut__net *net, splut__buf *b);
+void splut__hls_top_decl(const splut__net *net, splut__buf *b);
+void splut__hls_top_def(const splut__net *net, splut__buf *b);
+splut_status splut__emit_vitis_tcl(const splut__net *net, splut__buf *b, const char *dir);
+splut_status splut__emit_vivado(const splut__net *net, const char *dir, const char *ext);
 
 splut_status splut__emit_verilog(const splut__net *net, const char *dir);
 splut_status splut__emit_vhdl(const splut__net *net, const char *dir);

@@ -138,25 +138,75 @@ static splut_status reg_module(const splut__net *net, splut__buf *b, const char 
     return splut__buf_write(b, dir, file);
 }
 
+/* Feature f's comparators: its code is that of the highest threshold the
+ * (offset-binary) raw value reaches. */
+static void input_feature(const splut__net *net, uint32_t f, splut__buf *b)
+{
+    uint32_t w = net->raw_bits, n = net->thr_steps[f];
+    if (n) {
+        splut__buf_printf(b, "    wire [%u:0] u%u = ", w - 1, f);
+        field(b, "M0", f, w);
+        if (net->raw_signed)
+            splut__buf_printf(b, " ^ %u'h%x", w, 1u << (w - 1));
+        splut__buf_puts(b, ";\n");
+    }
+    splut__buf_puts(b, "    assign ");
+    field(b, "M1", f, net->in_bits);
+    splut__buf_puts(b, " =");
+    for (uint32_t i = n; i-- > 0;)
+        splut__buf_printf(b, " (u%u >= %u'd%u) ? %u'd%u :", f, w, splut__thr_unsigned(net, f, i),
+                          net->in_bits, splut__thr_code(net, f, i + 1));
+    splut__buf_printf(b, " %u'd%u;\n", net->in_bits, splut__thr_code(net, f, 0));
+}
+
+/* The layer-0 quantiser: raw features to input codes. */
+static splut_status input_module(const splut__net *net, splut__buf *b, const char *dir)
+{
+    splut__buf_reset(b);
+    header(b, net->raw_signed ? "Input stage: signed raw features to input codes (comparators)"
+                              : "Input stage: raw features to input codes (comparators)");
+    splut__buf_printf(b,
+                      "module %s_input (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n",
+                      net->prefix, net->n_in * net->raw_bits - 1, net->n_in * net->in_bits - 1);
+    bool constant = false;
+    for (uint32_t f = 0; f < net->n_in; f++)
+        constant |= net->thr_steps[f] == 0;
+    if (constant) /* a feature with one code over its whole range ignores its bits */
+        splut__buf_puts(b, "    wire unused_ok = &{1'b0, M0, 1'b0};\n");
+    for (uint32_t f = 0; f < net->n_in; f++)
+        input_feature(net, f, b);
+    splut__buf_puts(b, "endmodule\n");
+    char file[NAME_CAP];
+    snprintf(file, sizeof(file), "%s_input.v", net->prefix);
+    return splut__buf_write(b, dir, file);
+}
+
 static splut_status top_module(const splut__net *net, splut__buf *b, const char *dir)
 {
     const splut__stage *last = &net->stages[net->n_stages - 1];
     splut__buf_reset(b);
-    header(b, "Top level: M0 = input codes, M1 = output codes (field x at [x*b+b-1:x*b])");
+    header(b, net->input ? "Top level: M0 = raw features, M1 = output codes (field x at "
+                           "[x*b+b-1:x*b])"
+                         : "Top level: M0 = input codes, M1 = output codes (field x at "
+                           "[x*b+b-1:x*b])");
     splut__buf_printf(b,
                       "module %s_top (\n    input  wire [%u:0] M0,\n    input  wire clk,\n"
                       "    input  wire rst,\n    output wire [%u:0] M1\n);\n",
-                      net->prefix, net->n_in * net->in_bits - 1,
+                      net->prefix, net->n_in * splut__net_port_bits(net) - 1,
                       splut__stage_out_width(last) - 1);
     if (net->latency == 0)
         splut__buf_puts(b, "    // No pipeline registers: clk and rst are not used.\n"
                            "    wire unused_ok = &{1'b0, clk, rst, 1'b0};\n");
+    if (net->input)
+        splut__buf_printf(b, "    wire [%u:0] codes;\n    %s_input ui (.M0(M0), .M1(codes));\n",
+                          net->n_in * net->in_bits - 1, net->prefix);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         uint32_t w = splut__stage_in_width(s);
         char src[32];
         if (i == 0)
-            snprintf(src, sizeof(src), "M0");
+            snprintf(src, sizeof(src), net->input ? "codes" : "M0");
         else
             snprintf(src, sizeof(src), "y%zu", i - 1);
         splut__buf_printf(b, "    wire [%u:0] x%zu;\n", w - 1, i);
@@ -178,7 +228,8 @@ static splut_status top_module(const splut__net *net, splut__buf *b, const char 
 
 splut_status splut__emit_verilog(const splut__net *net, const char *dir)
 {
-    static const splut__hdl_units units = {table_module, stage_module, reg_module, top_module, "v"};
+    static const splut__hdl_units units = {table_module, stage_module, reg_module,
+                                               top_module,   input_module, "v"};
     return splut__emit_units(net, &units, dir);
 }
 
@@ -186,7 +237,7 @@ splut_status splut__emit_verilog(const splut__net *net, const char *dir)
 
 splut_status splut__emit_verilog_tb(const splut__net *net, const char *dir, size_t n)
 {
-    uint32_t win = net->n_in * net->in_bits, wout = net->n_out * net->out_bits;
+    uint32_t win = net->n_in * splut__net_port_bits(net), wout = net->n_out * net->out_bits;
     /* After the clock edge of step i the output belongs to vector i - (latency - 1). */
     uint32_t lag = net->latency ? net->latency - 1 : 0;
     splut__buf b;

@@ -170,6 +170,46 @@ static splut_status reg_entity(const splut__net *net, splut__buf *b, const char 
     return splut__buf_write(b, dir, file);
 }
 
+/* Feature f's comparators (a conditional assignment from the highest
+ * threshold down), comparing signed or unsigned numbers as the format is. */
+static void input_feature(const splut__net *net, uint32_t f, splut__buf *b)
+{
+    uint32_t w = net->raw_bits, n = net->thr_steps[f];
+    splut__buf_puts(b, "    ");
+    field(b, "M1", f, net->in_bits);
+    splut__buf_puts(b, " <=");
+    for (uint32_t i = n; i-- > 0;) {
+        splut__buf_puts(b, " ");
+        bin_literal(b, splut__thr_code(net, f, i + 1), net->in_bits);
+        splut__buf_printf(b, " when %s(", net->raw_signed ? "signed" : "unsigned");
+        field(b, "M0", f, w);
+        splut__buf_printf(b, ") >= %d else\n       ",
+                          (int)net->thr[(size_t)f * net->thr_k + i]);
+    }
+    splut__buf_puts(b, " ");
+    bin_literal(b, splut__thr_code(net, f, 0), net->in_bits);
+    splut__buf_puts(b, ";\n");
+}
+
+/* The layer-0 quantiser: raw features to input codes. */
+static splut_status input_entity(const splut__net *net, splut__buf *b, const char *dir)
+{
+    char name[NAME_CAP];
+    snprintf(name, sizeof(name), "%s_input", net->prefix);
+    splut__buf_reset(b);
+    header(b, net->raw_signed ? "Input stage: signed raw features to input codes (comparators)"
+                              : "Input stage: raw features to input codes (comparators)");
+    splut__buf_puts(b, "use ieee.numeric_std.all;\n\n");
+    entity_io(b, name, net->n_in * net->raw_bits, net->n_in * net->in_bits, false);
+    splut__buf_printf(b, "architecture rtl of %s is\nbegin\n", name);
+    for (uint32_t f = 0; f < net->n_in; f++)
+        input_feature(net, f, b);
+    splut__buf_puts(b, "end architecture rtl;\n");
+    char file[NAME_CAP + 4];
+    snprintf(file, sizeof(file), "%s.vhd", name);
+    return splut__buf_write(b, dir, file);
+}
+
 static splut_status top_entity(const splut__net *net, splut__buf *b, const char *dir)
 {
     const char *p = net->prefix;
@@ -177,9 +217,15 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
     char name[NAME_CAP];
     snprintf(name, sizeof(name), "%s_top", p);
     splut__buf_reset(b);
-    header(b, "Top level: M0 = input codes, M1 = output codes (field x at x*b+b-1 downto x*b)");
-    entity_io(b, name, net->n_in * net->in_bits, splut__stage_out_width(last), true);
+    header(b, net->input ? "Top level: M0 = raw features, M1 = output codes (field x at "
+                           "x*b+b-1 downto x*b)"
+                         : "Top level: M0 = input codes, M1 = output codes (field x at "
+                           "x*b+b-1 downto x*b)");
+    entity_io(b, name, net->n_in * splut__net_port_bits(net), splut__stage_out_width(last), true);
     splut__buf_printf(b, "architecture rtl of %s is\n", name);
+    if (net->input)
+        splut__buf_printf(b, "    signal codes : std_logic_vector(%u downto 0);\n",
+                          net->n_in * net->in_bits - 1);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         splut__buf_printf(b, "    signal x%zu : std_logic_vector(%u downto 0);\n", i,
@@ -188,11 +234,14 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
                           splut__stage_out_width(s) - 1);
     }
     splut__buf_puts(b, "begin\n");
+    if (net->input)
+        splut__buf_printf(b, "    ui : entity work.%s_input port map (M0 => M0, M1 => codes);\n",
+                          p);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         char src[32];
         if (i == 0)
-            snprintf(src, sizeof(src), "M0");
+            snprintf(src, sizeof(src), net->input ? "codes" : "M0");
         else
             snprintf(src, sizeof(src), "y%zu", i - 1);
         if (s->reg_before)
@@ -213,7 +262,8 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
 
 splut_status splut__emit_vhdl(const splut__net *net, const char *dir)
 {
-    static const splut__hdl_units units = {table_entity, stage_entity, reg_entity, top_entity, "vhd"};
+    static const splut__hdl_units units = {table_entity, stage_entity, reg_entity,
+                                               top_entity,   input_entity, "vhd"};
     return splut__emit_units(net, &units, dir);
 }
 
@@ -227,7 +277,7 @@ static uint32_t round4(uint32_t w)
 splut_status splut__emit_vhdl_tb(const splut__net *net, const char *dir, size_t n)
 {
     const char *p = net->prefix;
-    uint32_t win = net->n_in * net->in_bits, wout = net->n_out * net->out_bits;
+    uint32_t win = net->n_in * splut__net_port_bits(net), wout = net->n_out * net->out_bits;
     /* After the clock edge of step i the output belongs to vector i - (latency - 1). */
     uint32_t lag = net->latency ? net->latency - 1 : 0;
     splut__buf b;

@@ -59,4 +59,45 @@ splut_status splut__ensure_dir(const splut_ctx *ctx, const char *dir);
 /* dir + "/" + name through the context allocator; NULL on failure. */
 char *splut__path_join(splut_ctx *ctx, const char *dir, const char *name);
 
+/*
+ * Atomic replace of a set of files in one directory (HDL emission). open
+ * creates a fresh, uniquely named staging directory next to the target
+ * (`<target>.tmp.<pid>.<k>`); the caller writes every new file into
+ * `ds.tmp` (splut__write_new_file: nobody reads the staging directory, so its
+ * files need no temporary of their own). commit carries over every entry of
+ * the existing target that the staging directory does not have and that
+ * @p drop does not claim (regular files and symbolic links as hard links,
+ * directories by rename — always: @p drop applies to files only, and a new
+ * file never replaces a directory), then
+ * swaps: the target is renamed aside, the staging directory renamed onto it,
+ * the old directory removed. Readers see the old set of files or the whole new
+ * one (apart from the instant between the two renames, when the target is
+ * missing; a failed second rename moves the old directory back). Where the
+ * target cannot be renamed (the current directory, a mount point, an
+ * unwritable parent), is "." or ".." (staged inside it, in
+ * `.splut-stage.<pid>.<k>`) or is a symbolic link to a directory, the staged
+ * files are moved in one by one instead, each atomically. abort (or a
+ * failed commit) removes the staging directory and leaves the target as it was.
+ */
+typedef struct splut_dirstage {
+    splut_ctx *ctx;
+    char *target;
+    char *tmp;
+    bool in_place; /* "." or "..": never renamed (a process may be in it) */
+} splut_dirstage;
+
+/* Whether an entry of the old directory belongs to the new set (and is not
+ * carried over although the new set does not contain it). */
+typedef bool (*splut_dirstage_drop)(const char *name, const void *user);
+
+/* Create @p path (which must not exist: a file of a fresh staging
+ * directory), write @p size bytes and fsync it; on failure it is removed. */
+splut_status splut__write_new_file(splut_ctx *ctx, const char *path, const void *data,
+                                   size_t size);
+
+splut_status splut__dirstage_open(splut_ctx *ctx, const char *target, splut_dirstage *ds);
+splut_status splut__dirstage_commit(splut_dirstage *ds, splut_dirstage_drop drop,
+                                    const void *user);
+void splut__dirstage_abort(splut_dirstage *ds);
+
 #endif /* SPARSELUT_FILEIO_PRIV_H */

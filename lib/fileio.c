@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -258,4 +259,355 @@ splut_status splut__read_file(splut_ctx *ctx, const char *path, uint64_t max_siz
     *data = buf;
     *size = n;
     return SPLUT_OK;
+}
+
+/* ------------------------------------------------ directory staging and swap */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return errno;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+splut_status splut__write_new_file(splut_ctx *ctx, const char *path, const void *data,
+                                   size_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return splut__io_fail(ctx, "cannot create", path, errno);
+    int err = write_all(fd, data, size);
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (err) {
+        (void)unlink(path);
+        return splut__io_fail(ctx, "cannot write", path, err);
+    }
+    return SPLUT_OK;
+}
+
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+static char *dup_string(splut_ctx *ctx, const char *s, size_t extra)
+{
+    size_t n = strlen(s);
+    char *p = splut__alloc(ctx, n + extra + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* Whether the last component of @p path (n characters, no trailing '/') is
+ * "." or "..": a directory that may be a process's working directory. */
+static bool names_self(const char *path, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && path[k - 1] != '/')
+        k--;
+    return (n - k == 1 && path[k] == '.') || (n - k == 2 && path[k] == '.' && path[k + 1] == '.');
+}
+
+splut_status splut__dirstage_open(splut_ctx *ctx, const char *target, splut_dirstage *ds)
+{
+    memset(ds, 0, sizeof(*ds));
+    ds->ctx = ctx;
+    size_t n = strlen(target);
+    while (n > 1 && target[n - 1] == '/') /* "out/" stages next to "out" */
+        n--;
+    /* "." or "..": the files are moved in one by one (a process may be in
+     * that directory), so the staging directory may live inside it. */
+    ds->in_place = names_self(target, n);
+    ds->target = dup_string(ctx, target, 0);
+    ds->tmp = splut__alloc(ctx, n + 48);
+    if (!ds->target || !ds->tmp) {
+        splut__dirstage_abort(ds);
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory staging '%s'", target);
+    }
+    ds->target[n] = '\0';
+    for (unsigned k = 0; k < 1000; k++) {
+        snprintf(ds->tmp, n + 48, ds->in_place ? "%s/.splut-stage.%ld.%u" : "%s.tmp.%ld.%u",
+                 ds->target, (long)getpid(), k);
+        if (mkdir(ds->tmp, 0777) == 0)
+            return SPLUT_OK;
+        if (errno != EEXIST) {
+            int err = errno;
+            splut__free(ctx, ds->tmp);
+            ds->tmp = NULL; /* not ours: nothing to remove */
+            splut__dirstage_abort(ds);
+            return splut__io_fail(ctx, "cannot create a staging directory next to", target, err);
+        }
+    }
+    splut__free(ctx, ds->tmp);
+    ds->tmp = NULL;
+    splut__dirstage_abort(ds);
+    return splut__io_fail(ctx, "cannot create a staging directory next to", target, EEXIST);
+}
+
+static bool dot_or_dotdot(const char *name)
+{
+    return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* A directory stream and its descriptor (for the *at calls, which need no
+ * path buffers: cleaning up never allocates, so it cannot fail for lack of
+ * memory). */
+static DIR *open_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
+}
+
+static bool exists_at(int dirfd_, const char *name, struct stat *sb)
+{
+    return fstatat(dirfd_, name, sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Remove every non-directory entry of @p dir and then @p dir (best effort). */
+static void remove_flat_dir(const char *dir)
+{
+    DIR *d = open_dir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (!dot_or_dotdot(e->d_name))
+                (void)unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+    }
+    (void)rmdir(dir);
+}
+
+/* Copy regular file @p name from directory @p from to @p to (for file
+ * systems without hard links). Returns 0 or an errno value. */
+static int copy_file_at(int from, int to, const char *name)
+{
+    int in = openat(from, name, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno;
+    struct stat sb;
+    int out = fstat(in, &sb) == 0
+                  ? openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 07777)
+                  : -1;
+    int err = out < 0 ? errno : 0;
+    char buf[65536];
+    while (!err) {
+        ssize_t k = read(in, buf, sizeof(buf));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            err = k < 0 ? errno : 0;
+            break;
+        }
+        for (ssize_t w = 0; w < k && !err;) {
+            ssize_t m = write(out, buf + w, (size_t)(k - w));
+            if (m < 0 && errno != EINTR)
+                err = errno;
+            else if (m > 0)
+                w += m;
+        }
+    }
+    if (out >= 0 && close(out) != 0 && !err)
+        err = errno;
+    close(in);
+    return err;
+}
+
+/* Carry entry @p name of the old directory into the staging directory:
+ * a directory by rename, anything else as a hard link (a copy where the file
+ * system has none). Returns 0 or an errno value. */
+static int carry_entry(int from, int to, const char *name)
+{
+    struct stat sb;
+    if (!exists_at(from, name, &sb))
+        return errno;
+    if (S_ISDIR(sb.st_mode))
+        return renameat(from, name, to, name) == 0 ? 0 : errno;
+    if (linkat(from, name, to, name, 0) == 0)
+        return 0;
+    int err = errno;
+    if (S_ISREG(sb.st_mode) && (err == EPERM || err == EXDEV || err == EMLINK || err == ENOTSUP))
+        return copy_file_at(from, to, name);
+    return err;
+}
+
+/* Move the directories that were carried into @p from back into @p to. */
+static void move_dirs_back(const char *from, const char *to)
+{
+    DIR *d = open_dir(from);
+    int tfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct dirent *e;
+    struct stat sb;
+    while (d && tfd >= 0 && (e = readdir(d)) != NULL)
+        if (!dot_or_dotdot(e->d_name) && exists_at(dirfd(d), e->d_name, &sb) &&
+            S_ISDIR(sb.st_mode))
+            (void)renameat(dirfd(d), e->d_name, tfd, e->d_name);
+    if (tfd >= 0)
+        close(tfd);
+    if (d)
+        closedir(d);
+}
+
+/* Every entry of the target that the new set neither replaces nor claims
+ * goes into the staging directory. */
+static splut_status carry_over(splut_dirstage *ds, splut_dirstage_drop drop, const void *user)
+{
+    DIR *d = open_dir(ds->target);
+    if (!d)
+        return splut__io_fail(ds->ctx, "cannot read directory", ds->target, errno);
+    int tfd = open(ds->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tfd < 0) {
+        int err = errno;
+        closedir(d);
+        return splut__io_fail(ds->ctx, "cannot open directory", ds->tmp, err);
+    }
+    splut_status st = SPLUT_OK;
+    struct dirent *e;
+    struct stat sb;
+    while (st == SPLUT_OK && (e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (dot_or_dotdot(name) || !exists_at(dirfd(d), name, &sb))
+            continue;
+        bool is_dir = S_ISDIR(sb.st_mode);
+        if (exists_at(tfd, name, &sb)) {
+            if (is_dir) /* a new file never replaces a directory (and what is in it) */
+                st = splut__io_fail(ds->ctx, "cannot replace a directory by a file:", name,
+                                    EISDIR);
+            continue;
+        }
+        if (!is_dir && drop && drop(name, user))
+            continue;
+        int err = carry_entry(dirfd(d), tfd, name);
+        if (err)
+            st = splut__io_fail(ds->ctx, "cannot carry over into the new directory", name, err);
+    }
+    close(tfd);
+    closedir(d);
+    return st;
+}
+
+/* The target cannot be renamed (the current directory, a mount point, a
+ * parent without write permission): move the staged files in one by one,
+ * each atomically, then remove the old files that the new set claims. */
+static splut_status move_files_in(splut_dirstage *ds, splut_dirstage_drop drop, const void *user)
+{
+    DIR *d = open_dir(ds->target);
+    if (!d)
+        return splut__io_fail(ds->ctx, "cannot read directory", ds->target, errno);
+    DIR *n = open_dir(ds->tmp);
+    if (!n) {
+        int err = errno;
+        closedir(d);
+        return splut__io_fail(ds->ctx, "cannot read directory", ds->tmp, err);
+    }
+    struct dirent *e;
+    struct stat sb;
+    while (drop && (e = readdir(d)) != NULL)
+        if (!dot_or_dotdot(e->d_name) && drop(e->d_name, user) &&
+            !exists_at(dirfd(n), e->d_name, &sb) && exists_at(dirfd(d), e->d_name, &sb) &&
+            !S_ISDIR(sb.st_mode))
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+    splut_status st = SPLUT_OK;
+    while (st == SPLUT_OK && (e = readdir(n)) != NULL)
+        if (!dot_or_dotdot(e->d_name) && renameat(dirfd(n), e->d_name, dirfd(d), e->d_name) != 0)
+            st = splut__io_fail(ds->ctx, "cannot move a file into", ds->target, errno);
+    closedir(n);
+    closedir(d);
+    return st;
+}
+
+/* Swap the staging directory in for an existing target. */
+static splut_status swap_in(splut_dirstage *ds, splut_dirstage_drop drop, const void *user,
+                            const struct stat *old)
+{
+    splut_status st = carry_over(ds, drop, user);
+    if (st != SPLUT_OK) {
+        move_dirs_back(ds->tmp, ds->target);
+        return st;
+    }
+    (void)chmod(ds->tmp, old->st_mode & 07777);
+    char *aside = dup_string(ds->ctx, ds->tmp, 4);
+    if (!aside) {
+        move_dirs_back(ds->tmp, ds->target);
+        return splut__fail(ds->ctx, SPLUT_E_NOMEM, "out of memory staging '%s'", ds->target);
+    }
+    strcat(aside, ".old");
+    struct stat sb;
+    int err = lstat(aside, &sb) == 0 ? EEXIST : 0;
+    if (!err && rename(ds->target, aside) != 0)
+        err = errno;
+    if (err == EBUSY || err == EINVAL || err == EACCES || err == EPERM || err == EXDEV) {
+        splut__free(ds->ctx, aside);
+        move_dirs_back(ds->tmp, ds->target);
+        return move_files_in(ds, drop, user);
+    }
+    if (!err && rename(ds->tmp, ds->target) != 0) {
+        err = errno;
+        (void)rename(aside, ds->target);
+    }
+    if (err) {
+        move_dirs_back(ds->tmp, ds->target);
+        st = splut__io_fail(ds->ctx, "cannot swap in the new contents of", ds->target, err);
+    } else {
+        remove_flat_dir(aside);
+    }
+    splut__free(ds->ctx, aside);
+    return st;
+}
+
+splut_status splut__dirstage_commit(splut_dirstage *ds, splut_dirstage_drop drop,
+                                    const void *user)
+{
+    struct stat lsb, sb;
+    splut_status st = SPLUT_OK;
+    sync_dir(ds->tmp); /* its files are synced as written (splut__write_new_file) */
+    if (lstat(ds->target, &lsb) != 0 && errno == ENOENT) {
+        if (rename(ds->tmp, ds->target) != 0)
+            st = splut__io_fail(ds->ctx, "cannot rename the staging directory onto", ds->target,
+                                errno);
+    } else if (stat(ds->target, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        st = splut__fail(ds->ctx, SPLUT_E_IO, "'%s' exists and is not a directory", ds->target);
+    } else if (S_ISLNK(lsb.st_mode) || ds->in_place) {
+        /* A link to a directory stays a link: fill the directory it names. */
+        st = move_files_in(ds, drop, user);
+    } else {
+        st = swap_in(ds, drop, user, &sb);
+    }
+    if (st == SPLUT_OK) {
+        char *scratch = dup_string(ds->ctx, ds->target, 2);
+        if (scratch) {
+            sync_parent_dir(ds->target, scratch);
+            splut__free(ds->ctx, scratch);
+        }
+    }
+    splut__dirstage_abort(ds);
+    return st;
+}
+
+void splut__dirstage_abort(splut_dirstage *ds)
+{
+    if (ds->tmp)
+        remove_flat_dir(ds->tmp); /* gone already after a successful swap */
+    splut__free(ds->ctx, ds->tmp);
+    splut__free(ds->ctx, ds->target);
+    ds->tmp = ds->target = NULL;
 }

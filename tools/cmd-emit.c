@@ -12,6 +12,7 @@
  * shell, with every path single-quoted).
  */
 #include "cli.h"
+#include "emit-input.h"
 #include "json.h"
 
 #include <stdio.h>
@@ -93,7 +94,7 @@ static void emit_help(void)
 {
     printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
            "                      [--pipeline none|layer|sublayer] [--prefix P] [--full-case]\n"
-           "                      [--dont-care] [--no-reset]\n"
+           "                      [--dont-care] [--no-reset] [--input-stage F [--input-bits B]]\n"
            "                      [--vectors N] [--data SPEC ...] [--seed S]\n"
            "                      [--verify] [--simulator verilator|iverilog] [--json]\n\n"
            "Write the model's truth tables as HDL (docs/hdl.md): one module per table, one\n"
@@ -109,9 +110,17 @@ static void emit_help(void)
            "                    values that simplify the logic (same outputs for every\n"
            "                    network input; ROMs then differ from the tables there)\n"
            "  --no-reset        pipeline registers without reset (rst port unused)\n"
+           "  --input-stage F   the layer-0 quantiser in hardware: M0 takes raw features\n"
+           "                    and per-feature comparators make the codes. F: mnist\n"
+           "                    (8-bit pixels), sB.F / uB.F (signed / unsigned B-bit\n"
+           "                    integers x standing for x / 2^F; with --standardize the\n"
+           "                    train mean/std apply on top) or auto (from --data's\n"
+           "                    range); see docs/hdl.md, \"Input stage\"\n"
+           "  --input-bits B    raw bits per feature for --input-stage auto (default 12)\n"
            "  --vectors N       also write N test vectors and a testbench (default 1000\n"
            "                    with --verify): the first N test rows of --data, else\n"
-           "                    random input codes drawn from --seed (default 1)\n"
+           "                    random input codes (raw values with --input-stage)\n"
+           "                    drawn from --seed (default 1)\n"
            "  --verify          run the testbench: Verilator (else Icarus) for Verilog,\n"
            "                    GHDL for VHDL, cc for HLS C; exit 1 on any mismatch\n"
            "  --simulator S     force verilator or iverilog for Verilog\n"
@@ -126,6 +135,8 @@ typedef struct emit_args {
     int fmt_set, verify, json, full_case, dont_care, no_reset;
     int32_t pipeline;
     uint64_t vectors, seed;
+    const char *input_stage; /* --input-stage, NULL: the design takes codes */
+    uint64_t input_bits;
 } emit_args;
 
 static int parse_format(const char *v, splut_hdl_format *f)
@@ -186,6 +197,19 @@ static int emit_value_opt(int argc, char **argv, int *i, emit_args *a)
             return -cli_usage_err("emit", "--seed needs an unsigned integer");
         return 1;
     }
+    if ((r = cli_opt(argc, argv, i, "--input-stage", &v)) != 0) {
+        cli_input_spec spec;
+        if (r < 0 || cli_input_spec_parse(v, 12, &spec))
+            return -cli_usage_err("emit", "--input-stage must be mnist, auto, sB.F or uB.F "
+                                          "(B in 1..24, F in 0..30)");
+        a->input_stage = v;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--input-bits", &v)) != 0) {
+        if (r < 0 || cli_parse_u64(v, 1, 24, &a->input_bits))
+            return -cli_usage_err("emit", "--input-bits needs an integer in [1, 24]");
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--simulator", &v)) != 0) {
         if (r < 0 || (strcmp(v, "verilator") != 0 && strcmp(v, "iverilog") != 0))
             return -cli_usage_err("emit", "--simulator must be verilator or iverilog");
@@ -228,6 +252,8 @@ static int parse_emit_args(int argc, char **argv, emit_args *a)
         return cli_usage_err("emit", "--simulator applies to --format verilog only");
     if (a->verify && !a->vectors)
         a->vectors = 1000;
+    if (a->input_bits && (!a->input_stage || strcmp(a->input_stage, "auto") != 0))
+        return cli_usage_err("emit", "--input-bits applies to --input-stage auto only");
     return 0;
 }
 
@@ -356,8 +382,15 @@ static int simulate(const char *dir, const char *prefix, const char *sim, sim_re
 
 /* ------------------------------------------------------------------ emit */
 
+/* Input stage of one emission, for the report. */
+typedef struct input_report {
+    const cli_input_stage *stage; /* NULL: no input stage */
+    size_t rounded;               /* data values that are not exactly a raw value */
+    size_t changed;               /* codes that the rounding changed */
+} input_report;
+
 static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, size_t n,
-                        const sim_result *r)
+                        const sim_result *r, const input_report *in)
 {
     static const char *const fmt_names[] = {"verilog", "vhdl", "hls"};
     static const char *const pipe_names[] = {"none", "layer", "sublayer"};
@@ -366,6 +399,12 @@ static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, 
                fmt_names[a->fmt], pipe_names[a->pipeline], latency, emit_secs);
         if (n)
             printf("vectors: %zu (%s)\n", n, a->data ? a->data : "random codes");
+        if (in->stage)
+            printf("input:   %s%u.%u raw features, %llu comparators, %zu data values rounded "
+                   "(%zu codes changed)\n",
+                   in->stage->fmt.is_signed ? "s" : "u", in->stage->fmt.bits,
+                   in->stage->fmt.frac_bits, (unsigned long long)in->stage->comparators,
+                   in->rounded, in->changed);
         if (r->simulator)
             printf("verify:  %s, %ld vectors, %ld mismatches, %.2f s\n", r->simulator,
                    r->vectors, r->mismatches, r->seconds);
@@ -380,6 +419,18 @@ static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, 
     cli_json_int(&j, "latency_cycles", latency);
     cli_json_double(&j, "emit_seconds", emit_secs);
     cli_json_int(&j, "vectors", (int64_t)n);
+    if (in->stage) {
+        const splut_input_format *f = &in->stage->fmt;
+        cli_json_string(&j, "input_stage", a->input_stage);
+        cli_json_int(&j, "input_bits", f->bits);
+        cli_json_int(&j, "input_signed", f->is_signed != 0);
+        if (f->map == SPLUT_INFMT_FIXED)
+            cli_json_int(&j, "input_frac_bits", f->frac_bits);
+        cli_json_int(&j, "input_standardized", f->offset != NULL);
+        cli_json_int(&j, "comparators", (int64_t)in->stage->comparators);
+        cli_json_int(&j, "inputs_rounded", (int64_t)in->rounded);
+        cli_json_int(&j, "input_codes_changed", (int64_t)in->changed);
+    }
     if (r->simulator) {
         cli_json_string(&j, "simulator", r->simulator);
         cli_json_int(&j, "vectors_checked", r->vectors);
@@ -390,13 +441,90 @@ static void emit_report(const emit_args *a, uint32_t latency, double emit_secs, 
     cli_json_finish(&j);
 }
 
+static int emit_and_verify(const emit_args *a, const splut_model *m, const splut_tables *t,
+                           const splut_hdl_opts *op, const cli_data *d, input_report *in);
+
+/* The input stage (and the data it is chosen from, standardised as in
+ * training, kept in @p d for the vectors). */
+static int prepare_input_stage(const emit_args *a, const splut_model *m, cli_data *d,
+                               cli_input_stage *s)
+{
+    cli_input_spec spec;
+    cli_input_spec_parse(a->input_stage, a->input_bits ? (uint32_t)a->input_bits : 12, &spec);
+    int rc = CLI_EXIT_OK;
+    if (a->data) {
+        cli_data_opts raw_opts = a->dopt;
+        raw_opts.standardize = 0; /* the stage standardises: it needs the statistics */
+        rc = cli_load_data(a->data, &raw_opts, d);
+        if (rc == CLI_EXIT_OK && d->features != splut_model_num_inputs(m)) {
+            cli_err("the data has %u features, the model %u inputs", d->features,
+                    splut_model_num_inputs(m));
+            rc = CLI_EXIT_FAIL;
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_input_stage_build(&spec, m, a->data ? d : NULL, a->dopt.standardize, s);
+    return rc;
+}
+
+/* Raw vectors for a design with an input stage, and its testbench. */
+static int input_testbench(const emit_args *a, const splut_model *m, const splut_tables *t,
+                           const splut_hdl_opts *o, const cli_data *d, const cli_input_stage *s,
+                           size_t *n, input_report *in)
+{
+    const cli_split *split = NULL;
+    size_t count = (size_t)a->vectors;
+    if (a->data) {
+        split = d->test.n ? &d->test : &d->train;
+        if (count > split->n)
+            count = split->n;
+    }
+    int32_t *raw = NULL;
+    uint16_t *codes = NULL;
+    int rc = cli_input_vectors(s, m, split, count, a->seed, &raw, &codes, &in->rounded,
+                               &in->changed);
+    splut_status st;
+    if (rc == CLI_EXIT_OK &&
+        (st = splut_tables_emit_testbench_raw(t, a->fmt, a->out, o, raw, codes, count)) != 0)
+        rc = cli_lib_err(splut_model_ctx(m), st, "writing the testbench");
+    free(raw);
+    free(codes);
+    *n = count;
+    return rc;
+}
+
 static int emit_run(const emit_args *a, const splut_model *m, const splut_tables *t)
 {
-    splut_ctx *ctx = splut_model_ctx(m);
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
     o.flags = hdl_flags(a->full_case, a->dont_care, a->no_reset);
+    cli_data d;
+    memset(&d, 0, sizeof d);
+    cli_input_stage stage;
+    memset(&stage, 0, sizeof stage);
+    input_report in = {NULL, 0, 0};
+    if (a->input_stage) {
+        int rc = prepare_input_stage(a, m, &d, &stage);
+        if (rc != CLI_EXIT_OK) {
+            cli_data_free(&d);
+            cli_input_stage_free(&stage);
+            return rc;
+        }
+        cli_input_stage_opts(&stage, &o);
+        in.stage = &stage;
+    }
+    int rc = emit_and_verify(a, m, t, &o, &d, &in);
+    cli_data_free(&d);
+    cli_input_stage_free(&stage);
+    return rc;
+}
+
+static int emit_and_verify(const emit_args *a, const splut_model *m, const splut_tables *t,
+                           const splut_hdl_opts *op, const cli_data *d, input_report *in)
+{
+    splut_ctx *ctx = splut_model_ctx(m);
+    splut_hdl_opts o = *op;
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st)
@@ -410,7 +538,9 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     size_t n = 0;
     sim_result r = {NULL, -1, -1, 0};
     int rc = CLI_EXIT_OK;
-    if (a->vectors) {
+    if (a->vectors && in->stage) {
+        rc = input_testbench(a, m, t, &o, d, in->stage, &n, in);
+    } else if (a->vectors) {
         rc = make_vectors(m, a, &codes, &n);
         if (rc == CLI_EXIT_OK &&
             (st = splut_tables_emit_testbench(t, a->fmt, a->out, &o, codes, n)) != SPLUT_OK)
@@ -426,7 +556,7 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
         rc = simulate(a->out, a->prefix ? a->prefix : "splut", sim, &r);
     }
     if (rc == CLI_EXIT_OK)
-        emit_report(a, latency, emit_secs, n, &r);
+        emit_report(a, latency, emit_secs, n, &r, in);
     if (rc == CLI_EXIT_OK && r.mismatches > 0) {
         cli_err("%ld of %ld vectors mismatched", r.mismatches, r.vectors);
         rc = CLI_EXIT_FAIL;

@@ -703,6 +703,11 @@ done:
 
 void cli_standardize(cli_data *d)
 {
+    cli_standardize_stats(d, NULL, NULL);
+}
+
+void cli_standardize_stats(cli_data *d, double *means, double *sds)
+{
     uint32_t nf = d->features;
     size_t n = d->train.n;
     if (n == 0)
@@ -719,6 +724,10 @@ void cli_standardize(cli_data *d)
         double sd = sqrt(sq / (double)n);
         if (!(sd > 0)) /* constant column: as sklearn, scale 1 */
             sd = 1;
+        if (means)
+            means[f] = mean;
+        if (sds)
+            sds[f] = sd;
         for (size_t i = 0; i < n; i++)
             d->train.x[i * nf + f] = (float)((d->train.x[i * nf + f] - mean) / sd);
         for (size_t i = 0; i < d->test.n; i++)

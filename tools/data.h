@@ -105,5 +105,8 @@ int cli_split_rows(cli_split *all, uint32_t features, double frac, uint32_t seed
 
 /** @brief Standardise both splits with the train mean and (population) std; std 0 → 1. */
 void cli_standardize(cli_data *d);
+/** @brief cli_standardize(), also returning each feature's mean and std
+ * (arrays of d->features entries; either may be NULL). */
+void cli_standardize_stats(cli_data *d, double *means, double *sds);
 
 #endif

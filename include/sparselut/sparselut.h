@@ -1122,7 +1122,13 @@ typedef enum splut_hdl_pipeline {
  */
 #define SPLUT_HDL_NO_RESET 0x4u
 
-/** Options of the HDL emitters (size-versioned: start from SPLUT_HDL_OPTS_INIT). */
+struct splut_input_format;
+
+/**
+ * Options of the HDL emitters (size-versioned: start from SPLUT_HDL_OPTS_INIT).
+ * Callers built against an older header pass the older, smaller size (the
+ * struct up to `reserved`); the fields they do not know take their defaults.
+ */
 typedef struct splut_hdl_opts {
     size_t size;        /**< sizeof(splut_hdl_opts) */
     const char *prefix; /**< module/file name prefix, NULL → "splut"; [A-Za-z][A-Za-z0-9_]*,
@@ -1130,15 +1136,33 @@ typedef struct splut_hdl_opts {
     int32_t pipeline;   /**< ::splut_hdl_pipeline */
     uint32_t flags;     /**< SPLUT_HDL_* flags */
     uint32_t reserved;  /**< must be 0 */
+    /** Input stage in hardware (@ref hdl_input): NULL → port M0 carries input
+     * codes; else M0 carries raw fixed-point features of this format and the
+     * design begins with the layer-0 quantiser as threshold comparators. The
+     * three arrays below come from splut_model_input_thresholds() for the same
+     * format. */
+    const struct splut_input_format *input;
+    const int32_t *input_thresholds; /**< n_in × (2^b − 1) thresholds (b = input bits) */
+    const uint16_t *input_codes;     /**< n_in × 2^b codes */
+    const uint32_t *input_steps;     /**< n_in step counts */
 } splut_hdl_opts;
-/** Initialiser for ::splut_hdl_opts: prefix "splut", no pipelining, no flags. */
-#define SPLUT_HDL_OPTS_INIT {sizeof(splut_hdl_opts), NULL, SPLUT_PIPE_NONE, 0, 0}
+/** Initialiser for ::splut_hdl_opts: prefix "splut", no pipelining, no flags,
+ * no input stage. */
+#define SPLUT_HDL_OPTS_INIT                                                                      \
+    {sizeof(splut_hdl_opts), NULL, SPLUT_PIPE_NONE, 0, 0, NULL, NULL, NULL, NULL}
 
 /**
  * @brief Write the design for @p t into directory @p dir (created if missing).
  *
- * Every file is written atomically (temporary file + rename). Verilog and VHDL
- * also get `<prefix>_files.txt`, the source list in compilation order.
+ * The output is atomic as a whole: every file is written into a staging
+ * directory next to @p dir, which then replaces @p dir (an existing directory
+ * keeps the files that are not the design's: the design owns every file named
+ * `<prefix>_*` or `<prefix>.*`); on failure @p dir is left as it was and no
+ * staging directory remains (docs/hdl.md). Verilog and VHDL also get
+ * `<prefix>_files.txt`, the source list in compilation order, and a Vivado
+ * out-of-context script with its constraints (`<prefix>_vivado.tcl`,
+ * `<prefix>.xdc`); HLS C gets the packed-port top `<prefix>_top` and a Vitis
+ * HLS script (`<prefix>_hls.tcl`). The vendor scripts are untested here.
  * @param[in] t enumerated tables
  * @param fmt ::splut_hdl_format
  * @param[in] dir output directory
@@ -1166,7 +1190,9 @@ SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format
  * @param[in] opts the options the design was emitted with, NULL for the defaults
  * @param[in] in_codes @p n × inputs encoded input codes
  * @param n number of vectors, 1 … 2^31−1
- * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its field)
+ * @returns as splut_tables_emit(), plus SPLUT_E_OUT_OF_RANGE (a code too wide for its
+ *          field); SPLUT_E_INVALID when @p opts has an input stage (use
+ *          splut_tables_emit_testbench_raw())
  */
 SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_hdl_format fmt,
                                                    const char *dir, const splut_hdl_opts *opts,
@@ -1182,6 +1208,112 @@ SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_
  */
 SPLUT_API splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_opts *opts,
                                          uint32_t *cycles);
+/** @} */
+
+/**
+ * @defgroup hdl_input Input stage in hardware
+ * @brief The layer-0 input quantiser (BatchNorm + HardTanh or ReLU quantiser)
+ * as per-feature threshold comparators on raw fixed-point features (see
+ * docs/hdl.md, "Input stage").
+ *
+ * A raw feature is an integer x of splut_input_format::bits bits (two's
+ * complement when signed); the format says which float the model reads for
+ * it. splut_model_input_thresholds() evaluates the library's own float path
+ * (splut_model_input_codes()) to find, for every feature, the raw values at
+ * which the code changes, so comparators built from them are bit-exact with
+ * the software for every raw input (ties round as the float path does: half
+ * to even). The emitters receive the thresholds through ::splut_hdl_opts;
+ * they never read the model.
+ * @{
+ */
+/** How a raw fixed-point feature maps to the float the model reads. */
+typedef enum splut_input_map {
+    /** value = (float)(((double)x / 2^frac_bits − offset[f]) / scale[f]), in double,
+     * rounded once to float: signed or unsigned Qm.n, optionally standardised
+     * per feature (offset = mean, scale = standard deviation, as `--standardize`) */
+    SPLUT_INFMT_FIXED = 0,
+    /** value = ((float)x / divisor − mean) / std, every operation in float32
+     * (torchvision ToTensor + Normalize; MNIST: 255, 0.1307, 0.3081) */
+    SPLUT_INFMT_NORMALIZE = 1
+} splut_input_map;
+
+/** A raw fixed-point input format (size-versioned: start from SPLUT_INPUT_FORMAT_INIT). */
+typedef struct splut_input_format {
+    size_t size;          /**< sizeof(splut_input_format) */
+    uint32_t bits;        /**< width of one raw feature, 1 … 24 */
+    int32_t is_signed;    /**< nonzero: two's complement, else unsigned */
+    int32_t map;          /**< ::splut_input_map */
+    uint32_t frac_bits;   /**< FIXED: fraction bits n of Qm.n, 0 … 30 */
+    const double *offset; /**< FIXED: per-feature offset (NULL → 0), finite */
+    const double *scale;  /**< FIXED: per-feature scale (NULL → 1), finite, nonzero */
+    float divisor;        /**< NORMALIZE: finite, nonzero */
+    float mean;           /**< NORMALIZE: finite */
+    float std;            /**< NORMALIZE: finite, nonzero */
+} splut_input_format;
+/** Initialiser for ::splut_input_format: unsigned 8-bit integers, value = x. */
+#define SPLUT_INPUT_FORMAT_INIT                                                                  \
+    {sizeof(splut_input_format), 8, 0, SPLUT_INFMT_FIXED, 0, NULL, NULL, 1.0f, 0.0f, 1.0f}
+
+/**
+ * @brief The float the model reads for raw value @p raw of feature @p feature.
+ * @param[in] fmt the format
+ * @param feature feature index (selects offset/scale of a FIXED format)
+ * @param raw the raw integer, within the format's range
+ * @param[out] value the float
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INVALID (bad format),
+ *          SPLUT_E_OUT_OF_RANGE (@p raw outside the format)
+ */
+SPLUT_API splut_status splut_input_value(const splut_input_format *fmt, uint32_t feature,
+                                         int32_t raw, float *value);
+
+/**
+ * @brief Per-feature thresholds of the layer-0 quantiser on raw inputs of
+ * format @p fmt, computed exactly from the model's float path.
+ *
+ * For feature f, the code as a function of the raw input x is a step function
+ * (monotone: the float path is). With K = 2^b − 1 (b = input bits),
+ * `steps[f]` ≤ K is its number of steps, `thresholds[f·K + i]` (i < steps[f],
+ * strictly ascending) the smallest raw value whose code differs from that of
+ * x − 1, and `codes[f·(K+1) + i]` the code on [threshold i−1, threshold i)
+ * (i = 0: from the smallest raw value): code(x) = codes[f·(K+1) + #{i : x ≥
+ * thresholds[f·K + i]}]. Each threshold is found by bisection over the
+ * integer range of the format, evaluating splut_model_input_codes() on the
+ * floats of splut_input_value().
+ * @param[in] m a built model
+ * @param[in] fmt raw input format
+ * @param[out] thresholds n_in × K raw values (unused slots set to 0)
+ * @param[out] codes n_in × (K + 1) encoded codes (unused slots set to 0)
+ * @param[out] steps n_in step counts
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_STRUCT_SIZE, SPLUT_E_INVALID,
+ *          SPLUT_E_NON_FINITE (a raw value maps to inf), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_input_thresholds(const splut_model *m,
+                                                    const splut_input_format *fmt,
+                                                    int32_t *thresholds, uint16_t *codes,
+                                                    uint32_t *steps);
+
+/**
+ * @brief Test vectors of raw features and a self-checking testbench for a
+ * design emitted with an input stage (splut_hdl_opts::input set): as
+ * splut_tables_emit_testbench(), but `<prefix>_in.hex` packs the raw features
+ * (splut_input_format::bits bits each, two's complement) and the expected
+ * outputs come from @p in_codes, the codes the software gives for them
+ * (splut_model_input_codes() of the splut_input_value() floats) — so the
+ * simulation compares the hardware comparators with the float path itself.
+ * @param[in] t enumerated tables
+ * @param fmt ::splut_hdl_format of the design
+ * @param[in] dir output directory (created if missing)
+ * @param[in] opts the options the design was emitted with (input stage set)
+ * @param[in] raw @p n × inputs raw features, each within the input format
+ * @param[in] in_codes @p n × inputs input codes for the same samples
+ * @param n number of vectors, 1 … 2^31−1
+ * @returns as splut_tables_emit_testbench(), plus SPLUT_E_INVALID (no input stage in @p opts)
+ */
+SPLUT_API splut_status splut_tables_emit_testbench_raw(const splut_tables *t,
+                                                       splut_hdl_format fmt, const char *dir,
+                                                       const splut_hdl_opts *opts,
+                                                       const int32_t *raw,
+                                                       const uint16_t *in_codes, size_t n);
 /** @} */
 
 #ifdef __cplusplus

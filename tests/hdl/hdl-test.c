@@ -76,12 +76,36 @@ void hdl_add_layers(splut_model *m, const hdl_cfg *cfg)
     }
 }
 
+void hdl_perturb_input(splut_model *m, uint64_t seed)
+{
+    splut_rng r;
+    splut__rng_seed(&r, seed);
+    float *P = m->params, *S = m->state;
+    if (m->input_mode == SPLUT_INPUT_BN_HARDTANH) {
+        /* Every other feature falls with its raw value (negative scale). */
+        for (uint32_t f = 0; f < m->n_inputs; f++)
+            P[m->in_gamma + f] = (float)((f % 2 ? -1.0 : 1.0) * (0.5 + splut__rng_uniform(&r)));
+        fill_normal(P + m->in_beta, m->n_inputs, 0.0, 0.3, &r);
+        fill_normal(S + m->in_run_mean, m->n_inputs, 0.0, 0.5, &r);
+        fill_range(S + m->in_run_var, m->n_inputs, 0.2, 2.0, &r);
+    }
+    P[m->in_q.theta] += (float)(0.3 * splut__rng_normal(&r));
+}
+
 void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed)
+{
+    hdl_case_init_mode(c, cfg, n, seed, -1);
+}
+
+void hdl_case_init_mode(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed,
+                        int64_t input_mode)
 {
     memset(c, 0, sizeof(*c));
     assert_int_equal(splut_ctx_create(NULL, &c->ctx), SPLUT_OK);
     assert_int_equal(splut_ctx_set_int(c->ctx, SPLUT_P_SEED, (int64_t)seed), SPLUT_OK);
     assert_int_equal(splut_model_create(c->ctx, cfg->n_in, cfg->in_bits, &c->m), SPLUT_OK);
+    if (input_mode >= 0)
+        assert_int_equal(splut_model_set_int(c->m, SPLUT_P_INPUT_MODE, input_mode), SPLUT_OK);
     hdl_add_layers(c->m, cfg);
     assert_int_equal(splut_model_build(c->m), SPLUT_OK);
     c->n = n;
@@ -230,6 +254,12 @@ long hdl_simulate(const char *dir, const char *p, hdl_sim sim, long *vectors)
         snprintf(cmd, sizeof(cmd),
                  "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -o tb_hls "
                  "%s_tb.c %s.c >sim.log 2>&1 && ./tb_hls >sim.log 2>&1",
+                 dir, p, p);
+        break;
+    case HDL_SIM_GXX:
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && g++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 "
+                 "-o tb_hls_cxx %s_tb.c %s.c >sim.log 2>&1 && ./tb_hls_cxx >sim.log 2>&1",
                  dir, p, p);
         break;
     }

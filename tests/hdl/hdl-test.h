@@ -42,6 +42,12 @@ typedef struct hdl_case {
 /* Add the layers of @p cfg to an empty model (asserts on failure). */
 void hdl_add_layers(splut_model *m, const hdl_cfg *cfg);
 void hdl_case_init(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed);
+/* The same with the context's SPLUT_P_INPUT_MODE set (-1: the default). */
+void hdl_case_init_mode(hdl_case *c, const hdl_cfg *cfg, size_t n, uint64_t seed,
+                        int64_t input_mode);
+/* Random layer-0 BatchNorm (every other feature with a negative scale) and
+ * input quantiser scale, so the input stage has features rising and falling. */
+void hdl_perturb_input(splut_model *m, uint64_t seed);
 void hdl_case_free(hdl_case *c);
 /* Number of distinct expected output vectors (to check tests are not trivial). */
 size_t hdl_distinct_outputs(const hdl_case *c);
@@ -52,7 +58,14 @@ bool hdl_have(const char *prog);
 /* Simulators. Each returns the mismatch count parsed from the testbench
  * output (and the vector count through @p vectors), or -1 if it did not run
  * to the end (the log is then in <dir>/sim.log). */
-typedef enum hdl_sim { HDL_SIM_VERILATOR, HDL_SIM_ICARUS, HDL_SIM_GHDL, HDL_SIM_GCC } hdl_sim;
+/* HDL_SIM_GXX: the HLS C compiled as C++ (g++ -std=c++11 -Werror). */
+typedef enum hdl_sim {
+    HDL_SIM_VERILATOR,
+    HDL_SIM_ICARUS,
+    HDL_SIM_GHDL,
+    HDL_SIM_GCC,
+    HDL_SIM_GXX
+} hdl_sim;
 long hdl_simulate(const char *dir, const char *prefix, hdl_sim sim, long *vectors);
 /* verilator --lint-only -Wall on the design; returns its exit status. */
 int hdl_lint(const char *dir, const char *prefix);

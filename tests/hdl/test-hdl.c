@@ -1,14 +1,17 @@
 /*
  * HDL emission tests. The executable takes a group name so meson can run the
  * groups as separate (parallel, individually timed) tests:
- *   api        argument checks, latency, determinism, prefixes
+ *   api        argument checks, latency, determinism, prefixes, atomic emission,
+ *              vendor scripts
  *   lint       verilator --lint-only -Wall on every model and pipeline
  *   icarus     Icarus Verilog simulation, every model × pipeline
- *   verilator  Verilator simulation (one model, SUBLAYER; "verilator-all": every model ×
- *              pipeline, suite slow: each Verilator build takes seconds)
+ *   verilator  Verilator simulation (one model, SUBLAYER, with and without input
+ *              stage; "verilator-all": every model × pipeline, suite slow: each
+ *              Verilator build takes seconds)
  *   ghdl       GHDL (VHDL-2008) simulation, every model × pipeline
- *   hls        the HLS C compiled with gcc -std=c99 -Werror and run
+ *   hls        the HLS C compiled with gcc -std=c99 and g++ -std=c++11, -Werror, and run
  *   negative   corrupted vectors / table entries must be reported as mismatches
+ *   input      the input stage in hardware: exact thresholds, raw-vector simulation
  *   cli        `sparselut emit --verify` (argv[2] = the CLI executable)
  *   synth      `sparselut synth` with Yosys (slow)
  * Expected outputs come from splut_tables_forward (LUT-mode inference), an
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hdl-test.h"
@@ -300,7 +304,195 @@ static void test_out_of_memory(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ------------------------------------------------------ atomic emission */
+
+/* Every entry of dir (sorted) with its contents: what a reader of the
+ * directory sees. */
+static char *dir_snapshot(const char *dir)
+{
+    char *names = dir_listing(dir);
+    size_t len = strlen(names) + 1;
+    char *out = malloc(len);
+    assert_non_null(out);
+    memcpy(out, names, len);
+    for (char *name = strtok(names, "\n"); name; name = strtok(NULL, "\n")) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        size_t n = 0;
+        char *data = hdl_read(path, &n);
+        if (!data) { /* a directory */
+            data = strdup("<dir>");
+            n = 5;
+        }
+        out = realloc(out, len + strlen(name) + n + 2);
+        assert_non_null(out);
+        memcpy(out + len - 1, name, strlen(name));
+        len += strlen(name);
+        out[len - 1] = ':';
+        memcpy(out + len, data, n);
+        len += n + 1;
+        out[len - 1] = '\0';
+        free(data);
+    }
+    free(names);
+    return out;
+}
+
+/* Entries named "<base of dir>.tmp.*" next to dir: staging leftovers. */
+static size_t staging_leftovers(const char *dir)
+{
+    char parent[256], base[256];
+    const char *slash = strrchr(dir, '/');
+    snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+    snprintf(base, sizeof(base), "%s.tmp.", slash + 1);
+    DIR *d = opendir(parent);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, base, strlen(base)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Emission into a directory that holds another network's design fails at
+ * every allocation in turn: the old files stay byte-identical and no staging
+ * directory is left; the final success replaces the old design's files
+ * (none of its modules survive) and keeps files of other owners. */
+static void test_atomic_emission_oom(void **state)
+{
+    (void)state;
+    hdl_case old;
+    hdl_case_init(&old, &hdl_cfgs[5], 4, 7);
+    oom_state o = {0, 0, 0};
+    splut_allocator al = {oom_alloc, oom_free, &o};
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    const hdl_cfg *cfg = &hdl_cfgs[0]; /* small: the sweep syncs every file it writes */
+    assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
+    hdl_add_layers(m, cfg);
+    assert_int_equal(splut_model_build(m), SPLUT_OK);
+    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    uint16_t in[8 * 4] = {0};
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL, SPLUT_HDL_HLS};
+    for (size_t f = 0; f < 3; f++) {
+        splut_hdl_opts opts = opts_for(SPLUT_PIPE_SUBLAYER, "dut", 0);
+        assert_int_equal(splut_tables_emit(old.t, fmts[f], old.dir, &opts), SPLUT_OK);
+        assert_int_equal(splut_tables_emit_testbench(old.t, fmts[f], old.dir, &opts, old.in, 4),
+                         SPLUT_OK);
+        char note[300];
+        snprintf(note, sizeof(note), "%s/notes.txt", old.dir);
+        assert_true(hdl_write(note, "mine\n", 5));
+        char *before = dir_snapshot(old.dir);
+        splut_status st = SPLUT_E_NOMEM;
+        long failures = 0;
+        for (long budget = 0; st == SPLUT_E_NOMEM; budget++) {
+            o.budget = budget;
+            o.armed = 1;
+            st = splut_tables_emit(t, fmts[f], old.dir, &opts);
+            o.armed = 0;
+            assert_int_equal(staging_leftovers(old.dir), 0);
+            if (st == SPLUT_OK)
+                break;
+            assert_int_equal(st, SPLUT_E_NOMEM);
+            char *now = dir_snapshot(old.dir);
+            assert_string_equal(now, before);
+            free(now);
+            failures++;
+        }
+        assert_true(failures > 2); /* the sweep reached the writes */
+        /* The new design alone, plus the file of another owner. */
+        char *names = dir_listing(old.dir);
+        assert_non_null(strstr(names, "notes.txt\n"));
+        assert_null(strstr(names, "dut_l2")); /* the old network's third layer */
+        assert_null(strstr(names, "dut_tb")); /* its testbench */
+        free(names);
+        free(before);
+        assert_int_equal(splut_tables_emit_testbench(t, fmts[f], old.dir, &opts, in, 4),
+                         SPLUT_OK);
+        if (fmts[f] == SPLUT_HDL_HLS)
+            assert_int_equal(hdl_simulate(old.dir, "dut", HDL_SIM_GCC, NULL), 0);
+    }
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    hdl_case_free(&old);
+}
+
+/* A write that fails midway (a directory where a file must go): the error
+ * names the cause, the old directory is unchanged, no staging is left. */
+static void test_atomic_emission_io(void **state)
+{
+    (void)state;
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[0], 4, 3);
+    splut_hdl_opts opts = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VERILOG, c.dir, &opts), SPLUT_OK);
+    char blocker[300];
+    snprintf(blocker, sizeof(blocker), "%s/dut_top.vhd", c.dir);
+    assert_int_equal(mkdir(blocker, 0777), 0);
+    char *before = dir_snapshot(c.dir);
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_VHDL, c.dir, &opts), SPLUT_E_IO);
+    assert_non_null(strstr(splut_ctx_last_error(c.ctx), "Is a directory"));
+    char *after = dir_snapshot(c.dir);
+    assert_string_equal(after, before);
+    assert_int_equal(staging_leftovers(c.dir), 0);
+    free(before);
+    free(after);
+    assert_int_equal(rmdir(blocker), 0);
+    /* A directory that cannot be renamed (".") or a link to one: the files
+     * are moved in, the link stays a link, other files stay. */
+    char link[300], sub[300], cwd[1024], path[400];
+    snprintf(sub, sizeof(sub), "%s/real", c.dir);
+    snprintf(link, sizeof(link), "%s/link", c.dir);
+    assert_int_equal(mkdir(sub, 0777), 0);
+    assert_int_equal(symlink("real", link), 0);
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_true(hdl_write(path, "x", 1));
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, link, &opts), SPLUT_OK);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    snprintf(path, sizeof(path), "%s/dut.c", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(sub), 0);
+    splut_status st = splut_tables_emit(c.t, SPLUT_HDL_VERILOG, ".", &opts);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(st, SPLUT_OK);
+    snprintf(path, sizeof(path), "%s/dut_top.v", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    snprintf(path, sizeof(path), "%s/dut.c", sub);
+    assert_true(stat(path, &sb) != 0); /* the prefix's old files are replaced */
+    snprintf(path, sizeof(path), "%s/mine.txt", sub);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(staging_leftovers(sub), 0);
+    snprintf(path, sizeof(path), "ls -a '%s' | grep -q splut-stage", sub);
+    assert_true(system(path) != 0); /* nor inside */
+    hdl_case_free(&c);
+}
+
 /* ----------------------------------------------------------- simulation */
+
+/* The testbench in dir reports 0 mismatches over n vectors; HLS C is also
+ * compiled and run as C++. */
+static void assert_simulates(const char *dir, hdl_sim sim, long n)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && (sim != HDL_SIM_GCC || !hdl_have("g++")))
+            break;
+        long vectors = 0;
+        long mm = hdl_simulate(dir, "dut", pass ? HDL_SIM_GXX : sim, &vectors);
+        if (mm != 0)
+            fprintf(stderr, "%ld mismatches%s (dir %s)\n", mm, pass ? " as C++" : "", dir);
+        assert_int_equal(mm, 0);
+        assert_int_equal(vectors, n);
+    }
+}
 
 /* Emit design + testbench for every model and pipeline and simulate. */
 static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size_t only_cfg,
@@ -330,13 +522,7 @@ static void run_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool, size
             assert_int_equal(splut_tables_emit(c.t, fmt, c.dir, &o), SPLUT_OK);
             assert_int_equal(splut_tables_emit_testbench(c.t, fmt, c.dir, &o, c.in, c.n),
                              SPLUT_OK);
-            long vectors = 0;
-            long mm = hdl_simulate(c.dir, "dut", sim, &vectors);
-            if (mm != 0)
-                fprintf(stderr, "model %s pipeline %d: %ld mismatches (dir %s)\n",
-                        hdl_cfgs[k].name, (int)pipes[p], mm, c.dir);
-            assert_int_equal(mm, 0);
-            assert_int_equal(vectors, N_VECTORS);
+            assert_simulates(c.dir, sim, N_VECTORS);
             hdl_case_free(&c);
         }
     }
@@ -442,6 +628,396 @@ static void test_lint(void **state)
                 assert_int_equal(hdl_lint(c.dir, "lint"), 0);
                 hdl_case_free(&c);
             }
+}
+
+/* ------------------------------------------------------ vendor scripts */
+
+/* Runs a generated Tcl script under tclsh with the Vivado / Vitis commands
+ * stubbed: each stub checks that the files it is given exist, and the log
+ * lists the commands in order. */
+static const char tcl_harness[] =
+    "set log {}\n"
+    "foreach c {open_project set_top open_solution set_part create_clock csim_design\n"
+    "           csynth_design cosim_design export_design synth_design opt_design\n"
+    "           place_design route_design report_utilization report_timing_summary\n"
+    "           get_timing_paths get_clocks} {\n"
+    "    proc $c args [list lappend ::log $c]\n"
+    "}\n"
+    "proc need {f} { if {![file exists $f]} { error \"missing file $f\" } }\n"
+    "proc add_files args { need [lindex $args end]; lappend ::log add_files }\n"
+    "proc read_verilog {f} { need $f; lappend ::log read_verilog }\n"
+    "proc read_vhdl {flag f} { need $f; lappend ::log read_vhdl }\n"
+    "proc read_xdc {mode m f} { need $f; lappend ::log read_xdc }\n"
+    "proc get_property {name obj} { if {$name eq \"PERIOD\"} { return 2.0 }; return 0.1 }\n"
+    "rename exit real_exit\n"
+    "proc exit args { lappend ::log exit }\n"
+    "set script [lindex $::argv 0]\n"
+    "set argv {}\n"
+    "source $script\n"
+    "puts \"LOG $log\"\n";
+
+static char *run_tcl(const char *dir, const char *script)
+{
+    char path[400], cmd[900];
+    snprintf(path, sizeof(path), "%s/harness.tcl", dir);
+    assert_true(hdl_write(path, tcl_harness, strlen(tcl_harness)));
+    snprintf(cmd, sizeof(cmd), "cd '%s' && tclsh harness.tcl %s >tcl.log 2>&1", dir, script);
+    int rc = system(cmd);
+    snprintf(path, sizeof(path), "%s/tcl.log", dir);
+    char *log = hdl_read(path, NULL);
+    assert_non_null(log);
+    if (rc != 0)
+        fprintf(stderr, "%s failed:\n%s\n", script, log);
+    assert_int_equal(rc, 0);
+    return log;
+}
+
+static void test_vendor_scripts(void **state)
+{
+    (void)state;
+    if (!hdl_have("tclsh"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 4, 21);
+    splut_hdl_opts o = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_VHDL};
+    for (size_t f = 0; f < 2; f++) {
+        assert_int_equal(splut_tables_emit(c.t, fmts[f], c.dir, &o), SPLUT_OK);
+        char *log = run_tcl(c.dir, "dut_vivado.tcl");
+        assert_non_null(strstr(log, f ? "read_vhdl" : "read_verilog"));
+        assert_non_null(strstr(log, "read_xdc synth_design opt_design place_design route_design "
+                                    "report_utilization report_timing_summary"));
+        assert_non_null(strstr(log, "SPLUT_VIVADO part=xcvu9p-flgb2104-2-i period_ns=2.0 "
+                                    "wns_ns=0.1 fmax_mhz=526.3"));
+        free(log);
+    }
+    char path[400];
+    snprintf(path, sizeof(path), "%s/dut.xdc", c.dir);
+    char *xdc = hdl_read(path, NULL);
+    assert_non_null(xdc);
+    assert_non_null(strstr(xdc, "create_clock -name clk -period 2.000 [get_ports clk]"));
+    free(xdc);
+    /* Vitis: without and with a testbench (csim and cosim only with one). */
+    assert_int_equal(splut_tables_emit(c.t, SPLUT_HDL_HLS, c.dir, &o), SPLUT_OK);
+    char *log = run_tcl(c.dir, "dut_hls.tcl");
+    assert_non_null(strstr(log, "LOG open_project set_top add_files open_solution set_part "
+                                "create_clock csynth_design export_design exit"));
+    free(log);
+    assert_int_equal(splut_tables_emit_testbench(c.t, SPLUT_HDL_HLS, c.dir, &o, c.in, c.n),
+                     SPLUT_OK);
+    log = run_tcl(c.dir, "dut_hls.tcl");
+    assert_non_null(strstr(log, "add_files add_files add_files add_files open_solution set_part "
+                                "create_clock csim_design csynth_design cosim_design"));
+    free(log);
+    /* The ap_uint ports (C++ under Vitis) with a stand-in for <ap_int.h>
+     * that has the operations the top uses: it compiles and computes the
+     * same packed outputs. */
+    static const char ap_int[] =
+        "template <int W> struct ap_uint {\n"
+        "    unsigned long long v;\n"
+        "    ap_uint() : v(0) {}\n"
+        "    ap_uint(unsigned long long x) : v(x) {}\n"
+        "    ap_uint operator>>(unsigned s) const { return ap_uint(v >> s); }\n"
+        "    ap_uint &operator|=(const ap_uint &o) { v |= o.v; return *this; }\n"
+        "    operator unsigned long long() const { return v; }\n"
+        "};\n";
+    snprintf(path, sizeof(path), "%s/ap_int.h", c.dir);
+    assert_true(hdl_write(path, ap_int, strlen(ap_int)));
+    if (hdl_have("g++")) {
+        char cmd[800];
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && g++ -x c++ -std=c++11 -Wall -Wextra -Werror -D__VITIS_HLS__ -I. "
+                 "-o tb_ap dut_tb.c dut.c >ap.log 2>&1 && ./tb_ap >>ap.log 2>&1 && "
+                 "grep -q 'mismatches=0' ap.log",
+                 c.dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    hdl_case_free(&c);
+}
+
+/* ---------------------------------------------------------- input stage */
+
+/* A model, a raw input format and everything the input stage needs. */
+typedef struct input_case {
+    hdl_case c;
+    splut_input_format fmt;
+    double offset[16], scale[16];
+    int32_t *thr;
+    uint16_t *codes;
+    uint32_t *steps;
+    uint32_t K;
+    int32_t *raw; /* c.n × inputs raw vectors; c.in holds their codes */
+} input_case;
+
+/* Code of raw value x of feature f according to the thresholds. */
+static uint16_t code_from_thresholds(const input_case *ic, uint32_t f, int32_t x)
+{
+    uint32_t i = 0;
+    while (i < ic->steps[f] && x >= ic->thr[f * ic->K + i])
+        i++;
+    return ic->codes[f * (ic->K + 1) + i];
+}
+
+static int32_t raw_lo(const splut_input_format *f)
+{
+    return f->is_signed ? -(1 << (f->bits - 1)) : 0;
+}
+
+static int32_t raw_hi(const splut_input_format *f)
+{
+    return f->is_signed ? (1 << (f->bits - 1)) - 1 : (1 << f->bits) - 1;
+}
+
+/* The software codes (splut_model_input_codes) of raw vectors. */
+static void software_codes(const input_case *ic, const int32_t *raw, size_t n, uint16_t *codes)
+{
+    uint32_t ni = splut_model_num_inputs(ic->c.m);
+    float *x = calloc(n * ni, sizeof(float));
+    assert_non_null(x);
+    for (size_t i = 0; i < n * ni; i++)
+        assert_int_equal(splut_input_value(&ic->fmt, (uint32_t)(i % ni), raw[i], &x[i]), SPLUT_OK);
+    assert_int_equal(splut_model_input_codes(ic->c.m, x, n, codes), SPLUT_OK);
+    free(x);
+}
+
+/* kind 0: MNIST-like unsigned 8-bit pixels (NORMALIZE); 1: signed Q6.4 with
+ * per-feature standardisation (FIXED); 2: a ReLU-input model on unsigned
+ * Q3.3. Thresholds are checked against the float path on every raw value of
+ * every feature, and n raw vectors (a third of them at thresholds) get their
+ * software codes. */
+static void input_case_init(input_case *ic, int kind, size_t n)
+{
+    memset(ic, 0, sizeof(*ic));
+    const hdl_cfg *cfg = &hdl_cfgs[kind == 1 ? 5 : 3];
+    hdl_case_init_mode(&ic->c, cfg, n, 50 + (uint64_t)kind, kind == 2 ? SPLUT_INPUT_RELU : -1);
+    hdl_perturb_input(ic->c.m, 90 + (uint64_t)kind);
+    splut_input_format fmt = SPLUT_INPUT_FORMAT_INIT;
+    uint32_t ni = cfg->n_in;
+    if (kind == 0) {
+        fmt.map = SPLUT_INFMT_NORMALIZE;
+        fmt.divisor = 255.0f;
+        fmt.mean = 0.1307f;
+        fmt.std = 0.3081f;
+    } else if (kind == 1) {
+        fmt.bits = 10;
+        fmt.is_signed = 1;
+        fmt.frac_bits = 4;
+        for (uint32_t f = 0; f < ni; f++) {
+            ic->offset[f] = 0.37 * f - 1.0;
+            ic->scale[f] = 2.0 + 0.5 * f;
+        }
+        fmt.offset = ic->offset;
+        fmt.scale = ic->scale;
+    } else {
+        fmt.bits = 6;
+        fmt.frac_bits = 3;
+    }
+    ic->fmt = fmt;
+    ic->K = (1u << cfg->in_bits) - 1;
+    ic->thr = calloc(ni * ic->K, sizeof(int32_t));
+    ic->codes = calloc(ni * (ic->K + 1), sizeof(uint16_t));
+    ic->steps = calloc(ni, sizeof(uint32_t));
+    assert_true(ic->thr && ic->codes && ic->steps);
+    assert_int_equal(splut_model_input_thresholds(ic->c.m, &ic->fmt, ic->thr, ic->codes,
+                                                  ic->steps),
+                     SPLUT_OK);
+    /* Exhaustive: every raw value of every feature. */
+    size_t range = (size_t)(raw_hi(&fmt) - raw_lo(&fmt) + 1);
+    int32_t *all = calloc(range * ni, sizeof(int32_t));
+    uint16_t *sw = calloc(range * ni, sizeof(uint16_t));
+    assert_true(all && sw);
+    for (size_t r = 0; r < range; r++)
+        for (uint32_t f = 0; f < ni; f++)
+            all[r * ni + f] = raw_lo(&fmt) + (int32_t)r;
+    software_codes(ic, all, range, sw);
+    uint32_t rising = 0, falling = 0, total = 0;
+    for (uint32_t f = 0; f < ni; f++) {
+        for (size_t r = 0; r < range; r++)
+            assert_int_equal(code_from_thresholds(ic, f, all[r * ni + f]), sw[r * ni + f]);
+        total += ic->steps[f];
+        rising += sw[(range - 1) * ni + f] > sw[f];
+        falling += sw[(range - 1) * ni + f] < sw[f];
+    }
+    assert_true(total >= ni); /* the comparators have work to do */
+    assert_true(rising > 0);
+    assert_true(kind == 2 || falling > 0);
+    free(all);
+    free(sw);
+    /* Vectors: random, and every third row at a threshold or one below. */
+    ic->raw = calloc(n * ni, sizeof(int32_t));
+    assert_non_null(ic->raw);
+    uint64_t st = 12345 + (uint64_t)kind;
+    for (size_t i = 0; i < n * ni; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t f = (uint32_t)(i % ni), rnd = (uint32_t)(st >> 33);
+        ic->raw[i] = raw_lo(&fmt) + (int32_t)(rnd % range);
+        if ((i / ni) % 3 == 0 && ic->steps[f])
+            ic->raw[i] = ic->thr[f * ic->K + rnd % ic->steps[f]] - (int32_t)(rnd / 7 % 2);
+    }
+    software_codes(ic, ic->raw, n, ic->c.in);
+}
+
+static void input_case_free(input_case *ic)
+{
+    free(ic->thr);
+    free(ic->codes);
+    free(ic->steps);
+    free(ic->raw);
+    hdl_case_free(&ic->c);
+}
+
+static splut_hdl_opts input_opts(const input_case *ic, int32_t pipe)
+{
+    splut_hdl_opts o = opts_for(pipe, "dut", pipe == SPLUT_PIPE_SUBLAYER ? SPLUT_HDL_DONT_CARE : 0);
+    o.input = &ic->fmt;
+    o.input_thresholds = ic->thr;
+    o.input_codes = ic->codes;
+    o.input_steps = ic->steps;
+    return o;
+}
+
+/* Every format × every pipeline in one simulator: 0 mismatches against the
+ * software codes' outputs. */
+static void run_input_matrix(hdl_sim sim, splut_hdl_format fmt, const char *tool)
+{
+    if (!hdl_have(tool))
+        skip();
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t p = 0; p < 3; p++) {
+            input_case ic;
+            input_case_init(&ic, kind, N_VECTORS);
+            splut_hdl_opts o = input_opts(&ic, pipes[p]);
+            assert_int_equal(splut_tables_emit(ic.c.t, fmt, ic.c.dir, &o), SPLUT_OK);
+            assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, fmt, ic.c.dir, &o, ic.raw,
+                                                             ic.c.in, ic.c.n),
+                             SPLUT_OK);
+            assert_simulates(ic.c.dir, sim, N_VECTORS);
+            if (sim == HDL_SIM_ICARUS && hdl_have("verilator"))
+                assert_int_equal(hdl_lint(ic.c.dir, "dut"), 0);
+            input_case_free(&ic);
+        }
+}
+
+/* Verilator on one case (its builds take seconds each): signed features,
+ * rising and falling, sub-layer pipeline. */
+static void test_input_verilator(void **state)
+{
+    (void)state;
+    if (!hdl_have("verilator"))
+        skip();
+    input_case ic;
+    input_case_init(&ic, 1, N_VECTORS);
+    splut_hdl_opts o = input_opts(&ic, SPLUT_PIPE_SUBLAYER);
+    assert_int_equal(splut_tables_emit(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o), SPLUT_OK);
+    assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o,
+                                                     ic.raw, ic.c.in, ic.c.n),
+                     SPLUT_OK);
+    assert_simulates(ic.c.dir, HDL_SIM_VERILATOR, N_VECTORS);
+    input_case_free(&ic);
+}
+
+static void test_input_icarus(void **state)
+{
+    (void)state;
+    run_input_matrix(HDL_SIM_ICARUS, SPLUT_HDL_VERILOG, "iverilog");
+}
+
+static void test_input_ghdl(void **state)
+{
+    (void)state;
+    run_input_matrix(HDL_SIM_GHDL, SPLUT_HDL_VHDL, "ghdl");
+}
+
+static void test_input_hls(void **state)
+{
+    (void)state;
+    run_input_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc");
+}
+
+/* A wrong comparator constant is caught: the test can fail. */
+static void test_input_negative(void **state)
+{
+    (void)state;
+    if (!hdl_have("gcc"))
+        skip();
+    input_case ic;
+    input_case_init(&ic, 0, N_VECTORS);
+    uint32_t f = 0;
+    while (ic.steps[f] == 0)
+        f++;
+    ic.thr[f * ic.K] += 1; /* one raw value now gets the lower code */
+    splut_hdl_opts o = input_opts(&ic, SPLUT_PIPE_NONE);
+    assert_int_equal(splut_tables_emit(ic.c.t, SPLUT_HDL_HLS, ic.c.dir, &o), SPLUT_OK);
+    /* every vector at that raw value */
+    int32_t t = ic.thr[f * ic.K] - 1;
+    for (size_t i = 0; i < ic.c.n; i++)
+        ic.raw[i * 8 + f] = t;
+    software_codes(&ic, ic.raw, ic.c.n, ic.c.in);
+    assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, SPLUT_HDL_HLS, ic.c.dir, &o, ic.raw,
+                                                     ic.c.in, ic.c.n),
+                     SPLUT_OK);
+    long vectors = 0;
+    assert_true(hdl_simulate(ic.c.dir, "dut", HDL_SIM_GCC, &vectors) > 0);
+    input_case_free(&ic);
+}
+
+/* Argument checks of the input-stage API, old option sizes. */
+static void test_input_api(void **state)
+{
+    (void)state;
+    input_case ic;
+    input_case_init(&ic, 1, 4);
+    splut_hdl_opts o = input_opts(&ic, SPLUT_PIPE_LAYER);
+    /* codes for a design with an input stage, raw vectors for one without */
+    assert_int_equal(splut_tables_emit_testbench(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o,
+                                                 ic.c.in, 4),
+                     SPLUT_E_INVALID);
+    splut_hdl_opts plain = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &plain,
+                                                     ic.raw, ic.c.in, 4),
+                     SPLUT_E_INVALID);
+    /* a raw value outside the format */
+    ic.raw[0] = 600;
+    assert_int_equal(splut_tables_emit_testbench_raw(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o,
+                                                     ic.raw, ic.c.in, 4),
+                     SPLUT_E_OUT_OF_RANGE);
+    /* a threshold not above the range minimum */
+    uint32_t f = 0;
+    while (ic.steps[f] < 1)
+        f++;
+    int32_t keep = ic.thr[f * ic.K];
+    ic.thr[f * ic.K] = raw_lo(&ic.fmt);
+    assert_int_equal(splut_tables_emit(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o), SPLUT_E_INVALID);
+    ic.thr[f * ic.K] = keep;
+    o.input_steps = NULL;
+    assert_int_equal(splut_tables_emit(ic.c.t, SPLUT_HDL_VERILOG, ic.c.dir, &o), SPLUT_E_NULL);
+    /* the 0.1 struct size (up to `reserved`) is still accepted */
+    splut_hdl_opts old = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+    old.size = offsetof(splut_hdl_opts, input);
+    uint32_t lat = 0;
+    assert_int_equal(splut_hdl_latency(ic.c.t, &old, &lat), SPLUT_OK);
+    assert_int_equal(lat, 3);
+    old.size = offsetof(splut_hdl_opts, input) + 8;
+    assert_int_equal(splut_hdl_latency(ic.c.t, &old, &lat), SPLUT_E_STRUCT_SIZE);
+    /* formats */
+    splut_input_format bad = ic.fmt;
+    float v = 0;
+    assert_int_equal(splut_input_value(&bad, 0, 511, &v), SPLUT_OK);
+    assert_int_equal(splut_input_value(&bad, 0, 512, &v), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_input_value(&bad, 0, -513, &v), SPLUT_E_OUT_OF_RANGE);
+    bad.bits = 25;
+    assert_int_equal(splut_input_value(&bad, 0, 0, &v), SPLUT_E_INVALID);
+    assert_int_equal(splut_model_input_thresholds(ic.c.m, &bad, ic.thr, ic.codes, ic.steps),
+                     SPLUT_E_INVALID);
+    bad = ic.fmt;
+    ic.scale[3] = 0.0;
+    assert_int_equal(splut_model_input_thresholds(ic.c.m, &bad, ic.thr, ic.codes, ic.steps),
+                     SPLUT_E_INVALID);
+    bad.size = 8;
+    assert_int_equal(splut_input_value(&bad, 0, 0, &v), SPLUT_E_STRUCT_SIZE);
+    assert_int_equal(splut_model_input_thresholds(ic.c.m, NULL, ic.thr, ic.codes, ic.steps),
+                     SPLUT_E_NULL);
+    input_case_free(&ic);
 }
 
 /* ------------------------------------------------------------- negative */
@@ -658,6 +1234,62 @@ static void test_cli_emit_verify(void **state)
     hdl_case_free(&c);
 }
 
+/* `emit --input-stage` on CSV data: the format chosen from the data (auto),
+ * with and without standardisation, in all three languages, and an explicit
+ * format that rounds the data: 0 mismatches against the float path. */
+static void test_cli_input_stage(void **state)
+{
+    (void)state;
+    if (!cli_path || !hdl_have("iverilog") || !hdl_have("ghdl") || !hdl_have("cc"))
+        skip();
+    hdl_case c;
+    hdl_case_init(&c, &hdl_cfgs[3], 50, 501);
+    hdl_perturb_input(c.m, 77);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
+    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    /* Values k/16 − 2 in [−2, 1.75]: exact in binary; auto picks s10.8 (−512 … 448). */
+    snprintf(path, sizeof(path), "%s/data.csv", c.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "a,b,c,d,e,f,g,h,label\n");
+    for (int row = 0; row < 400; row++) {
+        for (int k = 0; k < 8; k++)
+            fprintf(f, "%.4f,", ((row * 37 + k * 11) % 61) / 16.0 - 2.0);
+        fprintf(f, "%d\n", row % 3);
+    }
+    assert_int_equal(fclose(f), 0);
+    const char *runs[] = {
+        "emit --model model.splut --format verilog --out v --pipeline layer --data csv:data.csv "
+        "--input-stage auto --input-bits 10 --verify --simulator iverilog --vectors 80 --json",
+        "emit --model model.splut --format vhdl --out d --pipeline sublayer --data csv:data.csv "
+        "--standardize --input-stage auto --input-bits 10 --verify --vectors 80 --json",
+        "emit --model model.splut --format hls --out h --data csv:data.csv --standardize "
+        "--input-stage auto --verify --vectors 80 --json",
+        "emit --model model.splut --format hls --out h2 --data csv:data.csv "
+        "--input-stage s6.2 --verify --vectors 80 --json",
+    };
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(run_cli(&c, runs[r]), 0);
+        char *out = cli_output(&c);
+        assert_non_null(strstr(out, "\"vectors_checked\":80,"));
+        assert_non_null(strstr(out, "\"mismatches\":0"));
+        assert_non_null(strstr(out, "\"input_signed\":1"));
+        assert_null(strstr(out, "\"comparators\":0,"));
+        if (r < 3) {
+            assert_non_null(strstr(out, "\"inputs_rounded\":0,"));
+            assert_non_null(strstr(out, r ? "\"input_standardized\":1" : "\"input_frac_bits\":8"));
+        } else {
+            assert_null(strstr(out, "\"inputs_rounded\":0,")); /* k/16 on a 1/4 grid */
+        }
+        free(out);
+    }
+    /* auto without data, and a malformed format, are refused. */
+    assert_true(run_cli(&c, "emit --model model.splut --format hls --out x --input-stage auto") != 0);
+    assert_true(run_cli(&c, "emit --model model.splut --format hls --out x --input-stage s6") != 0);
+    hdl_case_free(&c);
+}
+
 /* `sparselut synth` on a tiny model: Yosys reports LUTs, FFs and a depth. */
 static void test_cli_synth(void **state)
 {
@@ -704,14 +1336,22 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_latency),
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
         cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_atomic_emission_oom), cmocka_unit_test(test_atomic_emission_io),
+        cmocka_unit_test(test_vendor_scripts),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
-    const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one)};
+    const struct CMUnitTest verilator[] = {cmocka_unit_test(test_verilator_one),
+                                           cmocka_unit_test(test_input_verilator)};
     const struct CMUnitTest verilator_all[] = {cmocka_unit_test(test_verilator_all)};
     const struct CMUnitTest ghdl[] = {cmocka_unit_test(test_ghdl)};
     const struct CMUnitTest hls[] = {cmocka_unit_test(test_hls),
                                      cmocka_unit_test(test_dont_care_exhaustive)};
+    const struct CMUnitTest input[] = {
+        cmocka_unit_test(test_input_api),    cmocka_unit_test(test_input_icarus),
+        cmocka_unit_test(test_input_ghdl),   cmocka_unit_test(test_input_hls),
+        cmocka_unit_test(test_input_negative),
+    };
     const struct CMUnitTest negative[] = {
         cmocka_unit_test(test_negative_vectors),
         cmocka_unit_test(test_negative_table_verilog),
@@ -728,7 +1368,9 @@ int main(int argc, char **argv)
     RUN("ghdl", ghdl);
     RUN("hls", hls);
     RUN("negative", negative);
-    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli_emit_verify)};
+    RUN("input", input);
+    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli_emit_verify),
+                                     cmocka_unit_test(test_cli_input_stage)};
     const struct CMUnitTest synth[] = {cmocka_unit_test(test_cli_synth)};
     RUN("cli", cli);
     RUN("synth", synth);

@@ -232,6 +232,17 @@ splut_tables_emit_testbench(t, fmt, dir, opts, codes, n) =
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{UInt16}, Csize_t), t, fmt, dir, opts, codes, n)
 splut_hdl_latency(t, opts, cycles) = ccall((:splut_hdl_latency, libsparselut), S,
     (H, Ref{HdlOpts}, Ref{UInt32}), t, opts, cycles)
+# Input stage in hardware: the format is an opaque pointer here; HdlOpts
+# mirrors the 0.1 struct, which the library still accepts.
+splut_input_value(fmt, f, raw, value) = ccall((:splut_input_value, libsparselut), S,
+    (Ptr{Cvoid}, UInt32, Int32, Ref{Float32}), fmt, f, raw, value)
+splut_model_input_thresholds(m, fmt, thr, codes, steps) =
+    ccall((:splut_model_input_thresholds, libsparselut), S,
+          (H, Ptr{Cvoid}, Ptr{Int32}, Ptr{UInt16}, Ptr{UInt32}), m, fmt, thr, codes, steps)
+splut_tables_emit_testbench_raw(t, fmt, dir, opts, raw, codes, n) =
+    ccall((:splut_tables_emit_testbench_raw, libsparselut), S,
+          (H, Cint, Cstring, Ref{HdlOpts}, Ptr{Int32}, Ptr{UInt16}, Csize_t),
+          t, fmt, dir, opts, raw, codes, n)
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
