@@ -480,41 +480,48 @@ static void *field_of(void *obj, splut_param key)
     return (char *)obj + splut__param_find(key)->offset;
 }
 
+/* Both value types are 8 bytes: one copy routine serves them. */
+static splut_status param_get(const splut_ctx *ctx, splut_param_owner owner, const void *obj,
+                              splut_param key, splut_param_type type, void *value)
+{
+    splut_status st = param_access(ctx, owner, key, type, 0, 0, false);
+    if (st == SPLUT_OK)
+        memcpy(value, field_in(obj, key), 8);
+    return st;
+}
+
+static splut_status param_set(const splut_ctx *ctx, splut_param_owner owner, void *obj,
+                              splut_param key, splut_param_type type, double v, int64_t iv,
+                              const void *value)
+{
+    splut_status st = param_access(ctx, owner, key, type, v, iv, true);
+    if (st == SPLUT_OK)
+        memcpy(field_of(obj, key), value, 8);
+    return st;
+}
+
 splut_status splut__param_get_int(const splut_ctx *ctx, splut_param_owner owner, const void *obj,
                                   splut_param key, int64_t *value)
 {
-    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_INT, 0, 0, false);
-    if (st == SPLUT_OK)
-        memcpy(value, field_in(obj, key), sizeof(*value));
-    return st;
+    return param_get(ctx, owner, obj, key, SPLUT_PARAM_INT, value);
 }
 
 splut_status splut__param_set_int(const splut_ctx *ctx, splut_param_owner owner, void *obj,
                                   splut_param key, int64_t value)
 {
-    splut_status st =
-        param_access(ctx, owner, key, SPLUT_PARAM_INT, (double)value, value, true);
-    if (st == SPLUT_OK)
-        memcpy(field_of(obj, key), &value, sizeof(value));
-    return st;
+    return param_set(ctx, owner, obj, key, SPLUT_PARAM_INT, (double)value, value, &value);
 }
 
 splut_status splut__param_get_double(const splut_ctx *ctx, splut_param_owner owner,
                                      const void *obj, splut_param key, double *value)
 {
-    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, 0, 0, false);
-    if (st == SPLUT_OK)
-        memcpy(value, field_in(obj, key), sizeof(*value));
-    return st;
+    return param_get(ctx, owner, obj, key, SPLUT_PARAM_DOUBLE, value);
 }
 
 splut_status splut__param_set_double(const splut_ctx *ctx, splut_param_owner owner, void *obj,
                                      splut_param key, double value)
 {
-    splut_status st = param_access(ctx, owner, key, SPLUT_PARAM_DOUBLE, value, 0, true);
-    if (st == SPLUT_OK)
-        memcpy(field_of(obj, key), &value, sizeof(value));
-    return st;
+    return param_set(ctx, owner, obj, key, SPLUT_PARAM_DOUBLE, value, 0, &value);
 }
 
 void splut__param_defaults(splut_param_owner owner, void *obj)

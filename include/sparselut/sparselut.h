@@ -62,7 +62,7 @@ extern "C" {
 
 /** @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER. */
 SPLUT_API unsigned splut_version_number(void);
-/** @brief Version of the library actually linked, e.g. "0.1.0" (static string). */
+/** @brief Version of the library actually linked, e.g. "0.2.0" (static string). */
 SPLUT_API const char *splut_version_string(void);
 /** @} */
 
