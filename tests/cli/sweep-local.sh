@@ -78,7 +78,7 @@ grep -q "4 finished before, 4 to run" run3.log || { cat run3.log; fail "wrong po
 cat >long.ini <<EOT
 data = mnist:$T/data
 arch = 64:2 poly:12:F3:D1:b2 poly:3:F3:D1:b2
-epochs = 1, 2000
+epochs = 1, 100000
 EOT
 "$EXE" sweep long.ini 2>kill.log &
 pid=$!
