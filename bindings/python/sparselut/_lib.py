@@ -73,6 +73,7 @@ PROTOTYPES = {
     "splut_ctx_set_log": (_S, [_H, LOG_FN, c_void_p, c_int]),
     "splut_ctx_last_error": (c_char_p, [_H]),
     "splut_free": (None, [_H, c_void_p]),
+    "splut_ctx_set_error": (_S, [_H, c_int, c_char_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
     "splut_ctx_set_int": (_S, [_H, c_int, c_i64]),

@@ -83,6 +83,8 @@ splut_ctx_set_log(c, fn, user, lvl) =
     ccall((:splut_ctx_set_log, libsparselut), S, (H, Ptr{Cvoid}, Ptr{Cvoid}, Cint), c, fn, user, lvl)
 splut_ctx_last_error(c) = ccall((:splut_ctx_last_error, libsparselut), Cstring, (H,), c)
 splut_free(c, p) = ccall((:splut_free, libsparselut), Cvoid, (H, Ptr{Cvoid}), c, p)
+splut_ctx_set_error(c, st, msg) =
+    ccall((:splut_ctx_set_error, libsparselut), Cint, (H, Cint, Cstring), c, st, msg)
 splut_param_info(k, t, lo, hi, d) = ccall((:splut_param_info, libsparselut), S,
     (Cint, Ref{Cint}, Ref{Cdouble}, Ref{Cdouble}, Ref{Cdouble}), k, t, lo, hi, d)
 splut_param_name(k) = ccall((:splut_param_name, libsparselut), Ptr{UInt8}, (Cint,), k)
