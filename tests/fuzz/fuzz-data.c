@@ -1,0 +1,102 @@
+/*
+ * Fuzz targets of libsparselut-data's parsers, one binary per format
+ * (FUZZ_CSV, FUZZ_IDX, FUZZ_JSC or FUZZ_UNSW is defined by the build):
+ * arbitrary bytes either parse into datasets that keep the documented
+ * invariants (finite features, labels ≥ 0, consistent shapes; UNSW features
+ * are 0 or 1) or fail with a known status and a message. Violations abort.
+ *
+ * IDX inputs are split into an image file and a label file at the offset
+ * given by the first two bytes. CSV inputs choose the label column with the
+ * first byte (last column, a name, or an index).
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "sparselut/sparselut-data.h"
+
+static void check(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+static void check_dataset(const splut_dataset *d, int binary)
+{
+    size_t n = splut_dataset_num_samples(d);
+    uint32_t f = splut_dataset_num_features(d);
+    check(n > 0 && f > 0);
+    const float *x = splut_dataset_features(d);
+    const int32_t *y = splut_dataset_labels(d);
+    for (size_t i = 0; i < n; i++) {
+        check(y[i] >= 0 && (uint32_t)y[i] < splut_dataset_num_classes(d));
+        for (uint32_t j = 0; j < f; j++)
+            check(isfinite(x[i * f + j]) && (!binary || x[i * f + j] == 0.0f ||
+                                              x[i * f + j] == 1.0f));
+    }
+}
+
+static void check_failure(splut_ctx *ctx, splut_status st)
+{
+    check(st < 0 && strcmp(splut_status_str(st), "unknown status") != 0);
+    check(splut_ctx_last_error(ctx)[0] != '\0');
+}
+
+static splut_status parse(splut_ctx *ctx, const uint8_t *data, size_t size,
+                          splut_dataset **a, splut_dataset **b)
+{
+#if defined(FUZZ_CSV)
+    static const char *const labels[4] = {NULL, "label", "0", "1"};
+    splut_data_opts o = SPLUT_DATA_OPTS_INIT;
+    if (size == 0)
+        return splut_data_parse_csv(ctx, data, 0, "f.csv", NULL, a);
+    o.label = labels[data[0] & 3];
+    (void)b;
+    return splut_data_parse_csv(ctx, data + 1, size - 1, "f.csv", &o, a);
+#elif defined(FUZZ_IDX)
+    size_t cut = size >= 2 ? ((size_t)data[0] << 8 | data[1]) : 0;
+    const uint8_t *rest = size >= 2 ? data + 2 : data;
+    size_t n = size >= 2 ? size - 2 : 0;
+    cut = cut < n ? cut : n;
+    (void)b;
+    return splut_data_parse_idx(ctx, rest, cut, rest + cut, n - cut, "f.idx", a);
+#elif defined(FUZZ_JSC)
+    return splut_data_parse_jsc(ctx, data, size, "f.csv", NULL, a, b);
+#elif defined(FUZZ_UNSW)
+    return splut_data_parse_unsw(ctx, data, size, "f.csv", NULL, a, b);
+#else
+#error "define FUZZ_CSV, FUZZ_IDX, FUZZ_JSC or FUZZ_UNSW"
+#endif
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    splut_ctx *ctx = NULL;
+    if (splut_ctx_create(NULL, &ctx) != SPLUT_OK)
+        return 0;
+    splut_dataset *a = NULL, *b = NULL;
+    splut_status st = parse(ctx, data, size, &a, &b);
+#if defined(FUZZ_UNSW)
+    const int binary = 1;
+#else
+    const int binary = 0;
+#endif
+    if (st == SPLUT_OK) {
+        check(a != NULL);
+        check_dataset(a, binary);
+        if (b) {
+            check_dataset(b, binary);
+            check(splut_dataset_num_features(a) == splut_dataset_num_features(b));
+        }
+    } else {
+        check(a == NULL && b == NULL);
+        check_failure(ctx, st);
+    }
+    splut_dataset_destroy(a);
+    splut_dataset_destroy(b);
+    splut_ctx_unref(ctx);
+    return 0;
+}
