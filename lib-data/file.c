@@ -100,6 +100,7 @@ static splut_status refill(sd_file *f)
     return SPLUT_OK;
 }
 
+#ifdef SPLUT_DATA_HAVE_ZLIB
 /* The gzip trailer's ISIZE (uncompressed size mod 2^32), read without moving the stream. */
 static splut_status gzip_declared(sd_file *f)
 {
@@ -118,7 +119,6 @@ static splut_status gzip_declared(sd_file *f)
 
 static splut_status start_gzip(sd_file *f)
 {
-#ifdef SPLUT_DATA_HAVE_ZLIB
     splut_status st = gzip_declared(f);
     if (st)
         return st;
@@ -127,11 +127,14 @@ static splut_status start_gzip(sd_file *f)
     f->z_ready = 1;
     f->gz = 1;
     return SPLUT_OK;
+}
 #else
+static splut_status start_gzip(sd_file *f)
+{
     return sd_fail(f->ctx, SPLUT_E_IO,
                    "%s: gzip-compressed, but libsparselut-data was built without zlib", f->path);
-#endif
 }
+#endif
 
 splut_status sd_open(splut_ctx *ctx, const char *path, sd_file **out)
 {
