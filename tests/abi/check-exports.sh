@@ -9,7 +9,7 @@ syms=$("$nm" -D --defined-only "$lib") || { echo "nm failed on $lib"; exit 1; }
 # Version nodes show up as absolute symbols named like the map's node.
 bad=$(printf '%s\n' "$syms" | awk 'NF >= 3 {
         name = $3; sub(/@.*/, "", name)
-        if ($2 == "A" && name ~ /^SPARSELUT_[0-9.]+$/) next
+        if ($2 == "A" && name ~ /^SPARSELUT_([A-Z]+_)?[0-9.]+$/) next
         if (name !~ /^splut_/) print $2, name
       }')
 if [ -n "$bad" ]; then

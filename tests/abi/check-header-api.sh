@@ -2,16 +2,18 @@
 # ABI test: the functions declared SPLUT_API in the public header are exactly
 # the functions the shared library exports. Both sides are read at test time,
 # so new declarations are picked up without editing this test.
-# usage: check-header-api.sh NM HEADER LIBRARY
+# usage: check-header-api.sh NM HEADER LIBRARY [MACRO]
+# MACRO is the export macro of the header (default SPLUT_API; SPLUT_DATA_API
+# for libsparselut-data).
 set -eu
-nm=$1 header=$2 lib=$3
+nm=$1 header=$2 lib=$3 macro=${4:-SPLUT_API}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Strip comments and preprocessor lines (with their continuations), join the
 # rest and split into statements at ';'; a statement holding SPLUT_API
 # declares the identifier right before its first '('.
-awk '
+awk -v macro="$macro" '
 BEGIN { incomment = 0; cont = 0; text = "" }
 {
     line = $0
@@ -35,9 +37,9 @@ END {
     n = split(text, stmt, ";")
     for (k = 1; k <= n; k++) {
         s = stmt[k]
-        at = index(s, "SPLUT_API")
+        at = index(s, macro)
         if (at == 0) continue
-        s = substr(s, at + 9)
+        s = substr(s, at + length(macro))
         p = index(s, "(")
         if (p == 0) continue
         s = substr(s, 1, p - 1)
