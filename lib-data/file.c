@@ -26,6 +26,8 @@
 #endif
 
 #define IN_BUF (1u << 16)
+/* Largest expansion of deflate (RFC 1951): 258 bytes from about 2 bits. */
+#define DEFLATE_MAX_RATIO 1032u
 
 struct sd_file {
     splut_ctx *ctx;
@@ -114,6 +116,12 @@ static splut_status gzip_declared(sd_file *f)
                        k < 0 ? strerror(errno) : "short read");
     f->declared = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
                   (uint64_t)t[3] << 24;
+    /* Deflate expands at most 1032:1; a larger claim is a lie, not a reason to allocate. */
+    if (f->declared / DEFLATE_MAX_RATIO > f->size)
+        return sd_fail(f->ctx, SPLUT_E_FORMAT,
+                       "%s: gzip trailer declares %llu bytes, more than %llu compressed bytes "
+                       "can hold",
+                       f->path, (unsigned long long)f->declared, (unsigned long long)f->size);
     return SPLUT_OK;
 }
 

@@ -16,6 +16,9 @@
 
 #include "data-priv.h"
 
+/* Distinct strings a categorical column may have (the partitions have at most 133). */
+#define MAX_CATEGORIES 4096
+
 /* Distinct strings of one categorical column, in order of first appearance. */
 typedef struct strings {
     char **s;
@@ -87,12 +90,15 @@ static splut_status layout(unsw *u)
     return SPLUT_OK;
 }
 
-/* Id of @p text in the column's strings, adding it when new; -1 out of memory. */
+/* Id of @p text in the column's strings, adding it when new; -1 out of memory,
+ * -2 too many distinct strings. */
 static double category_id(strings *s, const char *text)
 {
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->s[i], text) == 0)
             return (double)i;
+    if (s->n == MAX_CATEGORIES)
+        return -2;
     if (s->n == s->cap) {
         size_t nc = s->cap ? 2 * s->cap : 16;
         char **p = realloc(s->s, nc * sizeof *p);
@@ -119,6 +125,10 @@ static splut_status row_cell(unsw *u, size_t c, double *v)
         return SPLUT_OK;
     case ROLE_CATEGORY:
         *v = category_id(&u->cats[c], cell->text);
+        if (*v == -2)
+            return sd_fail(u->r.ctx, SPLUT_E_FORMAT,
+                           "%s:%zu:%zu: more than %d distinct values in column '%s'",
+                           u->r.name, u->r.line, cell->col, MAX_CATEGORIES, name);
         return *v < 0 ? sd_fail(u->r.ctx, SPLUT_E_NOMEM, "%s: out of memory", u->r.name)
                       : SPLUT_OK;
     default:

@@ -715,6 +715,10 @@ static void test_gzip_bomb(void **state)
     snprintf(spec, sizeof spec, "csv:%s", path);
     expect_error(splut_data_load(ctx, spec, &o, &tr, &te), SPLUT_E_IO, "larger than the limit");
     /* The same bomb lying about its size: refused as soon as it passes what it declared. */
+    /* A trailer claiming more than deflate can produce from the file is refused outright. */
+    set_isize(path, 0xfffffff0u);
+    expect_error(splut_data_load(ctx, spec, NULL, &tr, &te), SPLUT_E_FORMAT,
+                 "more than");
     set_isize(path, 100);
     expect_error(splut_data_load(ctx, spec, NULL, &tr, &te), SPLUT_E_FORMAT,
                  "longer than its trailer declares");
@@ -821,6 +825,16 @@ static void test_unsw_binarisation(void **state)
     const char *badlabel = "id,dur,proto,service,state,attack_cat,label\n1,2,tcp,-,FIN,x,2\n";
     expect_error(splut_data_parse_unsw(ctx, badlabel, strlen(badlabel), "u.csv", NULL, &tr, &te),
                  SPLUT_E_LABEL, "u.csv:2:");
+    /* A categorical column with thousands of distinct strings is not a partition. */
+    size_t cap = 200000, len = 0;
+    char *many = malloc(cap);
+    assert_non_null(many);
+    len += (size_t)snprintf(many, cap, "id,dur,proto,service,state,attack_cat,label\n");
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(many + len, cap - len, "%d,1,p%d,-,FIN,x,1\n", i, i);
+    expect_error(splut_data_parse_unsw(ctx, many, len, "u.csv", NULL, &tr, &te), SPLUT_E_FORMAT,
+                 "u.csv:4098:8: more than 4096 distinct values in column 'proto'");
+    free(many);
     const char *neg = "id,dur,proto,service,state,attack_cat,label\n1,-2,tcp,-,FIN,x,1\n";
     expect_error(splut_data_parse_unsw(ctx, neg, strlen(neg), "u.csv", NULL, &tr, &te),
                  SPLUT_E_FORMAT, "u.csv:2:3: negative value '-2' in column 'dur'");
