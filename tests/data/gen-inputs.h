@@ -29,9 +29,12 @@ static char *gen_csv(size_t rows)
     for (size_t i = 0; i < rows; i++) {
         double u = (double)gen_lcg(&s) / 16777216.0 - 0.5;
         int e = (int)(gen_lcg(&s) % 9) - 4;
+        /* Drawn in this order (the golden values depend on it), not inside the
+         * argument list, whose evaluation order C leaves open. */
+        unsigned label = (unsigned)(gen_lcg(&s) % 4);
+        int mant = (int)(gen_lcg(&s) % 2000) - 1000;
         len += (size_t)snprintf(t + len, cap - len, "%.9g,%.17g,%de%d,%.3f,%u\n",
-                                u * pow(10, e), u / 3.0, (int)(gen_lcg(&s) % 2000) - 1000, e,
-                                u * 100, (unsigned)(gen_lcg(&s) % 4));
+                                u * pow(10, e), u / 3.0, mant, e, u * 100, label);
     }
     return t;
 }
