@@ -21,6 +21,9 @@ splut_status splut_data_parse_csv(splut_ctx *ctx, const void *text, size_t len,
     sd_table t = {0};
     uint32_t features = 0;
     splut_status st = sd_opts(ctx, opts, &o);
+    if (!st && o.flags)
+        st = sd_fail(ctx, SPLUT_E_INVALID, "splut_data_parse_csv returns one table: no split "
+                                           "or standardisation (use splut_data_load_csv)");
     if (!st)
         st = sd_csv_table(ctx, text, len, name ? name : "(csv)", o.label, &t, &features);
     if (!st)

@@ -171,7 +171,7 @@ SPLUT_DATA_API splut_status splut_data_load_unsw(splut_ctx *ctx, const char *pat
  * @param text the bytes (need not be NUL-terminated; a NUL byte is an error)
  * @param len their count
  * @param name file name used in messages
- * @param opts the label column; NULL for the defaults
+ * @param opts the label column (flags must be 0); NULL for the defaults
  * @param[out] out the dataset
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_FORMAT, SPLUT_E_LABEL, SPLUT_E_INVALID, SPLUT_E_NOMEM
  */

@@ -272,6 +272,10 @@ static void test_csv_errors(void **state)
     splut_dataset *d = NULL;
     expect_error(splut_data_parse_csv(ctx, "a,b\n1\0,1\n", 9, "t.csv", NULL, &d), SPLUT_E_FORMAT,
                  "NUL bytes");
+    splut_data_opts o = SPLUT_DATA_OPTS_INIT;
+    o.flags = SPLUT_DATA_STANDARDIZE;
+    expect_error(splut_data_parse_csv(ctx, "a,b\n1,1\n", 8, "t.csv", &o, &d), SPLUT_E_INVALID,
+                 "no split or standardisation");
 }
 
 /* Issue 26: a UTF-8 byte-order mark is not part of the first column's name. */
