@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "data-priv.h"
@@ -743,6 +744,81 @@ static void test_gzip_bomb(void **state)
                  "IDX payload is longer than the 784 bytes");
 }
 
+/* A line "Key:  N kB" of /proc/self/status, in KB; -1 when unavailable. */
+static long proc_status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* How far the peak resident memory of a child grows while it loads @p spec,
+ * which must fail (KB; the child inherits the parent's pages, so the growth
+ * is what counts). */
+static long child_growth_kb(const char *spec)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        splut_ctx *c;
+        splut_dataset *tr, *te;
+        long before = proc_status_kb("VmRSS"), growth = -1;
+        if (splut_ctx_create(NULL, &c) == SPLUT_OK &&
+            splut_data_load(c, spec, NULL, &tr, &te) != SPLUT_OK && before >= 0)
+            growth = proc_status_kb("VmHWM") - before;
+        _exit(write(fd[1], &growth, sizeof growth) == sizeof growth ? 0 : 1);
+    }
+    close(fd[1]);
+    long growth = -2;
+    assert_int_equal(read(fd[0], &growth, sizeof growth), sizeof growth);
+    close(fd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    return growth;
+}
+
+/* Issue 26: a bomb is refused before it grows memory (it reached 2 GB before). */
+static void test_gzip_bomb_memory(void **state)
+{
+    (void)state;
+    if (system("gzip --version >/dev/null 2>&1") != 0 || !splut_data_has_zlib())
+        skip();
+    char dir[300], img[400], csv[300], spec[500];
+    const size_t bomb = (size_t)256 << 20;
+    in_tmp(dir, sizeof dir, "idxbomb2");
+    make_idx_dir(dir, 0);
+    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte", dir);
+    assert_int_equal(unlink(img), 0);
+    strcat(img, ".gz");
+    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
+    gzip_zeros(img, head, 16, bomb);
+    set_isize(img, 800); /* the trailer agrees with the header: only inflating shows the lie */
+    snprintf(spec, sizeof spec, "mnist:%s", dir);
+    if (proc_status_kb("VmHWM") < 0)
+        skip(); /* no /proc */
+    long idx_kb = child_growth_kb(spec);
+    in_tmp(csv, sizeof csv, "bomb2.csv.gz");
+    gzip_zeros(csv, "a,b\n", 4, bomb);
+    set_isize(csv, 4000);
+    snprintf(spec, sizeof spec, "csv:%s", csv);
+    long csv_kb = child_growth_kb(spec);
+    print_message("peak memory growth while refusing 256 MB bombs: IDX %ld KB, CSV %ld KB\n",
+                  idx_kb, csv_kb);
+    /* Far below the 256 MB the streams hold (a refused load may not grow at all). */
+    assert_true(idx_kb >= 0 && idx_kb < 32 * 1024);
+    assert_true(csv_kb >= 0 && csv_kb < 32 * 1024);
+}
+
 static void test_read_file(void **state)
 {
     (void)state;
@@ -966,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_fifo_and_directory),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_gzip_bomb),
+        cmocka_unit_test(test_gzip_bomb_memory),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_unsw_binarisation),
         cmocka_unit_test(test_unsw_shared_partition),
