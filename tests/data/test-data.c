@@ -705,6 +705,20 @@ static void set_isize(const char *path, uint32_t v)
     assert_int_equal(fclose(f), 0);
 }
 
+/* An IDX directory whose train images are a gzip stream of @p bytes zeros behind a
+ * header declaring one 28 x 28 image; @p img gets the path of that file. */
+static void idx_bomb(char *dir, size_t dcap, char *img, size_t icap, const char *name,
+                     size_t bytes)
+{
+    in_tmp(dir, dcap, name);
+    make_idx_dir(dir, 0);
+    snprintf(img, icap, "%s/train-images-idx3-ubyte", dir);
+    assert_int_equal(unlink(img), 0);
+    strcat(img, ".gz");
+    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
+    gzip_zeros(img, head, 16, bytes);
+}
+
 static void test_gzip_bomb(void **state)
 {
     (void)state;
@@ -729,13 +743,7 @@ static void test_gzip_bomb(void **state)
                  "longer than its trailer declares");
     /* IDX: the header declares 1 image of 28 x 28, the stream holds 64 MB. */
     char dir[300], img[400];
-    in_tmp(dir, sizeof dir, "idxbomb");
-    make_idx_dir(dir, 0);
-    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte", dir);
-    assert_int_equal(unlink(img), 0);
-    strcat(img, ".gz");
-    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
-    gzip_zeros(img, head, 16, (size_t)64 << 20);
+    idx_bomb(dir, sizeof dir, img, sizeof img, "idxbomb", (size_t)64 << 20);
     snprintf(spec, sizeof spec, "mnist:%s", dir);
     expect_error(splut_data_load(ctx, spec, NULL, &tr, &te), SPLUT_E_FORMAT,
                  "IDX header promises 800 bytes, the file declares");
@@ -795,13 +803,7 @@ static void test_gzip_bomb_memory(void **state)
         skip();
     char dir[300], img[400], csv[300], spec[500];
     const size_t bomb = (size_t)256 << 20;
-    in_tmp(dir, sizeof dir, "idxbomb2");
-    make_idx_dir(dir, 0);
-    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte", dir);
-    assert_int_equal(unlink(img), 0);
-    strcat(img, ".gz");
-    const uint8_t head[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
-    gzip_zeros(img, head, 16, bomb);
+    idx_bomb(dir, sizeof dir, img, sizeof img, "idxbomb2", bomb);
     set_isize(img, 800); /* the trailer agrees with the header: only inflating shows the lie */
     snprintf(spec, sizeof spec, "mnist:%s", dir);
     if (proc_status_kb("VmHWM") < 0)
