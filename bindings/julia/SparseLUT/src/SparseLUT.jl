@@ -682,15 +682,18 @@ splut_data_load_unsw(c, p, o, tr, te) = ccall((:splut_data_load_unsw, libsparsel
     (H, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}), c, p, o, tr, te)
 splut_data_parse_csv(c, t, n, name, o, out) = ccall((:splut_data_parse_csv, libsparselut_data),
     S, (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}), c, t, n, name, o, out)
-splut_data_parse_idx(c, im, ni, lb, nl, name, out) = ccall((:splut_data_parse_idx,
-    libsparselut_data), S, (H, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t, Cstring, Ref{H}),
-    c, im, ni, lb, nl, name, out)
-splut_data_parse_jsc(c, t, n, name, o, tr, te) = ccall((:splut_data_parse_jsc,
-    libsparselut_data), S, (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
-    c, t, n, name, o, tr, te)
-splut_data_parse_unsw(c, t, n, name, o, tr, te) = ccall((:splut_data_parse_unsw,
-    libsparselut_data), S, (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
-    c, t, n, name, o, tr, te)
+splut_data_parse_idx(c, im, ni, lb, nl, name, out) =
+    ccall((:splut_data_parse_idx, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t, Cstring, Ref{H}),
+          c, im, ni, lb, nl, name, out)
+splut_data_parse_jsc(c, t, n, name, o, tr, te) =
+    ccall((:splut_data_parse_jsc, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
+          c, t, n, name, o, tr, te)
+splut_data_parse_unsw(c, t, n, name, o, tr, te) =
+    ccall((:splut_data_parse_unsw, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
+          c, t, n, name, o, tr, te)
 splut_data_read_file(c, p, max, buf, n) = ccall((:splut_data_read_file, libsparselut_data), S,
     (H, Cstring, UInt64, Ref{Ptr{Cvoid}}, Ref{Csize_t}), c, p, max, buf, n)
 splut_data_free(p) = ccall((:splut_data_free, libsparselut_data), Cvoid, (Ptr{Cvoid},), p)
