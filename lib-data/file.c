@@ -232,20 +232,22 @@ static splut_status read_raw(sd_file *f, unsigned char *dst, size_t want, size_t
 }
 
 #ifdef SPLUT_DATA_HAVE_ZLIB
-/* After one gzip member ends: another member may follow (RFC 1952 allows it). */
-static splut_status next_member(sd_file *f)
+/* After the gzip member ends, the file must end too. RFC 1952 allows further
+ * members, but their sizes are declared only at their ends, so they could not be
+ * bounded before inflating: concatenated members are refused. */
+static splut_status member_end(sd_file *f)
 {
     if (f->in_pos == f->in_len && !f->in_eof) {
         splut_status st = refill(f);
         if (st)
             return st;
     }
-    if (f->in_pos == f->in_len) {
-        f->z_end = 1;
-        return SPLUT_OK;
-    }
-    if (inflateReset(&f->z) != Z_OK)
-        return sd_fail(f->ctx, SPLUT_E_FORMAT, "%s: corrupt gzip data", f->path);
+    if (f->in_pos < f->in_len)
+        return sd_fail(f->ctx, SPLUT_E_FORMAT,
+                       "%s: data after the end of the gzip stream (concatenated gzip members "
+                       "are not supported: recompress as one)",
+                       f->path);
+    f->z_end = 1;
     return SPLUT_OK;
 }
 
@@ -270,7 +272,7 @@ static splut_status read_gzip(sd_file *f, unsigned char *dst, size_t want, size_
         f->in_pos = f->in_len - f->z.avail_in;
         n += room - f->z.avail_out;
         if (zr == Z_STREAM_END) {
-            splut_status st = next_member(f);
+            splut_status st = member_end(f);
             if (st)
                 return st;
         } else if (zr == Z_MEM_ERROR) {

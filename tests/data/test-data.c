@@ -821,6 +821,74 @@ static void test_gzip_bomb_memory(void **state)
     assert_true(csv_kb >= 0 && csv_kb < 32 * 1024);
 }
 
+/* A gzip member with one stored block and a file name, built by hand (RFC 1952/1951). */
+static size_t stored_member(uint8_t *buf, const char *text, uint32_t crc)
+{
+    size_t n = strlen(text), k = 0;
+    const uint8_t head[10] = {0x1f, 0x8b, 8, 0x08 /* FNAME */, 0, 0, 0, 0, 0, 3};
+    memcpy(buf, head, 10);
+    k = 10;
+    memcpy(buf + k, "t.txt", 6);
+    k += 6;
+    buf[k++] = 1; /* BFINAL, stored */
+    buf[k++] = (uint8_t)n;
+    buf[k++] = (uint8_t)(n >> 8);
+    buf[k++] = (uint8_t)~n;
+    buf[k++] = (uint8_t)(~n >> 8);
+    memcpy(buf + k, text, n);
+    k += n;
+    for (int i = 0; i < 4; i++)
+        buf[k++] = (uint8_t)(crc >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        buf[k++] = (uint8_t)(n >> (8 * i));
+    return k;
+}
+
+static splut_status read_bytes(const uint8_t *data, size_t n, size_t *len, char *out)
+{
+    char path[300];
+    in_tmp(path, sizeof path, "g.gz");
+    write_bytes(path, data, n);
+    void *buf = NULL;
+    splut_status st = splut_data_read_file(ctx, path, 0, &buf, len);
+    if (!st && out)
+        memcpy(out, buf, *len + 1);
+    splut_data_free(buf);
+    return st;
+}
+
+/* The gzip layer: a hand-built member decodes; bad CRC, bad size, concatenated
+ * members, trailing bytes and every truncation are refused with a message. */
+static void test_gzip_members(void **state)
+{
+    (void)state;
+    if (!splut_data_has_zlib())
+        skip();
+    uint8_t buf[200], two[400];
+    char out[64];
+    size_t len;
+    /* CRC-32 of "123456789" is the published check value 0xCBF43926. */
+    size_t n = stored_member(buf, "123456789", 0xCBF43926u);
+    assert_int_equal(read_bytes(buf, n, &len, out), SPLUT_OK);
+    assert_int_equal(len, 9);
+    assert_string_equal(out, "123456789");
+    memcpy(two, buf, n);
+    memcpy(two + n, buf, n);
+    expect_error(read_bytes(two, 2 * n, &len, NULL), SPLUT_E_FORMAT, "concatenated gzip members");
+    /* Trailing bytes: whatever they make of the trailer, the file is refused. */
+    two[n] = 'x';
+    assert_int_equal(read_bytes(two, n + 1, &len, NULL), SPLUT_E_FORMAT);
+    memset(two + n, 0, 8);
+    assert_int_equal(read_bytes(two, n + 8, &len, NULL), SPLUT_E_FORMAT);
+    for (size_t cut = 2; cut < n; cut++)
+        assert_int_not_equal(read_bytes(buf, cut, &len, NULL), SPLUT_OK);
+    buf[n - 8] ^= 1; /* CRC */
+    expect_error(read_bytes(buf, n, &len, NULL), SPLUT_E_FORMAT, "corrupt gzip data");
+    buf[n - 8] ^= 1;
+    buf[n - 4] = 10; /* ISIZE */
+    assert_int_equal(read_bytes(buf, n, &len, NULL), SPLUT_E_FORMAT);
+}
+
 static void test_read_file(void **state)
 {
     (void)state;
@@ -1045,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_gzip_bomb),
         cmocka_unit_test(test_gzip_bomb_memory),
+        cmocka_unit_test(test_gzip_members),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_unsw_binarisation),
         cmocka_unit_test(test_unsw_shared_partition),
