@@ -221,6 +221,13 @@ splut_status splut__fail(const splut_ctx *cctx, splut_status st, const char *fmt
     return st;
 }
 
+splut_status splut_ctx_set_error(splut_ctx *ctx, splut_status status, const char *msg)
+{
+    if (!ctx)
+        return SPLUT_E_NULL;
+    return splut__fail(ctx, status, "%s", msg ? msg : "");
+}
+
 void splut__log(const splut_ctx *ctx, splut_log_level lvl, const char *fmt, ...)
 {
     if (!ctx || !ctx->log_fn || lvl > ctx->log_max)

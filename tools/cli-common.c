@@ -22,9 +22,12 @@ const char cli_data_help[] =
     "  jsc:FILE         jet substructure, OpenML CSV layout (16 named features + class\n"
     "                   g,q,w,z,t -> classes 0..4 in the reference's one-hot order):\n"
     "                   duplicates dropped, 80/20 split, standardised\n"
+    "  unsw:FILE        UNSW-NB15 partition CSV (.csv, .csv.gz or .csv.zip): binary\n"
+    "                   features as the FINN/LogicNets NID preprocessing, 80/20 split;\n"
+    "                   the feature count comes from the file (see docs/datasets.md)\n"
     "  --label NAME|I   CSV label column by header name or 0-based index (default: last);\n"
     "                   labels are integers 0..C-1\n"
-    "  --split F        CSV test fraction in (0,1) when there is no TEST file\n"
+    "  --split F        test fraction in (0,1): CSV without a TEST file, JSC, UNSW\n"
     "  --split-seed S   seed of the split permutation (numpy RandomState), default 42\n"
     "  --standardize    CSV: scale features to train mean 0 / std 1\n";
 

@@ -4,11 +4,9 @@
  */
 /**
  * @file data.h
- * @brief Dataset loading for the CLI: MNIST/Fashion-MNIST IDX (raw or .gz),
- * generic CSV and the JSC OpenML CSV layout.
- *
- * All loaders return 0 on success or -1 with a message (naming the file and,
- * for text files, line:column) in the caller's error buffer.
+ * @brief The CLI's view of a dataset: train and test splits as plain arrays,
+ * filled from libsparselut-data's loaders (sparselut-data.h), which own the
+ * memory through their splut_dataset handles.
  */
 #ifndef SPLUT_TOOLS_DATA_H
 #define SPLUT_TOOLS_DATA_H
@@ -16,11 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sparselut/sparselut-data.h"
+
 /** One split: @c n rows of @c features floats (row-major) and their labels. */
 typedef struct cli_split {
-    float *x;
-    int32_t *y;
+    const float *x;
+    const int32_t *y;
     size_t n;
+    splut_dataset *ds; /**< owner of x and y */
 } cli_split;
 
 /** A dataset: train and test splits with the same feature count. */
@@ -46,67 +47,29 @@ typedef struct cli_data_opts {
 void cli_data_opts_init(cli_data_opts *o);
 
 /**
- * @brief Load a dataset from a `--data` spec: `mnist:DIR`, `fashion:DIR`,
- * `csv:TRAIN[,TEST]` or `jsc:FILE`.
+ * @brief Load a dataset from a `--data` spec (splut_data_load()): `mnist:DIR`,
+ * `fashion:DIR`, `csv:TRAIN[,TEST]`, `jsc:FILE` or `unsw:FILE`.
+ * @returns 0, or -1 with the loader's message in @p err
  */
 int cli_data_load(const char *spec, const cli_data_opts *o, cli_data *out, char *err,
                   size_t err_cap);
-/** @brief Free a dataset's arrays (safe on a zeroed struct). */
+/** @brief Release a dataset (safe on a zeroed struct). */
 void cli_data_free(cli_data *d);
 
 /**
- * @brief Read a whole file; a gzip stream (magic 1f 8b) is decompressed and
- * checked. The buffer gets a terminating NUL (not counted in @p len).
+ * @brief Read a whole regular file (splut_data_read_file(): gzip decompressed,
+ * FIFOs and directories refused) into a malloc'ed buffer with a terminating NUL
+ * that @p len does not count.
  */
 int cli_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t err_cap);
 
 /**
- * @brief Parse an IDX image file (magic 0x00000803, ubyte) into normalised floats:
- * (v/255 − 0.1307)/0.3081, one row of rows·cols per image.
+ * @brief Standardise both splits with the train mean and population std (std 0 → 1),
+ * exactly as libsparselut-data's `SPLUT_DATA_STANDARDIZE` does, and return each
+ * feature's mean and std (arrays of d->features entries; either may be NULL).
+ * The splits get new datasets holding the standardised rows.
+ * @returns 0, or -1 when out of memory (d is unchanged)
  */
-int cli_idx_images(const uint8_t *buf, size_t len, const char *name, float **x, size_t *n,
-                   uint32_t *features, char *err, size_t err_cap);
-/** @brief Parse an IDX label file (magic 0x00000801, ubyte). */
-int cli_idx_labels(const uint8_t *buf, size_t len, const char *name, int32_t **y, size_t *n,
-                   char *err, size_t err_cap);
-
-/**
- * @brief Parse a generic CSV table (header row; numeric cells; integer labels ≥ 0)
- * from NUL-terminated @p text. @p name is used in messages.
- * @param[out] features number of feature columns (all but the label column)
- * @param[out] classes 1 + largest label
- */
-int cli_csv_parse(const char *text, const char *name, const char *label, cli_split *out,
-                  uint32_t *features, uint32_t *classes, char *err, size_t err_cap);
-
-/**
- * @brief Parse the JSC OpenML CSV layout: the 16 named features (MODELS.md §7.2,
- * any column order) and the class column `class` (g,q,w,z,t → 0..4), drop
- * duplicate rows, split 80/20 with cli_permutation(@p seed), standardise with
- * train statistics.
- */
-int cli_jsc_parse(const char *text, const char *name, uint64_t seed, cli_data *out, char *err,
-                  size_t err_cap);
-
-/**
- * @brief Permutation of 0..n-1 as numpy's legacy `RandomState(seed).permutation(n)`
- * (MT19937, Fisher-Yates from the top, masked rejection sampling).
- * @returns NULL when out of memory (free() the result)
- */
-size_t *cli_permutation(size_t n, uint32_t seed);
-
-/**
- * @brief Split @p all into train/test like sklearn `train_test_split(test_size=frac,
- * random_state=seed)`: test = first ceil(frac·n) of the permutation.
- * @p all is consumed (freed) on success and on failure.
- */
-int cli_split_rows(cli_split *all, uint32_t features, double frac, uint32_t seed,
-                   cli_split *train, cli_split *test, char *err, size_t err_cap);
-
-/** @brief Standardise both splits with the train mean and (population) std; std 0 → 1. */
-void cli_standardize(cli_data *d);
-/** @brief cli_standardize(), also returning each feature's mean and std
- * (arrays of d->features entries; either may be NULL). */
-void cli_standardize_stats(cli_data *d, double *means, double *sds);
+int cli_standardize_stats(cli_data *d, double *means, double *sds);
 
 #endif

@@ -106,7 +106,10 @@ static int make_format(const cli_input_spec *spec, cli_data *d, int standardize,
             cli_err("out of memory");
             return CLI_EXIT_FAIL;
         }
-        cli_standardize_stats(d, s->offset, s->scale);
+        if (cli_standardize_stats(d, s->offset, s->scale)) {
+            cli_err("out of memory standardising the data");
+            return CLI_EXIT_FAIL;
+        }
         fmt.offset = s->offset;
         fmt.scale = s->scale;
     }

@@ -175,6 +175,17 @@ SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
  * @param ctx the context the memory came from; @p ptr may be NULL
  */
 SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
+/**
+ * @brief Record a failure on @p ctx from outside the library: @p msg becomes
+ * splut_ctx_last_error() and goes to the log callback (SPLUT_LOG_ERROR) with
+ * @p status. For companion libraries (libsparselut-data) and bindings that
+ * fail on the context's behalf, so that callers read every message one way.
+ * @param ctx the context; NULL records nothing
+ * @param status the failure being reported (returned unchanged)
+ * @param msg the message (truncated to 511 bytes); NULL records ""
+ * @returns @p status, or SPLUT_E_NULL when @p ctx is NULL
+ */
+SPLUT_API splut_status splut_ctx_set_error(splut_ctx *ctx, splut_status status, const char *msg);
 /** @} */
 
 /**

@@ -12,7 +12,7 @@ syms=$("$nm" -D --defined-only "$lib") || { echo "nm failed on $lib"; exit 1; }
 # Version nodes show up as absolute symbols named like the map's node.
 bad=$(printf '%s\n' "$syms" | awk 'NF >= 3 {
         name = $3; sub(/@.*/, "", name)
-        if ($2 == "A" && name ~ /^SPARSELUT_[0-9.]+$/) next
+        if ($2 == "A" && name ~ /^SPARSELUT_([A-Z]+_)?[0-9.]+$/) next
         if (name !~ /^splut_/) print $2, name
       }')
 if [ -n "$bad" ]; then
@@ -35,7 +35,7 @@ if [ "$nodes" != "$defined" ]; then
     exit 1
 fi
 unversioned=$(printf '%s\n' "$syms" | awk 'NF >= 3 && $3 ~ /^splut_/ {
-        n = split($3, a, "@@"); if (n != 2 || a[2] !~ /^SPARSELUT_[0-9.]+$/) print $3 }')
+        n = split($3, a, "@@"); if (n != 2 || a[2] !~ /^SPARSELUT_([A-Z]+_)?[0-9.]+$/) print $3 }')
 if [ -n "$unversioned" ]; then
     echo "exported without a SPARSELUT_x.y version:"
     printf '  %s\n' $unversioned

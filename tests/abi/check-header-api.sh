@@ -5,17 +5,20 @@
 # node's version. All sides are read at test time, so new declarations are
 # picked up without editing this test.
 # usage: check-header-api.sh NM LIBRARY MAP HEADER...
+# The export macro is SPLUT_API unless SPLUT_ABI_MACRO names another
+# (SPLUT_DATA_API for libsparselut-data).
 set -eu
 export LC_ALL=C
 nm=$1 lib=$2 map=$3
+macro=${SPLUT_ABI_MACRO:-SPLUT_API}
 shift 3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Strip comments and preprocessor lines (with their continuations), join the
-# rest and split into statements at ';'; a statement holding SPLUT_API
+# rest and split into statements at ';'; a statement holding the macro
 # declares the identifier right before its first '('.
-awk '
+awk -v macro="$macro" '
 BEGIN { incomment = 0; cont = 0; text = "" }
 {
     line = $0
@@ -39,9 +42,9 @@ END {
     n = split(text, stmt, ";")
     for (k = 1; k <= n; k++) {
         s = stmt[k]
-        at = index(s, "SPLUT_API")
+        at = index(s, macro)
         if (at == 0) continue
-        s = substr(s, at + 9)
+        s = substr(s, at + length(macro))
         p = index(s, "(")
         if (p == 0) continue
         s = substr(s, 1, p - 1)
@@ -55,17 +58,17 @@ END {
     awk 'NF >= 3 && ($2 == "T" || $2 == "W" || $2 == "i") { sub(/@.*/, "", $3); print $3 }' |
     sort -u > "$tmp/library"
 
-[ -s "$tmp/header" ] || { echo "no SPLUT_API declarations found in $*"; exit 1; }
+[ -s "$tmp/header" ] || { echo "no $macro declarations found in $*"; exit 1; }
 missing=$(comm -23 "$tmp/header" "$tmp/library")
 extra=$(comm -13 "$tmp/header" "$tmp/library")
 status=0
 if [ -n "$missing" ]; then
-    echo "declared SPLUT_API in the header but not exported (not implemented?):"
+    echo "declared $macro in the header but not exported (not implemented?):"
     printf '  %s\n' $missing
     status=1
 fi
 if [ -n "$extra" ]; then
-    echo "exported by the library but not declared SPLUT_API in the header:"
+    echo "exported by the library but not declared $macro in the header:"
     printf '  %s\n' $extra
     status=1
 fi
@@ -81,7 +84,7 @@ if [ -n "$dup" ]; then
 fi
 unlisted=$(awk '{print $1}' "$tmp/map" | sort -u | comm -13 - "$tmp/header")
 if [ -n "$unlisted" ]; then
-    echo "declared SPLUT_API but listed in no node of $map (add them to the newest node):"
+    echo "declared $macro but listed in no node of $map (add them to the newest node):"
     printf '  %s\n' $unlisted; status=1
 fi
 stale=$(awk '{print $1}' "$tmp/map" | sort -u | comm -23 - "$tmp/header")

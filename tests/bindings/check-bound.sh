@@ -3,15 +3,17 @@
 # Python binding (a "name" key of PROTOTYPES in _lib.py) and in the Julia
 # module (a (:name, libsparselut) ccall); neither binds a function the header
 # no longer declares.
-# usage: check-bound.sh HEADER PYTHON_LIB_PY JULIA_MODULE
+# usage: check-bound.sh HEADER PYTHON_LIB_PY JULIA_MODULE [MACRO JULIA_LIB]
+# MACRO/JULIA_LIB default to SPLUT_API/libsparselut; libsparselut-data uses
+# SPLUT_DATA_API/libsparselut_data (its Python prototypes are in _data_lib.py).
 set -eu
-header=$1 py=$2 jl=$3
+header=$1 py=$2 jl=$3 macro=${4:-SPLUT_API} jlib=${5:-libsparselut}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Header: drop comments and preprocessor lines, split into statements at ';',
 # a statement holding SPLUT_API declares the identifier before its first '('.
-awk '
+awk -v macro="$macro" '
 BEGIN { incomment = 0; cont = 0; text = "" }
 {
     line = $0
@@ -33,9 +35,9 @@ BEGIN { incomment = 0; cont = 0; text = "" }
 END {
     n = split(text, stmt, ";")
     for (k = 1; k <= n; k++) {
-        at = index(stmt[k], "SPLUT_API")
+        at = index(stmt[k], macro)
         if (at == 0) continue
-        s = substr(stmt[k], at + 9)
+        s = substr(stmt[k], at + length(macro))
         p = index(s, "(")
         if (p == 0) continue
         s = substr(s, 1, p - 1)
@@ -44,10 +46,10 @@ END {
         print w[m]
     }
 }' "$header" | sort -u > "$tmp/header"
-[ -s "$tmp/header" ] || { echo "no SPLUT_API declarations found in $header"; exit 1; }
+[ -s "$tmp/header" ] || { echo "no $macro declarations found in $header"; exit 1; }
 
 grep -o '"splut_[a-z0-9_]*": *(' "$py" | sed 's/"\(splut_[a-z0-9_]*\)".*/\1/' | sort -u > "$tmp/python"
-grep -o '(:splut_[a-z0-9_]*, *libsparselut)' "$jl" | sed 's/(:\(splut_[a-z0-9_]*\),.*/\1/' |
+grep -o "(:splut_[a-z0-9_]*, *$jlib)" "$jl" | sed 's/(:\(splut_[a-z0-9_]*\),.*/\1/' |
     sort -u > "$tmp/julia"
 
 status=0
@@ -62,5 +64,5 @@ for lang in python julia; do
         status=1
     fi
 done
-[ $status -eq 0 ] && echo "ok: all $(wc -l < "$tmp/header") SPLUT_API functions bound in Python and Julia"
+[ $status -eq 0 ] && echo "ok: all $(wc -l < "$tmp/header") $macro functions bound in Python and Julia"
 exit $status

@@ -226,7 +226,13 @@ static void test_file_and_data_errors(void **state)
     expect(run("train --arch " ARCH " --data csv:nope.csv --epochs 1 --out m"), 1, "nope.csv");
     expect(run("train --arch " ARCH " --data mnist:/nonexistent --epochs 1 --out m"), 1,
            "not found");
-    expect(run("train --arch " ARCH " --data bad --epochs 1 --out m"), 1, "bad --data");
+    expect(run("train --arch " ARCH " --data bad --epochs 1 --out m"), 1, "bad data spec");
+    /* Issue 26: a FIFO as the data file fails at once; mnist takes no --label. */
+    tmp_path(path, sizeof path, "fifo.csv");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    expect(run("train --arch " ARCH " --data csv:fifo.csv --epochs 1 --out m"), 1, "is a FIFO");
+    expect(run("train --arch " ARCH " --data mnist:/nonexistent --label 3 --epochs 1 --out m"),
+           1, "no label column");
     expect(run("train --arch " ARCH " --data csv:d.csv --label zz --epochs 1 --out m"), 1,
            "no column named 'zz'");
     /* Labels 0..4 do not fit a model with 3 outputs. */

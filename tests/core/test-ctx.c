@@ -306,6 +306,32 @@ static void test_log_callback(void **state)
     assert_non_null(strstr(splut_ctx_last_error(ctx), "31"));
 }
 
+/* splut_ctx_set_error: a companion library's failure reads like the core's. */
+static void test_set_error(void **state)
+{
+    splut_ctx *ctx = *state;
+    log_record rec;
+    memset(&rec, 0, sizeof(rec));
+    assert_int_equal(splut_ctx_set_log(ctx, record_log, &rec, SPLUT_LOG_ERROR), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_error(ctx, SPLUT_E_FORMAT, "d.csv:3:7: bad cell"),
+                     SPLUT_E_FORMAT);
+    assert_string_equal(splut_ctx_last_error(ctx), "d.csv:3:7: bad cell");
+    assert_int_equal(rec.calls, 1);
+    assert_int_equal(rec.level, SPLUT_LOG_ERROR);
+    assert_int_equal(rec.code, SPLUT_E_FORMAT);
+    assert_string_equal(rec.msg, "d.csv:3:7: bad cell");
+    /* long messages are cut to the buffer, NULL records "" */
+    char longmsg[2000];
+    memset(longmsg, 'x', sizeof longmsg - 1);
+    longmsg[sizeof longmsg - 1] = 0;
+    assert_int_equal(splut_ctx_set_error(ctx, SPLUT_E_IO, longmsg), SPLUT_E_IO);
+    assert_int_equal(strlen(splut_ctx_last_error(ctx)), 511);
+    assert_int_equal(splut_ctx_set_error(ctx, SPLUT_E_IO, NULL), SPLUT_E_IO);
+    assert_string_equal(splut_ctx_last_error(ctx), "");
+    assert_int_equal(splut_ctx_set_error(NULL, SPLUT_E_IO, "x"), SPLUT_E_NULL);
+    assert_int_equal(rec.calls, 3);
+}
+
 static void test_last_error(void **state)
 {
     (void)state;
@@ -529,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_param_names),
         cmocka_unit_test_setup_teardown(test_model_params_type_range, setup_ctx, teardown_ctx),
         cmocka_unit_test_setup_teardown(test_log_callback, setup_ctx, teardown_ctx),
+        cmocka_unit_test_setup_teardown(test_set_error, setup_ctx, teardown_ctx),
         cmocka_unit_test(test_last_error),
         cmocka_unit_test_setup_teardown(test_null_out_sets_message, setup_ctx, teardown_ctx),
         cmocka_unit_test_setup_teardown(test_copy_last_error, setup_ctx, teardown_ctx),

@@ -9,6 +9,9 @@ them into FPGA logic. The classes follow the C API one to one:
 * :class:`Trainer` – AdamW training of one model (``splut_trainer``)
 * :class:`Tables` – enumerated truth tables, LUT inference, HDL emission
   (``splut_tables``)
+* :class:`Dataset` – features and labels (``splut_dataset``);
+  :func:`load_dataset` reads MNIST, CSV, JSC and UNSW-NB15 files through the
+  companion library libsparselut-data
 
 Every failing call raises :class:`Error` with the C status (``.status``), its
 name (``.name``) and the context's detailed message (``.message``). Numbers
@@ -32,7 +35,8 @@ from . import _arrays
 from ._lib import lib as _c, path as library_path, SIZE_MAX, LayerDesc, TableInfo, HdlOpts
 from ._lib import LOG_FN as _LOG_FN, RangeError, to_int as _to_int
 
-__all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Tables", "Layer", "version",
+__all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Tables", "Layer", "Dataset",
+           "load_dataset", "version",
            "version_number", "status_name", "presets", "param_names", "param_info",
            "lut6_cost", "have_numpy", "library_path"]
 
@@ -997,3 +1001,149 @@ class Tables(_Handle):
         _check(_c.splut_hdl_latency(self._live(), ctypes.byref(opts), cycles), self._ctx_h,
                "splut_hdl_latency")
         return cycles.value
+
+
+class _DatasetRef:
+    """One C reference to a dataset, dropped when the last array view goes."""
+
+    def __init__(self, handle):
+        self.h = _c.splut_dataset_ref(handle)
+
+    def __del__(self):
+        try:
+            _c.splut_dataset_destroy(self.h)
+        except Exception:  # interpreter shutdown
+            pass
+
+
+class Dataset(_Handle):
+    """Feature rows with integer labels (``splut_dataset``), immutable.
+
+    ``Dataset(x, y, ctx=None)`` copies an (n, features) float array and n
+    labels; :func:`load_dataset` returns loaded ones. ``.x`` and ``.y`` are
+    read-only views of the library's memory (numpy) that keep the data alive
+    after :meth:`close`; without numpy they are list copies.
+    """
+
+    def __init__(self, x, y, ctx=None):
+        ctx = ctx if ctx is not None else Context()
+        xs = _arrays.np.asarray(x) if _arrays.np is not None else x
+        cols = (int(xs.shape[-1]) if _arrays.np is not None and xs.ndim == 2
+                else len(x[0]) if x and isinstance(x[0], (list, tuple)) else 0)
+        if cols <= 0:
+            raise ValueError("x must be a 2-D array of n rows of features")
+        px, n, keep_x = _arrays.to_c(x, ctypes.c_float, cols)
+        py, ny, keep_y = _arrays.to_c(y, ctypes.c_int32, 0, vector=True)
+        if ny != n:
+            raise ValueError("%d labels for %d rows" % (ny, n))
+        h = ctypes.c_void_p()
+        _check(_c.splut_dataset_create(ctx._live(), n, cols, px, py, 0, ctypes.byref(h)),
+               ctx._h, "splut_dataset_create")
+        del keep_x, keep_y
+        self._adopt(h.value, ctx)
+
+    def _adopt(self, handle, ctx):
+        self._h = handle
+        self.context = ctx
+
+    @classmethod
+    def _wrap(cls, handle, ctx):
+        obj = cls.__new__(cls)
+        obj._adopt(handle, ctx)
+        return obj
+
+    def close(self):
+        """Drop this handle's reference (views keep their own)."""
+        if self._h:
+            _c.splut_dataset_destroy(self._h)
+            self._h = None
+
+    def __copy__(self):
+        return Dataset._wrap(_c.splut_dataset_ref(self._live()), self.context)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()  # immutable: sharing the data is a faithful copy
+
+    def __reduce__(self):
+        raise TypeError("Dataset cannot be pickled; pickle its .x and .y arrays")
+
+    def __len__(self):
+        return int(_c.splut_dataset_num_samples(self._live()))
+
+    @property
+    def num_features(self):
+        """Floats per row."""
+        return int(_c.splut_dataset_num_features(self._live()))
+
+    @property
+    def num_classes(self):
+        """1 + the largest label."""
+        return int(_c.splut_dataset_num_classes(self._live()))
+
+    @property
+    def fingerprint(self):
+        """64-bit FNV-1a fingerprint of the contents."""
+        return int(_c.splut_dataset_fingerprint(self._live()))
+
+    @property
+    def image(self):
+        """``(width, height, background)``; (0, 0, 0.0) for a table."""
+        w, h, bg = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_float()
+        _check(_c.splut_dataset_image(self._live(), w, h, bg), None, "splut_dataset_image")
+        return w.value, h.value, bg.value
+
+    @property
+    def x(self):
+        """The (n, features) float32 features (read-only view, or a list of rows)."""
+        n, f = len(self), self.num_features
+        flat = _arrays.view(_c.splut_dataset_features(self._h), n * f, ctypes.c_float,
+                            _DatasetRef(self._h))
+        if _arrays.np is None:
+            return [flat[i * f:(i + 1) * f] for i in range(n)]
+        return flat.reshape(n, f)
+
+    @property
+    def y(self):
+        """The n int32 labels (read-only view, or a list)."""
+        return _arrays.view(_c.splut_dataset_labels(self._live()), len(self), ctypes.c_int32,
+                            _DatasetRef(self._h))
+
+
+def load_dataset(spec, ctx=None, label=None, split=None, seed=None, standardize=False,
+                 max_bytes=0):
+    """Load a train and a test :class:`Dataset` from a spec string.
+
+    :param spec: ``mnist:DIR``, ``fashion:DIR``, ``csv:TRAIN[,TEST]``, ``jsc:FILE`` or
+                 ``unsw:FILE`` (docs/datasets.md)
+    :param ctx: :class:`Context` (a new one by default)
+    :param label: CSV label column, by name or 0-based index (default: the last)
+    :param split: test fraction of a seeded split (default 0.2)
+    :param seed: seed of the split permutation (default 42)
+    :param standardize: CSV: scale features to train mean 0, std 1
+    :param max_bytes: largest accepted file after decompression (0: 4 GiB)
+    :returns: ``(train, test)``
+    :raises Error: with the loader's message (file, line:column)
+    :raises ImportError: libsparselut-data cannot be found
+    """
+    from . import _data_lib
+    dl = _data_lib.lib()
+    ctx = ctx if ctx is not None else Context()
+    opts = _data_lib.DataOpts(ctypes.sizeof(_data_lib.DataOpts), None, 0.2, 42, 0, 0, 0)
+    if label is not None:
+        opts.label = str(label).encode()
+    if split is not None:
+        opts.split = float(split)
+        opts.flags |= _data_lib.SPLIT_SET
+    if seed is not None:
+        if not 0 <= int(seed) <= 0xFFFFFFFF:
+            raise ValueError("seed %r outside [0, 2**32-1]" % (seed,))
+        opts.seed = int(seed)
+    if standardize:
+        opts.flags |= _data_lib.STANDARDIZE
+    if not 0 <= int(max_bytes) < 2 ** 64:
+        raise ValueError("max_bytes %r out of range" % (max_bytes,))
+    opts.max_bytes = int(max_bytes)
+    tr, te = ctypes.c_void_p(), ctypes.c_void_p()
+    _check(dl.splut_data_load(ctx._live(), os.fsencode(spec), ctypes.byref(opts),
+                              ctypes.byref(tr), ctypes.byref(te)), ctx._h, "splut_data_load")
+    return Dataset._wrap(tr.value, ctx), Dataset._wrap(te.value, ctx)

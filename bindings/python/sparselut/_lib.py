@@ -76,6 +76,7 @@ PROTOTYPES = {
     "splut_ctx_last_error": (c_char_p, [_H]),
     "splut_ctx_copy_last_error": (_S, [_H, c_char_p, c_size_t, P(c_size_t)]),
     "splut_free": (None, [_H, c_void_p]),
+    "splut_ctx_set_error": (_S, [_H, c_int, c_char_p]),
     "splut_param_info": (_S, [c_int, P(c_int), P(c_f64), P(c_f64), P(c_f64)]),
     "splut_param_name": (c_char_p, [c_int]),
     "splut_param_describe": (_S, [c_int, P(c_int), P(ctypes.c_uint)]),

@@ -86,6 +86,8 @@ splut_ctx_copy_last_error(c, buf, cap, need) =
     ccall((:splut_ctx_copy_last_error, libsparselut), S, (H, Ptr{UInt8}, Csize_t, Ref{Csize_t}),
           c, buf, cap, need)
 splut_free(c, p) = ccall((:splut_free, libsparselut), Cvoid, (H, Ptr{Cvoid}), c, p)
+splut_ctx_set_error(c, st, msg) =
+    ccall((:splut_ctx_set_error, libsparselut), Cint, (H, Cint, Cstring), c, st, msg)
 splut_param_info(k, t, lo, hi, d) = ccall((:splut_param_info, libsparselut), S,
     (Cint, Ref{Cint}, Ref{Cdouble}, Ref{Cdouble}, Ref{Cdouble}), k, t, lo, hi, d)
 splut_param_name(k) = ccall((:splut_param_name, libsparselut), Ptr{UInt8}, (Cint,), k)
@@ -771,5 +773,103 @@ latency(t::Tables; pipeline=:none) =
         check(splut_hdl_latency(t.ptr, opts, cycles), t.ctx, "splut_hdl_latency")
         cycles[]
     end
+
+
+# ------------------------------------------------ libsparselut-data (loaders)
+# `ENV["SPARSELUT_DATA_LIB"]` if set, else `libsparselut-data` on the loader's path.
+const libsparselut_data = get(ENV, "SPARSELUT_DATA_LIB", "libsparselut-data")
+
+"""Mirror of `splut_data_opts`."""
+struct DataOpts
+    size::Csize_t
+    label::Ptr{UInt8}
+    split::Cdouble
+    seed::UInt64
+    flags::UInt32
+    reserved::UInt32
+    max_bytes::UInt64
+end
+const DATA_STANDARDIZE = UInt32(1)
+const DATA_SPLIT_SET = UInt32(2)
+
+splut_data_load(c, spec, o, tr, te) = ccall((:splut_data_load, libsparselut_data), S,
+    (H, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}), c, spec, o, tr, te)
+splut_data_load_idx(c, dir, o, tr, te) = ccall((:splut_data_load_idx, libsparselut_data), S,
+    (H, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}), c, dir, o, tr, te)
+splut_data_load_csv(c, a, b, o, tr, te) = ccall((:splut_data_load_csv, libsparselut_data), S,
+    (H, Cstring, Ptr{UInt8}, Ref{DataOpts}, Ref{H}, Ref{H}), c, a, b, o, tr, te)
+splut_data_load_jsc(c, p, o, tr, te) = ccall((:splut_data_load_jsc, libsparselut_data), S,
+    (H, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}), c, p, o, tr, te)
+splut_data_load_unsw(c, p, o, tr, te) = ccall((:splut_data_load_unsw, libsparselut_data), S,
+    (H, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}), c, p, o, tr, te)
+splut_data_parse_csv(c, t, n, name, o, out) = ccall((:splut_data_parse_csv, libsparselut_data),
+    S, (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}), c, t, n, name, o, out)
+splut_data_parse_idx(c, im, ni, lb, nl, name, out) =
+    ccall((:splut_data_parse_idx, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Ptr{UInt8}, Csize_t, Cstring, Ref{H}),
+          c, im, ni, lb, nl, name, out)
+splut_data_parse_jsc(c, t, n, name, o, tr, te) =
+    ccall((:splut_data_parse_jsc, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
+          c, t, n, name, o, tr, te)
+splut_data_parse_unsw(c, t, n, name, o, tr, te) =
+    ccall((:splut_data_parse_unsw, libsparselut_data), S,
+          (H, Ptr{UInt8}, Csize_t, Cstring, Ref{DataOpts}, Ref{H}, Ref{H}),
+          c, t, n, name, o, tr, te)
+splut_data_read_file(c, p, max, buf, n) = ccall((:splut_data_read_file, libsparselut_data), S,
+    (H, Cstring, UInt64, Ref{Ptr{Cvoid}}, Ref{Csize_t}), c, p, max, buf, n)
+splut_data_free(p) = ccall((:splut_data_free, libsparselut_data), Cvoid, (Ptr{Cvoid},), p)
+splut_data_has_zlib() = ccall((:splut_data_has_zlib, libsparselut_data), Cint, ())
+
+"""Features and labels (`splut_dataset`), immutable; `features(d)` and `labels(d)`
+copy them into Julia arrays. The C dataset holds its own reference to its context,
+so the order in which finalizers run does not matter."""
+mutable struct Dataset
+    ptr::H
+end
+function Base.close(d::Dataset)
+    d.ptr == C_NULL && return nothing
+    splut_dataset_destroy(d.ptr)
+    d.ptr = C_NULL
+    return nothing
+end
+function live(d::Dataset)
+    d.ptr == C_NULL && throw(SparseLUTError(-100, "NULL pointer", "dataset is closed", "Dataset"))
+    return d.ptr
+end
+Base.length(d::Dataset) = Int(splut_dataset_num_samples(live(d)))
+num_features(d::Dataset) = Int(splut_dataset_num_features(live(d)))
+num_classes(d::Dataset) = Int(splut_dataset_num_classes(live(d)))
+fingerprint(d::Dataset) = splut_dataset_fingerprint(live(d))
+"""The features as a features × n Matrix{Float32} (column j = row j of the C data)."""
+function features(d::Dataset)
+    n, f = length(d), num_features(d)
+    return copy(unsafe_wrap(Array, splut_dataset_features(live(d)), (f, n)))
+end
+"""The n labels as a Vector{Int32}."""
+labels(d::Dataset) = copy(unsafe_wrap(Array, splut_dataset_labels(live(d)), length(d)))
+
+"""
+    load_dataset(spec; ctx, label, split, seed, standardize, max_bytes) -> (train, test)
+
+Load `mnist:DIR`, `fashion:DIR`, `csv:TRAIN[,TEST]`, `jsc:FILE` or `unsw:FILE` through
+libsparselut-data (docs/datasets.md).
+"""
+function load_dataset(spec::AbstractString; ctx::Context=Context(), label=nothing,
+                      split=nothing, seed::Integer=42, standardize::Bool=false,
+                      max_bytes::Integer=0)
+    flags = (standardize ? DATA_STANDARDIZE : UInt32(0)) |
+            (split === nothing ? UInt32(0) : DATA_SPLIT_SET)
+    lab = label === nothing ? "" : string(label)
+    tr, te = Ref{H}(C_NULL), Ref{H}(C_NULL)
+    GC.@preserve lab begin
+        o = DataOpts(sizeof(DataOpts), label === nothing ? C_NULL : pointer(lab),
+                     split === nothing ? 0.2 : Float64(split), UInt64(seed), flags, 0,
+                     UInt64(max_bytes))
+        check(splut_data_load(ctx.ptr, spec, Ref(o), tr, te), ctx.ptr, "splut_data_load")
+    end
+    return finalizer(close, Dataset(tr[])), finalizer(close, Dataset(te[]))
+end
+export Dataset, load_dataset, features, labels
 
 end # module SparseLUT
