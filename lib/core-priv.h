@@ -78,6 +78,10 @@ splut_status splut__param_check(splut_param key, splut_param_type type, double v
 splut_status splut__param_access(const splut_ctx *ctx, splut_param key, splut_param_type type,
                                  double v, int64_t iv, bool set, int lo_key, int hi_key);
 
+/* 64-bit FNV-1a: continue hash @p h (start: SPLUT_FNV1A_BASIS) over @p n bytes. */
+#define SPLUT_FNV1A_BASIS 1469598103934665603ull
+uint64_t splut__fnv1a(uint64_t h, const void *p, size_t n);
+
 /* ---------------------------------------------------------------------- RNG */
 
 typedef struct splut_rng {

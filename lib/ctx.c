@@ -41,6 +41,7 @@ const char *splut_status_str(splut_status status)
     case SPLUT_E_CONNECTIVITY: return "invalid connectivity";
     case SPLUT_E_STATE: return "call not valid in the current state";
     case SPLUT_E_DIVERGED: return "training diverged (non-finite loss)";
+    case SPLUT_E_CANCELLED: return "cancelled by a callback";
     case SPLUT_E_NOMEM: return "out of memory";
     case SPLUT_E_STRUCT_SIZE: return "unknown struct size";
     case SPLUT_E_IO: return "input/output error";
@@ -273,6 +274,19 @@ static const param_def PARAMS[] = {
     {SPLUT_P_CONN_STAGGER, "conn_stagger", SPLUT_PARAM_DOUBLE, 0, 1e6, 0, false},
     {SPLUT_P_CONN_WARM, "conn_warm", SPLUT_PARAM_INT, 0, 1, 1, false},
     {SPLUT_P_BN_FROZEN, "bn_frozen", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_RUN_EPOCHS, "epochs", SPLUT_PARAM_INT, 1, 1048576, 100, false},
+    {SPLUT_P_RUN_BATCH, "batch", SPLUT_PARAM_INT, 2, 1048576, 128, false},
+    {SPLUT_P_RUN_SEED, "run_seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false},
+    {SPLUT_P_RUN_RESTART_EPOCHS, "restart_epochs", SPLUT_PARAM_INT, 0, 1048576, 100, false},
+    {SPLUT_P_RUN_EMA, "ema", SPLUT_PARAM_DOUBLE, 0, 0.999999, 0, false},
+    {SPLUT_P_RUN_BN_CALIBRATE, "bn_calibrate", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_RUN_BN_FREEZE, "bn_freeze", SPLUT_PARAM_INT, 0, 4294967295.0, 0, false},
+    {SPLUT_P_RUN_KEEP_BEST, "keep_best", SPLUT_PARAM_INT, 0, 1, 0, false},
+    {SPLUT_P_RUN_SHIFT, "augment_shift", SPLUT_PARAM_INT, 0, 8, 0, false},
+    {SPLUT_P_RUN_DISTILL_ALPHA, "distill_alpha", SPLUT_PARAM_DOUBLE, 0, 1, 0.9, false},
+    {SPLUT_P_RUN_DISTILL_TEMPERATURE, "distill_temperature", SPLUT_PARAM_DOUBLE, 0, 100, 2, true},
+    {SPLUT_P_RUN_EPOCHS_DONE, "epochs_done", SPLUT_PARAM_INT, 0, 1048576, 0, false},
+    {SPLUT_P_RUN_BEST_EPOCH, "best_epoch", SPLUT_PARAM_INT, 0, 1048576, 0, false},
 };
 
 static const param_def *find_param(splut_param key)
