@@ -385,7 +385,7 @@ static splut_status check_match(const splut_run *r, const ckpt_image *im)
     if (im->fp_train != splut_dataset_fingerprint(r->train) ||
         im->fp_test != (r->test ? splut_dataset_fingerprint(r->test) : 0))
         return splut__fail(r->ctx, SPLUT_E_INVALID,
-                           "checkpoint: the datasets differ from the ones the run was trained on "
+                           "checkpoint: the dataset differs from the one the run was trained on "
                            "(fingerprint mismatch)");
     if (im->fp_teacher != (r->teacher.m ? r->teacher.fingerprint : 0))
         return splut__fail(r->ctx, SPLUT_E_INVALID,

@@ -154,6 +154,19 @@ void splut_run_destroy(splut_run *r)
     splut_ctx_unref(ctx);
 }
 
+/* The switch epoch when none was given: the end of the first cosine cycle
+ * when at least one more full cycle follows (a long phase 1 gives better
+ * masks, docs/connectivity.md), else the library's default. */
+static uint64_t default_switch_epoch(const splut_run *r)
+{
+    uint64_t R = r->cfg.restart_epochs;
+    if (R > 0 && r->cfg.epochs / 2 >= R)
+        return R;
+    double dflt = 20;
+    (void)splut_param_info(SPLUT_P_SWITCH_EPOCH, NULL, NULL, NULL, &dflt);
+    return (uint64_t)dflt;
+}
+
 /* ----------------------------------------------------------- parameters */
 
 /* Keys the run sets on its trainer itself. */
@@ -239,6 +252,10 @@ splut_status splut_run_get_int(const splut_run *r, splut_param key, int64_t *val
 {
     if (!r || !value)
         return SPLUT_E_NULL;
+    if (key == SPLUT_P_SWITCH_EPOCH && two_phase(r) && !r->switch_set && !r->started) {
+        *value = (int64_t)default_switch_epoch(r); /* what start() will set */
+        return SPLUT_OK;
+    }
     if (trainer_key(key))
         return splut_trainer_get_int(r->t, key, value);
     splut_status st = run_param(r, key, SPLUT_PARAM_INT, 0, 0, false);
@@ -334,19 +351,6 @@ splut_status splut_run_set_checkpoint(splut_run *r, const char *path)
 }
 
 /* -------------------------------------------------------------- start */
-
-/* The switch epoch when none was given: the end of the first cosine cycle
- * when at least one more full cycle follows (a long phase 1 gives better
- * masks, docs/connectivity.md), else the library's default. */
-static uint64_t default_switch_epoch(const splut_run *r)
-{
-    uint64_t R = r->cfg.restart_epochs;
-    if (R > 0 && r->cfg.epochs / 2 >= R)
-        return R;
-    double dflt = 20;
-    (void)splut_param_info(SPLUT_P_SWITCH_EPOCH, NULL, NULL, NULL, &dflt);
-    return (uint64_t)dflt;
-}
 
 static splut_status check_config(splut_run *r, uint64_t nb)
 {
