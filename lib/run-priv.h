@@ -8,7 +8,7 @@
 
 #include "core-priv.h"
 
-#define SPLUT__RUN_MAX_SHIFT 8 /* largest SPLUT_P_RUN_SHIFT */
+#define SPLUT__RUN_MAX_SHIFT 8 /* largest SPLUT_P_RUN_SHIFT (its bound in lib/ctx.c; a test checks) */
 #define SPLUT__RUN_CURVE 16    /* layers with a connectivity curve in a record */
 
 /* ---- image shifts (augment.c) ---- */

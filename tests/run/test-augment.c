@@ -84,8 +84,12 @@ static void test_shift_out_of_frame(void **state)
 static void test_offsets_range_and_uniform(void **state)
 {
     (void)state;
+    double max_shift = 0;
+    assert_int_equal(splut_param_info(SPLUT_P_RUN_SHIFT, NULL, NULL, &max_shift, NULL), 0);
+    assert_true(max_shift == SPLUT__RUN_MAX_SHIFT);
     for (unsigned K = 0; K <= SPLUT__RUN_MAX_SHIFT; K++) {
-        unsigned span = 2 * K + 1, N = 400 * span * span, count[2 * SPLUT__RUN_MAX_SHIFT + 1][2 * SPLUT__RUN_MAX_SHIFT + 1];
+        enum { SIDE = 2 * SPLUT__RUN_MAX_SHIFT + 1 };
+        unsigned span = 2 * K + 1, N = 400 * span * span, count[SIDE][SIDE];
         memset(count, 0, sizeof count);
         for (uint64_t p = 0; p < N; p++) {
             int dx, dy;
