@@ -212,11 +212,12 @@ static int opt_key_double(const char *name, const char *v, int r, splut_param ke
     return 1;
 }
 
-/* An option taking 0 or 1; returns 1 consumed, 2 usage error (the parsers' codes). */
-static int opt_switch(const char *name, const char *v, int r, int *out, int *set)
+/* An option taking 0 or 1 (parameter @p key); returns 1 consumed, 2 usage error. */
+static int opt_switch(const char *name, const char *v, int r, splut_param key, int *out,
+                      int *set)
 {
     uint64_t on = 0;
-    if (opt_u64(name, v, r, 0, 1, &on))
+    if (opt_key_u64(name, v, r, key, &on))
         return 2;
     *out = (int)on;
     *set = 1;
@@ -344,9 +345,9 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         return cli_usage_err("train", "--conn-explore is 'random' or 'gradient'"), 2;
     }
     if ((r = cli_opt(argc, argv, i, "--conn-cover", &v)) != 0)
-        return opt_switch("--conn-cover", v, r, &c->cover, &c->cover_set);
+        return opt_switch("--conn-cover", v, r, SPLUT_P_CONN_COVER, &c->cover, &c->cover_set);
     if ((r = cli_opt(argc, argv, i, "--conn-warm", &v)) != 0)
-        return opt_switch("--conn-warm", v, r, &c->warm, &c->warm_set);
+        return opt_switch("--conn-warm", v, r, SPLUT_P_CONN_WARM, &c->warm, &c->warm_set);
     if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
         return (c->l1_set = 1, opt_key_double("--conn-l1", v, r, SPLUT_P_CONN_L1, &c->l1));
     if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
