@@ -485,3 +485,31 @@ splut_status splut_run_resume(splut_run *r, const char *path)
     }
     return st;
 }
+
+splut_status splut_run_checkpoint_model(splut_ctx *ctx, const char *path, splut_model **out)
+{
+    if (!ctx)
+        return SPLUT_E_NULL;
+    if (!path || !out)
+        return splut__fail(ctx, SPLUT_E_NULL, "splut_run_checkpoint_model: %s is NULL",
+                           path ? "out" : "path");
+    *out = NULL;
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    splut_status st = splut__read_file(ctx, path, UINT64_MAX, &buf, &n);
+    if (st != SPLUT_OK)
+        return st;
+    span sec[C_COUNT];
+    st = check_envelope(ctx, buf, n);
+    if (st == SPLUT_OK)
+        st = scan(ctx, buf, n, sec);
+    if (st == SPLUT_OK)
+        st = splut_model_deserialize(ctx, buf + sec[C_TRNR].off, sec[C_TRNR].len, out);
+    splut__free(ctx, buf);
+    if (st != SPLUT_OK && st != SPLUT_E_NOMEM) {
+        char inner[SPLUT_ERR_LEN];
+        snprintf(inner, sizeof inner, "%s", splut_ctx_last_error(ctx));
+        return splut__fail(ctx, st, "'%s': %s", path, inner);
+    }
+    return st;
+}

@@ -1017,6 +1017,17 @@ SPLUT_API splut_status splut_run_save_checkpoint(const splut_run *run, const cha
  *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_run_resume(splut_run *run, const char *path);
+/**
+ * @brief The live model stored in a run checkpoint (the model as trained up to the
+ * checkpoint's epoch, without its optimiser state), e.g. to evaluate or emit it.
+ * @param ctx context of the new model
+ * @param[in] path a file written by splut_run_save_checkpoint()
+ * @param[out] out the model; NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
+ *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM, and the errors of splut_model_deserialize()
+ */
+SPLUT_API splut_status splut_run_checkpoint_model(splut_ctx *ctx, const char *path,
+                                                  splut_model **out);
 /** @} */
 
 

@@ -347,6 +347,9 @@ static void test_resume_is_exact(void **state)
     json_raw(full_hist, "loss", a, sizeof a);
     json_raw(strstr(out_text, "\"history\""), "loss", b, sizeof b);
     assert_string_equal(a, b);
+    /* The live model inside the checkpoint is readable as a model. */
+    expect(run("info --model ck --json"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "epochs_trained"), 5);
     /* Interrupted twice (after 1 and after 4) with a separate checkpoint file. */
     expect(run("%s --epochs 1 --out r1.splut --checkpoint ck2", common), 0, NULL);
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --out r4.splut --resume ck2"),

@@ -369,6 +369,22 @@ static void test_resume_exact(void **state)
     fixture_open(&f, 2);
     assert_int_equal(splut_run_set_checkpoint(f.run, ck), 0);
     assert_int_equal(splut_run_fit(f.run), 0);
+    /* the live model inside the checkpoint is the run's model */
+    splut_model *inside = NULL;
+    assert_int_equal(splut_run_checkpoint_model(f.ctx, ck, &inside), 0);
+    size_t na = 0, nb = 0;
+    assert_int_equal(splut_model_serialize(inside, NULL, 0, &na), 0);
+    assert_int_equal(splut_model_serialize(f.m, NULL, 0, &nb), 0);
+    uint8_t *a = malloc(na), *b = malloc(nb);
+    assert_true(a && b && na == nb);
+    assert_int_equal(splut_model_serialize(inside, a, na, &na), 0);
+    assert_int_equal(splut_model_serialize(f.m, b, nb, &nb), 0);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    splut_model_destroy(inside);
+    assert_int_equal(splut_run_checkpoint_model(f.ctx, "/nonexistent/ck", &inside), SPLUT_E_IO);
+    assert_null(inside);
     fixture_close(&f);
     uint8_t *got = NULL;
     resume_to_end(ck, 4, &got, &n);

@@ -377,6 +377,14 @@ class Model(_Handle):
         return cls._wrap(h.value, ctx)
 
     @classmethod
+    def from_checkpoint(cls, ctx, path):
+        """The live model stored in a run checkpoint (:meth:`Run.save_checkpoint`)."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_run_checkpoint_model(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
+               "splut_run_checkpoint_model")
+        return cls._wrap(h.value, ctx)
+
+    @classmethod
     def deserialize(cls, ctx, data):
         """A model from bytes written by :meth:`serialize`."""
         buf = bytes(data)

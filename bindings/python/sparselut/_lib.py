@@ -214,6 +214,7 @@ PROTOTYPES = {
     "splut_run_final_model": (_H, [_H]),
     "splut_run_save_checkpoint": (_S, [_H, c_char_p]),
     "splut_run_resume": (_S, [_H, c_char_p]),
+    "splut_run_checkpoint_model": (_S, [_H, c_char_p, P(_H)]),
     # HDL emission
     "splut_tables_emit": (_S, [_H, c_int, c_char_p, P(HdlOpts)]),
     "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),

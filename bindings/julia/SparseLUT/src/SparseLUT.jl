@@ -24,7 +24,7 @@ export Context, Model, Trainer, Tables, Layer, SparseLUTError
 export train_step!, loss_grad, calibrate_bn!, predict, input_codes, forward_codes, classify_codes
 export train_step_soft!, loss_grad_soft, output_values
 export tables_forward, emit, emit_testbench, latency, presets, version
-export Run, fit!, epoch!, history, final_model, save_checkpoint, resume!
+export Run, fit!, epoch!, history, final_model, save_checkpoint, resume!, checkpoint_model
 
 const libsparselut = get(ENV, "SPARSELUT_LIB", "libsparselut")
 
@@ -268,6 +268,8 @@ splut_run_final_model(r) = ccall((:splut_run_final_model, libsparselut), H, (H,)
 splut_run_save_checkpoint(r, p) =
     ccall((:splut_run_save_checkpoint, libsparselut), S, (H, Cstring), r, p)
 splut_run_resume(r, p) = ccall((:splut_run_resume, libsparselut), S, (H, Cstring), r, p)
+splut_run_checkpoint_model(c, p, out) = ccall((:splut_run_checkpoint_model, libsparselut), S,
+    (H, Cstring, Ref{H}), c, p, out)
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
@@ -778,5 +780,11 @@ end
 save_checkpoint(r::Run, path) =
     check(splut_run_save_checkpoint(r.ptr, path), ctxptr(r.model), "splut_run_save_checkpoint")
 resume!(r::Run, path) = check(splut_run_resume(r.ptr, path), ctxptr(r.model), "splut_run_resume")
+"""The live model stored in a run checkpoint."""
+function checkpoint_model(ctx::Context, path::AbstractString)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_run_checkpoint_model(ctx.ptr, path, out), ctx.ptr, "splut_run_checkpoint_model")
+    return finalizer(close, Model(out[], ctx, true))
+end
 
 end # module SparseLUT
