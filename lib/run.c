@@ -388,6 +388,9 @@ static splut_status alloc_buffers(splut_run *r)
 {
     size_t n = splut_dataset_num_samples(r->train), B = (size_t)r->cfg.batch;
     uint32_t nf = splut_dataset_num_features(r->train);
+    splut__free(r->ctx, r->order); /* a start that failed before may have left them */
+    splut__free(r->ctx, r->xb);
+    splut__free(r->ctx, r->yb);
     r->order = splut__calloc(r->ctx, n, sizeof *r->order);
     r->xb = splut__calloc(r->ctx, splut__mul(B, nf), sizeof *r->xb);
     r->yb = splut__calloc(r->ctx, B, sizeof *r->yb);
