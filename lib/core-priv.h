@@ -263,8 +263,9 @@ splut_status splut__check_table_limits(const splut_ctx *ctx, uint32_t in_bits, u
 /* Model internals used by modules further down the pipeline. */
 splut_status splut__model_alloc_params(splut_model *m);
 void splut__model_init_params(splut_model *m, uint64_t seed);
-/* Random sorted connectivity for every layer from a seed. */
-void splut__model_random_conn(splut_model *m, uint64_t seed);
+/* Random sorted connectivity for every layer from a seed; SPLUT_E_NOMEM
+ * (nothing changed) when its scratch cannot be allocated. */
+splut_status splut__model_random_conn(splut_model *m, uint64_t seed);
 splut_status splut__check_inputs(const splut_model *m, size_t l, const uint32_t *idx, size_t n);
 /* Mark a neuron's connectivity or weights as changed outside the optimiser. */
 void splut__neuron_mutated(splut_model *m, size_t l, uint32_t n);

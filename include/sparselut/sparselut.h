@@ -447,7 +447,7 @@ SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint
 /**
  * @brief Redraw random connectivity of every layer from @p seed (PolyLUT
  * FeatureMask style: a random permutation prefix per neuron, sorted).
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NOMEM (nothing changed)
  */
 SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
 /**

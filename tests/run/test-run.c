@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../core/core-test.h"
 #include "bytes-priv.h"
 #include "fileio-priv.h"
 #include "modelio-priv.h"
@@ -596,6 +597,111 @@ static void test_fault_injection(void **state)
     free(ref);
 }
 
+
+/* ---- allocation failure ---------------------------------------------------- */
+
+typedef struct nomem_objs {
+    splut_model *m, *t;
+    splut_dataset *train, *test;
+    splut_run *run;
+} nomem_objs;
+
+static void nomem_free(nomem_objs *o)
+{
+    splut_run_destroy(o->run);
+    splut_dataset_destroy(o->train);
+    splut_dataset_destroy(o->test);
+    splut_model_destroy(o->t);
+    splut_model_destroy(o->m);
+    memset(o, 0, sizeof *o);
+}
+
+/* A distilled, averaged keep-best run of 2 epochs with a checkpoint, then a
+ * second run resumed from it for a third: every allocation on @p ctx. */
+static splut_status nomem_op(splut_ctx *ctx, const float *x, const int32_t *y, const char *ck)
+{
+    nomem_objs o = {0};
+    splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+    d.kind = SPLUT_NEURON_POLY;
+    d.width = 3;
+    d.fan_in = 3;
+    d.out_bits = 2;
+    d.degree = 2;
+    splut_status st = SPLUT_OK;
+    for (int pass = 0; pass < 2 && st == SPLUT_OK; pass++) {
+        st = splut_model_create(ctx, ARCH_IN, 2, &o.m);
+        if (st == SPLUT_OK)
+            st = splut_model_add_layer(o.m, &d);
+        if (st == SPLUT_OK)
+            st = splut_model_build(o.m);
+        if (st == SPLUT_OK)
+            st = splut_model_clone(o.m, &o.t);
+        if (st == SPLUT_OK)
+            st = splut_dataset_create(ctx, 32, FEATURES, x, y, SPLUT_DATASET_BORROW, &o.train);
+        if (st == SPLUT_OK)
+            st = splut_dataset_create(ctx, 8, FEATURES, x, y, SPLUT_DATASET_COPY, &o.test);
+        if (st == SPLUT_OK)
+            st = splut_run_create(o.m, o.train, o.test, &o.run);
+        if (st == SPLUT_OK)
+            st = splut_run_set_int(o.run, SPLUT_P_RUN_EPOCHS, 2 + pass);
+        if (st == SPLUT_OK)
+            st = splut_run_set_int(o.run, SPLUT_P_RUN_BATCH, 16);
+        if (st == SPLUT_OK)
+            st = splut_run_set_int(o.run, SPLUT_P_RUN_KEEP_BEST, 1);
+        if (st == SPLUT_OK)
+            st = splut_run_set_double(o.run, SPLUT_P_RUN_EMA, 0.5);
+        if (st == SPLUT_OK)
+            st = splut_run_set_teacher(o.run, o.t);
+        if (st == SPLUT_OK && pass == 0)
+            st = splut_run_set_checkpoint(o.run, ck);
+        if (st == SPLUT_OK && pass == 1)
+            st = splut_run_resume(o.run, ck);
+        if (st == SPLUT_OK)
+            st = splut_run_fit(o.run);
+        nomem_free(&o);
+    }
+    remove(ck);
+    return st;
+}
+
+static void test_nomem(void **state)
+{
+    (void)state;
+    float x[32 * FEATURES];
+    int32_t y[32];
+    for (int i = 0; i < 32; i++) {
+        for (int j = 0; j < FEATURES; j++)
+            x[i * FEATURES + j] = (float)((i * 7 + j * 5) % 11) / 5.0f - 1.0f;
+        y[i] = i % 3;
+    }
+    char ck[300];
+    tmp_path(ck, sizeof ck, "nomem.ck");
+    counting_alloc ca;
+    splut_allocator a = counting_allocator(&ca);
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&a, &ctx), SPLUT_OK);
+    assert_int_equal(splut_ctx_set_int(ctx, SPLUT_P_THREADS, 1), SPLUT_OK);
+    counting_arm(&ca, -1);
+    long before = ca.allocs;
+    assert_int_equal(nomem_op(ctx, x, y, ck), SPLUT_OK);
+    long total = ca.allocs - before, failed = 0;
+    assert_int_equal(ca.live, 1); /* only the context */
+    for (long n = 0; n < total; n++) {
+        counting_arm(&ca, n);
+        splut_status st = nomem_op(ctx, x, y, ck);
+        counting_arm(&ca, -1);
+        if (st != SPLUT_OK && st != SPLUT_E_NOMEM)
+            fail_msg("allocation %ld failing gave %s (%s)", n, splut_status_str(st),
+                     splut_ctx_last_error(ctx));
+        if (ca.live != 1)
+            fail_msg("allocation %ld failing leaked %ld blocks", n, ca.live - 1);
+        failed += st == SPLUT_E_NOMEM;
+    }
+    assert_true(failed > 0);
+    splut_ctx_unref(ctx);
+    assert_int_equal(ca.live, 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -621,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_resume_exact),
         cmocka_unit_test(test_damaged_checkpoint),
         cmocka_unit_test(test_fault_injection),
+        cmocka_unit_test(test_nomem),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
