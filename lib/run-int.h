@@ -63,7 +63,5 @@ struct splut_run {
 void splut__epoch_order(size_t *idx, size_t n, uint64_t seed, uint64_t epoch);
 /* Batches per epoch: a final batch smaller than 2 is skipped (BatchNorm). */
 uint64_t splut__batches_per_epoch(size_t n, uint64_t batch);
-/* Whether epoch @p epoch trains with frozen BatchNorm (K = bn_freeze, R = restart). */
-bool splut__bn_frozen_epoch(uint64_t K, uint64_t R, uint64_t epochs, uint64_t epoch);
 
 #endif /* SPARSELUT_RUN_INT_H */

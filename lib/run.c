@@ -437,7 +437,7 @@ static splut_status start(splut_run *r)
  * (measured: eval-mode training accuracy fell 1.5 points in five epochs). A
  * function of the epoch and the model only, so an interrupted run resumes
  * exactly. */
-bool splut__bn_frozen_epoch(uint64_t K, uint64_t R, uint64_t epochs, uint64_t epoch)
+static bool bn_frozen_epoch(uint64_t K, uint64_t R, uint64_t epochs, uint64_t epoch)
 {
     return K && (R ? (epoch - 1) % R >= R - K : epoch + K > epochs);
 }
@@ -445,10 +445,10 @@ bool splut__bn_frozen_epoch(uint64_t K, uint64_t R, uint64_t epochs, uint64_t ep
 static splut_status set_bn_freeze(splut_run *r, uint64_t epoch)
 {
     const splut_run_cfg *c = &r->cfg;
-    bool frozen = splut__bn_frozen_epoch(c->bn_freeze, c->restart_epochs, c->epochs, epoch) &&
+    bool frozen = bn_frozen_epoch(c->bn_freeze, c->restart_epochs, c->epochs, epoch) &&
                   in_phase2(r);
     bool first = epoch == 1 ||
-                 !splut__bn_frozen_epoch(c->bn_freeze, c->restart_epochs, c->epochs, epoch - 1);
+                 !bn_frozen_epoch(c->bn_freeze, c->restart_epochs, c->epochs, epoch - 1);
     splut_status st = SPLUT_OK;
     if (frozen && first)
         st = splut_trainer_calibrate_bn(r->t, splut_dataset_features(r->train),
