@@ -127,6 +127,10 @@ void splut__param_defaults(splut_param_owner owner, void *obj);
 size_t splut__param_saved(splut_param_owner owner, splut_param_type type, splut_param *keys,
                           size_t cap);
 
+/* 64-bit FNV-1a: continue hash @p h (start: SPLUT_FNV1A_BASIS) over @p n bytes. */
+#define SPLUT_FNV1A_BASIS 1469598103934665603ull
+uint64_t splut__fnv1a(uint64_t h, const void *p, size_t n);
+
 /* ---------------------------------------------------------------------- RNG */
 
 typedef struct splut_rng {
@@ -314,8 +318,9 @@ splut_status splut__check_table_limits(const splut_ctx *ctx, uint32_t in_bits, u
 /* Model internals used by modules further down the pipeline. */
 splut_status splut__model_alloc_params(splut_model *m);
 void splut__model_init_params(splut_model *m, uint64_t seed);
-/* Random sorted connectivity for every layer from a seed. */
-void splut__model_random_conn(splut_model *m, uint64_t seed);
+/* Random sorted connectivity for every layer from a seed; SPLUT_E_NOMEM
+ * (nothing changed) when its scratch cannot be allocated. */
+splut_status splut__model_random_conn(splut_model *m, uint64_t seed);
 splut_status splut__check_inputs(const splut_model *m, size_t l, const uint32_t *idx, size_t n);
 /* Mark a neuron's connectivity or weights as changed outside the optimiser. */
 void splut__neuron_mutated(splut_model *m, size_t l, uint32_t n);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core-priv.h"
+#include "run-int.h"
 #include "train-priv.h"
 
 unsigned splut_version_number(void)
@@ -42,6 +43,7 @@ const char *splut_status_str(splut_status status)
     case SPLUT_E_CONNECTIVITY: return "invalid connectivity";
     case SPLUT_E_STATE: return "call not valid in the current state";
     case SPLUT_E_DIVERGED: return "training diverged (non-finite loss)";
+    case SPLUT_E_CANCELLED: return "cancelled by a callback";
     case SPLUT_E_NOMEM: return "out of memory";
     case SPLUT_E_STRUCT_SIZE: return "unknown struct size";
     case SPLUT_E_IO: return "input/output error";
@@ -290,6 +292,11 @@ splut_status splut__struct_check(const splut_ctx *ctx, const char *name, const v
 #define MODEL_F64(f) SPLUT_OWNER_MODEL, FIELD_AT(struct splut_model, f, double)
 #define TRAINER_I64(f) SPLUT_OWNER_TRAINER, FIELD_AT(struct splut_trainer, f, int64_t)
 #define TRAINER_F64(f) SPLUT_OWNER_TRAINER, FIELD_AT(struct splut_trainer, f, double)
+/* The run keeps its counts as uint64_t: the accessors read and write them
+ * through int64_t, which C allows (a signed and an unsigned type of the same
+ * width may alias), and every run key's bounds lie in [0, 2^53]. */
+#define RUN_U64(f) SPLUT_OWNER_RUN, FIELD_AT(struct splut_run, f, uint64_t)
+#define RUN_F64(f) SPLUT_OWNER_RUN, FIELD_AT(struct splut_run, f, double)
 #define SAVED SPLUT_PARAM_SAVED
 #define EXPERIMENTAL SPLUT_PARAM_EXPERIMENTAL
 
@@ -370,6 +377,29 @@ static const splut__param_def PARAMS[] = {
      EXPERIMENTAL},
     {SPLUT_P_BN_FROZEN, "bn_frozen", SPLUT_PARAM_INT, 0, 1, 0, false, TRAINER_I64(bn_frozen),
      EXPERIMENTAL},
+    {SPLUT_P_RUN_EPOCHS, "epochs", SPLUT_PARAM_INT, 1, 1048576, 100, false, RUN_U64(cfg.epochs),
+     0},
+    {SPLUT_P_RUN_BATCH, "batch", SPLUT_PARAM_INT, 2, 1048576, 128, false, RUN_U64(cfg.batch), 0},
+    {SPLUT_P_RUN_SEED, "run_seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false,
+     RUN_U64(cfg.seed), 0},
+    {SPLUT_P_RUN_RESTART_EPOCHS, "restart_epochs", SPLUT_PARAM_INT, 0, 1048576, 100, false,
+     RUN_U64(cfg.restart_epochs), 0},
+    {SPLUT_P_RUN_EMA, "ema", SPLUT_PARAM_DOUBLE, 0, 0.999999, 0, false, RUN_F64(cfg.ema), 0},
+    {SPLUT_P_RUN_BN_CALIBRATE, "bn_calibrate", SPLUT_PARAM_INT, 0, 1, 0, false,
+     RUN_U64(cfg.bn_calibrate), 0},
+    {SPLUT_P_RUN_BN_FREEZE, "bn_freeze", SPLUT_PARAM_INT, 0, 4294967295.0, 0, false,
+     RUN_U64(cfg.bn_freeze), 0},
+    {SPLUT_P_RUN_KEEP_BEST, "keep_best", SPLUT_PARAM_INT, 0, 1, 0, false, RUN_U64(cfg.keep_best),
+     0},
+    {SPLUT_P_RUN_SHIFT, "augment_shift", SPLUT_PARAM_INT, 0, 8, 0, false, RUN_U64(cfg.shift), 0},
+    {SPLUT_P_RUN_DISTILL_ALPHA, "distill_alpha", SPLUT_PARAM_DOUBLE, 0, 1, 0.9, false,
+     RUN_F64(cfg.alpha), 0},
+    {SPLUT_P_RUN_DISTILL_TEMPERATURE, "distill_temperature", SPLUT_PARAM_DOUBLE, 0, 100, 2, true,
+     RUN_F64(cfg.temperature), 0},
+    {SPLUT_P_RUN_EPOCHS_DONE, "epochs_done", SPLUT_PARAM_INT, 0, 1048576, 0, false,
+     RUN_U64(done), 0},
+    {SPLUT_P_RUN_BEST_EPOCH, "best_epoch", SPLUT_PARAM_INT, 0, 1048576, 0, false,
+     RUN_U64(best_epoch), 0},
 };
 #define N_PARAMS (sizeof(PARAMS) / sizeof(PARAMS[0]))
 

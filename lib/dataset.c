@@ -189,7 +189,7 @@ splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *width, uint3
     return SPLUT_OK;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+uint64_t splut__fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++)
@@ -202,8 +202,8 @@ uint64_t splut_dataset_fingerprint(const splut_dataset *ds)
     if (!ds)
         return 0;
     uint64_t n = ds->n, f = ds->features;
-    uint64_t h = fnv1a(1469598103934665603ull, &n, sizeof n);
-    h = fnv1a(h, &f, sizeof f);
-    h = fnv1a(h, ds->y, ds->n * sizeof *ds->y);
-    return fnv1a(h, ds->x, ds->n * ds->features * sizeof *ds->x);
+    uint64_t h = splut__fnv1a(1469598103934665603ull, &n, sizeof n);
+    h = splut__fnv1a(h, &f, sizeof f);
+    h = splut__fnv1a(h, ds->y, ds->n * sizeof *ds->y);
+    return splut__fnv1a(h, ds->x, ds->n * ds->features * sizeof *ds->x);
 }

@@ -35,6 +35,12 @@ typedef struct splut_afile {
 } splut_afile;
 
 splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af);
+
+/* Fault injection for white-box tests only (NULL otherwise): called at every
+ * stage of an atomic replace ("open", "write", "sync", "rename", "dirsync");
+ * a nonzero result makes that stage fail with EIO. A test may also end the
+ * process from it to simulate a kill at that instant. */
+extern int (*splut__fileio_fault)(const char *stage);
 void splut__afile_write(splut_afile *af, const void *data, size_t len);
 void splut__afile_printf(splut_afile *af, const char *fmt, ...) SPLUT_PRINTF(2, 3);
 splut_status splut__afile_commit(splut_afile *af);

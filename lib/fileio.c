@@ -47,6 +47,18 @@ splut_status splut__ensure_dir(const splut_ctx *ctx, const char *dir)
 
 /* ---------------------------------------------------------- atomic replace */
 
+int (*splut__fileio_fault)(const char *stage);
+
+/* The test hook's verdict on @p stage; a failure looks like EIO. */
+static bool injected(const char *stage)
+{
+    if (splut__fileio_fault && splut__fileio_fault(stage)) {
+        errno = EIO;
+        return true;
+    }
+    return false;
+}
+
 /* A fresh temporary next to `path`, with the usual permissions (0666 minus
  * the umask; mkstemp would give 0600). O_EXCL makes the name ours. */
 static int open_temp(char *tmp, const char *path, size_t cap)
@@ -91,7 +103,7 @@ splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory opening '%s'", path);
     }
     memcpy(af->path, path, n + 1);
-    int fd = open_temp(af->tmp, path, cap);
+    int fd = injected("open") ? -1 : open_temp(af->tmp, path, cap);
     if (fd < 0) {
         int err = errno;
         splut__free(ctx, af->tmp);
@@ -111,7 +123,7 @@ splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af
 
 void splut__afile_write(splut_afile *af, const void *data, size_t len)
 {
-    if (!af->failed && len && fwrite(data, 1, len, af->fp) != len) {
+    if (!af->failed && len && (injected("write") || fwrite(data, 1, len, af->fp) != len)) {
         af->failed = true;
         af->err = errno;
     }
@@ -137,7 +149,7 @@ splut_status splut__afile_commit(splut_afile *af)
     if (af->failed) {
         what = "cannot write";
         err = af->err;
-    } else if (fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
+    } else if (fflush(af->fp) != 0 || injected("sync") || fsync(fileno(af->fp)) != 0) {
         what = "cannot write";
         err = errno;
     }
@@ -146,7 +158,7 @@ splut_status splut__afile_commit(splut_afile *af)
         err = errno;
     }
     af->fp = NULL;
-    if (!what && rename(af->tmp, af->path) != 0) {
+    if (!what && (injected("rename") || rename(af->tmp, af->path) != 0)) {
         what = "cannot rename the temporary file onto";
         err = errno;
     }
@@ -155,7 +167,8 @@ splut_status splut__afile_commit(splut_afile *af)
         splut__afile_abort(af);
         return st;
     }
-    sync_parent_dir(af->path, af->tmp); /* tmp is at least as long as the directory */
+    if (!injected("dirsync")) /* best effort: the rename has happened either way */
+        sync_parent_dir(af->path, af->tmp); /* tmp is at least as long as the directory */
     splut__free(af->ctx, af->tmp);
     splut__free(af->ctx, af->path);
     af->tmp = af->path = NULL;

@@ -387,38 +387,28 @@ static void draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, 
     qsort(dst, k, sizeof(uint32_t), cmp_u32);
 }
 
-void splut__model_random_conn(splut_model *m, uint64_t seed)
+splut_status splut__model_random_conn(splut_model *m, uint64_t seed)
 {
+    /* One permutation scratch for every layer, allocated before anything
+     * changes: a draw that depended on whether memory was available would
+     * break "same seed, same model". */
+    uint32_t widest = 1;
+    for (size_t l = 0; l < m->n_layers; l++)
+        if (m->layers[l].in > widest)
+            widest = m->layers[l].in;
+    uint32_t *perm = splut__alloc(m->ctx, (size_t)widest * sizeof(uint32_t));
+    if (!perm)
+        return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory drawing connectivity");
     splut_rng r;
     splut__rng_seed(&r, seed ^ 0xc0117ec7u);
     for (size_t l = 0; l < m->n_layers; l++) {
         splut_layer *L = &m->layers[l];
         uint32_t k = L->A * L->F;
-        /* perm scratch lives in the tail of conn's neighbour: allocate once */
-        uint32_t *perm = splut__alloc(m->ctx, (size_t)L->in * sizeof(uint32_t));
-        if (!perm) {
-            /* fall back to a rejection draw that needs no scratch */
-            for (uint32_t n = 0; n < L->out; n++) {
-                uint32_t *row = L->conn + (size_t)n * k;
-                for (uint32_t i = 0; i < k; i++) {
-                    uint32_t v;
-                    bool dup;
-                    do {
-                        v = (uint32_t)splut__rng_below(&r, L->in);
-                        dup = false;
-                        for (uint32_t j = 0; j < i; j++)
-                            dup |= row[j] == v;
-                    } while (dup);
-                    row[i] = v;
-                }
-                qsort(row, k, sizeof(uint32_t), cmp_u32);
-            }
-            continue;
-        }
         for (uint32_t n = 0; n < L->out; n++)
             draw_inputs(L->conn + (size_t)n * k, k, L->in, perm, &r);
-        splut__free(m->ctx, perm);
     }
+    splut__free(m->ctx, perm);
+    return SPLUT_OK;
 }
 
 splut_status splut_model_build(splut_model *m)
@@ -433,7 +423,9 @@ splut_status splut_model_build(splut_model *m)
     if (st != SPLUT_OK)
         return st;
     uint64_t seed = (uint64_t)m->ctx->seed;
-    splut__model_random_conn(m, seed);
+    st = splut__model_random_conn(m, seed);
+    if (st != SPLUT_OK)
+        return st;
     splut__model_init_params(m, seed);
     m->built = true;
     return SPLUT_OK;
@@ -705,7 +697,9 @@ splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed)
         return SPLUT_E_NULL;
     if (!m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "model is not built");
-    splut__model_random_conn(m, seed);
+    splut_status st = splut__model_random_conn(m, seed);
+    if (st != SPLUT_OK)
+        return st;
     for (size_t l = 0; l < m->n_layers; l++)
         for (uint32_t n = 0; n < m->layers[l].out; n++)
             splut__neuron_mutated(m, l, n);

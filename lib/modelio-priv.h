@@ -22,4 +22,12 @@ uint32_t splut__crc32(uint32_t crc, const void *data, size_t n);
 #define SPLUT_MODEL_HEADER_SIZE 24u  /* magic, version, flags, file size */
 #define SPLUT_MODEL_SECTION_HEADER 12u /* tag, length */
 
+/* A model file (with the trainer's state) in memory from the context
+ * allocator: the bytes splut_trainer_save() / splut_model_save() write.
+ * The trainer form fails with SPLUT_E_STATE during phase 1. */
+splut_status splut__trainer_serialize(const splut_trainer *t, uint8_t **out, size_t *size);
+splut_status splut__model_serialize_alloc(const splut_model *m, uint8_t **out, size_t *size);
+/* splut_trainer_load() from @p size bytes in memory: all or nothing. */
+splut_status splut__trainer_restore(splut_trainer *t, const uint8_t *buf, size_t size);
+
 #endif /* SPARSELUT_MODELIO_PRIV_H */

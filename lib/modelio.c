@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes-priv.h"
 #include "fileio-priv.h"
 #include "modelio-priv.h"
 #include "train-priv.h"
@@ -89,75 +90,15 @@ static void trainer_image_apply(const trainer_image *im, const trainer_keys *k,
 
 /* ============================================================== writing */
 
-/* Little-endian byte sink. With p == NULL it only counts, so one emit routine
- * both measures and writes a file (the two can never disagree). */
-typedef struct wbuf {
-    uint8_t *p;
-    size_t cap, pos;
-} wbuf;
-
-static void put_bytes(wbuf *w, const void *src, size_t n)
-{
-    if (w->p && w->pos <= w->cap && n <= w->cap - w->pos)
-        memcpy(w->p + w->pos, src, n);
-    w->pos += n;
-}
-
-static void put_u32(wbuf *w, uint32_t v)
-{
-    uint8_t b[4];
-    for (unsigned i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    put_bytes(w, b, 4);
-}
-
-static void put_u64(wbuf *w, uint64_t v)
-{
-    uint8_t b[8];
-    for (unsigned i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    put_bytes(w, b, 8);
-}
-
-static void put_i64(wbuf *w, int64_t v)
-{
-    put_u64(w, (uint64_t)v); /* two's complement */
-}
-
-static void put_f32(wbuf *w, float v)
-{
-    uint32_t u;
-    memcpy(&u, &v, sizeof(u)); /* IEEE-754 bit pattern, written LE below */
-    put_u32(w, u);
-}
-
-static void put_f64(wbuf *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof(u));
-    put_u64(w, u);
-}
-
-static void patch_u64(wbuf *w, size_t at, uint64_t v)
-{
-    size_t end = w->pos;
-    w->pos = at;
-    put_u64(w, v);
-    w->pos = end;
-}
-
-/* Section header: 4-byte tag, u64 payload length patched by section_end(). */
+/* Section header: 4-byte tag, u64 payload length patched by put_section_end(). */
 static size_t section_begin(wbuf *w, int sec)
 {
-    put_bytes(w, SECTION_TAGS[sec], 4);
-    size_t at = w->pos;
-    put_u64(w, 0);
-    return at;
+    return put_section_begin(w, SECTION_TAGS[sec]);
 }
 
 static void section_end(wbuf *w, size_t at)
 {
-    patch_u64(w, at, (uint64_t)(w->pos - at - 8));
+    put_section_end(w, at);
 }
 
 static void emit_arch(wbuf *w, const splut_model *m)
@@ -264,7 +205,7 @@ static void emit_file(wbuf *w, const splut_model *m, const splut_trainer *t)
     emit_meta(w, m);
     if (t)
         emit_trainer(w, t);
-    patch_u64(w, size_at, (uint64_t)w->pos + 4);
+    put_patch_u64(w, size_at, (uint64_t)w->pos + 4);
     uint32_t crc = w->p ? splut__crc32(0, w->p, w->pos) : 0;
     put_u32(w, crc);
 }
@@ -330,47 +271,6 @@ splut_status splut_model_serialize(const splut_model *m, void *buf, size_t cap, 
 }
 
 /* ============================================================== reading */
-
-/* Little-endian reads at absolute offsets; callers check lengths first. */
-static uint32_t rd_u32(const uint8_t *p, size_t at)
-{
-    uint32_t v = 0;
-    for (unsigned i = 0; i < 4; i++)
-        v |= (uint32_t)p[at + i] << (8 * i);
-    return v;
-}
-
-static uint64_t rd_u64(const uint8_t *p, size_t at)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8; i++)
-        v |= (uint64_t)p[at + i] << (8 * i);
-    return v;
-}
-
-static int64_t rd_i64(const uint8_t *p, size_t at)
-{
-    uint64_t u = rd_u64(p, at);
-    int64_t v;
-    memcpy(&v, &u, sizeof(v)); /* two's complement without implementation-defined casts */
-    return v;
-}
-
-static float rd_f32(const uint8_t *p, size_t at)
-{
-    uint32_t u = rd_u32(p, at);
-    float v;
-    memcpy(&v, &u, sizeof(v));
-    return v;
-}
-
-static double rd_f64(const uint8_t *p, size_t at)
-{
-    uint64_t u = rd_u64(p, at);
-    double v;
-    memcpy(&v, &u, sizeof(v));
-    return v;
-}
 
 /* Where a section's payload lies in the file. */
 typedef struct section {
@@ -1008,44 +908,83 @@ static void mark_mutations_seen(splut_trainer *t)
     }
 }
 
+/* Take over a parsed trainer file (model @p m, trainer image @p ti): all or
+ * nothing. Frees neither. */
+static splut_status trainer_adopt(splut_trainer *t, const splut_model *m, trainer_image *ti)
+{
+    splut_model *live = t->model;
+    splut_ctx *ctx = live->ctx;
+    splut_status st = same_arch(live, m);
+    if (st != SPLUT_OK)
+        return st;
+    /* Nothing below can fail: the trainer changes completely or not at all. */
+    adopt_model(live, m);
+    if (t->m1 && t->m2) {
+        memcpy(t->m1, ti->m1, live->n_params * sizeof(float));
+        memcpy(t->m2, ti->m2, live->n_params * sizeof(float));
+    } else { /* moments not allocated yet: hand over the loaded ones */
+        splut__free(ctx, t->m1);
+        splut__free(ctx, t->m2);
+        t->m1 = ti->m1;
+        t->m2 = ti->m2;
+        ti->m1 = ti->m2 = NULL;
+    }
+    trainer_keys keys; /* checked against the layout when the file was read */
+    (void)trainer_keys_of(ctx, &keys);
+    trainer_image_apply(ti, &keys, t);
+    /* A file never holds phase-1 state (splut_trainer_save refuses it): a
+     * phase the live trainer was in is abandoned; the next step restarts
+     * it if the loaded step still lies before the switch. */
+    splut__connect_destroy(ctx, t->connect);
+    t->connect = NULL;
+    mark_mutations_seen(t);
+    return SPLUT_OK;
+}
+
 splut_status splut_trainer_load(splut_trainer *t, const char *path)
 {
     if (!t)
         return SPLUT_E_NULL;
-    splut_model *live = t->model;
-    splut_ctx *ctx = live->ctx;
+    splut_ctx *ctx = t->model->ctx;
     if (!path)
         return splut__fail(ctx, SPLUT_E_NULL, "splut_trainer_load: path is NULL");
     splut_model *m = NULL;
     trainer_image ti;
     memset(&ti, 0, sizeof(ti));
     splut_status st = load(ctx, path, &m, &ti);
-    if (st != SPLUT_OK)
-        return st;
-    st = same_arch(live, m);
-    if (st == SPLUT_OK) {
-        /* Nothing below can fail: the trainer changes completely or not at all. */
-        adopt_model(live, m);
-        if (t->m1 && t->m2) {
-            memcpy(t->m1, ti.m1, live->n_params * sizeof(float));
-            memcpy(t->m2, ti.m2, live->n_params * sizeof(float));
-        } else { /* moments not allocated yet: hand over the loaded ones */
-            splut__free(ctx, t->m1);
-            splut__free(ctx, t->m2);
-            t->m1 = ti.m1;
-            t->m2 = ti.m2;
-            ti.m1 = ti.m2 = NULL;
-        }
-        trainer_keys keys; /* checked against the layout when the file was read */
-        (void)trainer_keys_of(ctx, &keys);
-        trainer_image_apply(&ti, &keys, t);
-        /* A file never holds phase-1 state (splut_trainer_save refuses it): a
-         * phase the live trainer was in is abandoned; the next step restarts
-         * it if the loaded step still lies before the switch. */
-        splut__connect_destroy(ctx, t->connect);
-        t->connect = NULL;
-        mark_mutations_seen(t);
-    }
+    if (st == SPLUT_OK)
+        st = trainer_adopt(t, m, &ti);
+    trainer_image_free(ctx, &ti);
+    splut_model_destroy(m);
+    return st;
+}
+
+/* ============================================================ private */
+
+splut_status splut__trainer_serialize(const splut_trainer *t, uint8_t **out, size_t *size)
+{
+    if (t->connect)
+        return splut__fail(t->model->ctx, SPLUT_E_STATE,
+                           "phase 1 of learned connectivity cannot be checkpointed; "
+                           "checkpoints resume from the switch epoch on");
+    return serialize_alloc(t->model, t, out, size);
+}
+
+splut_status splut__model_serialize_alloc(const splut_model *m, uint8_t **out, size_t *size)
+{
+    splut_status st = check_savable(m);
+    return st == SPLUT_OK ? serialize_alloc(m, NULL, out, size) : st;
+}
+
+splut_status splut__trainer_restore(splut_trainer *t, const uint8_t *buf, size_t size)
+{
+    splut_ctx *ctx = t->model->ctx;
+    splut_model *m = NULL;
+    trainer_image ti;
+    memset(&ti, 0, sizeof(ti));
+    splut_status st = parse(ctx, buf, size, &m, &ti);
+    if (st == SPLUT_OK)
+        st = trainer_adopt(t, m, &ti);
     trainer_image_free(ctx, &ti);
     splut_model_destroy(m);
     return st;

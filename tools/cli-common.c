@@ -76,6 +76,10 @@ int cli_load_data(const char *spec, const cli_data_opts *o, cli_data *d)
 int cli_load_model(splut_ctx *ctx, const char *path, splut_model **m)
 {
     splut_status st = splut_model_load(ctx, path, m);
+    if (st == SPLUT_E_FORMAT && splut_run_checkpoint_model(ctx, path, m) == SPLUT_OK)
+        return CLI_EXIT_OK; /* a run checkpoint: its live model */
+    if (st == SPLUT_E_FORMAT) /* the model file's message, not the checkpoint's */
+        st = splut_model_load(ctx, path, m);
     if (!st)
         return CLI_EXIT_OK;
     char what[600];

@@ -567,13 +567,10 @@ static int emit_and_verify(const emit_args *a, const splut_model *m, const splut
 /* Load the model and enumerate its tables; prints errors. */
 static int load_tables(splut_ctx *ctx, const char *path, splut_model **m, splut_tables **t)
 {
-    splut_status st = splut_model_load(ctx, path, m);
-    if (st) {
-        char what[600];
-        snprintf(what, sizeof what, "loading model '%s'", path);
-        return cli_lib_err(ctx, st, what);
-    }
-    st = splut_tables_create(*m, t);
+    int rc = cli_load_model(ctx, path, m); /* a model file or a run checkpoint */
+    if (rc)
+        return rc;
+    splut_status st = splut_tables_create(*m, t);
     if (st)
         return cli_lib_err(ctx, st, "enumerating the truth tables");
     return CLI_EXIT_OK;

@@ -177,17 +177,11 @@ int cli_cmd_info(int argc, char **argv)
     if (!ctx)
         return CLI_EXIT_FAIL;
     splut_model *m = NULL;
-    splut_status st = splut_model_load(ctx, model, &m);
-    int rc = CLI_EXIT_OK;
-    if (st) {
-        char what[600];
-        snprintf(what, sizeof what, "loading model '%s'", model);
-        rc = cli_lib_err(ctx, st, what);
-    } else if (json) {
+    int rc = cli_load_model(ctx, model, &m); /* a model file or a run checkpoint */
+    if (!rc && json)
         print_json(m, model);
-    } else {
+    else if (!rc)
         print_text(m, model);
-    }
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
     return rc;

@@ -183,19 +183,15 @@ int cli_cmd_tables(int argc, char **argv)
         return CLI_EXIT_FAIL;
     splut_model *m = NULL;
     splut_tables *t = NULL;
-    splut_status st = splut_model_load(ctx, a.model, &m);
-    if (st) {
-        char what[600];
-        snprintf(what, sizeof what, "loading model '%s'", a.model);
-        rc = cli_lib_err(ctx, st, what);
+    rc = cli_load_model(ctx, a.model, &m); /* a model file or a run checkpoint */
+    if (rc)
         goto out;
-    }
     int64_t threads = 0;
     splut_ctx_get_int(ctx, SPLUT_P_THREADS, &threads);
     if (threads == 0) /* the library's default: one per online CPU */
         threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     double t0 = cli_now();
-    st = splut_tables_create(m, &t);
+    splut_status st = splut_tables_create(m, &t);
     double secs = cli_now() - t0;
     if (st) {
         rc = cli_lib_err(ctx, st, "enumerating the truth tables");

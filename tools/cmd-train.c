@@ -2,31 +2,26 @@
  * Copyright 2026 The libsparselut authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * `sparselut train`: the reference training loop (MODELS.md §6) around the
- * public trainer API: seeded per-epoch shuffling, mini-batches, cosine warm
- * restarts, per-epoch train/test accuracy, checkpoints with exact resume.
- *
- * Resume is exact because everything an epoch depends on is either in the
- * trainer state (splut_trainer_save: parameters, BN statistics, moments,
- * step) or derived from (seed, epoch): the shuffle of epoch e is a pure
- * function of both. The run state (epoch count, history, best accuracy) is a
- * small text sidecar next to the checkpoint, CHECKPOINT.run.
+ * `sparselut train`: a thin client of the library's training runs
+ * (splut_run, docs/run.md). It parses the options into run parameters,
+ * loads the data, prints progress and the result; the epoch loop, the
+ * schedule, EMA, distillation, BatchNorm calibration and freezing, keep-best
+ * and checkpoints are the library's.
  */
-#include "augment.h"
+#define _XOPEN_SOURCE 700 /* realpath */
+
 #include "cli.h"
-#include "train-average.h"
-#include "train-distill.h"
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
-
-#define MAX_EPOCHS (1u << 20)
-#define RUN_MAGIC "sparselut-run 1"
 
 /* Connectivity options: given masks, or learned (SPLUT_P_CONN_* when set). */
 typedef struct conn_args {
@@ -54,36 +49,12 @@ typedef struct train_args {
     int json, progress, keep_best, bn_calibrate;
 } train_args;
 
-/* One finished epoch (also the lines of the run sidecar). */
-#define CURVE_LAYERS 16
-
-typedef struct epoch_rec {
-    uint64_t epoch; /* 1-based */
-    double loss, train_acc, test_acc, seconds;
-    double live_test_acc; /* --ema/--bn-calibrate: the live model's (NaN otherwise) */
-    /* active connections per layer at the end of the epoch (connectivity
-     * curve); n_layers 0 when unknown (epochs restored from a run state) */
-    uint64_t active[CURVE_LAYERS];
-    size_t n_layers;
-} epoch_rec;
-
-typedef struct run_state {
-    uint64_t seed, batch, restart_epochs, done, step;
-    uint64_t data_hash; /* fingerprint of the dataset: resume must see the same data */
-    int keep_best;      /* the best model is tracked (FILE.best) */
-    double lr;
-    double ema;         /* EMA decay of the evaluated model, 0 = none */
-    int bn_calibrate;   /* evaluated models get calibrated BatchNorm statistics */
-    uint64_t shift;     /* --augment-shift */
-    uint64_t bn_freeze; /* --bn-freeze */
-    uint64_t teacher;   /* --distill: fingerprint of the teacher file, 0 = none */
-    double teacher_alpha, teacher_temperature;
-    int ema_started;    /* FILE.ema holds the average */
-    epoch_rec *hist;
-    size_t nhist;
-    double best_acc;
-    uint64_t best_epoch; /* 0 = none yet */
-} run_state;
+static int max_shift(void)
+{
+    double mx = 0;
+    (void)splut_param_info(SPLUT_P_RUN_SHIFT, NULL, NULL, &mx, NULL); /* a known key */
+    return (int)mx;
+}
 
 static void train_help(void)
 {
@@ -163,8 +134,8 @@ static void train_help(void)
         "  --out FILE           model file written at the end\n"
         "  --keep-best          write the model of the epoch with the best test accuracy\n"
         "                       (the reference's best_accuracy.pth) instead of the last\n"
-        "  --checkpoint FILE    after every epoch save the trainer state to FILE and the\n"
-        "                       run state to FILE.run (FILE.best too with --keep-best)\n"
+        "  --checkpoint FILE    after every epoch write everything a resume needs to FILE\n"
+        "                       (one file, replaced atomically; docs/checkpoint-format.md)\n"
         "  --resume FILE        continue from a checkpoint; the final model is\n"
         "                       byte-identical to an uninterrupted run (checkpoints keep\n"
         "                       going to FILE unless --checkpoint says otherwise)\n"
@@ -182,12 +153,12 @@ static void train_help(void)
         "  --ema D              evaluate and save an exponential moving average of the\n"
         "                       parameters (decay D per step, e.g. 0.999), calibrated as\n"
         "                       with --bn-calibrate; the average starts with phase 2 of\n"
-        "                       learned connectivity (checkpoints add FILE.ema)\n"
+        "                       learned connectivity\n"
         "  --json               print one JSON object on stdout at the end (test_accuracy,\n"
         "                       train_accuracy, epochs, seconds, train_samples_per_s, history)\n"
         "  --progress           progress on stderr even when it is not a terminal\n\n%s\n"
         "Presets:",
-        CLI_MAX_SHIFT, cli_data_help);
+        max_shift(), cli_data_help);
     for (size_t i = 0; splut_preset_name(i); i++)
         printf(" %s", splut_preset_name(i));
     printf("\n");
@@ -222,11 +193,31 @@ static int opt_double(const char *name, const char *v, int r, double min, double
     return 0;
 }
 
-/* An option taking 0 or 1; returns 1 consumed, 2 usage error (the parsers' codes). */
-static int opt_switch(const char *name, const char *v, int r, int *out, int *set)
+/* An integer option whose bounds are those of parameter @p key. */
+static int opt_key_u64(const char *name, const char *v, int r, splut_param key, uint64_t *out)
+{
+    double lo = 0, hi = 0;
+    (void)splut_param_info(key, NULL, &lo, &hi, NULL); /* a known key */
+    return opt_u64(name, v, r, (uint64_t)lo, (uint64_t)hi, out);
+}
+
+/* A number option whose bounds are those of parameter @p key (an open lower
+ * bound is refused when the run is configured). */
+static int opt_key_double(const char *name, const char *v, int r, splut_param key, double *out)
+{
+    double lo = 0, hi = 0;
+    (void)splut_param_info(key, NULL, &lo, &hi, NULL); /* a known key */
+    if (opt_double(name, v, r, lo, hi, out))
+        return 2;
+    return 1;
+}
+
+/* An option taking 0 or 1 (parameter @p key); returns 1 consumed, 2 usage error. */
+static int opt_switch(const char *name, const char *v, int r, splut_param key, int *out,
+                      int *set)
 {
     uint64_t on = 0;
-    if (opt_u64(name, v, r, 0, 1, &on))
+    if (opt_key_u64(name, v, r, key, &on))
         return 2;
     *out = (int)on;
     *set = 1;
@@ -251,56 +242,53 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
         }
     }
     if ((r = cli_opt(argc, argv, i, "--epochs", &v)) != 0)
-        return opt_u64("--epochs", v, r, 1, MAX_EPOCHS, &a->epochs) ? 2 : 1;
+        return opt_key_u64("--epochs", v, r, SPLUT_P_RUN_EPOCHS, &a->epochs) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--batch", &v)) != 0) {
         a->batch_set = 1;
-        return opt_u64("--batch", v, r, 2, 1u << 20, &a->batch) ? 2 : 1;
+        return opt_key_u64("--batch", v, r, SPLUT_P_RUN_BATCH, &a->batch) ? 2 : 1;
     }
     if ((r = cli_opt(argc, argv, i, "--seed", &v)) != 0) {
         a->seed_set = 1;
-        return opt_u64("--seed", v, r, 0, (uint64_t)1 << 53, &a->seed) ? 2 : 1;
+        return opt_key_u64("--seed", v, r, SPLUT_P_RUN_SEED, &a->seed) ? 2 : 1;
     }
     if ((r = cli_opt(argc, argv, i, "--threads", &v)) != 0)
-        return opt_u64("--threads", v, r, 0, 256, &a->threads) ? 2 : 1;
+        return opt_key_u64("--threads", v, r, SPLUT_P_THREADS, &a->threads) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--restart-epochs", &v)) != 0) {
         a->restart_set = 1;
-        return opt_u64("--restart-epochs", v, r, 0, MAX_EPOCHS, &a->restart_epochs) ? 2 : 1;
+        return opt_key_u64("--restart-epochs", v, r, SPLUT_P_RUN_RESTART_EPOCHS,
+                           &a->restart_epochs) ? 2 : 1;
     }
     if ((r = cli_opt(argc, argv, i, "--lr", &v)) != 0) {
         a->lr_set = 1;
-        if (opt_double("--lr", v, r, 0, 10, &a->lr))
-            return 2;
-        return a->lr > 0 ? 1 : (cli_usage_err("train", "--lr must be above 0"), 2);
+        return opt_key_double("--lr", v, r, SPLUT_P_LEARNING_RATE, &a->lr);
     }
     if ((r = cli_opt(argc, argv, i, "--distill-alpha", &v)) != 0) {
         a->distill_alpha_set = 1;
-        return opt_double("--distill-alpha", v, r, 0, 1, &a->distill_alpha) ? 2 : 1;
+        return opt_key_double("--distill-alpha", v, r, SPLUT_P_RUN_DISTILL_ALPHA,
+                              &a->distill_alpha);
     }
     if ((r = cli_opt(argc, argv, i, "--distill-temperature", &v)) != 0) {
         a->distill_temperature_set = 1;
-        if (opt_double("--distill-temperature", v, r, 0, 100, &a->distill_temperature))
-            return 2;
-        return a->distill_temperature > 0
-                   ? 1
-                   : (cli_usage_err("train", "--distill-temperature must be above 0"), 2);
+        return opt_key_double("--distill-temperature", v, r, SPLUT_P_RUN_DISTILL_TEMPERATURE,
+                              &a->distill_temperature);
     }
     if ((r = cli_opt(argc, argv, i, "--augment-shift", &v)) != 0)
-        return opt_u64("--augment-shift", v, r, 0, CLI_MAX_SHIFT, &a->shift) ? 2 : 1;
+        return opt_key_u64("--augment-shift", v, r, SPLUT_P_RUN_SHIFT, &a->shift) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--bn-freeze", &v)) != 0)
-        return opt_u64("--bn-freeze", v, r, 0, UINT32_MAX, &a->bn_freeze) ? 2 : 1;
+        return opt_key_u64("--bn-freeze", v, r, SPLUT_P_RUN_BN_FREEZE, &a->bn_freeze) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--ema", &v)) != 0)
-        return opt_double("--ema", v, r, 0, 0.999999, &a->ema) ? 2 : 1;
+        return opt_key_double("--ema", v, r, SPLUT_P_RUN_EMA, &a->ema);
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
         a->wd_set = 1;
-        return opt_double("--wd", v, r, 0, 1, &a->wd) ? 2 : 1;
+        return opt_key_double("--wd", v, r, SPLUT_P_WEIGHT_DECAY, &a->wd);
     }
     if ((r = cli_opt(argc, argv, i, "--beta1", &v)) != 0) {
         a->beta1_set = 1;
-        return opt_double("--beta1", v, r, 0, 0.999999, &a->beta1) ? 2 : 1;
+        return opt_key_double("--beta1", v, r, SPLUT_P_BETA1, &a->beta1);
     }
     if ((r = cli_opt(argc, argv, i, "--beta2", &v)) != 0) {
         a->beta2_set = 1;
-        return opt_double("--beta2", v, r, 0, 0.999999, &a->beta2) ? 2 : 1;
+        return opt_key_double("--beta2", v, r, SPLUT_P_BETA2, &a->beta2);
     }
     return 0;
 }
@@ -332,21 +320,22 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         return cli_usage_err("train", "--conn-regrow is 'gradient' or 'random'"), 2;
     }
     if ((r = cli_opt(argc, argv, i, "--switch-epoch", &v)) != 0)
-        return (c->switch_set = 1, opt_u64("--switch-epoch", v, r, 0, MAX_EPOCHS,
-                                           &c->switch_epoch)) ? 2 : 1;
+        return (c->switch_set = 1, opt_key_u64("--switch-epoch", v, r, SPLUT_P_SWITCH_EPOCH,
+                                               &c->switch_epoch)) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-candidates", &v)) != 0)
-        return (c->candidates_set = 1, opt_u64("--conn-candidates", v, r, 1, 1024,
-                                               &c->candidates)) ? 2 : 1;
+        return (c->candidates_set = 1, opt_key_u64("--conn-candidates", v, r,
+                                                   SPLUT_P_CONN_CANDIDATES, &c->candidates))
+                   ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--conn-tau", &v)) != 0)
-        return (c->tau_set = 1, opt_double("--conn-tau", v, r, 1e-6, 1e6, &c->tau)) ? 2 : 1;
+        return (c->tau_set = 1, opt_key_double("--conn-tau", v, r, SPLUT_P_CONN_TAU, &c->tau));
     if ((r = cli_opt(argc, argv, i, "--conn-swap", &v)) != 0)
-        return (c->swap_set = 1, opt_double("--conn-swap", v, r, 0, 1, &c->swap)) ? 2 : 1;
+        return (c->swap_set = 1, opt_key_double("--conn-swap", v, r, SPLUT_P_CONN_SWAP, &c->swap));
     if ((r = cli_opt(argc, argv, i, "--conn-stagger", &v)) != 0)
-        return (c->stagger_set = 1, opt_double("--conn-stagger", v, r, 0, 1e6, &c->stagger)) ? 2
-                                                                                         : 1;
+        return (c->stagger_set = 1,
+                opt_key_double("--conn-stagger", v, r, SPLUT_P_CONN_STAGGER, &c->stagger));
     if ((r = cli_opt(argc, argv, i, "--conn-plateau", &v)) != 0)
-        return (c->plateau_set = 1, opt_double("--conn-plateau", v, r, 1, 64, &c->plateau)) ? 2
-                                                                                         : 1;
+        return (c->plateau_set = 1,
+                opt_key_double("--conn-plateau", v, r, SPLUT_P_CONN_PLATEAU, &c->plateau));
     if ((r = cli_opt(argc, argv, i, "--conn-explore", &v)) != 0) {
         if (r > 0 && (!strcmp(v, "random") || !strcmp(v, "gradient"))) {
             c->explore_set = 1;
@@ -356,51 +345,21 @@ static int parse_conn_opt(int argc, char **argv, int *i, conn_args *c)
         return cli_usage_err("train", "--conn-explore is 'random' or 'gradient'"), 2;
     }
     if ((r = cli_opt(argc, argv, i, "--conn-cover", &v)) != 0)
-        return opt_switch("--conn-cover", v, r, &c->cover, &c->cover_set);
+        return opt_switch("--conn-cover", v, r, SPLUT_P_CONN_COVER, &c->cover, &c->cover_set);
     if ((r = cli_opt(argc, argv, i, "--conn-warm", &v)) != 0)
-        return opt_switch("--conn-warm", v, r, &c->warm, &c->warm_set);
+        return opt_switch("--conn-warm", v, r, SPLUT_P_CONN_WARM, &c->warm, &c->warm_set);
     if ((r = cli_opt(argc, argv, i, "--conn-l1", &v)) != 0)
-        return (c->l1_set = 1, opt_double("--conn-l1", v, r, 0, 1, &c->l1)) ? 2 : 1;
+        return (c->l1_set = 1, opt_key_double("--conn-l1", v, r, SPLUT_P_CONN_L1, &c->l1));
     if ((r = cli_opt(argc, argv, i, "--conn-temperature", &v)) != 0)
-        return (c->temperature_set = 1,
-                opt_double("--conn-temperature", v, r, 0, 1, &c->temperature)) ? 2 : 1;
+        return (c->temperature_set = 1, opt_key_double("--conn-temperature", v, r,
+                                                       SPLUT_P_CONN_TEMPERATURE, &c->temperature));
     return 0;
-}
-
-/* The switch epoch when --switch-epoch is not given. A long phase 1 gives
- * better masks (docs/connectivity.md: switching at the end of the first cosine
- * cycle gained 0.4 points over epoch 20), but phase 2 needs time of its own:
- * the end of the first cycle when at least one more full cycle follows, else
- * the library's default. */
-static uint64_t default_switch_epoch(const train_args *a)
-{
-    if (a->restart_epochs > 0 && a->epochs / 2 >= a->restart_epochs)
-        return a->restart_epochs;
-    double dflt = 0;
-    (void)splut_param_info(SPLUT_P_SWITCH_EPOCH, NULL, NULL, NULL, &dflt); /* a known key */
-    return (uint64_t)dflt;
 }
 
 /* Learned connectivity or pre-training: phase 1 trains a linear surrogate. */
 static int two_phase(const conn_args *c)
 {
     return c->learned || c->pretrain;
-}
-
-/* A two-phase run must reach phase 2: until the switch the model file would
- * hold the untrained target network while the reported accuracy is the
- * surrogate's. */
-static int check_switch_epoch(const train_args *a)
-{
-    if (!two_phase(&a->conn))
-        return CLI_EXIT_OK;
-    uint64_t T = a->conn.switch_epoch;
-    if (a->epochs > T)
-        return CLI_EXIT_OK;
-    return cli_usage_err("train",
-                         "--epochs %llu ends before the target network trains: the switch epoch "
-                         "is %llu (--switch-epoch)",
-                         (unsigned long long)a->epochs, (unsigned long long)T);
 }
 
 /* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 after printing --help. */
@@ -446,8 +405,6 @@ static int parse_train(int argc, char **argv, train_args *a)
         return cli_usage_err("train", "--out FILE is required");
     if (!a->checkpoint && a->resume)
         a->checkpoint = a->resume;
-    if (a->checkpoint && strcmp(a->checkpoint, a->out) == 0)
-        return cli_usage_err("train", "--out and --checkpoint must be different files");
     if (a->conn.masks && a->conn.learned)
         return cli_usage_err("train", "--masks and --connectivity learned exclude each other");
     if (a->conn.pretrain && a->conn.learned)
@@ -459,11 +416,7 @@ static int parse_train(int argc, char **argv, train_args *a)
         return cli_usage_err("train", "the --conn-* options need --connectivity learned");
     if (!two_phase(&a->conn) && a->conn.switch_set)
         return cli_usage_err("train", "--switch-epoch needs --connectivity learned or --pretrain");
-    if (two_phase(&a->conn) && !a->conn.switch_set) {
-        a->conn.switch_epoch = default_switch_epoch(a);
-        a->conn.switch_set = 1;
-    }
-    return check_switch_epoch(a);
+    return CLI_EXIT_OK;
 }
 
 /* ---- architecture specs --------------------------------------------------- */
@@ -602,417 +555,87 @@ done:
     return rc;
 }
 
-/* ---- run state sidecar ---------------------------------------------------- */
+/* ---- files ---------------------------------------------------------------- */
 
-static int run_push(run_state *rs, const epoch_rec *e)
+/* Identity of a file that may not exist yet: the real path of its directory
+ * plus its name (NULL on failure). */
+static char *file_key(const char *path)
 {
-    epoch_rec *h = realloc(rs->hist, (rs->nhist + 1) * sizeof *h);
-    if (!h)
-        return -1;
-    rs->hist = h;
-    rs->hist[rs->nhist++] = *e;
-    return 0;
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    const char *name = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    char *real = realpath(dir, NULL);
+    if (!real)
+        return NULL;
+    size_t n = strlen(real) + strlen(name) + 2;
+    char *key = malloc(n);
+    if (key)
+        snprintf(key, n, "%s/%s", real, name);
+    free(real);
+    return key;
 }
 
-static int run_save(const char *ckpt, const run_state *rs)
+/* Whether two paths name the same file: the same inode when both exist, else
+ * the same directory and name. */
+static int same_file(const char *a, const char *b)
 {
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s.run", ckpt);
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        cli_err("cannot write '%s': %s", tmp, strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
-    fprintf(f, "%s\nseed %llu\nbatch %llu\nlr %.17g\nrestart_epochs %llu\nepochs_done %llu\n"
-               "step %llu\ndata %016llx\nkeep_best %d\nbest %.17g %llu\n",
-            RUN_MAGIC, (unsigned long long)rs->seed, (unsigned long long)rs->batch, rs->lr,
-            (unsigned long long)rs->restart_epochs, (unsigned long long)rs->done,
-            (unsigned long long)rs->step, (unsigned long long)rs->data_hash, rs->keep_best,
-            rs->best_acc, (unsigned long long)rs->best_epoch);
-    if (rs->ema > 0 || rs->bn_calibrate)
-        fprintf(f, "average %.17g %d %d\n", rs->ema, rs->bn_calibrate, rs->ema_started);
-    if (rs->shift)
-        fprintf(f, "shift %llu\n", (unsigned long long)rs->shift);
-    if (rs->teacher)
-        fprintf(f, "teacher %016llx %.17g %.17g\n", (unsigned long long)rs->teacher,
-                rs->teacher_alpha, rs->teacher_temperature);
-    if (rs->bn_freeze)
-        fprintf(f, "freeze %llu\n", (unsigned long long)rs->bn_freeze);
-    for (size_t i = 0; i < rs->nhist; i++)
-        fprintf(f, "epoch %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)rs->hist[i].epoch,
-                rs->hist[i].loss, rs->hist[i].train_acc, rs->hist[i].test_acc,
-                rs->hist[i].seconds);
-    int bad = ferror(f);
-    if (fclose(f) || bad || rename(tmp, path)) {
-        cli_err("cannot write '%s': %s", path, strerror(errno));
-        remove(tmp);
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *ka = file_key(a), *kb = file_key(b);
+    int same = ka && kb && strcmp(ka, kb) == 0;
+    free(ka);
+    free(kb);
+    return same;
 }
 
-static int run_load(const char *ckpt, run_state *rs)
+/* --out, --checkpoint, --resume and --distill: the outputs must be distinct
+ * files, different from the teacher, and --out's directory writable. */
+static int check_files(const train_args *a)
 {
-    char path[4200], line[512];
-    snprintf(path, sizeof path, "%s.run", ckpt);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cli_err("cannot open run state '%s' (written next to every checkpoint): %s", path,
-                strerror(errno));
+    if (a->checkpoint && same_file(a->checkpoint, a->out))
+        return cli_usage_err("train", "--out and --checkpoint (or --resume) must be different "
+                                      "files");
+    if (a->distill && same_file(a->distill, a->out))
+        return cli_usage_err("train", "--out would overwrite the --distill teacher");
+    if (a->distill && a->checkpoint && same_file(a->distill, a->checkpoint))
+        return cli_usage_err("train", "--checkpoint would overwrite the --distill teacher");
+    char *key = file_key(a->out);
+    if (!key) {
+        cli_err("cannot write '%s': its directory does not exist", a->out);
         return CLI_EXIT_FAIL;
     }
-    unsigned long long seed = 0, batch = 0, restart = 0, done = 0, step = 0, best_epoch = 0,
-                       data_hash = 0;
-    int ok = fgets(line, sizeof line, f) && strncmp(line, RUN_MAGIC, strlen(RUN_MAGIC)) == 0;
-    ok = ok && fscanf(f, " seed %llu batch %llu lr %lf restart_epochs %llu epochs_done %llu "
-                         "step %llu data %llx keep_best %d best %lf %llu",
-                      &seed, &batch, &rs->lr, &restart, &done, &step, &data_hash,
-                      &rs->keep_best, &rs->best_acc, &best_epoch) == 10;
-    rs->seed = seed;
-    rs->batch = batch;
-    rs->restart_epochs = restart;
-    rs->done = done;
-    rs->step = step;
-    rs->best_epoch = best_epoch;
-    rs->data_hash = data_hash;
-    /* optional (absent: no average, no calibration); a mismatch leaves "epoch" unread */
-    int na = ok ? fscanf(f, " average %lf %d %d", &rs->ema, &rs->bn_calibrate,
-                         &rs->ema_started)
-                : 0;
-    if (na > 0 && na < 3)
-        ok = 0;
-    /* optional; line names share no first letter (average, shift, teacher, freeze, epoch),
-     * since a failed literal match consumes the letters it matched */
-    unsigned long long shift = 0;
-    if (ok && fscanf(f, " shift %llu", &shift) == 1 && shift > CLI_MAX_SHIFT)
-        ok = 0;
-    rs->shift = shift;
-    unsigned long long teacher = 0;
-    int nt = ok ? fscanf(f, " teacher %llx %lf %lf", &teacher, &rs->teacher_alpha,
-                         &rs->teacher_temperature)
-                : 0;
-    if (nt > 0 && nt < 3)
-        ok = 0;
-    rs->teacher = teacher;
-    unsigned long long freeze = 0;
-    if (ok && fscanf(f, " freeze %llu", &freeze) == 1 && freeze > UINT32_MAX)
-        ok = 0;
-    rs->bn_freeze = freeze;
-    while (ok) {
-        epoch_rec e = {.live_test_acc = NAN}; /* no connectivity curve for restored epochs */
-        unsigned long long ep;
-        int n = fscanf(f, " epoch %llu %lf %lf %lf %lf", &ep, &e.loss, &e.train_acc,
-                       &e.test_acc, &e.seconds);
-        if (n == EOF)
-            break;
-        e.epoch = ep;
-        ok = n == 5 && run_push(rs, &e) == 0;
-    }
-    fclose(f);
-    if (!ok || rs->nhist != rs->done || rs->batch < 2) {
-        cli_err("'%s' is not a valid run state file", path);
+    char *slash = strrchr(key, '/');
+    *slash = '\0';
+    int ok = access(*key ? key : "/", W_OK | X_OK) == 0;
+    free(key);
+    if (!ok) {
+        cli_err("cannot write '%s': %s", a->out, strerror(errno));
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
 }
 
-/* ---- the loop ------------------------------------------------------------- */
+/* ---- the run -------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Order of the samples in epoch @p epoch: a pure function of (seed, epoch). */
-static void epoch_order(size_t *idx, size_t n, uint64_t seed, uint64_t epoch)
-{
-    uint64_t s = seed ^ 0x5ee71e5ull;
-    s = splitmix64(&s) ^ (epoch * 0xD1B54A32D192ED03ull);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    for (size_t i = n; i > 1; i--) {
-        uint64_t lim = UINT64_MAX - UINT64_MAX % i, v;
-        do
-            v = splitmix64(&s);
-        while (v >= lim);
-        size_t j = (size_t)(v % i), t = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = t;
-    }
-}
-
-/* Fingerprint of both splits (sizes, features, labels, values). */
-static uint64_t data_fingerprint(const cli_data *d)
-{
-    uint64_t h = CLI_FNV1A_BASIS;
-    const cli_split *sp[2] = {&d->train, &d->test};
-    h = cli_fnv1a(h, &d->features, sizeof d->features);
-    for (int k = 0; k < 2; k++) {
-        h = cli_fnv1a(h, &sp[k]->n, sizeof sp[k]->n);
-        h = cli_fnv1a(h, sp[k]->y, sp[k]->n * sizeof *sp[k]->y);
-        h = cli_fnv1a(h, sp[k]->x, sp[k]->n * d->features * sizeof *sp[k]->x);
-    }
-    return h;
-}
-
-/* Batches per epoch: a final batch smaller than 2 is skipped (BatchNorm). */
-static uint64_t batches_per_epoch(size_t n, uint64_t batch)
-{
-    return n / batch + (n % batch >= 2 ? 1 : 0);
-}
-
-typedef struct trainer_run {
+typedef struct cli_train {
     train_args *a;
     cli_data *d;
     splut_ctx *ctx;
-    splut_model *m, *best;
-    splut_model *evalm; /* what the last epoch evaluated: m or avg.avg */
-    cli_average avg;
-    cli_teacher teacher; /* --distill */
-    splut_trainer *t;
-    run_state rs;
+    splut_model *m, *teacher;
+    splut_dataset *train, *test;
+    splut_run *run;
     int show;             /* progress on stderr */
+    double last_show;     /* clock of the last step line */
     double train_secs;    /* optimiser time of this process */
     uint64_t samples;     /* samples stepped in this process */
-    size_t *order;
-    float *xb;
-    int32_t *yb;
-} trainer_run;
+} cli_train;
 
-static void fmt_eta(char *buf, size_t cap, double s)
-{
-    if (!(s >= 0) || s > 1e7)
-        snprintf(buf, cap, "?");
-    else if (s >= 3600)
-        snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else
-        snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-}
-
-static void show_batch(trainer_run *r, uint64_t epoch, uint64_t b, uint64_t nb, double loss,
-                       double t_epoch0, double *last)
-{
-    double now = cli_now();
-    if (!r->show || now - *last < (isatty(2) ? 0.25 : 10.0))
-        return;
-    *last = now;
-    double el = now - t_epoch0, rate = (double)(b * r->a->batch) / (el > 0 ? el : 1e-9);
-    double left = (double)(nb - b) / (b ? (double)b / el : 1) +
-                  (double)(r->a->epochs - epoch) * (double)nb / (b ? (double)b / el : 1);
-    char eta[32];
-    fmt_eta(eta, sizeof eta, left);
-    fprintf(stderr, "%sepoch %llu/%llu  batch %llu/%llu  loss %.4f  %.0f samples/s  ETA %s%s",
-            isatty(2) ? "\r" : "", (unsigned long long)epoch, (unsigned long long)r->a->epochs,
-            (unsigned long long)b, (unsigned long long)nb, loss, rate, eta,
-            isatty(2) ? "   " : "\n");
-}
-
-/* The training input of the sample at @p position of @p epoch, augmented if asked. */
-static void copy_sample(const trainer_run *r, uint64_t epoch, size_t position, const float *src,
-                        float *dst)
-{
-    const cli_data *d = r->d;
-    if (!r->a->shift) {
-        memcpy(dst, src, d->features * sizeof *dst);
-        return;
-    }
-    int dx, dy;
-    cli_shift_offsets(r->a->seed, epoch, position, (unsigned)r->a->shift, &dx, &dy);
-    cli_shift_image(src, dst, d->width, d->height, dx, dy, d->background);
-}
-
-/* --bn-freeze K: the last K epochs of every cosine cycle (of the run when the
- * rate is constant), in phase 2, train with frozen statistics, calibrated on
- * the training set at the first of them and kept to the last: calibrating
- * again would measure train-mode passes of weights that now fit the frozen
- * statistics, and moved the function away from what was trained (measured:
- * eval-mode training accuracy fell 1.5 points in five epochs). The others use
- * batch statistics. A function of the epoch and the model only, so an
- * interrupted run resumes exactly. */
-static int bn_frozen_epoch(const train_args *a, uint64_t epoch)
-{
-    uint64_t K = a->bn_freeze, R = a->restart_epochs;
-    return K && (R ? (epoch - 1) % R >= R - K : epoch + K > a->epochs);
-}
-
-static int set_bn_freeze(trainer_run *r, uint64_t epoch)
-{
-    int frozen = bn_frozen_epoch(r->a, epoch) && splut_trainer_model_in_training(r->t) == r->m;
-    int first = epoch == 1 || !bn_frozen_epoch(r->a, epoch - 1);
-    splut_status st = SPLUT_OK;
-    if (frozen && first)
-        st = splut_trainer_calibrate_bn(r->t, r->d->train.x, r->d->train.n, (size_t)r->a->batch);
-    if (!st)
-        st = splut_trainer_set_int(r->t, SPLUT_P_BN_FROZEN, frozen);
-    return st ? cli_lib_err(r->ctx, st, "freezing BatchNorm (--bn-freeze)") : CLI_EXIT_OK;
-}
-
-/* One optimiser pass over the shuffled training set; mean loss in @p loss. */
-static int train_epoch(trainer_run *r, uint64_t epoch, double *loss)
-{
-    const cli_split *s = &r->d->train;
-    uint32_t nf = r->d->features;
-    uint64_t B = r->a->batch, nb = batches_per_epoch(s->n, B);
-    epoch_order(r->order, s->n, r->a->seed, epoch);
-    /* phase 1 of a two-phase run (epochs 1..T) trains its surrogate on labels */
-    int distilled = r->teacher.m != NULL &&
-                    !(two_phase(&r->a->conn) && epoch <= r->a->conn.switch_epoch);
-    double sum = 0, t0 = cli_now(), last = t0;
-    size_t seen = 0;
-    if (set_bn_freeze(r, epoch))
-        return CLI_EXIT_FAIL;
-    for (uint64_t b = 0; b < nb; b++) {
-        size_t lo = (size_t)(b * B), n = s->n - lo < B ? s->n - lo : (size_t)B;
-        for (size_t k = 0; k < n; k++) {
-            size_t row = r->order[lo + k];
-            copy_sample(r, epoch, lo + k, s->x + row * nf, r->xb + k * nf);
-            r->yb[k] = s->y[row];
-        }
-        double l = 0;
-        splut_status st;
-        if (distilled) {
-            if (cli_teacher_targets(&r->teacher, r->xb, r->yb, n))
-                return CLI_EXIT_FAIL;
-            st = splut_trainer_step_soft(r->t, r->xb, r->teacher.targets, n, &l);
-        } else {
-            st = splut_trainer_step(r->t, r->xb, r->yb, n, &l);
-        }
-        if (st) {
-            char what[120];
-            snprintf(what, sizeof what, "training step %llu of epoch %llu",
-                     (unsigned long long)b + 1, (unsigned long long)epoch);
-            return cli_lib_err(r->ctx, st, what);
-        }
-        if (splut_trainer_model_in_training(r->t) == r->m && cli_average_update(&r->avg, r->m))
-            return CLI_EXIT_FAIL;
-        sum += l * (double)n;
-        seen += n;
-        show_batch(r, epoch, b + 1, nb, sum / (double)seen, t0, &last);
-    }
-    r->train_secs += cli_now() - t0;
-    r->samples += seen;
-    *loss = seen ? sum / (double)seen : 0;
-    return CLI_EXIT_OK;
-}
-
-static int set_metadata(splut_model *m, uint64_t epochs, double acc)
-{
-    splut_status st = splut_model_set_int(m, SPLUT_P_EPOCHS_TRAINED, (int64_t)epochs);
-    if (!st)
-        st = splut_model_set_double(m, SPLUT_P_TEST_ACCURACY, acc);
-    return st ? cli_lib_err(splut_model_ctx(m), st, "setting model metadata") : CLI_EXIT_OK;
-}
-
-static int keep_if_best(trainer_run *r, const epoch_rec *e)
-{
-    if (splut_trainer_model_in_training(r->t) != r->m) /* phase 1: no target model yet */
-        return CLI_EXIT_OK;
-    if (!r->a->keep_best || (r->rs.best_epoch && e->test_acc <= r->rs.best_acc))
-        return CLI_EXIT_OK;
-    splut_model *c = NULL;
-    splut_status st = splut_model_clone(r->evalm, &c);
-    if (st)
-        return cli_lib_err(r->ctx, st, "copying the best model");
-    splut_model_destroy(r->best);
-    r->best = c;
-    r->rs.best_acc = e->test_acc;
-    r->rs.best_epoch = e->epoch;
-    return CLI_EXIT_OK;
-}
-
-static int save_checkpoint(trainer_run *r)
-{
-    const char *ck = r->a->checkpoint;
-    if (!ck)
-        return CLI_EXIT_OK;
-    if (splut_trainer_model_in_training(r->t) != r->m) {
-        if (r->show)
-            fprintf(stderr, "note: no checkpoint during phase 1 of learned connectivity\n");
-        return CLI_EXIT_OK;
-    }
-    splut_status st = splut_trainer_save(r->t, ck);
-    if (st) {
-        char what[4200];
-        snprintf(what, sizeof what, "writing checkpoint '%s'", ck);
-        return cli_lib_err(r->ctx, st, what);
-    }
-    char path[4200];
-    snprintf(path, sizeof path, "%s.ema", ck);
-    if (cli_average_save(&r->avg, r->m, path))
-        return CLI_EXIT_FAIL;
-    r->rs.ema_started = r->avg.n_params > 0;
-    if (r->best && r->rs.best_epoch == r->rs.done) {
-        snprintf(path, sizeof path, "%s.best", ck);
-        st = splut_model_save(r->best, path);
-        if (st)
-            return cli_lib_err(r->ctx, st, "writing the best model next to the checkpoint");
-    }
-    int64_t step = 0;
-    splut_trainer_get_int(r->t, SPLUT_P_STEP, &step);
-    r->rs.step = (uint64_t)step;
-    return run_save(ck, &r->rs);
-}
-
-static void record_connections(const trainer_run *r, epoch_rec *e)
-{
-    size_t nl = splut_model_num_layers(r->m);
-    e->n_layers = nl < CURVE_LAYERS ? nl : CURVE_LAYERS;
-    for (size_t l = 0; l < e->n_layers; l++)
-        if (splut_trainer_connections(r->t, l, &e->active[l], NULL))
-            e->active[l] = 0;
-}
-
-static int run_epoch(trainer_run *r, uint64_t epoch)
-{
-    double t0 = cli_now();
-    epoch_rec e = {.epoch = epoch};
-    int rc = train_epoch(r, epoch, &e.loss);
-    /* phase 1 of learned connectivity trains a surrogate: measure that */
-    const splut_model *live = splut_trainer_model_in_training(r->t);
-    int64_t frozen = 0; /* what this epoch trained with (set_bn_freeze) */
-    splut_trainer_get_int(r->t, SPLUT_P_BN_FROZEN, &frozen);
-    if (!rc && live == r->m)
-        rc = cli_average_model(&r->avg, r->m, &r->d->train, r->a->batch, frozen != 0,
-                               &r->evalm);
-    if (live == r->m)
-        live = r->evalm;
-    if (!rc) /* both accuracies in eval mode, as the reference's "valid" and test loaders */
-        rc = cli_accuracy(live, &r->d->train, r->d->features, &e.train_acc);
-    if (!rc)
-        rc = cli_accuracy(live, &r->d->test, r->d->features, &e.test_acc);
-    e.live_test_acc = NAN;
-    if (!rc && live != splut_trainer_model_in_training(r->t))
-        rc = cli_accuracy(r->m, &r->d->test, r->d->features, &e.live_test_acc);
-    record_connections(r, &e);
-    if (!rc)
-        rc = set_metadata(r->m, epoch, e.test_acc);
-    if (!rc && r->evalm != r->m)
-        rc = set_metadata(r->evalm, epoch, e.test_acc);
-    e.seconds = cli_now() - t0;
-    if (!rc && run_push(&r->rs, &e)) {
-        cli_err("out of memory");
-        rc = CLI_EXIT_FAIL;
-    }
-    r->rs.done = epoch;
-    if (!rc)
-        rc = keep_if_best(r, &e);
-    if (!rc)
-        rc = save_checkpoint(r);
-    if (!rc && r->show)
-        fprintf(stderr, "%sepoch %llu/%llu  loss %.4f  train_acc %.4f  test_acc %.4f  %.1f s%s\n",
-                isatty(2) ? "\r" : "", (unsigned long long)epoch,
-                (unsigned long long)r->a->epochs, e.loss, e.train_acc, e.test_acc, e.seconds,
-                isatty(2) ? "          " : "");
-    return rc;
-}
-
-/* ---- setup ---------------------------------------------------------------- */
-
-static int make_model(trainer_run *r)
+static int make_model(cli_train *r)
 {
     splut_status st = splut_ctx_set_int(r->ctx, SPLUT_P_SEED, (int64_t)r->a->seed);
     if (st)
@@ -1031,280 +654,343 @@ static int make_model(trainer_run *r)
     return rc;
 }
 
-/* Learned connectivity or pre-training: the trainer needs the epoch length
- * for its schedule. */
-static splut_status configure_connectivity(splut_trainer *t, const conn_args *c, uint64_t nb)
+/* The loaded splits as datasets over the loader's arrays (borrowed). */
+static int wrap_data(cli_train *r)
 {
-    if (!two_phase(c))
-        return SPLUT_OK;
-    splut_status st = splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, c->learned ? 1 : 2);
-    if (!st)
-        st = splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, (int64_t)nb);
-    if (!st && c->switch_set)
-        st = splut_trainer_set_int(t, SPLUT_P_SWITCH_EPOCH, (int64_t)c->switch_epoch);
-    if (!st && c->candidates_set)
-        st = splut_trainer_set_int(t, SPLUT_P_CONN_CANDIDATES, (int64_t)c->candidates);
-    if (!st && c->regrow_set)
-        st = splut_trainer_set_int(t, SPLUT_P_CONN_REGROW, (int64_t)c->regrow);
-    if (!st && c->tau_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_TAU, c->tau);
-    if (!st && c->l1_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_L1, c->l1);
-    if (!st && c->temperature_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_TEMPERATURE, c->temperature);
-    if (!st && c->swap_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_SWAP, c->swap);
-    if (!st && c->plateau_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_PLATEAU, c->plateau);
-    if (!st && c->cover_set)
-        st = splut_trainer_set_int(t, SPLUT_P_CONN_COVER, c->cover);
-    if (!st && c->explore_set)
-        st = splut_trainer_set_int(t, SPLUT_P_CONN_EXPLORE, c->explore);
-    if (!st && c->stagger_set)
-        st = splut_trainer_set_double(t, SPLUT_P_CONN_STAGGER, c->stagger);
-    if (!st && c->warm_set)
-        st = splut_trainer_set_int(t, SPLUT_P_CONN_WARM, c->warm);
-    return st;
+    const cli_data *d = r->d;
+    splut_status st = splut_dataset_create(r->ctx, d->train.n, d->features, d->train.x,
+                                           d->train.y, SPLUT_DATASET_BORROW, &r->train);
+    if (!st && d->width)
+        st = splut_dataset_set_image(r->train, d->width, d->height, d->background);
+    if (!st && d->test.n)
+        st = splut_dataset_create(r->ctx, d->test.n, d->features, d->test.x, d->test.y,
+                                  SPLUT_DATASET_BORROW, &r->test);
+    return st ? cli_lib_err(r->ctx, st, "preparing the dataset") : CLI_EXIT_OK;
 }
 
-/* Take batch/lr/seed/restart from the run state on resume; refuse conflicts. */
-static int adopt_run_state(trainer_run *r)
+/* One key; a value the library refuses is a usage error naming the option. */
+static int set_key(cli_train *r, const char *opt, splut_param key, int is_int, double v)
 {
-    train_args *a = r->a;
-    run_state *rs = &r->rs;
-    if ((a->seed_set && a->seed != rs->seed) || (a->batch_set && a->batch != rs->batch) ||
-        (a->lr_set && a->lr != rs->lr) ||
-        (a->restart_set && a->restart_epochs != rs->restart_epochs))
-        return cli_usage_err("train", "--seed/--batch/--lr/--restart-epochs differ from the "
-                                      "values recorded in the checkpoint's run state");
-    a->seed = rs->seed;
-    a->batch = rs->batch;
-    a->lr = rs->lr;
-    a->restart_epochs = rs->restart_epochs;
-    a->seed_set = a->batch_set = a->lr_set = 1;
-    if (a->keep_best && !rs->keep_best && rs->done > 0)
-        return cli_usage_err("train", "--keep-best: the checkpoint was written without "
-                                      "--keep-best, so the best model so far is unknown");
-    if (rs->ema != a->ema || rs->bn_calibrate != a->bn_calibrate)
-        return cli_usage_err("train", "--ema/--bn-calibrate differ from the values recorded "
-                                      "in the checkpoint's run state");
-    if (rs->teacher && !a->distill)
-        return cli_usage_err("train", "the checkpoint's run was distilled: give the same "
-                                      "--distill FILE (and alpha, temperature) to resume it");
-    if (rs->shift != a->shift)
-        return cli_usage_err("train", "--augment-shift %llu differs from the %llu recorded in "
-                                      "the checkpoint's run state",
-                             (unsigned long long)a->shift, (unsigned long long)rs->shift);
-    if (rs->bn_freeze != a->bn_freeze)
-        return cli_usage_err("train", "--bn-freeze %llu differs from the %llu recorded in "
-                                      "the checkpoint's run state",
-                             (unsigned long long)a->bn_freeze,
-                             (unsigned long long)rs->bn_freeze);
-    if (rs->done > a->epochs)
-        return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
-                                      "--epochs %llu",
-                             (unsigned long long)rs->done, (unsigned long long)a->epochs);
-    return CLI_EXIT_OK;
+    splut_status st = is_int ? splut_run_set_int(r->run, key, (int64_t)v)
+                             : splut_run_set_double(r->run, key, v);
+    if (st == SPLUT_E_OUT_OF_RANGE)
+        return cli_usage_err("train", "%s: %s", opt, splut_ctx_last_error(r->ctx));
+    return st ? cli_lib_err(r->ctx, st, opt) : CLI_EXIT_OK;
 }
 
-static int recipe_defaults(trainer_run *r)
+typedef struct key_opt {
+    const char *opt;
+    splut_param key;
+    int is_int, given;
+    double v;
+} key_opt;
+
+static int set_keys(cli_train *r, const key_opt *k, size_t n)
 {
-    train_args *a = r->a;
-    int64_t batch = 128;
-    double lr = 1e-3;
-    splut_model_get_int(r->m, SPLUT_P_RECIPE_BATCH, &batch);
-    splut_model_get_double(r->m, SPLUT_P_RECIPE_LR, &lr);
-    if (!a->batch_set)
-        a->batch = batch < 2 ? 2 : (uint64_t)batch;
-    if (!a->lr_set)
-        a->lr = lr;
-    return CLI_EXIT_OK;
+    int rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (k[i].given)
+            rc = set_key(r, k[i].opt, k[i].key, k[i].is_int, k[i].v);
+    return rc;
 }
 
-static int make_trainer(trainer_run *r)
+static int configure_connectivity(cli_train *r)
 {
-    train_args *a = r->a;
-    splut_status st = splut_trainer_create(r->m, &r->t);
-    if (st)
-        return cli_lib_err(r->ctx, st, "creating the trainer");
-    uint64_t nb = batches_per_epoch(r->d->train.n, a->batch);
-    if (nb == 0) {
-        cli_err("the training set has %zu samples: not enough for one batch of at least 2",
-                r->d->train.n);
-        return CLI_EXIT_FAIL;
-    }
-    st = splut_trainer_set_double(r->t, SPLUT_P_LEARNING_RATE, a->lr);
-    if (!st && a->wd_set)
-        st = splut_trainer_set_double(r->t, SPLUT_P_WEIGHT_DECAY, a->wd);
-    if (!st && a->beta1_set)
-        st = splut_trainer_set_double(r->t, SPLUT_P_BETA1, a->beta1);
-    if (!st && a->beta2_set)
-        st = splut_trainer_set_double(r->t, SPLUT_P_BETA2, a->beta2);
-    if (!st)
-        st = splut_trainer_set_int(r->t, SPLUT_P_RESTART_PERIOD,
-                                   (int64_t)(a->restart_epochs * nb));
-    if (!st)
-        st = configure_connectivity(r->t, &a->conn, nb);
-    if (st)
-        return cli_lib_err(r->ctx, st, "configuring the trainer");
-    if (a->resume) {
-        st = splut_trainer_load(r->t, a->resume);
-        if (st) {
-            char what[4200];
-            snprintf(what, sizeof what, "resuming from '%s'", a->resume);
-            return cli_lib_err(r->ctx, st, what);
-        }
-        int64_t step = -1;
-        splut_trainer_get_int(r->t, SPLUT_P_STEP, &step);
-        if ((uint64_t)step != r->rs.step) {
-            cli_err("checkpoint '%s' (step %lld) and its run state (step %llu) disagree",
-                    a->resume, (long long)step, (unsigned long long)r->rs.step);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    return CLI_EXIT_OK;
-}
-
-static int load_average(trainer_run *r)
-{
-    r->avg.decay = r->a->ema;
-    r->avg.calibrate = r->a->bn_calibrate;
-    if (!r->a->resume || !r->rs.ema_started)
+    const conn_args *c = &r->a->conn;
+    if (!c->learned && !c->pretrain)
         return CLI_EXIT_OK;
-    char path[4200];
-    snprintf(path, sizeof path, "%s.ema", r->a->resume);
-    return cli_average_load(&r->avg, r->ctx, path);
+    const key_opt k[] = {
+        {"--connectivity", SPLUT_P_CONNECTIVITY, 1, 1, c->learned ? 1 : 2},
+        {"--switch-epoch", SPLUT_P_SWITCH_EPOCH, 1, c->switch_set, (double)c->switch_epoch},
+        {"--conn-candidates", SPLUT_P_CONN_CANDIDATES, 1, c->candidates_set,
+         (double)c->candidates},
+        {"--conn-regrow", SPLUT_P_CONN_REGROW, 1, c->regrow_set, (double)c->regrow},
+        {"--conn-tau", SPLUT_P_CONN_TAU, 0, c->tau_set, c->tau},
+        {"--conn-l1", SPLUT_P_CONN_L1, 0, c->l1_set, c->l1},
+        {"--conn-temperature", SPLUT_P_CONN_TEMPERATURE, 0, c->temperature_set, c->temperature},
+        {"--conn-swap", SPLUT_P_CONN_SWAP, 0, c->swap_set, c->swap},
+        {"--conn-plateau", SPLUT_P_CONN_PLATEAU, 0, c->plateau_set, c->plateau},
+        {"--conn-cover", SPLUT_P_CONN_COVER, 1, c->cover_set, c->cover},
+        {"--conn-explore", SPLUT_P_CONN_EXPLORE, 1, c->explore_set, c->explore},
+        {"--conn-stagger", SPLUT_P_CONN_STAGGER, 0, c->stagger_set, c->stagger},
+        {"--conn-warm", SPLUT_P_CONN_WARM, 1, c->warm_set, c->warm},
+    };
+    return set_keys(r, k, sizeof k / sizeof k[0]);
 }
 
-static int load_best(trainer_run *r)
+/* Every option as a run or trainer key (only those given: the rest keep the
+ * library's defaults, the preset's recipe among them). */
+static int configure(cli_train *r)
 {
-    if (!r->a->resume || !r->a->keep_best || !r->rs.best_epoch)
+    const train_args *a = r->a;
+    const key_opt k[] = {
+        {"--epochs", SPLUT_P_RUN_EPOCHS, 1, 1, (double)a->epochs},
+        {"--batch", SPLUT_P_RUN_BATCH, 1, a->batch_set, (double)a->batch},
+        {"--seed", SPLUT_P_RUN_SEED, 1, 1, (double)a->seed},
+        {"--restart-epochs", SPLUT_P_RUN_RESTART_EPOCHS, 1, 1, (double)a->restart_epochs},
+        {"--ema", SPLUT_P_RUN_EMA, 0, 1, a->ema},
+        {"--bn-calibrate", SPLUT_P_RUN_BN_CALIBRATE, 1, 1, a->bn_calibrate},
+        {"--bn-freeze", SPLUT_P_RUN_BN_FREEZE, 1, 1, (double)a->bn_freeze},
+        {"--keep-best", SPLUT_P_RUN_KEEP_BEST, 1, 1, a->keep_best},
+        {"--augment-shift", SPLUT_P_RUN_SHIFT, 1, 1, (double)a->shift},
+        {"--distill-alpha", SPLUT_P_RUN_DISTILL_ALPHA, 0, a->distill_alpha_set,
+         a->distill_alpha},
+        {"--distill-temperature", SPLUT_P_RUN_DISTILL_TEMPERATURE, 0,
+         a->distill_temperature_set, a->distill_temperature},
+        {"--lr", SPLUT_P_LEARNING_RATE, 0, a->lr_set, a->lr},
+        {"--wd", SPLUT_P_WEIGHT_DECAY, 0, a->wd_set, a->wd},
+        {"--beta1", SPLUT_P_BETA1, 0, a->beta1_set, a->beta1},
+        {"--beta2", SPLUT_P_BETA2, 0, a->beta2_set, a->beta2},
+    };
+    int rc = set_keys(r, k, sizeof k / sizeof k[0]);
+    if (!rc)
+        rc = configure_connectivity(r);
+    splut_status st = SPLUT_OK;
+    if (!rc && r->teacher)
+        st = splut_run_set_teacher(r->run, r->teacher);
+    if (!rc && !st && a->checkpoint)
+        st = splut_run_set_checkpoint(r->run, a->checkpoint);
+    return rc ? rc : st ? cli_lib_err(r->ctx, st, "configuring the run") : CLI_EXIT_OK;
+}
+
+/* The --distill teacher (the run fingerprints it, so a resume needs the same). */
+static int load_teacher(cli_train *r)
+{
+    if (!r->a->distill)
         return CLI_EXIT_OK;
-    char path[4200];
-    snprintf(path, sizeof path, "%s.best", r->a->resume);
-    splut_status st = splut_model_load(r->ctx, path, &r->best);
+    splut_status st = splut_model_load(r->ctx, r->a->distill, &r->teacher);
     if (st) {
         char what[4300];
-        snprintf(what, sizeof what, "loading the best model '%s' (--keep-best)", path);
+        snprintf(what, sizeof what, "loading the teacher model '%s' (--distill)", r->a->distill);
         return cli_lib_err(r->ctx, st, what);
     }
     return CLI_EXIT_OK;
 }
 
-/* ---- report --------------------------------------------------------------- */
-
-static const epoch_rec *final_record(const trainer_run *r)
+static int64_t run_int(const cli_train *r, splut_param key)
 {
-    if (r->rs.nhist == 0)
-        return NULL;
-    if (r->a->keep_best && r->rs.best_epoch)
-        return &r->rs.hist[r->rs.best_epoch - 1];
-    return &r->rs.hist[r->rs.nhist - 1];
+    int64_t v = 0;
+    (void)splut_run_get_int(r->run, key, &v); /* a known key */
+    return v;
 }
 
-static void report(const trainer_run *r, double seconds)
+static double run_double(const cli_train *r, splut_param key)
 {
-    const epoch_rec *fin = final_record(r);
+    double v = 0;
+    (void)splut_run_get_double(r->run, key, &v); /* a known key */
+    return v;
+}
+
+/* Continue from --resume: the checkpoint's seed, batch, learning rate and
+ * schedule unless given (then they must agree); the options that change what
+ * is evaluated or trained must agree. */
+static int resume(cli_train *r)
+{
+    train_args *a = r->a;
+    /* room for the check below: the library refuses fewer epochs than done */
+    splut_run_set_int(r->run, SPLUT_P_RUN_EPOCHS, (int64_t)1 << 20);
+    splut_status st = splut_run_resume(r->run, a->resume);
+    if (st) {
+        char what[4200];
+        snprintf(what, sizeof what, "resuming from '%s'", a->resume);
+        return cli_lib_err(r->ctx, st, what);
+    }
+    uint64_t done = (uint64_t)run_int(r, SPLUT_P_RUN_EPOCHS_DONE);
+    if ((a->seed_set && a->seed != (uint64_t)run_int(r, SPLUT_P_RUN_SEED)) ||
+        (a->batch_set && a->batch != (uint64_t)run_int(r, SPLUT_P_RUN_BATCH)) ||
+        (a->lr_set && a->lr != run_double(r, SPLUT_P_LEARNING_RATE)) ||
+        (a->restart_set && a->restart_epochs != (uint64_t)run_int(r, SPLUT_P_RUN_RESTART_EPOCHS)))
+        return cli_usage_err("train", "--seed/--batch/--lr/--restart-epochs differ from the "
+                                      "values recorded in the checkpoint");
+    if (a->keep_best && !run_int(r, SPLUT_P_RUN_KEEP_BEST) && done > 0)
+        return cli_usage_err("train", "--keep-best: the checkpoint was written without "
+                                      "--keep-best, so the best model so far is unknown");
+    if (a->ema != run_double(r, SPLUT_P_RUN_EMA) ||
+        a->bn_calibrate != run_int(r, SPLUT_P_RUN_BN_CALIBRATE))
+        return cli_usage_err("train", "--ema/--bn-calibrate differ from the values recorded "
+                                      "in the checkpoint");
+    uint64_t shift = (uint64_t)run_int(r, SPLUT_P_RUN_SHIFT);
+    if (a->shift != shift)
+        return cli_usage_err("train", "--augment-shift %llu differs from the %llu recorded in "
+                                      "the checkpoint",
+                             (unsigned long long)a->shift, (unsigned long long)shift);
+    uint64_t freeze = (uint64_t)run_int(r, SPLUT_P_RUN_BN_FREEZE);
+    if (a->bn_freeze != freeze)
+        return cli_usage_err("train", "--bn-freeze %llu differs from the %llu recorded in the "
+                                      "checkpoint",
+                             (unsigned long long)a->bn_freeze, (unsigned long long)freeze);
+    if (r->teacher && ((a->distill_alpha_set &&
+                        a->distill_alpha != run_double(r, SPLUT_P_RUN_DISTILL_ALPHA)) ||
+                       (a->distill_temperature_set &&
+                        a->distill_temperature != run_double(r, SPLUT_P_RUN_DISTILL_TEMPERATURE))))
+        return cli_usage_err("train", "--distill-alpha/--distill-temperature differ from the "
+                                      "values recorded in the checkpoint");
+    if (done > a->epochs)
+        return cli_usage_err("train", "the checkpoint already has %llu epochs, more than "
+                                      "--epochs %llu",
+                             (unsigned long long)done, (unsigned long long)a->epochs);
+    /* what this command saves: the last model unless --keep-best */
+    int rc = set_key(r, "--keep-best", SPLUT_P_RUN_KEEP_BEST, 1, a->keep_best);
+    return rc ? rc : set_key(r, "--epochs", SPLUT_P_RUN_EPOCHS, 1, (double)a->epochs);
+}
+
+/* A two-phase run must reach phase 2: until the switch the model file would
+ * hold the untrained target network while the reported accuracy is the
+ * surrogate's. */
+static int check_switch_epoch(const cli_train *r)
+{
+    if (!run_int(r, SPLUT_P_CONNECTIVITY))
+        return CLI_EXIT_OK;
+    int64_t T = run_int(r, SPLUT_P_SWITCH_EPOCH);
+    if ((int64_t)r->a->epochs > T)
+        return CLI_EXIT_OK;
+    return cli_usage_err("train",
+                         "--epochs %llu ends before the target network trains: the switch epoch "
+                         "is %lld (--switch-epoch)",
+                         (unsigned long long)r->a->epochs, (long long)T);
+}
+
+static void fmt_eta(char *buf, size_t cap, double s)
+{
+    if (!(s >= 0) || s > 1e7)
+        snprintf(buf, cap, "?");
+    else if (s >= 3600)
+        snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static void show_step(cli_train *r, const splut_run_progress *p)
+{
+    double now = cli_now();
+    if (!r->show || now - r->last_show < (isatty(2) ? 0.25 : 10.0))
+        return;
+    r->last_show = now;
+    char eta[32];
+    fmt_eta(eta, sizeof eta, p->eta_seconds);
+    fprintf(stderr, "%sepoch %llu/%llu  batch %llu/%llu  loss %.4f  %.0f samples/s  ETA %s%s",
+            isatty(2) ? "\r" : "", (unsigned long long)p->epoch, (unsigned long long)p->epochs,
+            (unsigned long long)p->batch, (unsigned long long)p->batches, p->loss,
+            p->samples_per_s, eta, isatty(2) ? "   " : "\n");
+}
+
+static void show_epoch(cli_train *r, const splut_run_progress *p)
+{
+    const splut_run_record *e = p->record;
+    r->train_secs += p->train_seconds;
+    r->samples += p->samples;
+    if (!r->show)
+        return;
+    if (r->a->checkpoint && run_int(r, SPLUT_P_CONNECTIVITY) &&
+        (int64_t)e->epoch <= run_int(r, SPLUT_P_SWITCH_EPOCH))
+        fprintf(stderr, "note: no checkpoint during phase 1 of learned connectivity\n");
+    fprintf(stderr, "%sepoch %llu/%llu  loss %.4f  train_acc %.4f  test_acc %.4f  %.1f s%s\n",
+            isatty(2) ? "\r" : "", (unsigned long long)e->epoch, (unsigned long long)p->epochs,
+            e->loss, e->train_accuracy, e->test_accuracy, e->seconds,
+            isatty(2) ? "          " : "");
+}
+
+static int on_progress(void *user, const splut_run_progress *p)
+{
+    cli_train *r = user;
+    if (p->kind == SPLUT_PROGRESS_STEP)
+        show_step(r, p);
+    else
+        show_epoch(r, p);
+    return 0;
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+static void json_record(cli_json *j, const splut_run_record *e)
+{
+    cli_json_begin_object(j, NULL);
+    cli_json_int(j, "epoch", (int64_t)e->epoch);
+    cli_json_double(j, "loss", e->loss);
+    cli_json_double(j, "train_accuracy", e->train_accuracy);
+    cli_json_double(j, "test_accuracy", e->test_accuracy);
+    cli_json_double(j, "seconds", e->seconds);
+    if (!isnan(e->live_test_accuracy))
+        cli_json_double(j, "live_test_accuracy", e->live_test_accuracy);
+    if (e->n_layers) {
+        cli_json_begin_array(j, "active_connections");
+        for (size_t l = 0; l < e->n_layers; l++)
+            cli_json_int(j, NULL, (int64_t)e->active[l]);
+        cli_json_end_array(j);
+    }
+    cli_json_end_object(j);
+}
+
+static void report(const cli_train *r, double seconds)
+{
+    const train_args *a = r->a;
+    uint64_t done = (uint64_t)run_int(r, SPLUT_P_RUN_EPOCHS_DONE);
+    uint64_t kept = a->keep_best && run_int(r, SPLUT_P_RUN_BEST_EPOCH)
+                        ? (uint64_t)run_int(r, SPLUT_P_RUN_BEST_EPOCH)
+                        : done;
+    splut_run_record fin = SPLUT_RUN_RECORD_INIT;
+    int have = kept && splut_run_history(r->run, kept, &fin) == SPLUT_OK;
     double sps = r->train_secs > 0 ? (double)r->samples / r->train_secs : 0;
-    if (!r->a->json) {
-        if (fin)
+    if (!a->json) {
+        if (have)
             printf("saved %s (%s, epoch %llu): test_accuracy %.4f train_accuracy %.4f, "
                    "%.1f s, %.0f samples/s\n",
-                   r->a->out, r->a->keep_best ? "best" : "last",
-                   (unsigned long long)fin->epoch, fin->test_acc, fin->train_acc, seconds, sps);
+                   a->out, a->keep_best ? "best" : "last", (unsigned long long)fin.epoch,
+                   fin.test_accuracy, fin.train_accuracy, seconds, sps);
         return;
     }
     cli_json j = {.out = stdout};
     cli_json_begin_object(&j, NULL);
-    cli_json_string(&j, "model", r->a->out);
-    cli_json_double(&j, "test_accuracy", fin ? fin->test_acc : NAN);
-    cli_json_double(&j, "train_accuracy", fin ? fin->train_acc : NAN);
-    cli_json_int(&j, "epochs", (int64_t)r->rs.done);
-    cli_json_string(&j, "kept", r->a->keep_best ? "best" : "last");
-    cli_json_int(&j, "kept_epoch", fin ? (int64_t)fin->epoch : 0);
+    cli_json_string(&j, "model", a->out);
+    cli_json_double(&j, "test_accuracy", have ? fin.test_accuracy : NAN);
+    cli_json_double(&j, "train_accuracy", have ? fin.train_accuracy : NAN);
+    cli_json_int(&j, "epochs", (int64_t)done);
+    cli_json_string(&j, "kept", a->keep_best ? "best" : "last");
+    cli_json_int(&j, "kept_epoch", have ? (int64_t)fin.epoch : 0);
     cli_json_double(&j, "seconds", seconds);
     cli_json_double(&j, "train_samples_per_s", sps);
-    cli_json_int(&j, "batch", (int64_t)r->a->batch);
-    cli_json_double(&j, "lr", r->a->lr);
-    cli_json_int(&j, "seed", (int64_t)r->a->seed);
-    if (r->a->shift)
-        cli_json_int(&j, "augment_shift", (int64_t)r->a->shift);
-    if (r->a->bn_freeze)
-        cli_json_int(&j, "bn_freeze", (int64_t)r->a->bn_freeze);
-    if (r->teacher.m) {
-        cli_json_string(&j, "distill_teacher", r->a->distill);
-        cli_json_double(&j, "distill_alpha", r->teacher.alpha);
-        cli_json_double(&j, "distill_temperature", r->teacher.temperature);
+    cli_json_int(&j, "batch", run_int(r, SPLUT_P_RUN_BATCH));
+    cli_json_double(&j, "lr", run_double(r, SPLUT_P_LEARNING_RATE));
+    cli_json_int(&j, "seed", run_int(r, SPLUT_P_RUN_SEED));
+    if (a->shift)
+        cli_json_int(&j, "augment_shift", (int64_t)a->shift);
+    if (a->bn_freeze)
+        cli_json_int(&j, "bn_freeze", (int64_t)a->bn_freeze);
+    if (r->teacher) {
+        cli_json_string(&j, "distill_teacher", a->distill);
+        cli_json_double(&j, "distill_alpha", run_double(r, SPLUT_P_RUN_DISTILL_ALPHA));
+        cli_json_double(&j, "distill_temperature",
+                        run_double(r, SPLUT_P_RUN_DISTILL_TEMPERATURE));
     }
-    int64_t switch_epoch = 0; /* the trainer's: a resumed run keeps its checkpoint's */
-    if (two_phase(&r->a->conn) && !splut_trainer_get_int(r->t, SPLUT_P_SWITCH_EPOCH, &switch_epoch))
-        cli_json_int(&j, "switch_epoch", switch_epoch);
+    if (run_int(r, SPLUT_P_CONNECTIVITY))
+        cli_json_int(&j, "switch_epoch", run_int(r, SPLUT_P_SWITCH_EPOCH));
     cli_json_int(&j, "train_samples", (int64_t)r->d->train.n);
     cli_json_int(&j, "test_samples", (int64_t)r->d->test.n);
     cli_json_begin_array(&j, "history");
-    for (size_t i = 0; i < r->rs.nhist; i++) {
-        const epoch_rec *e = &r->rs.hist[i];
-        cli_json_begin_object(&j, NULL);
-        cli_json_int(&j, "epoch", (int64_t)e->epoch);
-        cli_json_double(&j, "loss", e->loss);
-        cli_json_double(&j, "train_accuracy", e->train_acc);
-        cli_json_double(&j, "test_accuracy", e->test_acc);
-        cli_json_double(&j, "seconds", e->seconds);
-        if (!isnan(e->live_test_acc))
-            cli_json_double(&j, "live_test_accuracy", e->live_test_acc);
-        if (e->n_layers) {
-            cli_json_begin_array(&j, "active_connections");
-            for (size_t l = 0; l < e->n_layers; l++)
-                cli_json_int(&j, NULL, (int64_t)e->active[l]);
-            cli_json_end_array(&j);
-        }
-        cli_json_end_object(&j);
+    for (uint64_t e = 1; e <= done; e++) {
+        splut_run_record rec = SPLUT_RUN_RECORD_INIT;
+        if (splut_run_history(r->run, e, &rec) == SPLUT_OK)
+            json_record(&j, &rec);
     }
     cli_json_end_array(&j);
     cli_json_end_object(&j);
     cli_json_finish(&j);
 }
 
-/* The --distill teacher; on resume it must be the file the run started with. */
-static int load_teacher(trainer_run *r)
+static int write_model(cli_train *r)
 {
-    train_args *a = r->a;
-    /* defaults: the better of the two settings measured (docs/training.md) */
-    r->teacher.alpha = a->distill_alpha_set ? a->distill_alpha : 0.9;
-    r->teacher.temperature = a->distill_temperature_set ? a->distill_temperature : 2.0;
-    int rc = cli_teacher_load(&r->teacher, r->ctx, a->distill, r->m, (size_t)a->batch);
-    if (rc)
-        return rc;
-    const run_state *rs = &r->rs;
-    if (a->resume && (rs->teacher != r->teacher.fingerprint ||
-                      rs->teacher_alpha != r->teacher.alpha ||
-                      rs->teacher_temperature != r->teacher.temperature))
-        return cli_usage_err("train", "--distill FILE, alpha or temperature differ from the "
-                                      "checkpoint's run state");
-    r->rs.teacher = r->teacher.fingerprint;
-    r->rs.teacher_alpha = r->teacher.alpha;
-    r->rs.teacher_temperature = r->teacher.temperature;
-    return CLI_EXIT_OK;
-}
-
-static int write_model(trainer_run *r)
-{
-    const splut_model *m = r->a->keep_best && r->best ? r->best : r->evalm;
-    splut_status st = splut_model_save(m, r->a->out);
-    if (st) {
-        char what[4200];
-        snprintf(what, sizeof what, "writing model '%s'", r->a->out);
-        return cli_lib_err(r->ctx, st, what);
+    const splut_model *m = splut_run_final_model(r->run);
+    if (!m) {
+        cli_err("no epoch was trained: nothing to write to '%s'", r->a->out);
+        return CLI_EXIT_FAIL;
     }
-    return CLI_EXIT_OK;
+    return cli_save_model(m, r->a->out);
 }
 
-static int train_run(trainer_run *r)
+static int prepare(cli_train *r)
 {
     train_args *a = r->a;
-    int rc = CLI_EXIT_OK;
-    if (a->resume && (rc = run_load(a->resume, &r->rs)) == 0)
-        rc = adopt_run_state(r);
+    int rc = check_files(a);
     if (!rc) /* before the (slow) data: architecture errors come first */
         rc = make_model(r);
     if (!rc)
@@ -1315,52 +1001,38 @@ static int train_run(trainer_run *r)
         cli_err("--augment-shift needs image data (mnist: or fashion:), not '%s'", a->data);
         rc = CLI_EXIT_USAGE;
     }
-    uint64_t fp = rc ? 0 : data_fingerprint(r->d);
-    if (!rc && a->resume && fp != r->rs.data_hash) {
-        cli_err("the dataset differs from the one the checkpoint '%s' was trained on",
-                a->resume);
-        rc = CLI_EXIT_FAIL;
-    }
-    r->rs.data_hash = fp;
     if (!rc)
-        rc = recipe_defaults(r);
+        rc = wrap_data(r);
+    if (!rc)
+        rc = load_teacher(r);
+    splut_status st = rc ? SPLUT_OK : splut_run_create(r->m, r->train, r->test, &r->run);
+    if (st)
+        rc = cli_lib_err(r->ctx, st, "creating the training run");
+    if (!rc)
+        rc = configure(r);
+    if (!rc && a->resume)
+        rc = resume(r);
+    if (!rc)
+        rc = check_switch_epoch(r);
     if (!rc && a->restart_epochs && a->bn_freeze > a->restart_epochs)
         rc = cli_usage_err("train", "--bn-freeze %llu is longer than a cosine cycle "
                                     "(--restart-epochs %llu)",
                            (unsigned long long)a->bn_freeze,
                            (unsigned long long)a->restart_epochs);
-    if (!rc && a->distill)
-        rc = load_teacher(r);
-    if (!rc)
-        rc = make_trainer(r);
-    if (!rc)
-        rc = load_best(r);
-    if (!rc)
-        rc = load_average(r);
+    return rc;
+}
+
+static int train_run(cli_train *r)
+{
+    int rc = prepare(r);
     if (rc)
         return rc;
-    r->evalm = r->m;
-    r->rs.seed = a->seed;
-    r->rs.batch = a->batch;
-    r->rs.lr = a->lr;
-    r->rs.restart_epochs = a->restart_epochs;
-    r->rs.keep_best = a->keep_best;
-    r->rs.ema = a->ema;
-    r->rs.bn_calibrate = a->bn_calibrate;
-    r->rs.shift = a->shift;
-    r->rs.bn_freeze = a->bn_freeze;
-    r->order = malloc((r->d->train.n ? r->d->train.n : 1) * sizeof *r->order);
-    r->xb = malloc(a->batch * r->d->features * sizeof *r->xb);
-    r->yb = malloc(a->batch * sizeof *r->yb);
-    if (!r->order || !r->xb || !r->yb) {
-        cli_err("out of memory for batch buffers");
-        return CLI_EXIT_FAIL;
-    }
+    splut_run_set_progress(r->run, on_progress, r);
     double t0 = cli_now();
-    for (uint64_t e = r->rs.done + 1; e <= a->epochs && !rc; e++)
-        rc = run_epoch(r, e);
-    if (!rc)
-        rc = write_model(r);
+    splut_status st = splut_run_fit(r->run);
+    if (st)
+        return cli_lib_err(r->ctx, st, "training");
+    rc = write_model(r);
     if (!rc)
         report(r, cli_now() - t0);
     return rc;
@@ -1374,20 +1046,16 @@ int cli_cmd_train(int argc, char **argv)
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
     cli_data d = {0};
-    trainer_run r = {.a = &a, .d = &d};
+    cli_train r = {.a = &a, .d = &d};
     r.show = a.progress || isatty(2);
     r.ctx = cli_ctx_new((int64_t)a.threads);
     if (!r.ctx)
         return CLI_EXIT_FAIL;
     rc = train_run(&r);
-    free(r.order);
-    free(r.xb);
-    free(r.yb);
-    free(r.rs.hist);
-    splut_trainer_destroy(r.t);
-    splut_model_destroy(r.best);
-    cli_average_free(&r.avg);
-    cli_teacher_free(&r.teacher);
+    splut_run_destroy(r.run);
+    splut_dataset_destroy(r.train);
+    splut_dataset_destroy(r.test);
+    splut_model_destroy(r.teacher);
     splut_model_destroy(r.m);
     splut_ctx_unref(r.ctx);
     cli_data_free(&d);

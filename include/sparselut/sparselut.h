@@ -91,6 +91,7 @@ typedef enum splut_status {
     SPLUT_E_CONNECTIVITY = -112,    /**< input list not sorted, duplicated or wrong length */
     SPLUT_E_STATE = -200,           /**< call not valid in the object's current state */
     SPLUT_E_DIVERGED = -201,        /**< training produced a non-finite loss or parameter */
+    SPLUT_E_CANCELLED = -202,       /**< a callback asked to stop (the run can continue) */
     SPLUT_E_NOMEM = -300,           /**< allocation failed; nothing was changed */
     SPLUT_E_STRUCT_SIZE = -400,     /**< option struct with an unknown size field */
     SPLUT_E_IO = -500,              /**< reading or writing a file failed */
@@ -241,7 +242,42 @@ typedef enum splut_param {
     SPLUT_P_CONN_TEMPERATURE = 215,/**< double [0,1]: exploration noise temperature, default 0 */
     SPLUT_P_CONN_REGROW = 216,    /**< int: ::splut_conn_regrow, default SPLUT_REGROW_GRADIENT */
     SPLUT_P_CONN_CANDIDATES = 217,/**< int [1,1024]: candidate inputs per neuron, default 128 */
-    SPLUT_P_CONN_INIT = 218       /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
+    SPLUT_P_CONN_INIT = 218,      /**< double (0,1]: magnitude of a regrown connection, 1e-3 */
+    /* training run (300-399); see the "Training runs" section and docs/run.md */
+    SPLUT_P_RUN_EPOCHS = 300,     /**< int [1,2^20]: epochs of the run (a resumed run
+                                       continues up to it); default the model's
+                                       SPLUT_P_RECIPE_EPOCHS */
+    SPLUT_P_RUN_BATCH = 301,      /**< int [2,2^20]: batch size; default the model's
+                                       SPLUT_P_RECIPE_BATCH (at least 2) */
+    SPLUT_P_RUN_SEED = 302,       /**< int [0,2^53]: seeds the per-epoch shuffle and the
+                                       image shifts; default the context's SPLUT_P_SEED */
+    SPLUT_P_RUN_RESTART_EPOCHS = 303, /**< int [0,2^20]: cosine warm restart every R
+                                       epochs, 0 = constant learning rate; default 100 */
+    SPLUT_P_RUN_EMA = 304,        /**< double [0,0.999999]: evaluate and keep an
+                                       exponential moving average of the parameters with
+                                       this decay per step (0 = none), calibrated as with
+                                       SPLUT_P_RUN_BN_CALIBRATE; default 0 */
+    SPLUT_P_RUN_BN_CALIBRATE = 305, /**< int 0/1: before each evaluation, BatchNorm
+                                       statistics of the evaluated copy are calibrated on
+                                       the training set; default 0 */
+    SPLUT_P_RUN_BN_FREEZE = 306,  /**< int [0,2^32-1]: the last K epochs of every cosine
+                                       cycle (of the run when R = 0) train with frozen,
+                                       calibrated BatchNorm (SPLUT_P_BN_FROZEN); K ≤ R;
+                                       default 0 */
+    SPLUT_P_RUN_KEEP_BEST = 307,  /**< int 0/1: keep a copy of the evaluated model of the
+                                       epoch with the best test accuracy; needs a test set;
+                                       default 0 */
+    SPLUT_P_RUN_SHIFT = 308,      /**< int [0,8]: shift every training image by a random
+                                       offset in [-K,K] pixels per axis, a pure function of
+                                       (seed, epoch, position); needs an image dataset
+                                       (splut_dataset_set_image()); default 0 */
+    SPLUT_P_RUN_DISTILL_ALPHA = 309, /**< double [0,1]: weight of the teacher's
+                                       distribution in the targets; default 0.9 */
+    SPLUT_P_RUN_DISTILL_TEMPERATURE = 310, /**< double (0,100]: the teacher's logits are
+                                       divided by it; default 2 */
+    SPLUT_P_RUN_EPOCHS_DONE = 311, /**< int, read only: epochs finished */
+    SPLUT_P_RUN_BEST_EPOCH = 312  /**< int, read only: epoch of the kept best model,
+                                       0 = none yet */
 } splut_param;
 
 /** Values of SPLUT_P_CONNECTIVITY. */
@@ -498,7 +534,7 @@ SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint
 /**
  * @brief Redraw random connectivity of every layer from @p seed (PolyLUT
  * FeatureMask style: a random permutation prefix per neuron, sorted).
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NOMEM (nothing changed)
  */
 SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
 /**
@@ -892,6 +928,234 @@ SPLUT_API splut_status splut_trainer_save(const splut_trainer *t, const char *pa
  *          SPLUT_E_FORMAT for a file without trainer state
  */
 SPLUT_API splut_status splut_trainer_load(splut_trainer *t, const char *path);
+/** @} */
+
+/**
+ * @defgroup run Training runs
+ * @brief Whole training runs: what `sparselut train` does, as a library object.
+ *
+ * A run trains a model on a training dataset epoch by epoch: a seeded shuffle
+ * per epoch (the same order for any thread count), mini-batches (a final batch
+ * of fewer than 2 samples is skipped), AdamW with cosine warm restarts given in
+ * epochs, optional learned connectivity (trainer keys SPLUT_P_CONNECTIVITY,
+ * SPLUT_P_SWITCH_EPOCH, SPLUT_P_CONN_*), an exponential moving average of the
+ * parameters, BatchNorm calibration and freezing, distillation from a teacher
+ * model, image shifts and a per-sample transform hook, keep-best, per-epoch
+ * train/test accuracy and a history of every epoch. Configure it with
+ * parameter keys 300–399 and with the trainer keys 200–299, which the run
+ * passes to its trainer (except SPLUT_P_STEP, SPLUT_P_STEPS_PER_EPOCH,
+ * SPLUT_P_RESTART_PERIOD and SPLUT_P_BN_FROZEN, which the run manages), before
+ * the first epoch. Then drive it with splut_run_epoch() or splut_run_fit().
+ *
+ * Everything is deterministic: the same model, data, seed and keys give the
+ * same bytes for any thread count, and a run resumed from its checkpoint
+ * (splut_run_resume()) ends with exactly the model of an uninterrupted run.
+ * The guide is docs/run.md; the checkpoint format docs/checkpoint-format.md.
+ * @{
+ */
+/** A training run (model, datasets, trainer, schedule, history, checkpoints). */
+typedef struct splut_run splut_run;
+
+/** One finished epoch (size-versioned: set `size` with SPLUT_RUN_RECORD_INIT). */
+typedef struct splut_run_record {
+    size_t size;             /**< sizeof(splut_run_record) */
+    uint64_t epoch;          /**< 1-based */
+    double loss;             /**< mean training loss of the epoch's steps */
+    double train_accuracy;   /**< eval-mode accuracy of the evaluated model, training set */
+    double test_accuracy;    /**< the same on the test set (NaN without one) */
+    double live_test_accuracy; /**< the live model's test accuracy when the evaluated
+                                  model is an average or calibrated copy, else NaN */
+    double seconds;          /**< wall time of the epoch (training and evaluation) */
+    uint32_t n_layers;       /**< entries of @c active in use (at most 16) */
+    uint32_t reserved;       /**< 0 */
+    uint64_t active[16];     /**< active connections per layer at the end of the epoch */
+} splut_run_record;
+/** Initialiser for ::splut_run_record. */
+#define SPLUT_RUN_RECORD_INIT {sizeof(splut_run_record), 0, 0, 0, 0, 0, 0, 0, 0, {0}}
+
+/** What a progress report is about. */
+typedef enum splut_progress_kind {
+    SPLUT_PROGRESS_STEP = 0, /**< an optimiser step of the current epoch finished */
+    SPLUT_PROGRESS_EPOCH = 1 /**< an epoch finished (evaluated, recorded, checkpointed) */
+} splut_progress_kind;
+
+/** A progress report (size-versioned; the run fills every field). */
+typedef struct splut_run_progress {
+    size_t size;             /**< sizeof(splut_run_progress) */
+    int32_t kind;            /**< ::splut_progress_kind */
+    uint32_t reserved;       /**< 0 */
+    uint64_t epoch;          /**< current epoch, 1-based */
+    uint64_t epochs;         /**< SPLUT_P_RUN_EPOCHS */
+    uint64_t batch;          /**< batches done in this epoch */
+    uint64_t batches;        /**< batches per epoch */
+    double loss;             /**< mean loss of the epoch so far */
+    double samples_per_s;    /**< training throughput of this epoch so far */
+    double train_seconds;    /**< optimiser wall time of this epoch so far */
+    uint64_t samples;        /**< samples stepped in this epoch so far */
+    double eta_seconds;      /**< estimated time to the end of the run */
+    const splut_run_record *record; /**< SPLUT_PROGRESS_EPOCH: the finished epoch, else NULL */
+} splut_run_progress;
+
+/**
+ * Progress callback: called after every step and every epoch. Return 0 to
+ * continue; any other value stops the run cleanly: the call in progress
+ * returns SPLUT_E_CANCELLED and the next splut_run_epoch() or splut_run_fit()
+ * continues exactly where it stopped (the result is the same as without the
+ * stop).
+ */
+typedef int (*splut_run_progress_fn)(void *user, const splut_run_progress *p);
+
+/**
+ * Per-sample transform hook (augmentation): called for every training sample
+ * of every step with the sample's features in @p x (after the built-in image
+ * shift), which it may change in place. It must be a pure function of
+ * (@p seed, @p epoch, @p position, the sample) for runs to stay deterministic
+ * and resumable. Return 0, or nonzero to stop the run (SPLUT_E_CANCELLED).
+ * @p position is the sample's place in the epoch's shuffled order.
+ */
+typedef int (*splut_run_transform_fn)(void *user, float *x, uint32_t features, int32_t label,
+                                      uint64_t seed, uint64_t epoch, uint64_t position);
+
+/**
+ * @brief Create a run that trains @p model on @p train.
+ *
+ * The run trains @p model in place (it must outlive the run and is not
+ * destroyed by it) and takes a reference to each dataset. Parameters start
+ * at their defaults (see the SPLUT_P_RUN_* keys).
+ * @param model a built model
+ * @param train training set: as many features as the model has inputs, labels
+ *        below the outputs (0/1 for one output), at least 2 rows
+ * @param test test set with the same features and label range, or NULL
+ * @param[out] out the new run
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (model not built),
+ *          SPLUT_E_INVALID (feature count differs; the message says which set),
+ *          SPLUT_E_LABEL (a label too large for the model), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_run_create(splut_model *model, splut_dataset *train,
+                                        splut_dataset *test, splut_run **out);
+/** @brief Destroy a run; NULL is a no-op. The model stays (trained so far). */
+SPLUT_API void splut_run_destroy(splut_run *run);
+/**
+ * @brief Set an integer run parameter (keys 300–399) or trainer parameter (200–299).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM (a key of another object,
+ *          or one the run manages), SPLUT_E_PARAM_TYPE, SPLUT_E_OUT_OF_RANGE,
+ *          SPLUT_E_STATE (after the first epoch, except SPLUT_P_RUN_EPOCHS; or a
+ *          read-only key)
+ */
+SPLUT_API splut_status splut_run_set_int(splut_run *run, splut_param key, int64_t value);
+/** @brief Read an integer run or trainer parameter. @returns as splut_run_set_int() */
+SPLUT_API splut_status splut_run_get_int(const splut_run *run, splut_param key, int64_t *value);
+/** @brief Set a double run or trainer parameter. @returns as splut_run_set_int() */
+SPLUT_API splut_status splut_run_set_double(splut_run *run, splut_param key, double value);
+/** @brief Read a double run or trainer parameter. @returns as splut_run_set_int() */
+SPLUT_API splut_status splut_run_get_double(const splut_run *run, splut_param key,
+                                            double *value);
+/**
+ * @brief Distil from @p teacher: every step of phase 2 (every step without
+ * learned connectivity) trains towards alpha · softmax(teacher logits / T) +
+ * (1 − alpha) · one-hot(label) on exactly the inputs the model sees
+ * (SPLUT_P_RUN_DISTILL_ALPHA, SPLUT_P_RUN_DISTILL_TEMPERATURE). The run keeps
+ * its own copy of @p teacher and records its fingerprint in checkpoints.
+ * @param teacher a built model with the run model's inputs and outputs, or NULL
+ *        to train on labels alone
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (other inputs or outputs),
+ *          SPLUT_E_STATE (after the first epoch), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_run_set_teacher(splut_run *run, const splut_model *teacher);
+/**
+ * @brief Install the per-sample transform hook (NULL removes it).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (after the first epoch)
+ */
+SPLUT_API splut_status splut_run_set_transform(splut_run *run, splut_run_transform_fn fn,
+                                               void *user);
+/**
+ * @brief Install the progress callback (NULL removes it); may be changed at any time.
+ * @returns SPLUT_OK, SPLUT_E_NULL
+ */
+SPLUT_API splut_status splut_run_set_progress(splut_run *run, splut_run_progress_fn fn,
+                                              void *user);
+/**
+ * @brief Write a checkpoint to @p path after every epoch from now on (NULL:
+ * stop). Epochs of phase 1 of learned connectivity are not checkpointed; the
+ * first checkpoint is written at the end of the switch epoch.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_run_set_checkpoint(splut_run *run, const char *path);
+/**
+ * @brief Train one epoch: the next one, or the rest of one a callback stopped.
+ * Evaluates, records the history, keeps the best model and writes the
+ * checkpoint (splut_run_set_checkpoint()).
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (all epochs done), SPLUT_E_INVALID
+ *          (inconsistent keys, e.g. SPLUT_P_RUN_SHIFT on a dataset without image
+ *          shape, a switch epoch not below the epochs, bn-freeze above the cycle,
+ *          keep-best without a test set), SPLUT_E_CANCELLED, SPLUT_E_IO (checkpoint),
+ *          and every error of splut_trainer_step()
+ */
+SPLUT_API splut_status splut_run_epoch(splut_run *run);
+/**
+ * @brief Train the remaining epochs (splut_run_epoch() until SPLUT_P_RUN_EPOCHS).
+ * @returns as splut_run_epoch(), SPLUT_OK when nothing is left to do
+ */
+SPLUT_API splut_status splut_run_fit(splut_run *run);
+/**
+ * @brief Record of epoch @p epoch (1 … SPLUT_P_RUN_EPOCHS_DONE).
+ * @param[in,out] rec `size` set by the caller (SPLUT_RUN_RECORD_INIT)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
+ */
+SPLUT_API splut_status splut_run_history(const splut_run *run, uint64_t epoch,
+                                         splut_run_record *rec);
+/** @brief The model being trained (the one given to splut_run_create()); NULL for NULL. */
+SPLUT_API splut_model *splut_run_model(const splut_run *run);
+/**
+ * @brief The model the last epoch evaluated: the live model, or the run's copy
+ * with averaged parameters and/or calibrated BatchNorm statistics (owned by
+ * the run, valid until the next epoch). NULL before the first epoch.
+ */
+SPLUT_API const splut_model *splut_run_evaluated_model(const splut_run *run);
+/**
+ * @brief The evaluated model of the best epoch so far (SPLUT_P_RUN_KEEP_BEST),
+ * owned by the run; NULL without keep-best or before phase 2.
+ */
+SPLUT_API const splut_model *splut_run_best_model(const splut_run *run);
+/**
+ * @brief The result of the run: the best model with keep-best (when there is
+ * one), else the evaluated model — what `sparselut train --out` writes.
+ * Owned by the run; NULL before the first epoch.
+ */
+SPLUT_API const splut_model *splut_run_final_model(const splut_run *run);
+/**
+ * @brief Write everything a resume needs into one file, atomically: model and
+ * optimiser state, run configuration and position, history, the average,
+ * the evaluated and best models, and the fingerprints of the data and the
+ * teacher (docs/checkpoint-format.md). Only between epochs, and not during
+ * phase 1 of learned connectivity.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (inside an epoch, or phase 1),
+ *          SPLUT_E_IO, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_run_save_checkpoint(const splut_run *run, const char *path);
+/**
+ * @brief Continue from a checkpoint: a run created with a model of the same
+ * architecture, the same datasets and (if the checkpoint's run had one) the
+ * same teacher takes over the checkpoint's model, optimiser, configuration
+ * (every key except SPLUT_P_RUN_EPOCHS, which may grow), history and models.
+ * Nothing changes on failure. Call before the first epoch.
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (the run already trained),
+ *          SPLUT_E_INVALID (other data, teacher or architecture; more epochs done
+ *          than SPLUT_P_RUN_EPOCHS), SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
+ *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_run_resume(splut_run *run, const char *path);
+/**
+ * @brief The live model stored in a run checkpoint (the model as trained up to the
+ * checkpoint's epoch, without its optimiser state), e.g. to evaluate or emit it.
+ * @param ctx context of the new model
+ * @param[in] path a file written by splut_run_save_checkpoint()
+ * @param[out] out the model; NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
+ *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM, and the errors of splut_model_deserialize()
+ */
+SPLUT_API splut_status splut_run_checkpoint_model(splut_ctx *ctx, const char *path,
+                                                  splut_model **out);
 /** @} */
 
 

@@ -74,8 +74,27 @@ static int same_file(const char *a, const char *b)
     return system(cmd) == 0;
 }
 
+/* Offset and length of the payload of section @p tag among the sections that
+ * start at @p off (docs/model-format.md, docs/checkpoint-format.md); 0 if absent. */
+static size_t find_section(const unsigned char *buf, size_t off, size_t end, const char *tag,
+                           size_t *len)
+{
+    while (off + 12 <= end) {
+        uint64_t plen = 0;
+        for (int k = 7; k >= 0; k--)
+            plen = plen << 8 | buf[off + 4 + (size_t)k];
+        assert_true(plen <= end - off - 12);
+        if (memcmp(buf + off, tag, 4) == 0) {
+            *len = (size_t)plen;
+            return off + 12;
+        }
+        off += 12 + (size_t)plen;
+    }
+    return 0;
+}
+
 /* Payload of the STAT section (BatchNorm running statistics) of a model file
- * in the temp dir, walking the sections of docs/model-format.md; malloc'd. */
+ * in the temp dir, or of the trainer's model inside a run checkpoint; malloc'd. */
 static unsigned char *stat_section(const char *name, size_t *len)
 {
     char path[600];
@@ -85,19 +104,19 @@ static unsigned char *stat_section(const char *name, size_t *len)
     static unsigned char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    for (size_t off = 24; off + 12 <= n;) {
-        uint64_t plen = 0;
-        for (int k = 7; k >= 0; k--)
-            plen = plen << 8 | buf[off + 4 + (size_t)k];
-        assert_true(plen <= n - off - 12);
-        if (memcmp(buf + off, "STAT", 4) == 0) {
-            unsigned char *copy = malloc(plen ? plen : 1);
-            assert_non_null(copy);
-            memcpy(copy, buf + off + 12, plen);
-            *len = (size_t)plen;
-            return copy;
-        }
-        off += 12 + (size_t)plen;
+    size_t base = 0, end = n, plen = 0;
+    if (n >= 8 && memcmp(buf, "SPLUTRUN", 8) == 0) { /* the model file embedded in TRNR */
+        base = find_section(buf, 24, n - 4, "TRNR", &plen);
+        assert_true(base > 0);
+        end = base + plen;
+    }
+    size_t at = find_section(buf, base + 24, end - 4, "STAT", &plen);
+    if (at) {
+        unsigned char *copy = malloc(plen ? plen : 1);
+        assert_non_null(copy);
+        memcpy(copy, buf + at, plen);
+        *len = plen;
+        return copy;
     }
     fail_msg("no STAT section in %s", name);
     return NULL;
@@ -246,7 +265,7 @@ static void test_file_and_data_errors(void **state)
            "/nonexistent/dir/m");
     /* Resume from a checkpoint that does not exist. */
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 2 --out m --resume nock"), 1,
-           "nock.run");
+           "nock");
 }
 
 static void test_train_then_eval_agree(void **state)
@@ -334,6 +353,9 @@ static void test_resume_is_exact(void **state)
     json_raw(full_hist, "loss", a, sizeof a);
     json_raw(strstr(out_text, "\"history\""), "loss", b, sizeof b);
     assert_string_equal(a, b);
+    /* The live model inside the checkpoint is readable as a model. */
+    expect(run("info --model ck --json"), 0, NULL);
+    assert_int_equal((int)json_num(out_text, "epochs_trained"), 5);
     /* Interrupted twice (after 1 and after 4) with a separate checkpoint file. */
     expect(run("%s --epochs 1 --out r1.splut --checkpoint ck2", common), 0, NULL);
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 4 --out r4.splut --resume ck2"),
@@ -358,15 +380,25 @@ static void test_resume_is_exact(void **state)
     write_dataset("other.csv", 240, 2);
     expect(run("train --arch " ARCH " --data csv:other.csv --epochs 6 --out x --resume ck"), 1,
            "dataset differs");
-    /* The run state must agree with the checkpoint. */
+    /* A damaged checkpoint is refused (one file, checksummed). */
     char path[600];
-    tmp_path(path, sizeof path, "ck.run");
-    FILE *f = fopen(path, "a");
+    tmp_path(path, sizeof path, "ck");
+    FILE *f = fopen(path, "r+b");
     assert_non_null(f);
-    fputs("garbage line\n", f);
+    assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+    fputc(0x5a, f);
     fclose(f);
     expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out x --resume ck"), 1,
-           "not a valid run state");
+           "checksum");
+    /* The same file under another name is still the same file. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 6 --out ./ck2 --resume ck2"), 2,
+           "different files");
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out ./full.splut "
+               "--distill full.splut"),
+           2, "--distill");
+    /* An output directory that does not exist is refused before training. */
+    expect(run("train --arch " ARCH " --data csv:d.csv --epochs 1 --out nodir/x.splut"), 1,
+           "nodir/x.splut");
 }
 
 /* A small IDX dataset DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte of
@@ -511,11 +543,12 @@ static void test_distill(void **state)
     expect(run("%s --epochs 3 --distill teacher.splut --out r.splut --resume dk", common), 0,
            NULL);
     assert_true(same_file("k1.splut", "r.splut"));
-    expect(run("%s --epochs 4 --out x --resume dk", common), 2, "--distill");
+    expect(run("%s --epochs 4 --out x --resume dk", common), 1, "teacher");
     expect(run("%s --epochs 4 --distill teacher.splut --distill-alpha 0.7 --out x --resume dk",
                common),
            2, "differ");
-    expect(run("%s --epochs 4 --distill plain.splut --out x --resume dk", common), 2, "differ");
+    expect(run("%s --epochs 4 --distill plain.splut --out x --resume dk", common), 1,
+           "another teacher");
     /* Learned connectivity: phase 1 on labels, then distilled. */
     expect(run("%s --epochs 3 --connectivity learned --switch-epoch 1 --distill teacher.splut "
                "--out l.splut --json",
@@ -533,7 +566,7 @@ static void test_distill(void **state)
     expect(run("%s --epochs 1 --distill teacher.splut --distill-alpha 1.5 --out x", common), 2,
            "--distill-alpha");
     expect(run("%s --epochs 1 --distill teacher.splut --distill-temperature 0 --out x", common),
-           2, "above 0");
+           2, "outside (0");
 }
 
 /* Text of the last epoch's record in a train --json output. */

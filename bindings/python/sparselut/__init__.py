@@ -7,6 +7,8 @@ them into FPGA logic. The classes follow the C API one to one:
 * :class:`Context` – threads, seed, table limit, last error (``splut_ctx``)
 * :class:`Model` – layers, connectivity, parameters (``splut_model``)
 * :class:`Trainer` – AdamW training of one model (``splut_trainer``)
+* :class:`Run` – a whole training run: epochs, schedule, EMA, distillation,
+  checkpoints (``splut_run``)
 * :class:`Tables` – enumerated truth tables, LUT inference, HDL emission
   (``splut_tables``)
 * :class:`Dataset` – features and labels (``splut_dataset``);
@@ -34,9 +36,11 @@ import os
 from . import _arrays
 from ._lib import lib as _c, path as library_path, SIZE_MAX, LayerDesc, TableInfo, HdlOpts
 from ._lib import LOG_FN as _LOG_FN, RangeError, to_int as _to_int
+from ._lib import PROGRESS_FN as _PROGRESS_FN
+from ._lib import TRANSFORM_FN as _TRANSFORM_FN, RunRecord as _RunRecord
 
-__all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Tables", "Layer", "Dataset",
-           "load_dataset", "version",
+__all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Run", "Tables", "Layer",
+           "Dataset", "load_dataset", "version",
            "version_number", "status_name", "presets", "param_names", "param_info",
            "lut6_cost", "have_numpy", "library_path"]
 
@@ -46,7 +50,7 @@ E_NULL, E_INVALID, E_OUT_OF_RANGE, E_PARAM_TYPE = -100, -101, -102, -103
 E_UNKNOWN_PARAM, E_UNKNOWN_PRESET, E_FAN_IN, E_TABLE_TOO_LARGE = -104, -105, -106, -107
 E_NON_FINITE, E_INDEX, E_BUFFER_TOO_SMALL, E_LABEL, E_CONNECTIVITY = (
     -108, -109, -110, -111, -112)
-E_STATE, E_DIVERGED, E_NOMEM, E_STRUCT_SIZE = -200, -201, -300, -400
+E_STATE, E_DIVERGED, E_CANCELLED, E_NOMEM, E_STRUCT_SIZE = -200, -201, -202, -300, -400
 E_IO, E_FORMAT, E_VERSION, E_CHECKSUM, E_TOOL = -500, -501, -502, -503, -504
 
 #: Neuron kinds by name (``splut_neuron_kind``).
@@ -144,7 +148,7 @@ def lut6_cost(in_bits, out_bits):
 
 def _scan_params():
     table = {}
-    for key in range(1, 300):
+    for key in range(1, 400):
         name = _c.splut_param_name(key)
         if name is not None:
             table[_s(name)] = key
@@ -455,6 +459,14 @@ class Model(_Handle):
         h = ctypes.c_void_p()
         _check(_c.splut_model_load(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
                "splut_model_load")
+        return cls._wrap(h.value, ctx)
+
+    @classmethod
+    def from_checkpoint(cls, ctx, path):
+        """The live model stored in a run checkpoint (:meth:`Run.save_checkpoint`)."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_run_checkpoint_model(ctx._live(), _b(path), ctypes.byref(h)), ctx._h,
+               "splut_run_checkpoint_model")
         return cls._wrap(h.value, ctx)
 
     @classmethod
@@ -812,6 +824,221 @@ class Trainer(_Handle):
     def load(self, path):
         """Restore a state written by :meth:`save` (model parameters included)."""
         _check(_c.splut_trainer_load(self._live(), _b(path)), self._ctx_h, "splut_trainer_load")
+
+
+
+def _make_dataset(ctx_h, data, features):
+    """A C dataset (a copy) from ``(x, y)`` or ``(x, y, (width, height, background))``,
+    or the handle of an object that has one (``._h``); returns (handle, owned)."""
+    if hasattr(data, "_h"):
+        return _c.splut_dataset_ref(data._h), True
+    x, y = data[0], data[1]
+    image = data[2] if len(data) > 2 else None
+    xp, n, kx = _arrays.to_c(x, ctypes.c_float, features)
+    yp, ny, ky = _arrays.to_c(y, ctypes.c_int32, 0, vector=True)
+    if n != ny:
+        raise Error(E_INVALID, "%d feature rows but %d labels" % (n, ny), "Run")
+    h = ctypes.c_void_p()
+    _check(_c.splut_dataset_create(ctx_h, n, features, xp, yp, 0, ctypes.byref(h)), ctx_h,
+           "splut_dataset_create")
+    del kx, ky
+    if image is not None:
+        st = _c.splut_dataset_set_image(h.value, int(image[0]), int(image[1]), float(image[2]))
+        if st != OK:
+            _c.splut_dataset_destroy(h.value)
+            _check(st, ctx_h, "splut_dataset_set_image")
+    return h.value, True
+
+
+def _record(rec):
+    """A history record as a dict."""
+    out = {"epoch": rec.epoch, "loss": rec.loss, "train_accuracy": rec.train_accuracy,
+           "test_accuracy": rec.test_accuracy, "live_test_accuracy": rec.live_test_accuracy,
+           "seconds": rec.seconds}
+    out["active_connections"] = [int(rec.active[i]) for i in range(rec.n_layers)]
+    return out
+
+
+class Run(_Handle):
+    """A whole training run (``splut_run``): what ``sparselut train`` does.
+
+    ``Run(model, train, test=None, **params)`` trains ``model`` in place on
+    ``train`` (``(x, y)``, or ``(x, y, (width, height, background))`` for
+    images, which the image shift needs), evaluating on ``test`` after every
+    epoch. Keyword parameters are run keys (``epochs``, ``batch``, ``seed``
+    (= ``run_seed``), ``restart_epochs``, ``ema``, ``bn_calibrate``,
+    ``bn_freeze``, ``keep_best``, ``augment_shift``, ``distill_alpha``,
+    ``distill_temperature``) or trainer keys (``learning_rate``,
+    ``connectivity``, ``switch_epoch``, ``conn_*``, …), and also:
+
+    * ``teacher`` – a :class:`Model` to distil from
+    * ``checkpoint`` – a file written after every epoch (:meth:`resume` reads it)
+    * ``progress`` – ``callback(info)`` after every step and epoch; ``info`` is a
+      dict (``kind`` ``"step"`` or ``"epoch"``, ``epoch``, ``batch``, ``loss``,
+      ``samples_per_s``, ``eta_seconds``, ``record`` at epochs); returning
+      ``True`` stops the run (:class:`Error` ``E_CANCELLED``; :meth:`fit`
+      continues exactly where it stopped)
+    * ``transform`` – ``callback(x, label, seed, epoch, position)`` may change
+      the sample ``x`` (a float32 array) in place; it must be a pure function
+      of its arguments for the run to stay deterministic
+
+    Use :meth:`fit` to train to the end or :meth:`epoch` for one epoch;
+    :attr:`history` lists every epoch and :attr:`final_model` is what
+    ``sparselut train --out`` would write.
+    """
+
+    def __init__(self, model, train, test=None, teacher=None, checkpoint=None, progress=None,
+                 transform=None, **params):
+        self.model = model
+        self._ctx_h = model._ctx_h
+        self._teacher = teacher
+        self._error = None
+        self._progress = self._transform = None
+        features = model.num_inputs
+        datasets = []
+        try:
+            datasets.append(_make_dataset(self._ctx_h, train, features)[0])
+            if test is not None:
+                datasets.append(_make_dataset(self._ctx_h, test, features)[0])
+            h = ctypes.c_void_p()
+            _check(_c.splut_run_create(model._live(), datasets[0],
+                                       datasets[1] if test is not None else None,
+                                       ctypes.byref(h)), self._ctx_h, "splut_run_create")
+        finally:
+            for d in datasets:  # the run holds its own references
+                _c.splut_dataset_destroy(d)
+        self._h = h.value
+        model._trainers.append(self)  # closed before the model
+        try:
+            for name, value in params.items():
+                self.set("run_seed" if name == "seed" else name, value)
+            if teacher is not None:
+                _check(_c.splut_run_set_teacher(self._h, teacher._live()), self._ctx_h,
+                       "splut_run_set_teacher")
+            if checkpoint is not None:
+                _check(_c.splut_run_set_checkpoint(self._h, _b(checkpoint)), self._ctx_h,
+                       "splut_run_set_checkpoint")
+            if progress is not None:
+                self.set_progress(progress)
+            if transform is not None:
+                self.set_transform(transform)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        """Destroy the run (the model stays, trained so far)."""
+        if self._h:
+            _c.splut_run_destroy(self._h)
+            self._h = None
+            if self in self.model._trainers:
+                self.model._trainers.remove(self)
+
+    def get(self, name):
+        """Read a run or trainer parameter by name."""
+        return _get_param(self._live(), self._ctx_h, name, _c.splut_run_get_int,
+                          _c.splut_run_get_double, "splut_run")
+
+    def set(self, name, value):
+        """Set a run or trainer parameter by name (before the first epoch)."""
+        _set_param(self._live(), self._ctx_h, name, value, _c.splut_run_set_int,
+                   _c.splut_run_set_double, "splut_run")
+
+    def _call(self, fn, name):
+        self._error = None
+        st = fn(self._live())
+        if self._error is not None:  # a Python callback raised: re-raise it here
+            err, self._error = self._error, None
+            raise err
+        _check(st, self._ctx_h, name)
+
+    def set_progress(self, callback):
+        """Install ``callback(info)`` (None removes it); a true result stops the run."""
+        if callback is None:
+            fn = ctypes.cast(None, _PROGRESS_FN)
+        else:
+            def fn_py(_user, p):
+                try:
+                    info = p.contents
+                    d = {"kind": "epoch" if info.kind == 1 else "step", "epoch": info.epoch,
+                         "epochs": info.epochs, "batch": info.batch, "batches": info.batches,
+                         "loss": info.loss, "samples_per_s": info.samples_per_s,
+                         "eta_seconds": info.eta_seconds}
+                    if info.record:
+                        d["record"] = _record(info.record.contents)
+                    return 1 if callback(d) else 0
+                except BaseException as exc:  # never unwind through C
+                    self._error = exc
+                    return 1
+            fn = _PROGRESS_FN(fn_py)
+        _check(_c.splut_run_set_progress(self._live(), fn, None), self._ctx_h,
+               "splut_run_set_progress")
+        self._progress = fn  # the C side keeps only the pointer
+
+    def set_transform(self, callback):
+        """Install ``callback(x, label, seed, epoch, position)`` (None removes it)."""
+        if callback is None:
+            fn = ctypes.cast(None, _TRANSFORM_FN)
+        else:
+            def fn_py(_user, x, features, label, seed, epoch, position):
+                try:
+                    callback(_arrays.view_mutable(x, features), label, seed, epoch, position)
+                    return 0
+                except BaseException as exc:  # never unwind through C
+                    self._error = exc
+                    return 1
+            fn = _TRANSFORM_FN(fn_py)
+        _check(_c.splut_run_set_transform(self._live(), fn, None), self._ctx_h,
+               "splut_run_set_transform")
+        self._transform = fn
+
+    def epoch(self):
+        """Train one epoch (or the rest of one a callback stopped); returns its record."""
+        self._call(_c.splut_run_epoch, "splut_run_epoch")
+        return self.history[-1]
+
+    def fit(self):
+        """Train the remaining epochs; returns :attr:`history`."""
+        self._call(_c.splut_run_fit, "splut_run_fit")
+        return self.history
+
+    def record(self, epoch):
+        """The record of epoch ``epoch`` (1-based) as a dict."""
+        rec = _RunRecord(ctypes.sizeof(_RunRecord))
+        _check(_c.splut_run_history(self._live(), epoch, ctypes.byref(rec)), self._ctx_h,
+               "splut_run_history")
+        return _record(rec)
+
+    @property
+    def history(self):
+        """Every finished epoch as a dict (loss, accuracies, seconds, connections)."""
+        return [self.record(e) for e in range(1, self.get("epochs_done") + 1)]
+
+    def _model(self, fn):
+        """A wrapper holding its own reference (splut_model_ref), so it stays
+        valid after later epochs replace the run's copy and after close()."""
+        h = fn(self._live())
+        if not h:
+            return None
+        if h == self.model._h:
+            return self.model
+        return Model._wrap(_c.splut_model_ref(h), self.model.context)
+
+    evaluated_model = property(lambda self: self._model(_c.splut_run_evaluated_model),
+                               doc="The model the last epoch evaluated (a snapshot).")
+    best_model = property(lambda self: self._model(_c.splut_run_best_model),
+                          doc="The best epoch's model with keep_best (a snapshot).")
+    final_model = property(lambda self: self._model(_c.splut_run_final_model),
+                           doc="The result: best with keep_best, else the evaluated model.")
+
+    def save_checkpoint(self, path):
+        """Write everything a resume needs to ``path`` (between epochs)."""
+        _check(_c.splut_run_save_checkpoint(self._live(), _b(path)), self._ctx_h,
+               "splut_run_save_checkpoint")
+
+    def resume(self, path):
+        """Continue from a checkpoint (before the first epoch of this object)."""
+        _check(_c.splut_run_resume(self._live(), _b(path)), self._ctx_h, "splut_run_resume")
 
 
 class Tables(_Handle):

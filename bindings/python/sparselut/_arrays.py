@@ -171,6 +171,15 @@ def view(ptr, count, ctype, owner):
     return _Owned(arr, owner)
 
 
+def view_mutable(ptr, count):
+    """Writable float32 view of ``count`` floats at ``ptr``, valid only during the
+    C callback that passed ``ptr`` (a numpy array, or a ctypes array without numpy)."""
+    raw = (ctypes.c_float * count).from_address(ctypes.addressof(ptr.contents))
+    if np is None:
+        return raw
+    return np.frombuffer(raw, dtype=np.float32)
+
+
 def _owned_class():
     if np is None:
         return None

@@ -57,6 +57,31 @@ class Allocator(ctypes.Structure):
     _fields_ = [("alloc", c_void_p), ("free", c_void_p), ("user", c_void_p)]
 
 
+class RunRecord(ctypes.Structure):
+    """Mirror of ``splut_run_record``."""
+
+    _fields_ = [("size", c_size_t), ("epoch", c_u64), ("loss", c_f64),
+                ("train_accuracy", c_f64), ("test_accuracy", c_f64),
+                ("live_test_accuracy", c_f64), ("seconds", c_f64), ("n_layers", c_u32),
+                ("reserved", c_u32), ("active", c_u64 * 16)]
+
+
+class RunProgress(ctypes.Structure):
+    """Mirror of ``splut_run_progress``."""
+
+    _fields_ = [("size", c_size_t), ("kind", c_i32), ("reserved", c_u32), ("epoch", c_u64),
+                ("epochs", c_u64), ("batch", c_u64), ("batches", c_u64), ("loss", c_f64),
+                ("samples_per_s", c_f64), ("train_seconds", c_f64), ("samples", c_u64),
+                ("eta_seconds", c_f64), ("record", ctypes.POINTER(RunRecord))]
+
+
+#: ``int (*)(void *user, const splut_run_progress *p)``
+PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, ctypes.POINTER(RunProgress))
+#: ``int (*)(void *user, float *x, uint32_t features, int32_t label, uint64_t seed,
+#: uint64_t epoch, uint64_t position)``
+TRANSFORM_FN = ctypes.CFUNCTYPE(c_int, c_void_p, ctypes.POINTER(c_f32), c_u32, c_i32, c_u64,
+                                c_u64, c_u64)
+
 #: ``void (*)(void *user, splut_log_level, splut_status, const char *msg)``
 LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p)
 
@@ -177,6 +202,27 @@ PROTOTYPES = {
     "splut_model_export_masks": (_S, [_H, c_char_p]),
     "splut_lut6_cost": (c_u64, [c_u32, c_u32]),
     "splut_tables_cost": (_S, [_H, c_size_t, P(c_u64)]),
+    # training runs
+    "splut_run_create": (_S, [_H, _H, _H, P(_H)]),
+    "splut_run_destroy": (None, [_H]),
+    "splut_run_set_int": (_S, [_H, c_int, c_i64]),
+    "splut_run_get_int": (_S, [_H, c_int, P(c_i64)]),
+    "splut_run_set_double": (_S, [_H, c_int, c_f64]),
+    "splut_run_get_double": (_S, [_H, c_int, P(c_f64)]),
+    "splut_run_set_teacher": (_S, [_H, _H]),
+    "splut_run_set_transform": (_S, [_H, TRANSFORM_FN, c_void_p]),
+    "splut_run_set_progress": (_S, [_H, PROGRESS_FN, c_void_p]),
+    "splut_run_set_checkpoint": (_S, [_H, c_char_p]),
+    "splut_run_epoch": (_S, [_H]),
+    "splut_run_fit": (_S, [_H]),
+    "splut_run_history": (_S, [_H, c_u64, P(RunRecord)]),
+    "splut_run_model": (_H, [_H]),
+    "splut_run_evaluated_model": (_H, [_H]),
+    "splut_run_best_model": (_H, [_H]),
+    "splut_run_final_model": (_H, [_H]),
+    "splut_run_save_checkpoint": (_S, [_H, c_char_p]),
+    "splut_run_resume": (_S, [_H, c_char_p]),
+    "splut_run_checkpoint_model": (_S, [_H, c_char_p, P(_H)]),
     # HDL emission
     "splut_tables_emit": (_S, [_H, c_int, c_char_p, P(HdlOpts)]),
     "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),

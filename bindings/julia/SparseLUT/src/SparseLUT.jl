@@ -24,6 +24,7 @@ export Context, Model, Trainer, Tables, Layer, SparseLUTError
 export train_step!, loss_grad, calibrate_bn!, predict, input_codes, forward_codes, classify_codes
 export train_step_soft!, loss_grad_soft, output_values
 export tables_forward, emit, emit_testbench, latency, presets, version
+export Run, fit!, epoch!, history, final_model, save_checkpoint, resume!, checkpoint_model
 
 const libsparselut = get(ENV, "SPARSELUT_LIB", "libsparselut")
 
@@ -61,6 +62,21 @@ struct HdlOpts
     flags::UInt32
     reserved::UInt32
 end
+
+"""Mirror of `splut_run_record`."""
+struct RunRecord
+    size::Csize_t
+    epoch::UInt64
+    loss::Cdouble
+    train_accuracy::Cdouble
+    test_accuracy::Cdouble
+    live_test_accuracy::Cdouble
+    seconds::Cdouble
+    n_layers::UInt32
+    reserved::UInt32
+    active::NTuple{16,UInt64}
+end
+RunRecord() = RunRecord(sizeof(RunRecord), 0, 0, 0, 0, 0, 0, 0, 0, ntuple(_ -> UInt64(0), 16))
 
 const TABLE_ADDER = UInt32(0xFFFF)
 const SIZE_MAX = typemax(Csize_t)
@@ -245,6 +261,37 @@ splut_tables_emit_testbench_raw(t, fmt, dir, opts, raw, codes, n) =
     ccall((:splut_tables_emit_testbench_raw, libsparselut), S,
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{Int32}, Ptr{UInt16}, Csize_t),
           t, fmt, dir, opts, raw, codes, n)
+
+splut_run_create(m, tr, te, out) = ccall((:splut_run_create, libsparselut), S, (H, H, H, Ref{H}),
+    m, tr, te, out)
+splut_run_destroy(r) = ccall((:splut_run_destroy, libsparselut), Cvoid, (H,), r)
+splut_run_set_int(r, k, v) = ccall((:splut_run_set_int, libsparselut), S, (H, Cint, Int64), r, k, v)
+splut_run_get_int(r, k, v) =
+    ccall((:splut_run_get_int, libsparselut), S, (H, Cint, Ref{Int64}), r, k, v)
+splut_run_set_double(r, k, v) =
+    ccall((:splut_run_set_double, libsparselut), S, (H, Cint, Cdouble), r, k, v)
+splut_run_get_double(r, k, v) =
+    ccall((:splut_run_get_double, libsparselut), S, (H, Cint, Ref{Cdouble}), r, k, v)
+splut_run_set_teacher(r, t) = ccall((:splut_run_set_teacher, libsparselut), S, (H, H), r, t)
+splut_run_set_transform(r, f, u) =
+    ccall((:splut_run_set_transform, libsparselut), S, (H, Ptr{Cvoid}, Ptr{Cvoid}), r, f, u)
+splut_run_set_progress(r, f, u) =
+    ccall((:splut_run_set_progress, libsparselut), S, (H, Ptr{Cvoid}, Ptr{Cvoid}), r, f, u)
+splut_run_set_checkpoint(r, p) =
+    ccall((:splut_run_set_checkpoint, libsparselut), S, (H, Cstring), r, p)
+splut_run_epoch(r) = ccall((:splut_run_epoch, libsparselut), S, (H,), r)
+splut_run_fit(r) = ccall((:splut_run_fit, libsparselut), S, (H,), r)
+splut_run_history(r, e, rec) =
+    ccall((:splut_run_history, libsparselut), S, (H, UInt64, Ref{RunRecord}), r, e, rec)
+splut_run_model(r) = ccall((:splut_run_model, libsparselut), H, (H,), r)
+splut_run_evaluated_model(r) = ccall((:splut_run_evaluated_model, libsparselut), H, (H,), r)
+splut_run_best_model(r) = ccall((:splut_run_best_model, libsparselut), H, (H,), r)
+splut_run_final_model(r) = ccall((:splut_run_final_model, libsparselut), H, (H,), r)
+splut_run_save_checkpoint(r, p) =
+    ccall((:splut_run_save_checkpoint, libsparselut), S, (H, Cstring), r, p)
+splut_run_resume(r, p) = ccall((:splut_run_resume, libsparselut), S, (H, Cstring), r, p)
+splut_run_checkpoint_model(c, p, out) = ccall((:splut_run_checkpoint_model, libsparselut), S,
+    (H, Cstring, Ref{H}), c, p, out)
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
@@ -566,23 +613,27 @@ tctx(t::Trainer) = splut_model_ctx(t.mptr)
 tparams(t::Trainer) = Int(splut_model_num_params(t.mptr))
 num_inputs(t::Trainer) = (handle(t); Int(splut_model_num_inputs(t.mptr)))
 num_outputs(t::Trainer) = (handle(t); Int(splut_model_num_outputs(t.mptr)))
-function setparam!(t::Trainer, name, v)
+# Set / read parameter `name` of handle `p` through the object's int and double accessors.
+function setparam_via(p, c, name, v, set_int, set_double, fname)
     k = param_key(name)
-    c = tctx(t)
-    param_is_int(k) ? check(splut_trainer_set_int(handle(t), k, Int64(v)), c, "splut_trainer_set_int") :
-                      check(splut_trainer_set_double(handle(t), k, Float64(v)), c, "splut_trainer_set_double")
+    param_is_int(k) ? check(set_int(p, k, Int64(v)), c, fname * "_set_int") :
+                      check(set_double(p, k, Float64(v)), c, fname * "_set_double")
 end
-function getparam(t::Trainer, name)
+function getparam_via(p, c, name, get_int, get_double, fname)
     k = param_key(name)
     if param_is_int(k)
         v = Ref{Int64}(0)
-        check(splut_trainer_get_int(handle(t), k, v), tctx(t), "splut_trainer_get_int")
+        check(get_int(p, k, v), c, fname * "_get_int")
     else
         v = Ref{Cdouble}(0)
-        check(splut_trainer_get_double(handle(t), k, v), tctx(t), "splut_trainer_get_double")
+        check(get_double(p, k, v), c, fname * "_get_double")
     end
     return v[]
 end
+setparam!(t::Trainer, name, v) = setparam_via(handle(t), tctx(t), name, v,
+    splut_trainer_set_int, splut_trainer_set_double, "splut_trainer")
+getparam(t::Trainer, name) = getparam_via(handle(t), tctx(t), name,
+    splut_trainer_get_int, splut_trainer_get_double, "splut_trainer")
 """One optimiser step on features `x` (num_inputs × n) and 0-based labels; returns the loss."""
 function train_step!(t::Trainer, x::Matrix{Cfloat}, labels::Vector{Int32})
     n = check_rows(x, num_inputs(t), "x")
@@ -871,5 +922,89 @@ function load_dataset(spec::AbstractString; ctx::Context=Context(), label=nothin
     return finalizer(close, Dataset(tr[])), finalizer(close, Dataset(te[]))
 end
 export Dataset, load_dataset, features, labels
+# ------------------------------------------------------------ training runs
+"""
+A training run (`splut_run`): `Run(model, xtrain, ytrain; xtest, ytest, image, teacher,
+checkpoint, params...)` with features as `num_inputs × n` matrices and 0-based labels;
+`image = (width, height, background)` declares image rows (needed by `augment_shift`).
+Parameters are run keys (`epochs`, `batch`, `run_seed`, `restart_epochs`, `ema`,
+`bn_calibrate`, `bn_freeze`, `keep_best`, `augment_shift`, `distill_alpha`,
+`distill_temperature`) or trainer keys (`learning_rate`, `connectivity`, …).
+"""
+mutable struct Run
+    ptr::Ptr{Cvoid}
+    model::Model
+    datasets::Vector{Ptr{Cvoid}}
+    teacher::Union{Model,Nothing}
+end
+function run_dataset(m::Model, x::Matrix{Cfloat}, y::Vector{Int32}, image)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_dataset_create(ctxptr(m), size(x, 2), size(x, 1), x, y, 0, out), ctxptr(m),
+          "splut_dataset_create")
+    if image !== nothing
+        st = splut_dataset_set_image(out[], image[1], image[2], image[3])
+        st == 0 || splut_dataset_destroy(out[])
+        check(st, ctxptr(m), "splut_dataset_set_image")
+    end
+    return out[]
+end
+function Run(m::Model, xtrain::Matrix{Cfloat}, ytrain::Vector{Int32}; xtest=nothing,
+             ytest=nothing, image=nothing, teacher=nothing, checkpoint=nothing, params...)
+    ds = Ptr{Cvoid}[run_dataset(m, xtrain, ytrain, image)]
+    xtest === nothing || push!(ds, run_dataset(m, xtest, ytest, nothing))
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    st = splut_run_create(m.ptr, ds[1], length(ds) > 1 ? ds[2] : C_NULL, out)
+    st == 0 || foreach(splut_dataset_destroy, ds)
+    check(st, ctxptr(m), "splut_run_create")
+    r = finalizer(close, Run(out[], m, ds, teacher))
+    for (k, v) in params
+        setparam!(r, k, v)
+    end
+    teacher === nothing ||
+        check(splut_run_set_teacher(r.ptr, teacher.ptr), ctxptr(m), "splut_run_set_teacher")
+    checkpoint === nothing ||
+        check(splut_run_set_checkpoint(r.ptr, checkpoint), ctxptr(m), "splut_run_set_checkpoint")
+    return r
+end
+function Base.close(r::Run)
+    r.ptr == C_NULL || splut_run_destroy(r.ptr)
+    foreach(splut_dataset_destroy, r.datasets)
+    empty!(r.datasets)
+    r.ptr = C_NULL
+    nothing
+end
+setparam!(r::Run, name, v) = setparam_via(r.ptr, ctxptr(r.model), name, v,
+    splut_run_set_int, splut_run_set_double, "splut_run")
+getparam(r::Run, name) = getparam_via(r.ptr, ctxptr(r.model), name,
+    splut_run_get_int, splut_run_get_double, "splut_run")
+"""Train one epoch (or the rest of a stopped one)."""
+epoch!(r::Run) = check(splut_run_epoch(r.ptr), ctxptr(r.model), "splut_run_epoch")
+"""Train the remaining epochs."""
+fit!(r::Run) = check(splut_run_fit(r.ptr), ctxptr(r.model), "splut_run_fit")
+"""Per-epoch records (`RunRecord`) of the epochs done."""
+function history(r::Run)
+    recs = RunRecord[]
+    for e in 1:getparam(r, :epochs_done)
+        rec = Ref(RunRecord())
+        check(splut_run_history(r.ptr, e, rec), ctxptr(r.model), "splut_run_history")
+        push!(recs, rec[])
+    end
+    return recs
+end
+"""The run's result (best with `keep_best`, else the evaluated model), owned by the run."""
+function final_model(r::Run)
+    p = splut_run_final_model(r.ptr)
+    p == C_NULL && throw(SparseLUTError(-200, "state", "no epoch trained", "final_model"))
+    return owned_model(splut_model_ref(p), r.model.ctx)  # its own reference
+end
+save_checkpoint(r::Run, path) =
+    check(splut_run_save_checkpoint(r.ptr, path), ctxptr(r.model), "splut_run_save_checkpoint")
+resume!(r::Run, path) = check(splut_run_resume(r.ptr, path), ctxptr(r.model), "splut_run_resume")
+"""The live model stored in a run checkpoint."""
+function checkpoint_model(ctx::Context, path::AbstractString)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_run_checkpoint_model(ctx.ptr, path, out), ctx.ptr, "splut_run_checkpoint_model")
+    return finalizer(close, Model(out[], ctx, true))
+end
 
 end # module SparseLUT

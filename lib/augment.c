@@ -1,13 +1,18 @@
 /*
- * Copyright 2026 The libsparselut authors
+ * Random image shifts of training runs (SPLUT_P_RUN_SHIFT).
+ *
+ * A LUT network's wiring is fixed, so shifting the training images by a pixel
+ * or two asks every neuron to read a feature from a slightly different place:
+ * a regulariser that costs nothing in hardware. The shift of a sample is a pure
+ * function of (seed, epoch, position in the epoch), so runs stay deterministic
+ * for any thread count and resume exactly.
+ *
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "augment.h"
+#include "run-priv.h"
 
-#include <stddef.h>
-
-void cli_shift_image(const float *src, float *dst, uint32_t width, uint32_t height, int dx, int dy,
-                     float background)
+void splut__shift_image(const float *src, float *dst, uint32_t width, uint32_t height, int dx,
+                        int dy, float background)
 {
     for (uint32_t y = 0; y < height; y++) {
         int64_t sy = (int64_t)y - dy;
@@ -28,8 +33,8 @@ static uint64_t mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
-void cli_shift_offsets(uint64_t seed, uint64_t epoch, uint64_t position, unsigned max_shift,
-                       int *dx, int *dy)
+void splut__shift_offsets(uint64_t seed, uint64_t epoch, uint64_t position, unsigned max_shift,
+                          int *dx, int *dy)
 {
     uint64_t h = mix(seed ^ 0xa06e47ull);
     h = mix(h ^ (epoch * 0x9E3779B97F4A7C15ull));

@@ -2,7 +2,7 @@
  * Copyright 2026 The libsparselut authors
  * SPDX-License-Identifier: Apache-2.0
  *
- * Random image shifts of `sparselut train --augment-shift`: the translation
+ * Random image shifts of training runs (SPLUT_P_RUN_SHIFT): the translation
  * itself (direction, edges, rows versus columns) and the seeded offsets
  * (range, uniformity, determinism, independence of epoch and position).
  */
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "augment.h"
+#include "run-priv.h"
 
 #include <string.h>
 
@@ -33,7 +33,7 @@ static void test_shift_zero_is_copy(void **state)
     (void)state;
     float src[W * H], dst[W * H];
     numbered_image(src);
-    cli_shift_image(src, dst, W, H, 0, 0, BG);
+    splut__shift_image(src, dst, W, H, 0, 0, BG);
     assert_memory_equal(src, dst, sizeof src);
 }
 
@@ -42,7 +42,7 @@ static void test_shift_right_and_down(void **state)
     (void)state;
     float src[W * H], dst[W * H];
     numbered_image(src);
-    cli_shift_image(src, dst, W, H, 2, 1, BG);
+    splut__shift_image(src, dst, W, H, 2, 1, BG);
     /* The first row and the first two columns come from outside. */
     for (int x = 0; x < W; x++)
         assert_true(dst[x] == BG);
@@ -59,7 +59,7 @@ static void test_shift_left_and_up(void **state)
     (void)state;
     float src[W * H], dst[W * H];
     numbered_image(src);
-    cli_shift_image(src, dst, W, H, -1, -2, BG);
+    splut__shift_image(src, dst, W, H, -1, -2, BG);
     /* Only the last row is filled from the source's row 2, moved one left. */
     for (int x = 0; x < W - 1; x++)
         assert_true(dst[0 * W + x] == (float)(20 + x + 1));
@@ -75,7 +75,7 @@ static void test_shift_out_of_frame(void **state)
     numbered_image(src);
     const int moves[4][2] = {{W, 0}, {-W, 0}, {0, H}, {0, -H}};
     for (int m = 0; m < 4; m++) {
-        cli_shift_image(src, dst, W, H, moves[m][0], moves[m][1], BG);
+        splut__shift_image(src, dst, W, H, moves[m][0], moves[m][1], BG);
         for (int k = 0; k < W * H; k++)
             assert_true(dst[k] == BG);
     }
@@ -84,12 +84,16 @@ static void test_shift_out_of_frame(void **state)
 static void test_offsets_range_and_uniform(void **state)
 {
     (void)state;
-    for (unsigned K = 0; K <= CLI_MAX_SHIFT; K++) {
-        unsigned span = 2 * K + 1, N = 400 * span * span, count[2 * CLI_MAX_SHIFT + 1][2 * CLI_MAX_SHIFT + 1];
+    double max_shift = 0;
+    assert_int_equal(splut_param_info(SPLUT_P_RUN_SHIFT, NULL, NULL, &max_shift, NULL), 0);
+    assert_true(max_shift == SPLUT__RUN_MAX_SHIFT);
+    for (unsigned K = 0; K <= SPLUT__RUN_MAX_SHIFT; K++) {
+        enum { SIDE = 2 * SPLUT__RUN_MAX_SHIFT + 1 };
+        unsigned span = 2 * K + 1, N = 400 * span * span, count[SIDE][SIDE];
         memset(count, 0, sizeof count);
         for (uint64_t p = 0; p < N; p++) {
             int dx, dy;
-            cli_shift_offsets(3, 5, p, K, &dx, &dy);
+            splut__shift_offsets(3, 5, p, K, &dx, &dy);
             assert_true(dx >= -(int)K && dx <= (int)K && dy >= -(int)K && dy <= (int)K);
             count[dx + (int)K][dy + (int)K]++;
         }
@@ -108,8 +112,8 @@ static void test_offsets_deterministic(void **state)
     enum { N = 256 };
     int base[N][2], again[2], moved = 0;
     for (uint64_t p = 0; p < N; p++) {
-        cli_shift_offsets(1, 2, p, 2, &base[p][0], &base[p][1]);
-        cli_shift_offsets(1, 2, p, 2, &again[0], &again[1]);
+        splut__shift_offsets(1, 2, p, 2, &base[p][0], &base[p][1]);
+        splut__shift_offsets(1, 2, p, 2, &again[0], &again[1]);
         assert_int_equal(base[p][0], again[0]);
         assert_int_equal(base[p][1], again[1]);
     }
@@ -118,7 +122,7 @@ static void test_offsets_deterministic(void **state)
         int same = 0;
         for (uint64_t p = 0; p < N; p++) {
             int dx, dy;
-            cli_shift_offsets(other[k][0], other[k][1], p, 2, &dx, &dy);
+            splut__shift_offsets(other[k][0], other[k][1], p, 2, &dx, &dy);
             same += dx == base[p][0] && dy == base[p][1];
         }
         /* 1 in 25 agree by chance: about 10 of 256 */
