@@ -421,138 +421,26 @@ static int parse_train(int argc, char **argv, train_args *a)
 
 /* ---- architecture specs --------------------------------------------------- */
 
-static int arch_kind(const char *s, size_t n, int32_t *kind)
-{
-    static const struct {
-        const char *name;
-        int32_t kind;
-    } kinds[] = {{"linear", SPLUT_NEURON_LINEAR},   {"poly", SPLUT_NEURON_POLY},
-                 {"add", SPLUT_NEURON_POLY_ADD},    {"poly-add", SPLUT_NEURON_POLY_ADD},
-                 {"neuralut", SPLUT_NEURON_NEURALUT}};
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        if (strlen(kinds[k].name) == n && strncmp(kinds[k].name, s, n) == 0) {
-            *kind = kinds[k].kind;
-            return 0;
-        }
-    return -1;
-}
-
-/* Parse "KIND:WIDTH:F6:D4:b2" into @p d; messages name the token. */
-static int arch_layer(const char *tok, splut_layer_desc *d)
-{
-    const char *colon = strchr(tok, ':');
-    if (!colon || arch_kind(tok, (size_t)(colon - tok), &d->kind))
-        return cli_usage_err("train", "--arch: layer '%s' must start with linear:, poly:, add: "
-                                      "or neuralut:", tok);
-    char *end;
-    errno = 0;
-    unsigned long w = strtoul(colon + 1, &end, 10);
-    if (errno || w == 0 || w > UINT32_MAX || (*end && *end != ':'))
-        return cli_usage_err("train", "--arch: layer '%s' needs a width >= 1", tok);
-    d->width = (uint32_t)w;
-    d->degree = d->kind == SPLUT_NEURON_NEURALUT ? 0 : 1; /* NeuraLUT has no degree */
-    d->sub_neurons = d->kind == SPLUT_NEURON_POLY_ADD ? 2 : 0;
-    d->hidden = d->kind == SPLUT_NEURON_NEURALUT ? 16 : 0;
-    while (*end == ':') {
-        char key = end[1];
-        const char *num = end + 2;
-        errno = 0;
-        unsigned long v = strtoul(num, &end, 10);
-        if (errno || end == num || (*end && *end != ':') || v > 1u << 20)
-            return cli_usage_err("train", "--arch: bad field in layer '%s'", tok);
-        switch (key) {
-        case 'F': d->fan_in = (uint32_t)v; break;
-        case 'b': d->out_bits = (uint32_t)v; break;
-        case 'D': d->degree = (uint32_t)v; break;
-        case 'A': d->sub_neurons = (uint32_t)v; break;
-        case 'N': d->hidden = (uint32_t)v; break;
-        default:
-            return cli_usage_err("train", "--arch: unknown field '%c' in layer '%s' "
-                                          "(F, b, D, A, N)", key, tok);
-        }
-    }
-    if (!d->fan_in || !d->out_bits)
-        return cli_usage_err("train", "--arch: layer '%s' needs F<fan-in> and b<bits>", tok);
-    return 0;
-}
-
-/* Read @FILE into a malloc'ed string without comments. */
-static char *arch_text(const char *spec)
-{
-    if (spec[0] != '@') {
-        char *s = malloc(strlen(spec) + 1);
-        if (s)
-            strcpy(s, spec);
-        return s;
-    }
-    uint8_t *buf;
-    size_t len;
-    char err[600];
-    if (cli_read_file(spec + 1, &buf, &len, err, sizeof err)) {
-        cli_err("--arch: %s", err);
-        return NULL;
-    }
-    char *s = (char *)buf;
-    for (char *p = s; *p; p++) /* drop '#' comments up to the end of line */
-        if (*p == '#')
-            while (*p && *p != '\n')
-                *p++ = ' ';
-    return s;
-}
-
+/* --arch SPEC or @FILE: the library parses it (splut_model_create_arch, which
+ * also skips the '#' comments of a file). */
 static int build_arch(splut_ctx *ctx, const char *spec, splut_model **out)
 {
-    char *text = arch_text(spec);
-    if (!text)
-        return spec[0] == '@' ? CLI_EXIT_FAIL : (cli_err("out of memory"), CLI_EXIT_FAIL);
-    int rc = CLI_EXIT_OK;
-    splut_model *m = NULL;
-    const char *ws = " \t\r\n";
-    char *save = NULL, *tok = strtok_r(text, ws, &save);
-    unsigned long in = 0, bits = 0;
-    char mode[8] = "";
-    int nread = tok ? sscanf(tok, "%lu:%lu:%7s", &in, &bits, mode) : 0;
-    if (nread < 2 || in == 0 || in > UINT32_MAX || bits == 0 || bits > 8 ||
-        (nread == 3 && strcmp(mode, "relu") != 0)) {
-        rc = cli_usage_err("train", "--arch must start with IN:BITS[:relu], got '%s'",
-                           tok ? tok : "");
-        goto done;
-    }
-    splut_status st = splut_model_create(ctx, (uint32_t)in, (uint32_t)bits, &m);
-    if (!st && nread == 3)
-        st = splut_model_set_int(m, SPLUT_P_INPUT_MODE, SPLUT_INPUT_RELU);
-    if (st) {
-        rc = cli_lib_err(ctx, st, "--arch: creating the model");
-        goto done;
-    }
-    size_t layers = 0;
-    while ((tok = strtok_r(NULL, ws, &save)) != NULL) {
-        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        if ((rc = arch_layer(tok, &d)) != 0)
-            goto done;
-        st = splut_model_add_layer(m, &d);
-        if (st) {
-            char what[300];
-            snprintf(what, sizeof what, "--arch: layer %zu '%s'", layers, tok);
-            rc = cli_lib_err(ctx, st, what);
-            goto done;
+    char *text = NULL;
+    if (spec[0] == '@') {
+        uint8_t *buf;
+        size_t len;
+        char err[600];
+        if (cli_read_file(spec + 1, &buf, &len, err, sizeof err)) {
+            cli_err("--arch: %s", err);
+            return CLI_EXIT_FAIL;
         }
-        layers++;
+        text = (char *)buf;
     }
-    if (!layers) {
-        rc = cli_usage_err("train", "--arch has no layers");
-        goto done;
-    }
-    st = splut_model_build(m);
-    if (st)
-        rc = cli_lib_err(ctx, st, "--arch: building the model");
-done:
+    splut_status st = splut_model_create_arch(ctx, text ? text : spec, out);
     free(text);
-    if (rc)
-        splut_model_destroy(m);
-    else
-        *out = m;
-    return rc;
+    if (st == SPLUT_E_INVALID)
+        return cli_usage_err("train", "--arch: %s", splut_ctx_last_error(ctx));
+    return st ? cli_lib_err(ctx, st, "--arch") : CLI_EXIT_OK;
 }
 
 /* ---- files ---------------------------------------------------------------- */
