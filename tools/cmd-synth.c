@@ -25,7 +25,7 @@ typedef struct synth_args {
     int32_t pipeline;
     uint64_t timeout, threads;
     double freq;
-    int json, dont_care, no_reset, fast, pipeline_set;
+    int json, dont_care, no_reset, fast, pipeline_set, serial;
     synth_target target;
 } synth_args;
 
@@ -34,7 +34,7 @@ static void synth_help(void)
     printf("Usage: sparselut synth (--model FILE | --tables FILE) [--out DIR]\n"
            "                       [--pipeline none|layer|sublayer] [--dont-care] [--no-reset]\n"
            "                       [--fast [--threads N] [--abc PROG]]\n"
-           "                       [--target xcup|ice40-hx8k|ice40-up5k [--freq MHZ] [--package P]]\n"
+           "                       [--target xcup|ice40-hx8k|ice40-up5k [--freq MHZ] [--package P] [--serial]]\n"
            "                       [--timeout SECONDS] [--json]\n\n"
            "Hardware figures for the Verilog that `sparselut emit` writes (prefix splut).\n\n"
            "  default           Yosys synth_xilinx -family xcup -flatten, out of context:\n"
@@ -50,6 +50,7 @@ static void synth_help(void)
            "  --package P       iCE40 package (default ct256 for hx8k, sg48 for up5k); a\n"
            "                    design with more ports than the package has pins is wrapped\n"
            "                    in a serial-in/serial-out shell (see docs/hdl.md)\n"
+           "  --serial          use the serial shell whatever the pin count\n"
            "  --model FILE      model file;  --tables FILE  tables file (sparselut tables)\n"
            "  --out DIR         keep the Verilog, scripts and logs there (default: a\n"
            "                    temporary directory, removed afterwards)\n"
@@ -137,6 +138,8 @@ static int parse_synth_args(int argc, char **argv, synth_args *a)
             a->no_reset = 1;
         } else if (cli_flag(argv, i, "--fast")) {
             a->fast = 1;
+        } else if (cli_flag(argv, i, "--serial")) {
+            a->serial = 1;
         } else {
             return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
         }
@@ -565,7 +568,7 @@ static int run_ice40(const synth_args *a, const splut_tables *t, const char *dir
     ice40_result r;
     memset(&r, 0, sizeof r);
     long pins = package_pins(package);
-    r.serial = pins == 0 || (long)(in_w + out_w + 2) > pins;
+    r.serial = a->serial || pins == 0 || (long)(in_w + out_w + 2) > pins;
     if (r.serial && out_w < 2) {
         cli_err("the serial shell needs at least 2 output bits");
         return CLI_EXIT_FAIL;
