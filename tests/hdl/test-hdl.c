@@ -691,6 +691,15 @@ static void test_cli_synth(void **state)
     hdl_case_free(&c);
 }
 
+/* A test case whose model is saved as model.splut in its directory. */
+static void case_with_model_file(hdl_case *c, const hdl_cfg *cfg, uint64_t seed)
+{
+    hdl_case_init(c, cfg, 4, seed);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c->dir);
+    assert_int_equal(splut_model_save(c->m, path), SPLUT_OK);
+}
+
 /* `"key":N` in a JSON text; -1 when absent. */
 static double json_number(const char *out, const char *key)
 {
@@ -714,10 +723,7 @@ static void test_cli_synth_fast(void **state)
     if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc")))
         skip();
     hdl_case c;
-    hdl_case_init(&c, &hdl_cfgs[0], 4, 601);
-    char path[400];
-    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
-    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    case_with_model_file(&c, &hdl_cfgs[0], 601);
     assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
     char *out = cli_output(&c);
     uint64_t cost = 0;
@@ -733,6 +739,18 @@ static void test_cli_synth_fast(void **state)
     assert_true(json_number(out, "register_bits") == 6 * 2 + 5 * 2);
     assert_true(json_number(out, "register_bits_live") <= 6 * 2 + 5 * 2);
     free(out);
+    /* A tables file gives the same count; wrong option mixes are usage errors. */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/t.bin", c.dir);
+    assert_int_equal(splut_tables_save(c.t, path), SPLUT_OK);
+    assert_int_equal(run_cli(&c, "synth --tables t.bin --fast --no-reset --json"), 0);
+    out = cli_output(&c);
+    assert_true(json_number(out, "lut") == lut);
+    free(out);
+    assert_int_not_equal(run_cli(&c, "synth --tables t.bin --model model.splut --fast"), 0);
+    assert_int_not_equal(run_cli(&c, "synth --model model.splut --fast --target ice40-hx8k"), 0);
+    assert_int_not_equal(run_cli(&c, "synth --model model.splut --target ice40-up5k "
+                                     "--pipeline none"), 0);
     if (hdl_have("yosys")) {
         assert_int_equal(run_cli(&c, "synth --model model.splut --no-reset --out y --json"), 0);
         out = cli_output(&c);
@@ -755,10 +773,7 @@ static void test_cli_synth_ice40(void **state)
         skip();
     }
     hdl_case c;
-    hdl_case_init(&c, &hdl_cfgs[3], 4, 602);
-    char path[400];
-    snprintf(path, sizeof(path), "%s/model.splut", c.dir);
-    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    case_with_model_file(&c, &hdl_cfgs[3], 602);
     const char *runs[2] = {"synth --model model.splut --target ice40-hx8k --out h --json",
                            "synth --model model.splut --target ice40-up5k --serial --freq 50 "
                            "--out u --json"};
