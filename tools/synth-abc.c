@@ -35,10 +35,18 @@
 static const char xilinx_lut_lib[] = "1 2.00 1.00\n2 2.00 1.00\n3 3.00 1.00\n4 5.00 1.00\n"
                                      "5 5.00 1.00\n6 5.00 1.00\n7 10.00 1.00\n8 20.00 1.00\n";
 
-/* Mapping script per chunk: Yosys-like library, then pure LUT6 and LUT4. */
-#define ABC_SCRIPT                                                                              \
-    "read_lut xilinx.lut; read_blif %s.blif; strash; if; write_blif %s.x.blif; "                \
-    "strash; if -K 6; write_blif %s.6.blif; strash; if -K 4; write_blif %s.4.blif"
+/* Mapping scripts per chunk: the Yosys-like library, then pure LUT6 and LUT4.
+ * A function of at most 8 inputs maps to one library LUT whatever the script,
+ * so those chunks get the quick one; wider tables get the script
+ * synth_xilinx's `abc` pass runs (Yosys abc.cc, LUT mode). */
+#define ABC_NARROW                                                                              \
+    "read_lut xilinx.lut; read_blif {}.blif; strash; if; write_blif {}.x.blif; "                \
+    "strash; if -K 6; write_blif {}.6.blif; strash; if -K 4; write_blif {}.4.blif"
+#define ABC_WIDE                                                                                \
+    "read_lut xilinx.lut; read_blif {}.blif; strash; &get -n; &fraig -x; &put; scorr; dc2; "    \
+    "dretime; strash; dch -f; if; mfs2; write_blif {}.x.blif; &put; if -K 6; "                 \
+    "write_blif {}.6.blif; &put; if -K 4; write_blif {}.4.blif"
+#define NARROW_MAX_INPUTS 8
 
 /* Rows of truth table per chunk: about a second of ABC time. */
 #define CHUNK_ROWS 250000u
@@ -412,7 +420,17 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
         cli_err("out of memory");
         return CLI_EXIT_FAIL;
     }
-    return fclose(f) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    if (fclose(f) != 0)
+        return CLI_EXIT_FAIL;
+    uint32_t k = 0;
+    for (size_t i = first; i < last; i++)
+        k = n->t[i].live && n->t[i].k > k ? n->t[i].k : k;
+    snprintf(path, sizeof path, "%s/%s", dir, k > NARROW_MAX_INPUTS ? "wide.txt" : "narrow.txt");
+    if (!(f = fopen(path, "a")) || fprintf(f, "c%zu\n", c) < 0 || fclose(f) != 0) {
+        cli_err("cannot write '%s'", path);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
 }
 
 /* Cut the live tables into chunks of about CHUNK_ROWS truth-table rows (at
@@ -425,6 +443,13 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
     for (size_t i = 0; i < n->n; i++)
         total += table_rows(&n->t[i]);
     uint64_t budget = total / (2u * (threads ? threads : 1)) + 1;
+    char path[4096];
+    for (int w = 0; w < 2; w++) { /* fresh chunk lists */
+        snprintf(path, sizeof path, "%s/%s", dir, w ? "wide.txt" : "narrow.txt");
+        FILE *f = fopen(path, "w");
+        if (!f || fclose(f) != 0)
+            return 0;
+    }
     if (budget > CHUNK_ROWS)
         budget = CHUNK_ROWS;
     size_t chunks = 0, first = 0;
@@ -704,12 +729,13 @@ static void stage_depths(const fnet *n, synth_fast_result *r)
 static int run_abc(const char *dir, const char *abc, unsigned threads,
                    synth_fast_result *r)
 {
-    char script[512], body[2048];
-    snprintf(script, sizeof script, ABC_SCRIPT, "{}", "{}", "{}", "{}");
+    char body[sizeof r->command + 256];
     snprintf(r->command, sizeof r->command,
-             "ls c*.blif | sed 's/\\.blif$//' | xargs -P %u -I{} %s -q \"%s\"", threads, abc,
-             script);
-    snprintf(body, sizeof body, "%s -c version 2>/dev/null | grep -m1 Berkeley >abc_version.txt; %s",
+             "xargs -P %u -I{} %s -q \"%s\" <narrow.txt && "
+             "xargs -P %u -I{} %s -q \"%s\" <wide.txt",
+             threads, abc, ABC_NARROW, threads, abc, ABC_WIDE);
+    snprintf(body, sizeof body,
+             "%s -c version 2>/dev/null | grep -m1 Berkeley >abc_version.txt; { %s; } >abc.log 2>&1",
              abc, r->command);
     FILE *f;
     char path[4096];

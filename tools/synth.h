@@ -36,7 +36,7 @@ typedef struct synth_fast_result {
     uint64_t register_bits_live; /**< of those, the ones live logic reads */
     size_t chunks;
     double seconds;
-    char command[1024]; /**< the ABC command line run for every chunk */
+    char command[1536]; /**< the ABC command lines (run in the work directory) */
     char version[128];  /**< ABC's version line */
 } synth_fast_result;
 

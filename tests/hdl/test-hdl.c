@@ -762,6 +762,43 @@ static void test_cli_synth_fast(void **state)
     hdl_case_free(&c);
 }
 
+/* Tables of 10 address bits take the wide ABC script: more LUTs than
+ * functions (a 10-input function needs several LUT6), MUXF7/F8, and the count
+ * stays within 10 % (±3) of the full Yosys run. */
+static void test_cli_synth_fast_wide(void **state)
+{
+    (void)state;
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc")))
+        skip();
+    static const hdl_cfg wide = {"wide", 8, 2, 2, {{SPLUT_NEURON_LINEAR, 3, 5, 2, 1, 0}, {SPLUT_NEURON_LINEAR, 2, 3, 2, 1, 0}}};
+    hdl_case c;
+    case_with_model_file(&c, &wide, 603);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
+    char *out = cli_output(&c);
+    double lut = json_number(out, "lut"), functions = 0;
+    for (const char *p = out; (p = strstr(p, "\"functions\":")) != NULL; p++)
+        functions += json_number(p, "functions");
+    assert_true(functions >= 1);
+    assert_true(lut > functions);
+    assert_true(json_number(out, "muxf7") > 0);
+    free(out);
+    char *wide_list = NULL;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/f/wide.txt", c.dir);
+    wide_list = hdl_read(path, NULL);
+    assert_non_null(wide_list);
+    assert_true(strlen(wide_list) > 0);
+    free(wide_list);
+    if (hdl_have("yosys")) {
+        assert_int_equal(run_cli(&c, "synth --model model.splut --no-reset --out y --json"), 0);
+        out = cli_output(&c);
+        double ylut = json_number(out, "lut");
+        assert_true(lut >= ylut - 3 - 0.1 * ylut && lut <= ylut + 3 + 0.1 * ylut);
+        free(out);
+    }
+    hdl_case_free(&c);
+}
+
 /* `sparselut synth --target ice40-*`: place and route of a PolyLUT-Add model
  * gives logic cells, flip-flops, an Fmax, the latency in ns and a bitstream;
  * the up5k run goes through the serial shell. */
@@ -838,7 +875,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest synth[] = {cmocka_unit_test(test_cli_synth)};
     RUN("cli", cli);
     RUN("synth", synth);
-    const struct CMUnitTest synth_fast[] = {cmocka_unit_test(test_cli_synth_fast)};
+    const struct CMUnitTest synth_fast[] = {cmocka_unit_test(test_cli_synth_fast),
+                                             cmocka_unit_test(test_cli_synth_fast_wide)};
     const struct CMUnitTest ice40[] = {cmocka_unit_test(test_cli_synth_ice40)};
     RUN("synth-fast", synth_fast);
     RUN("ice40", ice40);
