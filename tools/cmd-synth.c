@@ -159,6 +159,7 @@ static int parse_synth_args(int argc, char **argv, synth_args *a)
 typedef struct synth_result {
     long lut, ff, muxf, carry, depth;
     double seconds;
+    char version[128];
 } synth_result;
 
 /* Sum the counts of cells whose type starts with @p prefix in Yosys `stat` output. */
@@ -190,6 +191,18 @@ static int write_text(const char *dir, const char *name, const char *text)
         return CLI_EXIT_FAIL;
     }
     return fclose(f) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* First line of `CMD` (a tool's version) into @p out; "unknown" on failure. */
+static void tool_version(const char *dir, const char *cmd, char *out, size_t cap)
+{
+    char body[256], path[4096];
+    snprintf(body, sizeof body, "%s 2>&1 | head -n 1 >tool_version.txt", cmd);
+    snprintf(path, sizeof path, "%s/tool_version.txt", dir);
+    char *v = cli_run_in_dir(dir, body) == 0 ? cli_read_text(path) : NULL;
+    snprintf(out, cap, "%s", v && *v ? v : "unknown");
+    out[strcspn(out, "\n")] = '\0';
+    free(v);
 }
 
 /* synth_read.ys: read_verilog of every file in splut_files.txt (+ @p extra). */
@@ -247,7 +260,9 @@ static void xcup_report(const synth_args *a, uint32_t latency, uint64_t reg_bits
                         const synth_result *r)
 {
     if (!a->json) {
-        printf("yosys synth_xilinx -family xcup (out of context), %.1f s\n", r->seconds);
+        printf("yosys synth_xilinx -family xcup (out of context), %.1f s (%s)\n", r->seconds,
+               r->version);
+        printf("command (in the work directory): yosys -q -l synth.log -s synth.ys\n");
         printf("LUT %ld  FF %ld  MUXF %ld  CARRY %ld  depth %ld  latency %u cycles\n", r->lut,
                r->ff, r->muxf, r->carry, r->depth, latency);
         printf("register bits in the emitted design: %llu\n", (unsigned long long)reg_bits);
@@ -257,6 +272,8 @@ static void xcup_report(const synth_args *a, uint32_t latency, uint64_t reg_bits
     cli_json_begin_object(&j, NULL);
     cli_json_string(&j, "model", a->model ? a->model : a->tables);
     cli_json_string(&j, "tool", "yosys synth_xilinx -family xcup");
+    cli_json_string(&j, "version", r->version);
+    cli_json_string(&j, "command", "yosys -q -l synth.log -s synth.ys");
     cli_json_bool(&j, "dont_care", a->dont_care);
     cli_json_bool(&j, "no_reset", a->no_reset);
     cli_json_int(&j, "lut", r->lut);
@@ -283,6 +300,7 @@ static int run_xcup(const synth_args *a, const splut_tables *t, const char *dir,
     int rc = write_text(dir, "synth.ys", xcup_script);
     if (rc == CLI_EXIT_OK)
         rc = run_yosys(dir, a->timeout, &r);
+    tool_version(dir, "yosys -V", r.version, sizeof r.version);
     if (rc == CLI_EXIT_OK)
         xcup_report(a, latency, synth_register_bits(t, a->pipeline), &r);
     return rc;
@@ -385,6 +403,7 @@ typedef struct ice40_result {
     long bitstream_bytes;
     int serial;
     char commands[2048];
+    char yosys_version[128], nextpnr_version[128];
 } ice40_result;
 
 /* User I/O pins of the packages we know (more ports than pins: serial shell). */
@@ -522,6 +541,7 @@ static void ice40_report(const synth_args *a, const char *package, uint32_t late
         printf("%s (%s), %s I/O, %.1f s\n", dev, package, r->serial ? "serial shell" : "direct",
                r->seconds);
         printf("commands: %s\n", r->commands);
+        printf("versions: %s; %s\n", r->yosys_version, r->nextpnr_version);
         printf("LUT4 %ld  FF %ld  CARRY %ld  (Yosys synth_ice40)\n", r->lut4, r->ff, r->carry);
         printf("post-route logic cells %ld of %ld  Fmax %.2f MHz (constraint %g)\n", r->lc_used,
                r->lc_avail, r->fmax, a->freq);
@@ -535,6 +555,8 @@ static void ice40_report(const synth_args *a, const char *package, uint32_t late
     cli_json_string(&j, "target", dev);
     cli_json_string(&j, "package", package);
     cli_json_string(&j, "commands", r->commands);
+    cli_json_string(&j, "yosys_version", r->yosys_version);
+    cli_json_string(&j, "nextpnr_version", r->nextpnr_version);
     cli_json_bool(&j, "serial_shell", r->serial);
     cli_json_bool(&j, "dont_care", a->dont_care);
     cli_json_bool(&j, "no_reset", a->no_reset);
@@ -581,6 +603,8 @@ static int run_ice40(const synth_args *a, const splut_tables *t, const char *dir
         rc = ice40_run_tools(a, dir, top, package, &r);
     if (rc == CLI_EXIT_OK)
         rc = ice40_collect(dir, &r);
+    tool_version(dir, "yosys -V", r.yosys_version, sizeof r.yosys_version);
+    tool_version(dir, "nextpnr-ice40 --version", r.nextpnr_version, sizeof r.nextpnr_version);
     if (rc == CLI_EXIT_OK)
         ice40_report(a, package, latency, synth_register_bits(t, a->pipeline), &r);
     return rc;
