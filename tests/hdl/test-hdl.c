@@ -720,8 +720,10 @@ static double json_number(const char *out, const char *key)
 static void test_cli_synth_fast(void **state)
 {
     (void)state;
-    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc")))
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc"))) {
+        fprintf(stderr, "skipping: no ABC (yosys-abc or berkeley-abc)\n");
         skip();
+    }
     hdl_case c;
     case_with_model_file(&c, &hdl_cfgs[0], 601);
     assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
@@ -768,8 +770,10 @@ static void test_cli_synth_fast(void **state)
 static void test_cli_synth_fast_wide(void **state)
 {
     (void)state;
-    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc")))
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc"))) {
+        fprintf(stderr, "skipping: no ABC (yosys-abc or berkeley-abc)\n");
         skip();
+    }
     static const hdl_cfg wide = {"wide", 8, 2, 2, {{SPLUT_NEURON_LINEAR, 3, 5, 2, 1, 0}, {SPLUT_NEURON_LINEAR, 2, 3, 2, 1, 0}}};
     hdl_case c;
     case_with_model_file(&c, &wide, 603);
