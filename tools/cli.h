@@ -135,4 +135,18 @@ int cli_load_model_data(splut_ctx *ctx, const char *model, const char *spec,
  */
 int cli_accuracy(const splut_model *m, const cli_split *s, uint32_t features, double *acc);
 
+/* ---- running external HDL tools (tools/hdl-run.c; emit --verify, synth) ---- */
+/* Append @p s to @p dst single-quoted for the shell; -1 if it does not fit. */
+int cli_shell_quote(char *dst, size_t cap, const char *s);
+/* True when @p prog is on PATH. */
+int cli_have_program(const char *prog);
+/* Run "cd DIR && BODY" through the shell; the exit status (-1: too long). */
+int cli_run_in_dir(const char *dir, const char *body);
+/* A whole text file, NUL-terminated (free()); NULL on error. */
+char *cli_read_text(const char *path);
+/* SPLUT_HDL_* flags from the --full-case, --dont-care and --no-reset options. */
+uint32_t cli_hdl_flags(int full_case, int dont_care, int no_reset);
+/* none | layer | sublayer -> SPLUT_PIPE_*; -1 for anything else. */
+int cli_parse_pipeline(const char *v, int32_t *p);
+
 #endif

@@ -5,8 +5,6 @@
  * `sparselut emit`: write Verilog / VHDL / HLS C for a model file, optionally
  * with test vectors and a testbench, and verify it by simulation (Verilator or
  * Icarus for Verilog, GHDL for VHDL, the C compiler for HLS C).
- * `sparselut synth`: out-of-context Yosys synthesis for UltraScale+
- * (synth_xilinx -family xcup) reporting LUTs, flip-flops and logic depth.
  *
  * The library never runs external programs; this file does (through the
  * shell, with every path single-quoted).
@@ -21,74 +19,7 @@
 
 #define CMD_CAP 8192
 
-/* ------------------------------------------------------------ shell helpers */
-
-/* Append @p s to @p dst single-quoted for the shell. */
-static int shell_quote(char *dst, size_t cap, const char *s)
-{
-    size_t n = strlen(dst);
-    if (n + 2 >= cap)
-        return -1;
-    dst[n++] = '\'';
-    for (; *s; s++) {
-        const char *piece = *s == '\'' ? "'\\''" : NULL;
-        size_t len = piece ? 4 : 1;
-        if (n + len + 2 >= cap)
-            return -1;
-        if (piece)
-            memcpy(dst + n, piece, len);
-        else
-            dst[n] = *s;
-        n += len;
-    }
-    dst[n++] = '\'';
-    dst[n] = '\0';
-    return 0;
-}
-
-static int have_program(const char *prog)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
-    return system(cmd) == 0;
-}
-
-/* Run "cd DIR && BODY" through the shell; returns the exit status (-1 if the
- * command line does not fit). */
-static int run_in_dir(const char *dir, const char *body)
-{
-    char cmd[CMD_CAP] = "cd ";
-    if (shell_quote(cmd, sizeof cmd, dir) != 0 || strlen(cmd) + strlen(body) + 8 >= sizeof cmd)
-        return -1;
-    strcat(cmd, " && ");
-    strcat(cmd, body);
-    return system(cmd);
-}
-
-static char *read_text(const char *path)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    char err[256];
-    if (cli_read_file(path, &buf, &len, err, sizeof err) != 0)
-        return NULL;
-    char *s = realloc(buf, len + 1);
-    if (!s) {
-        free(buf);
-        return NULL;
-    }
-    s[len] = '\0';
-    return s;
-}
-
 /* ------------------------------------------------------------- arguments */
-
-/* SPLUT_HDL_* flags from the --full-case, --dont-care and --no-reset options. */
-static uint32_t hdl_flags(int full_case, int dont_care, int no_reset)
-{
-    return (full_case ? SPLUT_HDL_FULL_CASE : 0u) | (dont_care ? SPLUT_HDL_DONT_CARE : 0u) |
-           (no_reset ? SPLUT_HDL_NO_RESET : 0u);
-}
 
 static void emit_help(void)
 {
@@ -152,19 +83,6 @@ static int parse_format(const char *v, splut_hdl_format *f)
     return 0;
 }
 
-static int parse_pipeline(const char *v, int32_t *p)
-{
-    if (strcmp(v, "none") == 0)
-        *p = SPLUT_PIPE_NONE;
-    else if (strcmp(v, "layer") == 0)
-        *p = SPLUT_PIPE_LAYER;
-    else if (strcmp(v, "sublayer") == 0)
-        *p = SPLUT_PIPE_SUBLAYER;
-    else
-        return -1;
-    return 0;
-}
-
 /* Options taking a value; returns 1 consumed, 0 not ours, <0 exit code. */
 static int emit_value_opt(int argc, char **argv, int *i, emit_args *a)
 {
@@ -183,7 +101,7 @@ static int emit_value_opt(int argc, char **argv, int *i, emit_args *a)
         return 1;
     }
     if ((r = cli_opt(argc, argv, i, "--pipeline", &v)) != 0) {
-        if (r < 0 || parse_pipeline(v, &a->pipeline))
+        if (r < 0 || cli_parse_pipeline(v, &a->pipeline))
             return -cli_usage_err("emit", "--pipeline must be none, layer or sublayer");
         return 1;
     }
@@ -312,14 +230,14 @@ static int make_vectors(const splut_model *m, const emit_args *a, uint16_t **cod
 static const char *pick_simulator(const emit_args *a)
 {
     if (a->fmt == SPLUT_HDL_VHDL)
-        return have_program("ghdl") ? "ghdl" : NULL;
+        return cli_have_program("ghdl") ? "ghdl" : NULL;
     if (a->fmt == SPLUT_HDL_HLS)
-        return have_program("cc") ? "cc" : NULL;
+        return cli_have_program("cc") ? "cc" : NULL;
     if (a->simulator)
-        return have_program(a->simulator) ? a->simulator : NULL;
-    if (have_program("verilator"))
+        return cli_have_program(a->simulator) ? a->simulator : NULL;
+    if (cli_have_program("verilator"))
         return "verilator";
-    return have_program("iverilog") ? "iverilog" : NULL;
+    return cli_have_program("iverilog") ? "iverilog" : NULL;
 }
 
 /* Shell commands (run inside the output directory) that build and run the
@@ -363,11 +281,11 @@ static int simulate(const char *dir, const char *prefix, const char *sim, sim_re
     r->simulator = sim;
     r->vectors = r->mismatches = -1;
     double t0 = cli_now();
-    int rc = run_in_dir(dir, cmd);
+    int rc = cli_run_in_dir(dir, cmd);
     r->seconds = cli_now() - t0;
     char path[4096];
     snprintf(path, sizeof path, "%s/sim.log", dir);
-    char *log = read_text(path);
+    char *log = cli_read_text(path);
     const char *res = log ? strstr(log, "SPLUT_RESULT vectors=") : NULL;
     if (!res || sscanf(res, "SPLUT_RESULT vectors=%ld mismatches=%ld", &r->vectors,
                        &r->mismatches) != 2) {
@@ -498,7 +416,7 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
-    o.flags = hdl_flags(a->full_case, a->dont_care, a->no_reset);
+    o.flags = cli_hdl_flags(a->full_case, a->dont_care, a->no_reset);
     cli_data d;
     memset(&d, 0, sizeof d);
     cli_input_stage stage;
@@ -596,256 +514,5 @@ int cli_cmd_emit(int argc, char **argv)
     splut_tables_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
-    return rc;
-}
-
-/* ----------------------------------------------------------------- synth */
-
-static void synth_help(void)
-{
-    printf("Usage: sparselut synth --model FILE [--out DIR] [--pipeline none|layer|sublayer]\n"
-           "                       [--dont-care] [--no-reset] [--timeout SECONDS] [--json]\n\n"
-           "Emit Verilog and synthesise it out of context with Yosys for UltraScale+\n"
-           "(synth_xilinx -family xcup -flatten -noiopad -noclkbuf). Reports LUTs (LUT1..LUT6),\n"
-           "flip-flops (FD*), MUXF7/F8, and the logic depth: cells on the longest\n"
-           "combinational path (Yosys 'ltp -noff' after removing the flip-flops). An\n"
-           "estimate of what Vivado reports; see docs/hdl.md.\n\n"
-           "  --model FILE      model file\n"
-           "  --out DIR         where the Verilog, synth.ys and the Yosys logs go\n"
-           "                    (default: a temporary directory, removed afterwards)\n"
-           "  --pipeline P      register placement (default layer)\n"
-           "  --dont-care       emit with unreachable ROM entries as don't-cares (emit --dont-care)\n"
-           "  --no-reset        pipeline registers without reset (emit --no-reset)\n"
-           "  --timeout S       give up after S seconds (default 3600)\n"
-           "  --json            print one JSON object on stdout\n");
-}
-
-typedef struct synth_args {
-    const char *model, *out;
-    int32_t pipeline;
-    uint64_t timeout;
-    int json, dont_care, no_reset;
-} synth_args;
-
-static int parse_synth_args(int argc, char **argv, synth_args *a)
-{
-    const char *v;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (cli_flag(argv, i, "--help") || cli_flag(argv, i, "-h")) {
-            synth_help();
-            return -1;
-        } else if ((r = cli_opt(argc, argv, &i, "--model", &v)) != 0) {
-            if (r < 0)
-                return cli_usage_err("synth", "--model needs a file name");
-            a->model = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
-            if (r < 0)
-                return cli_usage_err("synth", "--out needs a directory");
-            a->out = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--pipeline", &v)) != 0) {
-            if (r < 0 || parse_pipeline(v, &a->pipeline))
-                return cli_usage_err("synth", "--pipeline must be none, layer or sublayer");
-        } else if ((r = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
-            if (r < 0 || cli_parse_u64(v, 1, 1000000, &a->timeout))
-                return cli_usage_err("synth", "--timeout needs seconds in [1, 1e6]");
-        } else if (cli_flag(argv, i, "--json")) {
-            a->json = 1;
-        } else if (cli_flag(argv, i, "--dont-care")) {
-            a->dont_care = 1;
-        } else if (cli_flag(argv, i, "--no-reset")) {
-            a->no_reset = 1;
-        } else {
-            return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
-        }
-    }
-    if (!a->model)
-        return cli_usage_err("synth", "--model FILE is required");
-    return 0;
-}
-
-typedef struct synth_result {
-    long lut, ff, muxf, carry, depth;
-    double seconds;
-} synth_result;
-
-/* Sum the counts of cells whose type starts with @p prefix in Yosys `stat` output. */
-static long stat_count(const char *stat, const char *prefix)
-{
-    long total = 0;
-    size_t n = strlen(prefix);
-    for (const char *line = stat; line && *line; line = strchr(line, '\n'), line += !!line) {
-        const char *p = line;
-        while (*p == ' ')
-            p++;
-        long v;
-        char name[64];
-        if (strncmp(p, prefix, n) == 0 && sscanf(p, "%63s %ld", name, &v) == 2)
-            total += v;
-    }
-    return total;
-}
-
-static int write_synth_script(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/synth.ys", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        cli_err("cannot write '%s'", path);
-        return CLI_EXIT_FAIL;
-    }
-    /* File names come from splut_files.txt through the shell wrapper below. */
-    fprintf(f, "# Out-of-context synthesis estimate for UltraScale+ (see docs/hdl.md).\n"
-               "script synth_read.ys\n"
-               "synth_xilinx -family xcup -top splut_top -flatten -noiopad -noclkbuf\n"
-               "tee -q -o synth_stat.txt stat\n"
-               "# Depth: longest chain of LUT/MUXF/CARRY cells between flip-flops and ports.\n"
-               "delete t:FD*\n"
-               "tee -q -o synth_ltp.txt ltp -noff\n");
-    return fclose(f) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-}
-
-static int run_yosys(const char *dir, uint64_t timeout, synth_result *r)
-{
-    char body[1024];
-    snprintf(body, sizeof body,
-             "{ printf 'read_verilog'; for f in $(cat splut_files.txt); do printf ' %%s' \"$f\"; "
-             "done; echo; } >synth_read.ys && timeout %llu yosys -q -l synth.log -s synth.ys "
-             ">/dev/null 2>&1",
-             (unsigned long long)timeout);
-    double t0 = cli_now();
-    int rc = run_in_dir(dir, body);
-    r->seconds = cli_now() - t0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/synth_stat.txt", dir);
-    char *stat = rc == 0 ? read_text(path) : NULL;
-    snprintf(path, sizeof path, "%s/synth_ltp.txt", dir);
-    char *ltp = rc == 0 ? read_text(path) : NULL;
-    const char *len = ltp ? strstr(ltp, "(length=") : NULL;
-    if (!stat || !len || sscanf(len, "(length=%ld)", &r->depth) != 1) {
-        cli_err("yosys failed or timed out (exit status %d); see %s/synth.log", rc, dir);
-        free(stat);
-        free(ltp);
-        return CLI_EXIT_FAIL;
-    }
-    r->lut = stat_count(stat, "LUT");
-    r->ff = stat_count(stat, "FD");
-    r->muxf = stat_count(stat, "MUXF");
-    r->carry = stat_count(stat, "CARRY");
-    free(stat);
-    free(ltp);
-    return CLI_EXIT_OK;
-}
-
-/* Flip-flops the emitted design declares: the widths of every registered
- * stage input (Yosys may move registers through the ROMs, so its FF count can
- * differ). */
-static uint64_t register_bits(const splut_tables *t, int32_t pipeline)
-{
-    uint64_t bits = 0;
-    if (pipeline == SPLUT_PIPE_NONE)
-        return 0;
-    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
-        uint32_t neurons = 0, subs = 0, in_width = 0;
-        splut_table_info ti = SPLUT_TABLE_INFO_INIT, ai = SPLUT_TABLE_INFO_INIT;
-        if (splut_tables_layer(t, l, &neurons, &subs, &in_width) != SPLUT_OK ||
-            splut_tables_info(t, l, 0, 0, &ti) != SPLUT_OK)
-            return 0;
-        bits += (uint64_t)in_width * ti.in_bits;
-        if (subs && pipeline == SPLUT_PIPE_SUBLAYER) {
-            if (splut_tables_info(t, l, 0, SPLUT_TABLE_ADDER, &ai) != SPLUT_OK)
-                return 0;
-            bits += (uint64_t)neurons * subs * ai.in_bits;
-        }
-    }
-    return bits;
-}
-
-static void synth_report(const synth_args *a, uint32_t latency, uint64_t reg_bits,
-                         const synth_result *r)
-{
-    if (!a->json) {
-        printf("yosys synth_xilinx -family xcup (out of context), %.1f s\n", r->seconds);
-        printf("LUT %ld  FF %ld  MUXF %ld  CARRY %ld  depth %ld  latency %u cycles\n", r->lut,
-               r->ff, r->muxf, r->carry, r->depth, latency);
-        printf("register bits in the emitted design: %llu\n", (unsigned long long)reg_bits);
-        return;
-    }
-    cli_json j = {.out = stdout};
-    cli_json_begin_object(&j, NULL);
-    cli_json_string(&j, "model", a->model);
-    cli_json_string(&j, "tool", "yosys synth_xilinx -family xcup");
-    cli_json_bool(&j, "dont_care", a->dont_care);
-    cli_json_bool(&j, "no_reset", a->no_reset);
-    cli_json_int(&j, "lut", r->lut);
-    cli_json_int(&j, "ff", r->ff);
-    cli_json_int(&j, "muxf", r->muxf);
-    cli_json_int(&j, "carry", r->carry);
-    cli_json_int(&j, "depth", r->depth);
-    cli_json_int(&j, "latency_cycles", latency);
-    cli_json_int(&j, "register_bits", (int64_t)reg_bits);
-    cli_json_double(&j, "seconds", r->seconds);
-    cli_json_end_object(&j);
-    cli_json_finish(&j);
-}
-
-static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
-                     const char *dir)
-{
-    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
-    o.pipeline = a->pipeline;
-    o.flags = hdl_flags(0, a->dont_care, a->no_reset);
-    uint32_t latency = 0;
-    splut_status st = splut_hdl_latency(t, &o, &latency);
-    if (st == SPLUT_OK)
-        st = splut_tables_emit(t, SPLUT_HDL_VERILOG, dir, &o);
-    if (st)
-        return cli_lib_err(ctx, st, "emitting Verilog");
-    if (!have_program("yosys")) {
-        cli_err("yosys not found on PATH");
-        return CLI_EXIT_FAIL;
-    }
-    synth_result r;
-    memset(&r, 0, sizeof r);
-    int rc = write_synth_script(dir);
-    if (rc == CLI_EXIT_OK)
-        rc = run_yosys(dir, a->timeout, &r);
-    if (rc == CLI_EXIT_OK)
-        synth_report(a, latency, register_bits(t, a->pipeline), &r);
-    return rc;
-}
-
-int cli_cmd_synth(int argc, char **argv)
-{
-    synth_args a = {NULL, NULL, SPLUT_PIPE_LAYER, 3600, 0, 0, 0};
-    int rc = parse_synth_args(argc, argv, &a);
-    if (rc)
-        return rc < 0 ? CLI_EXIT_OK : rc;
-    char tmp[] = "/tmp/sparselut-synth-XXXXXX";
-    const char *dir = a.out;
-    if (!dir) {
-        if (!mkdtemp(tmp)) {
-            cli_err("cannot create a temporary directory");
-            return CLI_EXIT_FAIL;
-        }
-        dir = tmp;
-    }
-    splut_ctx *ctx = cli_ctx_new(0);
-    if (!ctx)
-        return CLI_EXIT_FAIL;
-    splut_model *m = NULL;
-    splut_tables *t = NULL;
-    rc = load_tables(ctx, a.model, &m, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = synth_run(&a, t, ctx, dir);
-    splut_tables_destroy(t);
-    splut_model_destroy(m);
-    splut_ctx_unref(ctx);
-    if (!a.out) {
-        char cmd[256] = "rm -rf -- ";
-        if (shell_quote(cmd, sizeof cmd, tmp) != 0 || system(cmd) != 0)
-            cli_err("could not remove '%s'", tmp);
-    }
     return rc;
 }

@@ -14,6 +14,8 @@
  *   input      the input stage in hardware: exact thresholds, raw-vector simulation
  *   cli        `sparselut emit --verify` (argv[2] = the CLI executable)
  *   synth      `sparselut synth` with Yosys (slow)
+ *   synth-fast `sparselut synth --fast` (ABC) against the cost model and Yosys
+ *   ice40      `sparselut synth --target ice40-hx8k / ice40-up5k` (Yosys, nextpnr, icepack)
  * Expected outputs come from splut_tables_forward (LUT-mode inference), an
  * implementation independent of the emitters.
  *
@@ -26,6 +28,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1320,6 +1323,150 @@ static void test_cli_synth(void **state)
     hdl_case_free(&c);
 }
 
+/* A test case whose model is saved as model.splut in its directory. */
+static void case_with_model_file(hdl_case *c, const hdl_cfg *cfg, uint64_t seed)
+{
+    hdl_case_init(c, cfg, 4, seed);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/model.splut", c->dir);
+    assert_int_equal(splut_model_save(c->m, path), SPLUT_OK);
+}
+
+/* `"key":N` in a JSON text; -1 when absent. */
+static double json_number(const char *out, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(out, pat);
+    double v = -1;
+    if (p)
+        assert_int_equal(sscanf(p + strlen(pat), "%lf", &v), 1);
+    return v;
+}
+
+/* `sparselut synth --fast`: every table of the linear model has at most 6
+ * address bits, so each live output bit is exactly one LUT (no MUXF), bounded
+ * by the cost model's one LUT per output bit of every table; the flip-flops
+ * are those the emitted design declares; and with Yosys present the count
+ * agrees with the full synth_xilinx run. */
+static void test_cli_synth_fast(void **state)
+{
+    (void)state;
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc"))) {
+        fprintf(stderr, "skipping: no ABC (yosys-abc or berkeley-abc)\n");
+        skip();
+    }
+    hdl_case c;
+    case_with_model_file(&c, &hdl_cfgs[0], 601);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
+    char *out = cli_output(&c);
+    uint64_t cost = 0;
+    assert_int_equal(splut_tables_cost(c.t, SIZE_MAX, &cost), SPLUT_OK);
+    double lut = json_number(out, "lut"), functions = 0;
+    for (const char *p = out; (p = strstr(p, "\"functions\":")) != NULL; p++)
+        functions += json_number(p, "functions");
+    assert_true(functions >= 1);
+    assert_true(lut == functions);
+    assert_true(lut <= (double)cost);
+    assert_true(json_number(out, "muxf7") == 0);
+    assert_true(json_number(out, "depth6") >= 1);
+    assert_true(json_number(out, "register_bits") == 6 * 2 + 5 * 2);
+    assert_true(json_number(out, "register_bits_live") <= 6 * 2 + 5 * 2);
+    free(out);
+    /* A tables file gives the same count; wrong option mixes are usage errors. */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/t.bin", c.dir);
+    assert_int_equal(splut_tables_save(c.t, path), SPLUT_OK);
+    assert_int_equal(run_cli(&c, "synth --tables t.bin --fast --no-reset --json"), 0);
+    out = cli_output(&c);
+    assert_true(json_number(out, "lut") == lut);
+    free(out);
+    assert_int_not_equal(run_cli(&c, "synth --tables t.bin --model model.splut --fast"), 0);
+    assert_int_not_equal(run_cli(&c, "synth --model model.splut --fast --target ice40-hx8k"), 0);
+    assert_int_not_equal(run_cli(&c, "synth --model model.splut --target ice40-up5k "
+                                     "--pipeline none"), 0);
+    if (hdl_have("yosys")) {
+        assert_int_equal(run_cli(&c, "synth --model model.splut --no-reset --out y --json"), 0);
+        out = cli_output(&c);
+        double ylut = json_number(out, "lut");
+        assert_true(ylut > 0);
+        assert_true(lut >= ylut - 3 - 0.1 * ylut && lut <= ylut + 3 + 0.1 * ylut);
+        free(out);
+    }
+    hdl_case_free(&c);
+}
+
+/* Tables of 10 address bits take the wide ABC script: more LUTs than
+ * functions (a 10-input function needs several LUT6), MUXF7/F8, and the count
+ * stays within 10 % (±3) of the full Yosys run. */
+static void test_cli_synth_fast_wide(void **state)
+{
+    (void)state;
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc"))) {
+        fprintf(stderr, "skipping: no ABC (yosys-abc or berkeley-abc)\n");
+        skip();
+    }
+    static const hdl_cfg wide = {"wide", 8, 2, 2, {{SPLUT_NEURON_LINEAR, 3, 5, 2, 1, 0}, {SPLUT_NEURON_LINEAR, 2, 3, 2, 1, 0}}};
+    hdl_case c;
+    case_with_model_file(&c, &wide, 603);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
+    char *out = cli_output(&c);
+    double lut = json_number(out, "lut"), functions = 0;
+    for (const char *p = out; (p = strstr(p, "\"functions\":")) != NULL; p++)
+        functions += json_number(p, "functions");
+    assert_true(functions >= 1);
+    assert_true(lut > functions);
+    assert_true(json_number(out, "muxf7") > 0);
+    free(out);
+    char *wide_list = NULL;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/f/wide.txt", c.dir);
+    wide_list = hdl_read(path, NULL);
+    assert_non_null(wide_list);
+    assert_true(strlen(wide_list) > 0);
+    free(wide_list);
+    if (hdl_have("yosys")) {
+        assert_int_equal(run_cli(&c, "synth --model model.splut --no-reset --out y --json"), 0);
+        out = cli_output(&c);
+        double ylut = json_number(out, "lut");
+        assert_true(lut >= ylut - 3 - 0.1 * ylut && lut <= ylut + 3 + 0.1 * ylut);
+        free(out);
+    }
+    hdl_case_free(&c);
+}
+
+/* `sparselut synth --target ice40-*`: place and route of a PolyLUT-Add model
+ * gives logic cells, flip-flops, an Fmax, the latency in ns and a bitstream;
+ * the up5k run goes through the serial shell. */
+static void test_cli_synth_ice40(void **state)
+{
+    (void)state;
+    if (!cli_path || !hdl_have("yosys") || !hdl_have("nextpnr-ice40") || !hdl_have("icepack")) {
+        fprintf(stderr, "skipping: yosys, nextpnr-ice40 or icepack (fpga-icestorm) missing\n");
+        skip();
+    }
+    hdl_case c;
+    case_with_model_file(&c, &hdl_cfgs[3], 602);
+    const char *runs[2] = {"synth --model model.splut --target ice40-hx8k --out h --json",
+                           "synth --model model.splut --target ice40-up5k --serial --freq 50 "
+                           "--out u --json"};
+    for (int r = 0; r < 2; r++) {
+        assert_int_equal(run_cli(&c, runs[r]), 0);
+        char *out = cli_output(&c);
+        double fmax = json_number(out, "fmax_mhz"), lat = json_number(out, "latency_cycles");
+        assert_true(json_number(out, "lut4") > 0);
+        assert_true(json_number(out, "ff") > 0);
+        assert_true(json_number(out, "lc_used") >= json_number(out, "lut4"));
+        assert_true(fmax > 1);
+        assert_true(lat == 2);
+        assert_true(fabs(json_number(out, "latency_ns") - lat * 1000 / fmax) < 1e-6 * lat * 1000);
+        assert_true(json_number(out, "bitstream_bytes") > 1000);
+        assert_non_null(strstr(out, r ? "\"serial_shell\":true" : "\"serial_shell\":false"));
+        free(out);
+    }
+    hdl_case_free(&c);
+}
+
 int main(int argc, char **argv)
 {
     /* meson passes the CLI relative to the build directory; the tests cd elsewhere. */
@@ -1374,6 +1521,11 @@ int main(int argc, char **argv)
     const struct CMUnitTest synth[] = {cmocka_unit_test(test_cli_synth)};
     RUN("cli", cli);
     RUN("synth", synth);
+    const struct CMUnitTest synth_fast[] = {cmocka_unit_test(test_cli_synth_fast),
+                                             cmocka_unit_test(test_cli_synth_fast_wide)};
+    const struct CMUnitTest ice40[] = {cmocka_unit_test(test_cli_synth_ice40)};
+    RUN("synth-fast", synth_fast);
+    RUN("ice40", ice40);
 #undef RUN
     fprintf(stderr, "unknown test group '%s'\n", group);
     return 2;
