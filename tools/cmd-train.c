@@ -174,42 +174,26 @@ static int conn_tuned(const conn_args *c)
            c->warm_set;
 }
 
-static int opt_u64(const char *name, const char *v, int r, uint64_t min, uint64_t max,
-                   uint64_t *out)
-{
-    if (r < 0 || cli_parse_u64(v, min, max, out))
-        return cli_usage_err("train", "%s needs an integer in [%llu, %llu], got '%s'", name,
-                             (unsigned long long)min, (unsigned long long)max,
-                             r < 0 ? "" : v);
-    return 0;
-}
-
-static int opt_double(const char *name, const char *v, int r, double min, double max,
-                      double *out)
-{
-    if (r < 0 || cli_parse_double(v, out) || *out < min || *out > max)
-        return cli_usage_err("train", "%s needs a number in [%g, %g], got '%s'", name, min, max,
-                             r < 0 ? "" : v);
-    return 0;
-}
-
-/* An integer option whose bounds are those of parameter @p key. */
+/* An integer option checked against the bounds of parameter @p key (the
+ * library's table, cli_param_value). */
 static int opt_key_u64(const char *name, const char *v, int r, splut_param key, uint64_t *out)
 {
-    double lo = 0, hi = 0;
-    (void)splut_param_info(key, NULL, &lo, &hi, NULL); /* a known key */
-    return opt_u64(name, v, r, (uint64_t)lo, (uint64_t)hi, out);
+    double d = 0;
+    if (r < 0)
+        return cli_usage_err("train", "%s needs a value", name);
+    if (cli_param_value("train", name, key, v, &d))
+        return CLI_EXIT_USAGE;
+    *out = (uint64_t)d;
+    return 0;
 }
 
-/* A number option whose bounds are those of parameter @p key (an open lower
- * bound is refused when the run is configured). */
+/* A number option checked against the bounds of parameter @p key; returns 1
+ * consumed, 2 usage error. */
 static int opt_key_double(const char *name, const char *v, int r, splut_param key, double *out)
 {
-    double lo = 0, hi = 0;
-    (void)splut_param_info(key, NULL, &lo, &hi, NULL); /* a known key */
-    if (opt_double(name, v, r, lo, hi, out))
-        return 2;
-    return 1;
+    if (r < 0)
+        return cli_usage_err("train", "%s needs a value", name);
+    return cli_param_value("train", name, key, v, out) ? 2 : 1;
 }
 
 /* An option taking 0 or 1 (parameter @p key); returns 1 consumed, 2 usage error. */

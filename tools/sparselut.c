@@ -136,7 +136,7 @@ int cli_param_value(const char *cmd, const char *opt, splut_param key, const cha
         bad = cli_parse_double(s, &v) != 0 || v > hi || v < lo || (open_min && v <= lo);
     }
     if (bad)
-        return cli_usage_err(cmd, "%s needs %s in %c%g, %g], got '%s'", opt,
+        return cli_usage_err(cmd, "%s needs %s in %c%.15g, %.15g], got '%s'", opt,
                              type == SPLUT_PARAM_INT ? "an integer" : "a number",
                              open_min ? '(' : '[', lo, hi, s);
     *out = v;
