@@ -541,14 +541,24 @@ splut_status splut__emit_file_list(const splut__net *net, const char *dir, const
 
 /* ----------------------------------------------------------- entry points */
 
-/* A design owns every file named "<prefix>_*" or "<prefix>.*": a new emission
- * with the same prefix replaces all of them, so no module of an earlier
- * network survives next to the new ones. */
+/* A design owns the files named "<prefix>_*.EXT" or "<prefix>.EXT" with an
+ * extension the emitters write: a new emission with the same prefix replaces
+ * all of them, so no module of an earlier network survives next to the new
+ * ones, while other files that share the prefix (the model "<prefix>.splut",
+ * a user's notes) are left alone. */
 static bool owned_by_prefix(const char *name, const void *user)
 {
+    static const char *const exts[] = {"v", "sv", "vhd", "vhdl", "c", "h", "cpp", "hpp",
+                                       "xdc", "tcl", "hex", "txt"};
     const char *prefix = user;
     size_t n = strlen(prefix);
-    return strncmp(name, prefix, n) == 0 && (name[n] == '_' || name[n] == '.');
+    if (strncmp(name, prefix, n) != 0 || (name[n] != '_' && name[n] != '.'))
+        return false;
+    const char *dot = strrchr(name + n, '.');
+    for (size_t i = 0; dot && i < sizeof(exts) / sizeof(exts[0]); i++)
+        if (strcmp(dot + 1, exts[i]) == 0)
+            return true;
+    return false;
 }
 
 splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format fmt, const char *dir,

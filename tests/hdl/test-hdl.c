@@ -388,6 +388,12 @@ static void test_atomic_emission_oom(void **state)
         char note[300];
         snprintf(note, sizeof(note), "%s/notes.txt", old.dir);
         assert_true(hdl_write(note, "mine\n", 5));
+        /* Files that share the prefix but no emitter writes: the model next to
+         * its design (examples/ emits hlsdemo.c beside hlsdemo.splut), notes. */
+        snprintf(note, sizeof(note), "%s/dut.splut", old.dir);
+        assert_true(hdl_write(note, "model\n", 6));
+        snprintf(note, sizeof(note), "%s/dut_notes.md", old.dir);
+        assert_true(hdl_write(note, "notes\n", 6));
         char *before = dir_snapshot(old.dir);
         splut_status st = SPLUT_E_NOMEM;
         long failures = 0;
@@ -409,6 +415,8 @@ static void test_atomic_emission_oom(void **state)
         /* The new design alone, plus the file of another owner. */
         char *names = dir_listing(old.dir);
         assert_non_null(strstr(names, "notes.txt\n"));
+        assert_non_null(strstr(names, "dut.splut\n"));
+        assert_non_null(strstr(names, "dut_notes.md\n"));
         assert_null(strstr(names, "dut_l2")); /* the old network's third layer */
         assert_null(strstr(names, "dut_tb")); /* its testbench */
         free(names);
