@@ -916,7 +916,7 @@ static int train_run(cli_train *r)
         return rc;
     splut_run_set_progress(r->run, on_progress, r);
     double t0 = cli_now();
-    splut_status st = splut_run_fit(r->run);
+    splut_status st = cli_signal_received() ? SPLUT_E_CANCELLED : splut_run_fit(r->run);
     if (st == SPLUT_E_CANCELLED && cli_signal_received())
         return interrupted(r);
     if (st)

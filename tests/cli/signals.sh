@@ -25,7 +25,7 @@ for _ in range(20000):
     x = [r.uniform(-1, 1) for _ in range(8)]
     print(",".join("%.4f" % v for v in x) + "," + str(int(x[0] + x[1] > 0) + int(x[2] > 0.5)))
 PYEOF
-EPOCHS=300
+EPOCHS=150
 TRAIN=("$EXE" train --arch '8:2 poly:12:F3:D2:b2 poly:3:F4:D2:b2' --data csv:d.csv
        --epochs $EPOCHS --threads 1)
 
@@ -77,4 +77,25 @@ printf '#!/bin/sh\nkill -SEGV $$\n' >bin/yosys
 PATH="$T/bin:$PATH" "$EXE" synth --model small.m --out kept 2>synth.err
 grep -q "yosys was killed by signal SIGSEGV" synth.err || fail "signal not decoded: $(cat synth.err)"
 [ -d kept ] || fail "--out directory removed"
+# synth interrupted while yosys runs: the signal reaches yosys (no process is
+# left running), the temporary work directory is removed, the status is 130.
+printf '#!/bin/sh\necho $$ >"%s/yosys.pid"\npwd >"%s/workdir"\nexec sleep 60\n' "$T" "$T" \
+    >bin/yosys
+PATH="$T/bin:$PATH" "$EXE" synth --model small.m 2>synth.err &
+pid=$!
+for i in $(seq 600); do
+    [ -s workdir ] && break
+    sleep 0.05
+done
+[ -s workdir ] || fail "the fake yosys did not start"
+sleep 0.2
+kill -s INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "interrupted synth: exit status $rc: $(cat synth.err)"
+grep -q "interrupted" synth.err || fail "interrupted synth: $(cat synth.err)"
+if grep -q "yosys was killed" synth.err; then fail "an interrupt reported as a failure"; fi
+[ ! -e "$(cat workdir)" ] || fail "the work directory $(cat workdir) was left"
+sleep 0.2
+if kill -0 "$(cat yosys.pid)" 2>/dev/null; then fail "yosys left running"; fi
 echo "ok"
