@@ -98,4 +98,24 @@ if grep -q "yosys was killed" synth.err; then fail "an interrupt reported as a f
 [ ! -e "$(cat workdir)" ] || fail "the work directory $(cat workdir) was left"
 sleep 0.2
 if kill -0 "$(cat yosys.pid)" 2>/dev/null; then fail "yosys left running"; fi
+# A second signal while stopping ends the program at once (default action):
+# here yosys ignores the forwarded SIGINT, so only the second one ends synth.
+printf '#!/bin/sh\ntrap "" INT\necho $$ >"%s/yosys.pid"\nexec sleep 60\n' "$T" >bin/yosys
+rm -f yosys.pid
+PATH="$T/bin:$PATH" "$EXE" synth --model small.m --out twice 2>synth.err &
+pid=$!
+for i in $(seq 600); do
+    [ -s yosys.pid ] && break
+    sleep 0.05
+done
+sleep 0.2
+kill -s INT $pid
+sleep 0.5
+kill -0 $pid 2>/dev/null || fail "synth did not wait for yosys after the first SIGINT"
+kill -s INT $pid
+wait $pid
+rc=$?
+kill -s KILL "$(cat yosys.pid)" 2>/dev/null
+[ $rc = 130 ] || fail "second SIGINT: exit status $rc"
+if grep -q "interrupted" synth.err; then fail "the second SIGINT did not end synth at once"; fi
 echo "ok"
