@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static volatile sig_atomic_t received;   /* the first SIGINT/SIGTERM, 0 if none */
 static volatile sig_atomic_t tool_group; /* process group of the running tool, 0 if none */
 
@@ -141,7 +143,9 @@ int cli_run_shell(const char *cmd)
     if (pid == 0) {
         setpgid(0, 0);
         set_action(SIG_DFL);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        /* Only async-signal-safe calls between fork and exec (threads). */
+        char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
+        execve("/bin/sh", argv, environ);
         _exit(127);
     }
     setpgid(pid, pid); /* also here: the handler may run before the child's setpgid */
