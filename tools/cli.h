@@ -140,7 +140,8 @@ int cli_accuracy(const splut_model *m, const cli_split *s, uint32_t features, do
 int cli_shell_quote(char *dst, size_t cap, const char *s);
 /* True when @p prog is on PATH. */
 int cli_have_program(const char *prog);
-/* Run "cd DIR && BODY" through the shell; the exit status (-1: too long). */
+/* Run "cd DIR && BODY" through the shell (cli_run_shell); the wait status,
+ * 0 on success (-1: too long, not started, or already interrupted). */
 int cli_run_in_dir(const char *dir, const char *body);
 /* A whole text file, NUL-terminated (free()); NULL on error. */
 char *cli_read_text(const char *path);
@@ -148,5 +149,21 @@ char *cli_read_text(const char *path);
 uint32_t cli_hdl_flags(int full_case, int dont_care, int no_reset);
 /* none | layer | sublayer -> SPLUT_PIPE_*; -1 for anything else. */
 int cli_parse_pipeline(const char *v, int32_t *p);
+
+/* ---- SIGINT / SIGTERM (tools/cli-signal.c) ---- */
+/* Install the program-wide handler (once, in main). */
+void cli_signals_install(void);
+/* The first SIGINT/SIGTERM received, 0 if none: long operations poll this. */
+int cli_signal_received(void);
+/* Print "interrupted" (once) and return the exit status 128 + signal. */
+int cli_interrupted(void);
+/* Run @p cmd with /bin/sh in its own process group; a SIGINT/SIGTERM is
+ * forwarded to that group. The wait status (-1: not started). */
+int cli_run_shell(const char *cmd);
+/* "exited with status N" / "was killed by signal NAME (N)" for a wait status
+ * (a shell's 128 + N counts as killed by signal N). */
+void cli_describe_status(int status, char *buf, size_t cap);
+/* "TOOL <decoded status>; see LOG" unless interrupted; returns CLI_EXIT_FAIL. */
+int cli_tool_failed(const char *tool, int status, const char *log);
 
 #endif

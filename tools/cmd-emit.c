@@ -289,7 +289,10 @@ static int simulate(const char *dir, const char *prefix, const char *sim, sim_re
     const char *res = log ? strstr(log, "SPLUT_RESULT vectors=") : NULL;
     if (!res || sscanf(res, "SPLUT_RESULT vectors=%ld mismatches=%ld", &r->vectors,
                        &r->mismatches) != 2) {
-        cli_err("%s did not finish (exit status %d); see %s", sim, rc, path);
+        if (rc == 0)
+            cli_err("%s printed no result; see %s", sim, path);
+        else
+            cli_tool_failed(sim, rc, path);
         free(log);
         r->vectors = r->mismatches = -1;
         return CLI_EXIT_FAIL;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef enum synth_target { TARGET_XCUP = 0, TARGET_HX8K, TARGET_UP5K } synth_target;
 
@@ -219,7 +221,8 @@ static int write_read_script(const char *dir, const char *extra)
 static int run_yosys(const char *dir, uint64_t timeout, synth_result *r)
 {
     char body[1024];
-    snprintf(body, sizeof body, "timeout %llu yosys -q -l synth.log -s synth.ys >/dev/null 2>&1",
+    snprintf(body, sizeof body,
+             "timeout --foreground %llu yosys -q -l synth.log -s synth.ys >/dev/null 2>&1",
              (unsigned long long)timeout);
     double t0 = cli_now();
     int rc = write_read_script(dir, "");
@@ -233,7 +236,11 @@ static int run_yosys(const char *dir, uint64_t timeout, synth_result *r)
     char *ltp = rc == 0 ? cli_read_text(path) : NULL;
     const char *len = ltp ? strstr(ltp, "(length=") : NULL;
     if (!stat || !len || sscanf(len, "(length=%ld)", &r->depth) != 1) {
-        cli_err("yosys failed or timed out (exit status %d); see %s/synth.log", rc, dir);
+        snprintf(path, sizeof path, "%s/synth.log", dir);
+        if (rc == 0)
+            cli_err("yosys wrote no statistics; see %s", path);
+        else
+            cli_tool_failed(WIFEXITED(rc) && WEXITSTATUS(rc) == 124 ? "yosys (timed out)" : "yosys", rc, path);
         free(stat);
         free(ltp);
         return CLI_EXIT_FAIL;
@@ -477,6 +484,26 @@ static int ice40_tools(void)
     return CLI_EXIT_OK;
 }
 
+/* Which step of yosys && nextpnr-ice40 && icepack stopped the flow: the
+ * first whose output (removed before the run) is missing. */
+static int ice40_failed(const char *dir, int status)
+{
+    static const struct {
+        const char *output, *tool, *log;
+    } steps[] = {{"splut.json", "yosys", "synth.log"},
+                 {"splut.asc", "nextpnr-ice40", "pnr.log"},
+                 {"splut.bin", "icepack", NULL}};
+    size_t i = 0;
+    char path[4096];
+    for (; i + 1 < sizeof steps / sizeof steps[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, steps[i].output);
+        if (access(path, F_OK) != 0)
+            break;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, steps[i].log ? steps[i].log : "");
+    return cli_tool_failed(steps[i].tool, status, steps[i].log ? path : NULL);
+}
+
 static int ice40_run_tools(const synth_args *a, const char *dir, const char *top,
                            const char *package, ice40_result *r)
 {
@@ -490,9 +517,9 @@ static int ice40_run_tools(const synth_args *a, const char *dir, const char *top
              top, dev, package, a->freq);
     snprintf(body, sizeof body,
              "printf 'script synth_read.ys\\nsynth_ice40 -nobram -top %s -json splut.json\\n"
-             "tee -q -o synth_stat.txt stat\\n' >synth.ys && "
-             "timeout %llu yosys -q -l synth.log -s synth.ys >/dev/null 2>&1 && "
-             "timeout %llu nextpnr-ice40 %s --package %s --json splut.json --asc splut.asc "
+             "tee -q -o synth_stat.txt stat\\n' >synth.ys && rm -f splut.json splut.asc "
+             "splut.bin && timeout --foreground %llu yosys -q -l synth.log -s synth.ys "
+             ">/dev/null 2>&1 && timeout --foreground %llu nextpnr-ice40 %s --package %s --json splut.json --asc splut.asc "
              "--freq %g --timing-allow-fail --pcf-allow-unconstrained --report report.json "
              ">pnr.log 2>&1 && icepack splut.asc splut.bin",
              top, (unsigned long long)a->timeout, (unsigned long long)a->timeout, dev, package,
@@ -500,10 +527,8 @@ static int ice40_run_tools(const synth_args *a, const char *dir, const char *top
     double t0 = cli_now();
     int rc = cli_run_in_dir(dir, body);
     r->seconds = cli_now() - t0;
-    if (rc != 0) {
-        cli_err("the iCE40 flow failed (exit status %d); see %s/synth.log and pnr.log", rc, dir);
-        return CLI_EXIT_FAIL;
-    }
+    if (rc != 0)
+        return ice40_failed(dir, rc);
     return CLI_EXIT_OK;
 }
 
@@ -682,7 +707,11 @@ int cli_cmd_synth(int argc, char **argv)
         rc = synth_run(&a, t, ctx, dir);
     splut_tables_destroy(t);
     splut_ctx_unref(ctx);
-    if (!a.out) {
+    /* The temporary work directory goes on success or interrupt; after a
+     * failure it stays, so that the log a message points at exists. */
+    if (!a.out && rc != CLI_EXIT_OK && !cli_signal_received()) {
+        cli_err("the work directory '%s' is kept for inspection", tmp);
+    } else if (!a.out) {
         char cmd[256] = "rm -rf -- ";
         if (cli_shell_quote(cmd, sizeof cmd, tmp) != 0 || system(cmd) != 0)
             cli_err("could not remove '%s'", tmp);

@@ -769,7 +769,7 @@ static int on_progress(void *user, const splut_run_progress *p)
         show_step(r, p);
     else
         show_epoch(r, p);
-    return 0;
+    return cli_signal_received(); /* nonzero: the run stops after this step */
 }
 
 /* ---- report --------------------------------------------------------------- */
@@ -894,6 +894,21 @@ static int prepare(cli_train *r)
     return rc;
 }
 
+/* SIGINT/SIGTERM during training: --out is not written; the last checkpoint
+ * (written whole after its epoch) is where --resume continues. */
+static int interrupted(const cli_train *r)
+{
+    if (r->show)
+        fputc('\n', stderr);
+    uint64_t done = (uint64_t)run_int(r, SPLUT_P_RUN_EPOCHS_DONE);
+    int rc = cli_interrupted();
+    if (r->a->checkpoint && done && access(r->a->checkpoint, F_OK) == 0)
+        cli_err("'%s' not written; continue with --resume %s", r->a->out, r->a->checkpoint);
+    else
+        cli_err("'%s' not written", r->a->out);
+    return rc;
+}
+
 static int train_run(cli_train *r)
 {
     int rc = prepare(r);
@@ -901,7 +916,9 @@ static int train_run(cli_train *r)
         return rc;
     splut_run_set_progress(r->run, on_progress, r);
     double t0 = cli_now();
-    splut_status st = splut_run_fit(r->run);
+    splut_status st = cli_signal_received() ? SPLUT_E_CANCELLED : splut_run_fit(r->run);
+    if (st == SPLUT_E_CANCELLED && cli_signal_received())
+        return interrupted(r);
     if (st)
         return cli_lib_err(r->ctx, st, "training");
     rc = write_model(r);

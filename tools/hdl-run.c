@@ -55,7 +55,7 @@ int cli_run_in_dir(const char *dir, const char *body)
         return -1;
     strcat(cmd, " && ");
     strcat(cmd, body);
-    return system(cmd);
+    return cli_run_shell(cmd);
 }
 
 char *cli_read_text(const char *path)

@@ -176,7 +176,8 @@ static void usage(FILE *f)
                "them into FPGA logic.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nExit status: 0 success, 1 failure (file, data, library), 2 bad usage.\n");
+    fprintf(f, "\nExit status: 0 success, 1 failure (file, data, library), 2 bad usage,\n"
+               "130 interrupted by SIGINT, 143 by SIGTERM (no temporary files are left).\n");
 }
 
 int main(int argc, char **argv)
@@ -194,9 +195,14 @@ int main(int argc, char **argv)
         printf("sparselut %s (library %s)\n", SPLUT_VERSION_STRING, splut_version_string());
         return CLI_EXIT_OK;
     }
+    cli_signals_install();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(cmd, commands[i].name) == 0) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* A command that was signalled finished its current write (or
+             * stopped at a poll); none leaves a temporary. */
+            return cli_signal_received() ? cli_interrupted() : rc;
+        }
     cli_err("unknown command '%s'; try 'sparselut --help'", cmd);
     return CLI_EXIT_USAGE;
 }

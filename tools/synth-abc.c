@@ -744,9 +744,10 @@ static int run_abc(const char *dir, const char *abc, unsigned threads,
         cli_err("cannot write '%s'", path);
         return CLI_EXIT_FAIL;
     }
-    if (cli_run_in_dir(dir, body) != 0) {
-        cli_err("%s failed in '%s'", abc, dir);
-        return CLI_EXIT_FAIL;
+    int rc = cli_run_in_dir(dir, body);
+    if (rc != 0) {
+        snprintf(path, sizeof path, "%s/abc.log", dir);
+        return cli_tool_failed(abc, rc, path);
     }
     snprintf(path, sizeof path, "%s/abc_version.txt", dir);
     char *v = cli_read_text(path);
