@@ -20,7 +20,8 @@ typedef struct wbuf {
 
 static inline void put_bytes(wbuf *w, const void *src, size_t n)
 {
-    if (w->p && w->pos <= w->cap && n <= w->cap - w->pos)
+    /* n == 0 may come with src == NULL (an empty section), which memcpy forbids */
+    if (n && w->p && w->pos <= w->cap && n <= w->cap - w->pos)
         memcpy(w->p + w->pos, src, n);
     w->pos += n;
 }
