@@ -91,7 +91,8 @@ typedef struct report {
     size_t ngroups;
     const char *group_key; /* "section", a setting name, or NULL */
     const char *dataset;
-    const char *method;
+    const char *method; /* hardware.method of the points, NULL when they differ */
+    int methods_differ, any_fast;
     const char *vary[32]; /* settings/vars that differ between points */
     int vary_is_var[32];
     size_t nvary;
@@ -239,6 +240,28 @@ static void mark_pareto(report *r)
     }
 }
 
+/* The points' estimate methods: one name for the axis, or "mixed". */
+static void note_method(report *r, const char *m)
+{
+    if (r->n == 1)
+        r->method = m;
+    else if (r->method && strcmp(r->method, m))
+        r->method = NULL, r->methods_differ = 1;
+    r->any_fast |= !strcmp(m, "abc-fast");
+}
+
+/* What the LUT figures are, in words (the axis, the captions). */
+static const char *method_words(const report *r)
+{
+    if (r->methods_differ)
+        return "mixed estimates (see the table)";
+    if (r->method && !strcmp(r->method, "abc-fast"))
+        return "ABC fast count";
+    if (r->method && !strcmp(r->method, "cost-model"))
+        return "LUT6 cost model";
+    return r->method ? r->method : "hardware estimate";
+}
+
 static int build_model(report *r, const sweep_result *res, size_t nres)
 {
     r->p = calloc(nres + 1, sizeof *r->p);
@@ -261,8 +284,7 @@ static int build_model(report *r, const sweep_result *res, size_t nres)
         r->n++;
         if (!r->dataset)
             r->dataset = dataset_name(setting(p->j, "data", 0));
-        if (!r->method)
-            r->method = sj_str(sj_get(sj_get(p->j, "hardware"), "method"), NULL);
+        note_method(r, sj_str(sj_get(sj_get(p->j, "hardware"), "method"), "?"));
     }
     find_varying(r);
     for (size_t i = 0; i < r->n; i++)
@@ -393,7 +415,9 @@ static void scatter(const report *r)
     pl.top += 22; /* room for the legend */
     pl.y.p1 = pl.top;
     rs_open(f, "scatter", w, h, "test accuracy versus LUTs");
-    rs_axes(f, &pl, "LUTs (log scale)", "test accuracy (%)", "%g");
+    char xlabel[128];
+    snprintf(xlabel, sizeof xlabel, "LUTs, %s (log scale)", method_words(r));
+    rs_axes(f, &pl, xlabel, "test accuracy (%)", "%g");
     legend(f, r, pl.left + 8, 14);
     fprintf(f, "<g class=\"leg\"><path class=\"front\" d=\"M%.1f 14h22\"/><text x=\"%.1f\" y=\"18\">"
                "Pareto front</text>",
@@ -585,8 +609,10 @@ static void points_table(const report *r)
 {
     FILE *f = r->f;
     fprintf(f, "<table><thead><tr><th>#</th><th title=\"on the Pareto front\">&#9733;</th>"
-               "<th>settings</th><th>test %%</th><th>best %%</th><th>LUT</th>"
-               "<th>entries / layer</th><th>time s</th></tr></thead><tbody>\n");
+               "<th>settings</th><th>test %%</th><th>best %%</th><th title=\"%s\">LUT</th>%s"
+               "<th>entries / layer</th><th>time s</th></tr></thead><tbody>\n",
+            method_words(r),
+            r->any_fast ? "<th title=\"LUT6 cost model of sparselut tables\">cost model</th>" : "");
     for (size_t i = 0; i < r->n; i++) {
         const rpoint *p = &r->p[i];
         const sj_node *acc = sj_get(p->j, "accuracy");
@@ -594,9 +620,13 @@ static void points_table(const report *r)
                    "</span>",
                 p->index, p->pareto ? "&#9733;" : "", rs_color((size_t)p->group));
         rs_escape(f, p->label);
-        fprintf(f, "</td><td>%.2f</td><td>%.2f <small>(ep %.0f)</small></td><td>%.0f</td><td>",
+        fprintf(f, "</td><td>%.2f</td><td>%.2f <small>(ep %.0f)</small></td><td>%.0f</td>",
                 p->acc, 100 * sj_num(sj_get(acc, "best"), NAN),
                 sj_num(sj_get(acc, "best_epoch"), 0), p->luts);
+        if (r->any_fast)
+            fprintf(f, "<td>%.0f</td>",
+                    sj_num(sj_get(sj_get(p->j, "hardware"), "cost_model_luts"), NAN));
+        fprintf(f, "<td>");
         layer_entries(f, p->j);
         fprintf(f, "</td><td>%.0f</td></tr>\n",
                 sj_num(sj_get(sj_get(p->j, "run"), "total_seconds"), 0));
@@ -677,9 +707,9 @@ static void page_head(const report *r, const char *title)
     fprintf(f, "</h1><p class=\"sub\">%zu point%s finished", r->n, r->n == 1 ? "" : "s");
     if (r->missing)
         fprintf(f, ", <b>%zu not finished</b>", r->missing);
-    fprintf(f, " &middot; dataset %s &middot; hardware: %s LUT estimate &middot; sparselut %s"
+    fprintf(f, " &middot; dataset %s &middot; LUTs: %s &middot; sparselut %s"
                "</p>\n",
-            r->dataset ? r->dataset : "(no published anchors)", r->method ? r->method : "-",
+            r->dataset ? r->dataset : "(no published anchors)", method_words(r),
             splut_version_string());
 }
 
@@ -696,10 +726,10 @@ static void page_body(const report *r)
     fprintf(f, "<div class=\"row\"><section class=\"card\"><h2>Accuracy versus LUTs</h2>");
     scatter(r);
     fprintf(f, "<p class=\"key\">Dots: sweep points (number = point, outlined = on the Pareto "
-               "front), LUTs from the %s estimate. Diamonds: published results of the same "
+               "front), LUTs from the %s. Diamonds: published results of the same "
                "dataset (reference/RESULTS.md, Vivado post-place-and-route on xcvu9p).</p>"
                "</section>\n<section class=\"card\"><h2>Points</h2>",
-            r->method ? r->method : "hardware");
+            method_words(r));
     common_settings(r);
     points_table(r);
     fprintf(f, "</section></div>\n<div class=\"row\"><section class=\"card\"><h2>LUTs per layer"

@@ -212,6 +212,7 @@ static void csv_row(FILE *f, const sweep_result *x, const char **skeys, size_t n
     fputc(',', f);
     csv_field(f, sj_str(sj_get(sj_get(j, "hardware"), "method"), ""));
     csv_list(f, sj_get(sj_get(j, "hardware"), "layer_luts"), NULL);
+    csv_num(f, sj_num(sj_get(sj_get(j, "hardware"), "cost_model_luts"), NAN), "%.0f");
     csv_num(f, sj_num(sj_get(sj_get(j, "tables"), "entries"), NAN), "%.0f");
     csv_list(f, sj_get(sj_get(j, "tables"), "layers"), "entries");
     csv_num(f, sj_num(sj_get(j, "epochs"), NAN), "%.0f");
@@ -235,7 +236,7 @@ int sweep_write_csv(const sweep_result *r, size_t n, const char *path)
     for (size_t k = 0; k < nv; k++)
         fprintf(f, ",{%s}", vkeys[k]);
     fputs(",test_accuracy,best_test_accuracy,best_epoch,luts,luts_method,layer_luts,"
-          "table_entries,layer_table_entries,epochs_run,seconds\n",
+          "cost_model_luts,table_entries,layer_table_entries,epochs_run,seconds\n",
           f);
     for (size_t i = 0; i < n; i++)
         csv_row(f, &r[i], skeys, ns, vkeys, nv);

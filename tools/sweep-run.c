@@ -249,6 +249,8 @@ static int run_train(point_run *r)
     argv[n++] = (char *)r->e->exe;
     argv[n++] = "train";
     for (size_t i = 0; i < r->p->n_opts; i++) {
+        if (sweep_is_sweep_setting(r->p->opts[i].key))
+            continue;
         snprintf(names[i], sizeof names[i], "--%s", r->p->opts[i].key);
         argv[n++] = names[i];
         if (!sweep_is_flag_option(r->p->opts[i].key))
@@ -379,6 +381,39 @@ static void write_accuracy(cli_json *j, const sj_node *train)
     cli_json_end_object(j);
 }
 
+static void write_luts(cli_json *j, const char *key, const int64_t *luts, size_t n)
+{
+    cli_json_begin_array(j, key);
+    for (size_t l = 0; l < n; l++)
+        cli_json_int(j, NULL, luts[l]);
+    cli_json_end_array(j);
+}
+
+/* "hardware": the estimate the point's `hardware` setting chose, and the
+ * cost model beside it; nothing that depends on the host or the directory. */
+static void write_hardware(cli_json *j, const sweep_hw *hw)
+{
+    cli_json_begin_object(j, "hardware");
+    cli_json_string(j, "method", hw->method);
+    cli_json_int(j, "luts", hw->luts);
+    write_luts(j, "layer_luts", hw->layer_luts, hw->layers);
+    cli_json_int(j, "cost_model_luts", hw->cost_model_luts);
+    write_luts(j, "cost_model_layer_luts", hw->cost_model_layer_luts, hw->layers);
+    if (!strcmp(hw->method, "abc-fast")) {
+        cli_json_int(j, "muxf7", hw->muxf7);
+        cli_json_int(j, "muxf8", hw->muxf8);
+        cli_json_int(j, "lut6", hw->lut6);
+        cli_json_int(j, "depth_lut6", hw->depth6);
+        cli_json_int(j, "register_bits", hw->register_bits);
+        cli_json_int(j, "register_bits_live", hw->register_bits_live);
+        cli_json_int(j, "latency_cycles", hw->latency_cycles);
+        cli_json_string(j, "command", hw->command);
+        cli_json_string(j, "abc_command", hw->abc_command);
+        cli_json_string(j, "abc_version", hw->abc_version);
+    }
+    cli_json_end_object(j);
+}
+
 static void write_tables(cli_json *j, const point_run *r)
 {
     static const char *const fields[] = {"neurons", "sub_neurons", "in_width", "entries",
@@ -396,14 +431,7 @@ static void write_tables(cli_json *j, const point_run *r)
     }
     cli_json_end_array(j);
     cli_json_end_object(j);
-    cli_json_begin_object(j, "hardware");
-    cli_json_string(j, "method", r->hw.method);
-    cli_json_int(j, "luts", r->hw.luts);
-    cli_json_begin_array(j, "layer_luts");
-    for (size_t l = 0; l < r->hw.layers; l++)
-        cli_json_int(j, NULL, r->hw.layer_luts[l]);
-    cli_json_end_array(j);
-    cli_json_end_object(j);
+    write_hardware(j, &r->hw);
 }
 
 static void write_inputs(cli_json *j, const point_run *r)
@@ -526,10 +554,12 @@ static int after_train(point_run *r)
     int rc = run_tables(r);
     if (!rc) {
         double t0 = cli_now();
-        rc = sweep_hw_estimate(r->e, r->model, &r->tables, &r->hw);
+        char err[1024];
+        rc = sweep_hw_estimate(r->e, r->dir, sweep_point_opt(r->p, "hardware"), &r->tables,
+                               &r->hw, err, sizeof err);
         r->t_estimate = cli_now() - t0;
         if (rc)
-            record_failure(r, "the hardware estimate failed");
+            record_failure(r, err);
     }
     if (!rc)
         rc = inspect_model(r);

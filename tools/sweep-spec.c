@@ -5,8 +5,9 @@
  * The sweep file (docs/sweep.md): `key = v1, v2, a..b[/step], "literal, with commas"`
  * lines, `{NAME} = ...` placeholders substituted into values, `[name]` sections
  * as alternatives, '#' comments. A point's identity is the FNV-1a hash of its
- * canonical train options (sorted `key=value` lines), so the same settings
- * always land in the same directory whatever the order or the section.
+ * canonical settings (sorted `key=value` lines: the train options and the
+ * sweep's own `hardware`), so the same settings always land in the same
+ * directory whatever the order or the section.
  */
 #include "sweep.h"
 
@@ -27,6 +28,16 @@ static const char *const reserved_options[] = {
     "out", "checkpoint", "resume", "json", "progress", "threads", "help", "h",
 };
 static const char *const flag_options[] = {"keep-best", "bn-calibrate", "pretrain"};
+
+/* The hardware estimate of a point (sweep_hw_estimate): always in the
+ * canonical settings, so that changing it (or its default) names new points. */
+#define HARDWARE_KEY "hardware"
+#define HARDWARE_DEFAULT "fast"
+
+int sweep_is_sweep_setting(const char *key)
+{
+    return strcmp(key, HARDWARE_KEY) == 0;
+}
 
 int sweep_is_flag_option(const char *key)
 {
@@ -436,9 +447,35 @@ static int is_yes(const char *v)
     return !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
 }
 
+/* `hardware` is checked, and set to its default when the sweep does not set it. */
+static int hardware_setting(sweep_point *p, char *err, size_t cap)
+{
+    const char *v = sweep_point_opt(p, HARDWARE_KEY);
+    if (v)
+        return strcmp(v, "fast") && strcmp(v, "model")
+                   ? errf(err, cap, "'hardware' is fast or model, got '%s'", v)
+                   : 0;
+    sweep_kv *more = realloc(p->opts, (p->n_opts + 1) * sizeof *more);
+    if (!more)
+        return errf(err, cap, "out of memory");
+    p->opts = more;
+    sweep_kv *kv = &p->opts[p->n_opts];
+    kv->key = strdup(HARDWARE_KEY);
+    kv->value = strdup(HARDWARE_DEFAULT);
+    if (!kv->key || !kv->value) {
+        free(kv->key);
+        free(kv->value);
+        return errf(err, cap, "out of memory");
+    }
+    p->n_opts++;
+    return 0;
+}
+
 /* Flags become "yes" or disappear; options are sorted; the hash is computed. */
 static int finish_point(sweep_point *p, char *err, size_t cap)
 {
+    if (hardware_setting(p, err, cap))
+        return -1;
     size_t k = 0;
     for (size_t i = 0; i < p->n_opts; i++) {
         sweep_kv kv = p->opts[i];

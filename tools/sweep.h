@@ -83,6 +83,11 @@ const char *sweep_point_opt(const sweep_point *p, const char *key);
 
 /** @brief 1 if @p key is a train option that takes no value (keep-best, …). */
 int sweep_is_flag_option(const char *key);
+/**
+ * @brief 1 if @p key is a setting of the sweep itself (`hardware`), part of
+ * the point's settings and hash but not a train option.
+ */
+int sweep_is_sweep_setting(const char *key);
 
 /* ---------------------------------------------------------------- running */
 
@@ -147,21 +152,38 @@ int sweep_write_atomic(const char *path, const char *data, size_t len);
 
 /** The hardware estimate of one model. */
 typedef struct sweep_hw {
-    char method[32];                /**< "cost-model" (more to come: a fast ABC count) */
-    int64_t luts;                   /**< total LUTs */
+    char method[32];      /**< "abc-fast" (`hardware = fast`) or "cost-model" */
+    int64_t luts;         /**< total LUTs by that method */
     int64_t layer_luts[SWEEP_MAX_LAYERS];
     size_t layers;
+    int64_t cost_model_luts; /**< the LUT6 cost model of `sparselut tables`, always */
+    int64_t cost_model_layer_luts[SWEEP_MAX_LAYERS];
+    /* abc-fast only (method "abc-fast"): */
+    int64_t muxf7, muxf8, lut6, depth6, register_bits, register_bits_live, latency_cycles;
+    char command[256];      /**< the `sparselut synth` command, model relative to the point */
+    char abc_command[1600]; /**< the ABC command lines synth ran (in its work directory) */
+    char abc_version[128];
 } sweep_hw;
+
+/** The options of the emitted design whose LUTs `hardware = fast` counts. */
+#define SWEEP_SYNTH_OPTIONS "--pipeline layer --dont-care --no-reset"
+/**
+ * ABC processes of the fast count, fixed: synth cuts the tables into chunks
+ * per process, so a count that followed the sweep's --threads could differ.
+ */
+#define SWEEP_SYNTH_THREADS "2"
 
 /**
  * @brief THE one place that turns a trained model into the hardware figure
- * used by sweeps and reports. Today: the LUT6 cost model of `sparselut
- * tables --json` (@p tables is that command's parsed output for @p model);
- * switch the body here to use another estimator (e.g. a fast ABC count).
- * @returns 0, or -1 with a message on stderr
+ * used by sweeps and reports. @p hardware is the point's `hardware` setting:
+ * "fast" runs `sparselut synth --fast` (ABC, Yosys-equivalent LUT count) on
+ * DIR/model.slm, its JSON in DIR/synth.json and its stderr appended to
+ * DIR/log.txt; "model" uses the LUT6 cost model of `sparselut tables --json`
+ * (@p tables, that command's parsed output), which is recorded either way.
+ * @returns 0, or -1 with the reason in @p err
  */
-int sweep_hw_estimate(const sweep_env *e, const char *model, const sj_node *tables,
-                      sweep_hw *out);
+int sweep_hw_estimate(const sweep_env *e, const char *dir, const char *hardware,
+                      const sj_node *tables, sweep_hw *out, char *err, size_t err_cap);
 
 /* ---------------------------------------------------------------- results */
 

@@ -435,8 +435,9 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
 
 /* Cut the live tables into chunks of about CHUNK_ROWS truth-table rows (at
  * least 2 per thread so that the processes share the work), never across a
- * layer; returns the number of chunks written, 0 on error. @p chunk_of
- * receives each table's chunk (SIZE_MAX for a table without live output). */
+ * layer; returns the number of chunks written (0 when no table has a live
+ * output), SIZE_MAX on error. @p chunk_of receives each table's chunk
+ * (SIZE_MAX for a table without live output). */
 static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, size_t *chunk_of)
 {
     uint64_t total = 0;
@@ -448,7 +449,7 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
         snprintf(path, sizeof path, "%s/%s", dir, w ? "wide.txt" : "narrow.txt");
         FILE *f = fopen(path, "w");
         if (!f || fclose(f) != 0)
-            return 0;
+            return SIZE_MAX;
     }
     if (budget > CHUNK_ROWS)
         budget = CHUNK_ROWS;
@@ -461,7 +462,7 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
         int layer_ends = i + 1 == n->n || n->t[i + 1].layer != n->t[i].layer;
         if (rows && (rows >= budget || layer_ends)) {
             if (write_chunk(dir, chunks, n, first, i + 1) != CLI_EXIT_OK)
-                return 0;
+                return SIZE_MAX;
             chunks++;
             rows = 0;
         }
@@ -816,7 +817,12 @@ int synth_fast_count(const splut_tables *t, splut_ctx *ctx, const synth_fast_opt
         rc = CLI_EXIT_FAIL;
     if (rc == CLI_EXIT_OK) {
         r->chunks = write_chunks(o->dir, &n, o->threads, chunk_of);
-        rc = r->chunks ? run_abc(o->dir, o->abc, o->threads, r) : CLI_EXIT_FAIL;
+        if (r->chunks == SIZE_MAX)
+            rc = CLI_EXIT_FAIL;
+        else if (r->chunks)
+            rc = run_abc(o->dir, o->abc, o->threads, r);
+        else /* every output constant (an untrained net): no logic, nothing to map */
+            snprintf(r->command, sizeof r->command, "none (no live logic)");
     }
     if (rc == CLI_EXIT_OK)
         rc = collect(o->dir, &n, chunk_of, r->chunks, r);

@@ -27,6 +27,56 @@ grep -q "poly:12:F3" list.txt || fail "placeholder {W} not substituted"
 grep -q '"switch_epoch":1' tiny.out/points/*/point.json || fail "no switch epoch recorded"
 grep -q '"image_width":8' tiny.out/points/*/point.json || fail "no image shape recorded"
 grep -q "<svg" tiny.out/report.html || fail "report has no figure"
+grep -q "LUTs, ABC fast count (log scale)" tiny.out/report.html || fail "LUT axis not labelled"
+head -1 tiny.out/summary.csv | grep -q ",cost_model_luts," || fail "no cost model in the CSV"
+
+# the default hardware estimate is the fast ABC count; the cost model is kept
+# beside it (and equals what 'sparselut tables' reported)
+"$PY" - tiny.out/points/*/ <<'EOT' || fail "hardware estimate"
+import json, sys
+for d in sys.argv[1:]:
+    p, t = json.load(open(d + "point.json")), json.load(open(d + "tables.json"))
+    hw, s = p["hardware"], json.load(open(d + "synth.json"))
+    assert p["settings"]["hardware"] == "fast", p["settings"]
+    assert hw["method"] == "abc-fast", hw
+    assert hw["luts"] == s["lut"] > 0 and hw["layer_luts"] == [l["lut"] for l in s["layers"]]
+    assert sum(hw["layer_luts"]) == hw["luts"], hw
+    # tables of at most 6 address bits: one LUT per live bit, never above the model
+    assert hw["cost_model_luts"] == t["luts"] >= hw["luts"], (hw, t["luts"])
+    assert hw["register_bits"] >= hw["register_bits_live"] > 0, hw
+    assert hw["depth_lut6"] >= 1 and hw["abc_version"], hw
+    assert hw["command"].startswith("sparselut synth --model model.slm "), hw["command"]
+    assert "--dont-care --no-reset --fast" in hw["command"], hw["command"]
+EOT
+
+# hardware = model needs no ABC; hardware = fast without ABC fails the point
+# and says why. The 1-epoch net outputs constants: the fast count is 0 LUT
+# (synth --fast used to fail on a net without live logic).
+cat >hw.ini <<EOT
+data = mnist:$T/data
+arch = 64:2 poly:6:F3:D1:b2 poly:3:F3:D1:b2
+epochs = 1, 3
+hardware = model, fast
+EOT
+PATH=/nonexistent "$EXE" sweep hw.ini 2>hw.log && fail "a fast estimate without ABC succeeded"
+"$EXE" sweep hw.ini --list >hwlist.txt
+[ "$(cut -f3 hwlist.txt | tr '\n' ' ')" = "done failed done failed " ] ||
+    { cat hwlist.txt hw.log; fail "states"; }
+hw_point() { echo "hw.out/points/$(sed -n "$1p" hwlist.txt | cut -f2)"; }
+grep -q "neither yosys-abc nor berkeley-abc" "$(hw_point 2)/failed.txt" ||
+    fail "no clear message: $(cat "$(hw_point 2)/failed.txt")"
+"$EXE" sweep hw.ini 2>/dev/null || fail "the fast points with ABC failed"
+"$PY" - "$(hw_point 1)" "$(hw_point 2)" "$(hw_point 3)" <<'EOT' || fail "hardware = model"
+import json, sys
+model1, fast1, model3 = (json.load(open(d + "/point.json"))["hardware"] for d in sys.argv[1:])
+for hw in model1, model3:
+    assert hw["method"] == "cost-model" and hw["luts"] == hw["cost_model_luts"] > 0, hw
+    assert "command" not in hw, hw
+assert fast1["method"] == "abc-fast" and fast1["luts"] == 0, fast1
+assert fast1["cost_model_luts"] == model1["cost_model_luts"], (fast1, model1)
+EOT
+"$EXE" report hw.out 2>/dev/null || fail "report of mixed estimates failed"
+grep -q "LUTs, mixed estimates" hw.out/report.html || fail "mixed methods not labelled"
 
 # the report of one point directory
 one=$(sed -n 1p tiny.out/points.txt)

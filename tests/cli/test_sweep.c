@@ -115,6 +115,32 @@ static void test_hash_canonical(void **state)
     assert_true(a != f);
 }
 
+/* `hardware` is a setting of every point: absent means fast, so a point's
+ * hash changes with the estimate it records. */
+static void test_hardware_setting(void **state)
+{
+    (void)state;
+    const char *base = "data = d\narch = 4:2 poly:8:F2:b2\n";
+    char fast[128], model[128], bad[128];
+    snprintf(fast, sizeof fast, "%shardware = fast\n", base);
+    snprintf(model, sizeof model, "%shardware = model\n", base);
+    snprintf(bad, sizeof bad, "%shardware = yosys\n", base);
+    assert_true(hash_of(base, 0) == hash_of(fast, 0));
+    assert_true(hash_of(base, 0) != hash_of(model, 0));
+    sweep_point p;
+    point_of(base, 0, &p);
+    assert_string_equal(sweep_point_opt(&p, "hardware"), "fast");
+    assert_int_equal(p.n_opts, 3);
+    assert_true(sweep_is_sweep_setting("hardware"));
+    assert_false(sweep_is_sweep_setting("arch"));
+    sweep_point_free(&p);
+    sweep_spec s;
+    assert_int_equal(parse(bad, &s), 0);
+    assert_int_not_equal(sweep_point_make(&s, 0, &p, err, sizeof err), 0);
+    assert_non_null(strstr(err, "fast or model"));
+    sweep_spec_free(&s);
+}
+
 static void test_placeholders(void **state)
 {
     (void)state;
@@ -221,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_ranges_quotes), cmocka_unit_test(test_cartesian_order),
         cmocka_unit_test(test_sections_override),   cmocka_unit_test(test_hash_canonical),
+        cmocka_unit_test(test_hardware_setting),
         cmocka_unit_test(test_placeholders),        cmocka_unit_test(test_flags),
         cmocka_unit_test(test_errors_name_the_line), cmocka_unit_test(test_json_values),
         cmocka_unit_test(test_json_errors),
