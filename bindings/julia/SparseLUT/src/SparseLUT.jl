@@ -243,6 +243,11 @@ splut_tables_emit_testbench_raw(t, fmt, dir, opts, raw, codes, n) =
     ccall((:splut_tables_emit_testbench_raw, libsparselut), S,
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{Int32}, Ptr{UInt16}, Csize_t),
           t, fmt, dir, opts, raw, codes, n)
+# Trainable LUT nodes (DWN): thermometer thresholds
+splut_model_fit_thermometer(m, x, n) = ccall((:splut_model_fit_thermometer, libsparselut), S,
+    (H, Ptr{Float32}, Csize_t), m, x, n)
+splut_model_thermometer_uniform(m, lo, hi) =
+    ccall((:splut_model_thermometer_uniform, libsparselut), S, (H, Cdouble, Cdouble), m, lo, hi)
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
