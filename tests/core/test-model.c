@@ -220,6 +220,7 @@ static const expected_preset EXPECTED[] = {
     {"jsc-5l", SPLUT_NEURON_NEURALUT, 16, 7, 4, 4, {128, 128, 128, 64, 5}, {2, 3, 3, 3, 3}, 0, 0,
      16, 1000, 1024, 1e-3},
     {"jsc-2l", SPLUT_NEURON_NEURALUT, 16, 4, 4, 4, {32, 5}, {3, 3}, 0, 0, 8, 1000, 1024, 1e-3},
+    {"dwn-mnist", SPLUT_NEURON_LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, 30, 128, 1e-2},
 };
 #define N_EXPECTED (sizeof(EXPECTED) / sizeof(EXPECTED[0]))
 
