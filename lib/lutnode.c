@@ -30,6 +30,14 @@ uint32_t splut__lut_row_split(const splut_model *m, size_t l)
     return l == 0 && m->input_mode == SPLUT_INPUT_THERMOMETER ? splut__thermo_levels(m) : 1u;
 }
 
+uint32_t splut_model_num_classes(const splut_model *m)
+{
+    if (!m || !m->n_layers)
+        return 0;
+    uint32_t groups = splut__groupsum_classes(m), outs = m->layers[m->n_layers - 1].out;
+    return groups ? groups : outs == 1 ? 2 : outs;
+}
+
 uint32_t splut__groupsum_classes(const splut_model *m)
 {
     if (!m->n_layers)

@@ -1055,6 +1055,7 @@ static const char *kind_name(splut_neuron_kind k)
     case SPLUT_NEURON_LINEAR: return "linear";
     case SPLUT_NEURON_POLY: return "poly";
     case SPLUT_NEURON_POLY_ADD: return "poly_add";
+    case SPLUT_NEURON_LUT: return "lut";
     default: return "neuralut";
     }
 }

@@ -1143,8 +1143,7 @@ static splut_status check_batch(const splut_trainer *t, const float *x, const ba
     if (y->soft)
         return check_soft(m, y->soft, n);
     const int32_t *labels = y->labels;
-    uint32_t outs = splut_model_num_outputs(m), groups = splut__groupsum_classes(m);
-    int32_t classes = groups ? (int32_t)groups : outs == 1 ? 2 : (int32_t)outs;
+    int32_t classes = (int32_t)splut_model_num_classes(m);
     for (size_t i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= classes)
             return splut__fail(m->ctx, SPLUT_E_LABEL, "label %d of sample %zu not in [0, %d)",

@@ -1347,6 +1347,13 @@ SPLUT_API splut_status splut_model_fit_thermometer(splut_model *m, const float *
  * @returns SPLUT_OK; SPLUT_E_NULL; SPLUT_E_STATE; SPLUT_E_NON_FINITE; SPLUT_E_OUT_OF_RANGE (hi ≤ lo)
  */
 SPLUT_API splut_status splut_model_thermometer_uniform(splut_model *m, double lo, double hi);
+/**
+ * Number of classes splut_model_classify_codes() chooses from (labels must be below it):
+ * the GroupSum groups of a LUT model, 2 for a single output, else the number of outputs.
+ * @param[in] m model (NULL gives 0)
+ * @returns the class count, 0 for NULL or a model without layers
+ */
+SPLUT_API uint32_t splut_model_num_classes(const splut_model *m);
 /** @} */
 
 #ifdef __cplusplus

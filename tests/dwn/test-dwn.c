@@ -413,6 +413,9 @@ static void save_load(void **state)
     assert_int_equal(splut_model_layer(m2, 1, &d), SPLUT_OK);
     assert_int_equal(d.kind, SPLUT_NEURON_LUT);
     assert_int_equal(d.hidden, CLASSES);
+    assert_int_equal(splut_model_num_classes(m2), CLASSES);
+    assert_int_equal(splut_model_num_outputs(m2), 8);
+    assert_int_equal(splut_model_num_classes(NULL), 0);
     free(buf);
     free(buf2);
     splut_model_destroy(m);

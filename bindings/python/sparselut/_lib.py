@@ -190,6 +190,7 @@ PROTOTYPES = {
     # Trainable LUT nodes (DWN): thermometer thresholds
     "splut_model_fit_thermometer": (_S, [_H, P(c_f32), c_size_t]),
     "splut_model_thermometer_uniform": (_S, [_H, c_f64, c_f64]),
+    "splut_model_num_classes": (c_u32, [_H]),
 }
 
 

@@ -248,6 +248,7 @@ splut_model_fit_thermometer(m, x, n) = ccall((:splut_model_fit_thermometer, libs
     (H, Ptr{Float32}, Csize_t), m, x, n)
 splut_model_thermometer_uniform(m, lo, hi) =
     ccall((:splut_model_thermometer_uniform, libsparselut), S, (H, Cdouble, Cdouble), m, lo, hi)
+splut_model_num_classes(m) = ccall((:splut_model_num_classes, libsparselut), UInt32, (H,), m)
 
 # ------------------------------------------------------------------- errors
 """A libsparselut call failed: `status` (negative C code), `name` (its
