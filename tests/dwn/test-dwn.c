@@ -474,6 +474,11 @@ static void bad_input(void **state)
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
     double loss;
     assert_int_equal(splut_trainer_step(t, x, y, 2, &loss), SPLUT_E_LABEL);
+    /* learned connectivity has no LUT-node form yet: refused at the first step */
+    y[1] = 1;
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_CONNECTIVITY, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_set_int(t, SPLUT_P_STEPS_PER_EPOCH, 1), SPLUT_OK);
+    assert_int_equal(splut_trainer_step(t, x, y, 2, &loss), SPLUT_E_INVALID);
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
