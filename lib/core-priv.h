@@ -345,9 +345,6 @@ void splut__lut_init(splut_model *m, splut_rng *r);
 /* One LUT node on `count` samples of feature-major codes (row stride `stride`). */
 void splut__lut_eval(const splut_model *m, size_t l, uint32_t n, const uint16_t *cur,
                      size_t stride, size_t count, uint16_t *dst);
-/* Table address of sample p: first input in the most significant bit. */
-uint32_t splut__lut_address(const splut_model *m, size_t l, uint32_t n, const uint16_t *cur,
-                            size_t stride, size_t p);
 /* Thermometer code of one feature value. */
 uint16_t splut__thermo_code(const splut_model *m, uint32_t f, float v);
 /* EFD input-gradient table of one node: G[a·F + j] = ∂out/∂x_j at address a. */

@@ -126,26 +126,26 @@ void splut__lut_init(splut_model *m, splut_rng *r)
 
 /* ---------------------------------------------------------- evaluation */
 
-uint32_t splut__lut_address(const splut_model *m, size_t l, uint32_t n, const uint16_t *cur,
-                            size_t stride, size_t p)
-{
-    const splut_layer *L = &m->layers[l];
-    const uint32_t *idx = L->conn + (size_t)n * L->F;
-    uint32_t split = splut__lut_row_split(m, l), a = 0;
-    for (uint32_t f = 0; f < L->F; f++) {
-        uint32_t row = idx[f] / split, level = idx[f] % split;
-        a = (a << 1) | (uint32_t)(cur[(size_t)row * stride + p] > level);
-    }
-    return a;
-}
-
-void splut__lut_eval(const splut_model *m, size_t l, uint32_t n, const uint16_t *cur,
-                     size_t stride, size_t count, uint16_t *dst)
+SPLUT_HOT void splut__lut_eval(const splut_model *m, size_t l, uint32_t n,
+                               const uint16_t *cur, size_t stride, size_t count, uint16_t *dst)
 {
     const splut_layer *L = &m->layers[l];
     const float *w = m->params + L->w + (size_t)n * L->T;
-    for (size_t p = 0; p < count; p++)
-        dst[p] = w[splut__lut_address(m, l, n, cur, stride, p)] >= 0.0f;
+    const uint32_t *idx = L->conn + (size_t)n * L->F;
+    uint32_t split = splut__lut_row_split(m, l);
+    uint32_t addr[256];
+    for (size_t p0 = 0; p0 < count; p0 += 256) {
+        size_t k = count - p0 < 256 ? count - p0 : 256;
+        memset(addr, 0, sizeof(addr));
+        for (uint32_t f = 0; f < L->F; f++) { /* input-major: a vector loop per input */
+            const uint16_t *row = cur + (size_t)(idx[f] / split) * stride + p0;
+            uint16_t level = (uint16_t)(idx[f] % split);
+            for (size_t p = 0; p < k; p++)
+                addr[p] = (addr[p] << 1) | (uint32_t)(row[p] > level);
+        }
+        for (size_t p = 0; p < k; p++)
+            dst[p0 + p] = w[addr[p]] >= 0.0f;
+    }
 }
 
 int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits)
@@ -266,33 +266,44 @@ void splut__lut_efd_table(const float *entries, uint32_t F, float *G)
 
 /* ------------------------------------------------------------- training */
 
-/* Address of sample p from float rows (binary values, or thermometer counts
- * for layer 0): the same bits as splut__lut_address() reads from codes. */
-static uint32_t row_address(const splut_model *m, size_t l, const uint32_t *idx,
-                            const float *rows, size_t B, size_t p)
+/* Addresses of samples [p0, p0 + k) from float rows (binary values, or
+ * thermometer counts for layer 0): the bits splut__lut_eval() reads from
+ * codes, computed input by input so each input is one vector loop. */
+static void row_addresses(const splut_model *m, size_t l, const uint32_t *idx,
+                          const float *rows, size_t B, size_t p0, size_t k, uint32_t *addr)
 {
     const splut_layer *L = &m->layers[l];
-    uint32_t split = splut__lut_row_split(m, l), a = 0;
+    uint32_t split = splut__lut_row_split(m, l);
+    memset(addr, 0, k * sizeof(uint32_t));
     for (uint32_t f = 0; f < L->F; f++) {
-        uint32_t row = idx[f] / split, level = idx[f] % split;
-        a = (a << 1) | (uint32_t)(rows[(size_t)row * B + p] > (float)level + 0.5f);
+        const float *row = rows + (size_t)(idx[f] / split) * B + p0;
+        float level = (float)(idx[f] % split) + 0.5f;
+        for (size_t p = 0; p < k; p++)
+            addr[p] = (addr[p] << 1) | (uint32_t)(row[p] > level);
     }
-    return a;
 }
 
-void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t n, const float *rows,
-                              size_t B, float *h)
+#define ADDR_BLOCK 256
+
+SPLUT_HOT void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t n,
+                                        const float *rows, size_t B, float *h)
 {
     const splut_layer *L = &m->layers[l];
     const uint32_t *idx = L->conn + (size_t)n * L->F;
     const float *w = m->params + L->w + (size_t)n * L->T;
-    for (size_t p = 0; p < B; p++)
-        h[p] = w[row_address(m, l, idx, rows, B, p)] >= 0.0f ? 1.0f : 0.0f;
+    uint32_t addr[ADDR_BLOCK];
+    for (size_t p0 = 0; p0 < B; p0 += ADDR_BLOCK) {
+        size_t k = B - p0 < ADDR_BLOCK ? B - p0 : ADDR_BLOCK;
+        row_addresses(m, l, idx, rows, B, p0, k, addr);
+        for (size_t p = 0; p < k; p++)
+            h[p0 + p] = w[addr[p]] >= 0.0f ? 1.0f : 0.0f;
+    }
 }
 
 /* Straight-through to the entry that was read; EFD towards the inputs. */
-void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const float *rows,
-                               size_t B, const float *dh, float *gw, float *du, float *G)
+SPLUT_HOT void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n,
+                                         const float *rows, size_t B, const float *dh,
+                                         float *gw, float *du, float *G)
 {
     const splut_layer *L = &m->layers[l];
     const uint32_t F = L->F;
@@ -302,12 +313,16 @@ void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const
         splut__lut_efd_table(m->params + L->w + (size_t)n * L->T, F, G);
         memset(du, 0, (size_t)F * B * sizeof(float));
     }
-    for (size_t p = 0; p < B; p++) {
-        uint32_t a = row_address(m, l, idx, rows, B, p);
-        gw[a] += dh[p];
+    uint32_t addr[ADDR_BLOCK];
+    for (size_t p0 = 0; p0 < B; p0 += ADDR_BLOCK) {
+        size_t k = B - p0 < ADDR_BLOCK ? B - p0 : ADDR_BLOCK;
+        row_addresses(m, l, idx, rows, B, p0, k, addr);
+        for (size_t p = 0; p < k; p++) /* in sample order: a fixed sum per entry */
+            gw[addr[p]] += dh[p0 + p];
         if (du)
             for (uint32_t j = 0; j < F; j++)
-                du[(size_t)j * B + p] = dh[p] * G[(size_t)a * F + j];
+                for (size_t p = 0; p < k; p++)
+                    du[(size_t)j * B + p0 + p] = dh[p0 + p] * G[(size_t)addr[p] * F + j];
     }
 }
 
