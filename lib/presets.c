@@ -67,6 +67,7 @@ static const preset PRESETS[] = {
     /* DWN (docs/lut-nodes.md): 3 thermometer levels per pixel, 2000 LUT6 nodes, GroupSum
      * over 10 classes (`hidden`, last layer only); random mapping, our recipe */
     {"dwn-mnist", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
+    {"dwn-mnist-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
 };
 
 #define N_PRESETS (sizeof(PRESETS) / sizeof(PRESETS[0]))
