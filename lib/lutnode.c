@@ -246,18 +246,36 @@ splut_status splut_model_fit_thermometer(splut_model *m, const float *x, size_t 
 /* The paper's EFD: ∂A/∂x_j at address x = Σ_k (−1)^(1−k_j) · A[k] / (H(k, x, j) + 1),
  * H the Hamming distance of k and x ignoring bit j. Bit j of an address is
  * input j counted from the most significant end (first input = MSB). */
+/* Hamming distance of k and x (popcount without relying on a popcnt
+ * instruction, which the baseline x86-64 build lacks). */
+static uint32_t distance(const uint8_t *pc8, uint32_t y)
+{
+    return (uint32_t)pc8[y & 255u] + pc8[(y >> 8) & 255u] + pc8[(y >> 16) & 255u];
+}
+
 void splut__lut_efd_table(const float *entries, uint32_t F, float *G)
 {
     uint32_t size = 1u << F;
+    float inv[LUT_MAX_F + 1]; /* 1 / (H + 1) */
+    uint8_t pc8[256], d[1024];
+    for (uint32_t i = 0; i < 256; i++)
+        pc8[i] = (uint8_t)((i & 1u) + ((i >> 1) & 1u) + ((i >> 2) & 1u) + ((i >> 3) & 1u) +
+                           ((i >> 4) & 1u) + ((i >> 5) & 1u) + ((i >> 6) & 1u) + (i >> 7));
+    for (uint32_t h = 0; h <= F; h++)
+        inv[h] = 1.0f / (float)(h + 1);
+    bool cached = size <= sizeof(d);
     for (uint32_t x = 0; x < size; x++) {
         float *g = G + (size_t)x * F;
+        for (uint32_t k = 0; cached && k < size; k++)
+            d[k] = (uint8_t)distance(pc8, k ^ x);
         for (uint32_t j = 0; j < F; j++) {
-            uint32_t bit = 1u << (F - 1 - j);
+            uint32_t s = F - 1 - j;
             float acc = 0.0f;
             for (uint32_t k = 0; k < size; k++) {
-                uint32_t h = (uint32_t)__builtin_popcount((k ^ x) & ~bit);
-                float v = entries[k] / (float)(h + 1);
-                acc += (k & bit) ? v : -v;
+                /* H ignores bit j: the distance minus 1 where k and x differ there */
+                uint32_t dk = cached ? d[k] : distance(pc8, k ^ x);
+                float v = entries[k] * inv[dk - (((k ^ x) >> s) & 1u)];
+                acc += ((k >> s) & 1u) ? v : -v;
             }
             g[j] = acc;
         }

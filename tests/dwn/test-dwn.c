@@ -258,6 +258,19 @@ static void efd_table(void **state)
             for (uint32_t j = 0; j < F; j++)
                 assert_true(fabs(G[x * F + j] - efd_ref(A, F, x, j)) < 1e-5);
     }
+    /* F = 11: past the distance cache of 1024 addresses; a sample of (x, j) */
+    const uint32_t F = 11;
+    float *A = malloc(sizeof(float) << F), *G = malloc((sizeof(float) << F) * F);
+    for (uint32_t k = 0; k < (1u << F); k++)
+        A[k] = (float)lcg(&s) / 1073741824.0f - 1.0f;
+    splut__lut_efd_table(A, F, G);
+    for (int i = 0; i < 40; i++) {
+        uint32_t x = (uint32_t)(lcg(&s) % (1u << F)), j = (uint32_t)(lcg(&s) % F);
+        double want = efd_ref(A, F, x, j);
+        assert_true(fabs(G[x * F + j] - want) < 1e-4 * fmax(1.0, fabs(want)));
+    }
+    free(A);
+    free(G);
 }
 
 /* Train a few steps with 1 and 2 threads: identical parameter bytes. */
