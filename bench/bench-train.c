@@ -52,7 +52,7 @@ static int bench_run_init(bench_run *r, const char *preset, int threads, size_t 
         splut_model_create_preset(r->ctx, preset, &r->m) != SPLUT_OK ||
         splut_trainer_create(r->m, &r->t) != SPLUT_OK)
         return -1;
-    uint32_t n_in = splut_model_num_inputs(r->m), outs = splut_model_num_outputs(r->m);
+    uint32_t n_in = splut_model_num_inputs(r->m);
     r->x = malloc(batch * n_in * sizeof(float));
     r->y = malloc(batch * sizeof(int32_t));
     if (!r->x || !r->y)
@@ -63,7 +63,7 @@ static int bench_run_init(bench_run *r, const char *preset, int threads, size_t 
         r->x[i] = (float)((s >> 8) & 0xffff) / 65536.0f * 2.0f - 1.0f;
     }
     for (size_t i = 0; i < batch; i++)
-        r->y[i] = (int32_t)(i % (outs > 1 ? outs : 2));
+        r->y[i] = (int32_t)(i % splut_model_num_classes(r->m));
     double loss;
     /* warm-up: allocates the workspace and starts the workers */
     return splut_trainer_step(r->t, r->x, r->y, batch, &loss) == SPLUT_OK ? 0 : -1;

@@ -202,6 +202,9 @@ static splut_status init_layers(splut_ctx *ctx, splut_connect *c)
 splut_status splut__connect_create(splut_trainer *t)
 {
     splut_ctx *ctx = t->model->ctx;
+    if (t->model->layers[0].kind == SPLUT_NEURON_LUT)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "learned connectivity does not cover LUT (DWN) layers yet");
     splut_connect *c = splut__calloc(ctx, 1, sizeof(*c));
     if (!c)
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for learned connectivity");

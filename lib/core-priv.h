@@ -232,6 +232,9 @@ struct splut_model {
     int64_t epochs_trained;
     double test_accuracy;
     char preset[32];
+    /* DWN (lutnode.c): GroupSum temperature; thermometer thresholds in state */
+    double groupsum_tau;
+    size_t thermo;         /* state offset: n_inputs × (2^input_bits − 1), ascending per feature */
 };
 
 /* Build @p m after its layers were added with status @p st: on success *out
@@ -328,5 +331,41 @@ void splut__neuron_mutated(splut_model *m, size_t l, uint32_t n);
 int32_t splut__mono_find(const splut_monos *mo, const uint8_t *vars, uint32_t deg);
 /* Variables of term t, ascending, into vars (room for D); returns the degree. */
 uint32_t splut__mono_vars(const splut_monos *mo, uint32_t t, uint8_t *vars);
+
+/* ------------------------------------------------ LUT nodes (lutnode.c) */
+
+/* Thermometer thresholds per feature (T = 2^input_bits − 1). */
+uint32_t splut__thermo_levels(const splut_model *m);
+/* Binary inputs per row of layer l's input: T for layer 0 in thermometer
+ * mode (input i is "code of feature i / T exceeds i % T"), else 1. */
+uint32_t splut__lut_row_split(const splut_model *m, size_t l);
+/* Shape rules of a LUT layer (kind-specific fields, table limit). */
+splut_status splut__lut_check_desc(const splut_model *m, const splut_layer_desc *d, uint32_t F);
+/* Build-time fixes: layer 0 input width/bits in thermometer mode; model-level rules. */
+splut_status splut__lut_prepare(splut_model *m);
+/* GroupSum classes of the model (0: no GroupSum head). */
+uint32_t splut__groupsum_classes(const splut_model *m);
+/* Initial entries (uniform ±1) and thresholds (uniform on [0, 1]). */
+void splut__lut_init(splut_model *m, splut_rng *r);
+/* One LUT node on `count` samples of feature-major codes (row stride `stride`). */
+void splut__lut_eval(const splut_model *m, size_t l, uint32_t n, const uint16_t *cur,
+                     size_t stride, size_t count, uint16_t *dst);
+/* Thermometer code of one feature value. */
+uint16_t splut__thermo_code(const splut_model *m, uint32_t f, float v);
+/* EFD input-gradient table of one node: G[a·F + j] = ∂out/∂x_j at address a. */
+void splut__lut_efd_table(const float *entries, uint32_t F, float *G);
+/* GroupSum class of one sample's last-layer bits: argmax of the group
+ * popcounts, ties to the lowest class. */
+int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits);
+/* Training (rows are [input][B] floats: bits, or thermometer counts for layer 0). */
+void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t n, const float *rows,
+                              size_t B, float *h);
+/* gw: the node's 2^F entry gradients; du (F × B, NULL to skip): input
+ * gradients by the EFD; G: scratch of 2^F × F floats. */
+void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const float *rows,
+                               size_t B, const float *dh, float *gw, float *du, float *G);
+/* GroupSum: logits[c][p] = popcount of group c / τ, and its backward. */
+void splut__groupsum_logits(const splut_model *m, const float *h, size_t B, float *logits);
+void splut__groupsum_backward(const splut_model *m, const float *dlogits, size_t B, float *dh);
 
 #endif /* SPARSELUT_CORE_PRIV_H */

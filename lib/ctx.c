@@ -317,7 +317,7 @@ static const splut__param_def PARAMS[] = {
     {SPLUT_P_SEED, "seed", SPLUT_PARAM_INT, 0, 9007199254740992.0, 1, false, CTX_I64(seed), 0},
     {SPLUT_P_MAX_TABLE_LOG2, "max_table_log2", SPLUT_PARAM_INT, 1, 30, 20, false,
      CTX_I64(max_table_log2), 0},
-    {SPLUT_P_INPUT_MODE, "input_mode", SPLUT_PARAM_INT, 0, 1, 0, false, MODEL_I64(input_mode),
+    {SPLUT_P_INPUT_MODE, "input_mode", SPLUT_PARAM_INT, 0, 2, 0, false, MODEL_I64(input_mode),
      SAVED},
     {SPLUT_P_RECIPE_LR, "recipe_lr", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true, MODEL_F64(recipe_lr),
      SAVED},
@@ -331,6 +331,9 @@ static const splut__param_def PARAMS[] = {
      MODEL_I64(epochs_trained), SAVED},
     {SPLUT_P_TEST_ACCURACY, "test_accuracy", SPLUT_PARAM_DOUBLE, -1, 1, -1, false,
      MODEL_F64(test_accuracy), SAVED},
+    /* a training setting like the trainer's: not in model files */
+    {SPLUT_P_GROUPSUM_TAU, "groupsum_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 1.0 / 0.3, true,
+     MODEL_F64(groupsum_tau), 0},
     {SPLUT_P_LEARNING_RATE, "learning_rate", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true,
      TRAINER_F64(lr), SAVED},
     {SPLUT_P_WEIGHT_DECAY, "weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false,

@@ -354,6 +354,9 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
         return SPLUT_E_NULL;
     splut_ctx *ctx = tables_ctx(t);
     net->ctx = ctx;
+    if (t->thermo_levels) /* comparators for thermometer inputs: not emitted yet */
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "HDL for thermometer-input (DWN) models is not supported yet");
     net->t = t;
     splut_hdl_opts o;
     splut_status st = read_opts(ctx, opts, &o);

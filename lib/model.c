@@ -38,7 +38,9 @@ splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs, uint32_t inpu
 
 static uint32_t layer_in_width(const splut_model *m)
 {
-    return m->n_layers ? m->layers[m->n_layers - 1].out : m->n_inputs;
+    /* thermometer inputs: 2^bits − 1 binary inputs per feature */
+    return m->n_layers ? m->layers[m->n_layers - 1].out
+                       : m->n_inputs * splut__lut_row_split(m, 0);
 }
 
 static uint32_t layer_in_bits(const splut_model *m)
@@ -107,6 +109,10 @@ static splut_status check_kind(const splut_model *m, const splut_layer_desc *d, 
                                d->hidden);
         L->N = d->hidden;
         return SPLUT_OK;
+    case SPLUT_NEURON_LUT:
+        L->D = 0;
+        L->N = d->hidden; /* GroupSum classes on the last layer */
+        return splut__lut_check_desc(m, d, d->fan_in);
     default:
         return splut__fail(ctx, SPLUT_E_INVALID, "neuron kind %d is not supported",
                            (int)d->kind);
@@ -160,12 +166,13 @@ splut_status splut_model_add_layer(splut_model *m, const splut_layer_desc *d)
         return splut__fail(ctx, SPLUT_E_FAN_IN,
                            "layer %zu: %u distinct inputs per neuron but only %u inputs",
                            m->n_layers, L.A * L.F, L.in);
-    if (!m->surrogate)
+    if (!m->surrogate && L.kind != SPLUT_NEURON_LUT)
         st = splut__check_table_limits(ctx, L.in_bits, L.F, L.A, L.out_bits,
                                        L.kind == SPLUT_NEURON_POLY_ADD);
     if (st != SPLUT_OK)
         return st;
     L.T = L.kind == SPLUT_NEURON_NEURALUT ? splut__nl_count(L.F, L.N)
+          : L.kind == SPLUT_NEURON_LUT    ? 1u << L.F
                                           : splut__monos_count(L.F, L.D);
     if (L.T == 0)
         return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
@@ -222,7 +229,7 @@ static void layout(splut_model *m)
         }
         L->bn_gamma = take(&p, L->out);
         L->bn_beta = take(&p, L->out);
-        L->out_q.kind = L->last ? SPLUT_Q_SIGNED : SPLUT_Q_RELU;
+        L->out_q.kind = L->last && L->kind != SPLUT_NEURON_LUT ? SPLUT_Q_SIGNED : SPLUT_Q_RELU;
         L->out_q.bits = (uint8_t)L->out_bits;
         L->out_q.theta = take(&p, 1);
         if (L->last) {
@@ -232,6 +239,8 @@ static void layout(splut_model *m)
         L->run_mean = take(&s, L->out);
         L->run_var = take(&s, L->out);
     }
+    if (m->input_mode == SPLUT_INPUT_THERMOMETER)
+        m->thermo = take(&s, (size_t)m->n_inputs * splut__thermo_levels(m));
     m->n_params = p;
     m->n_state = s;
 }
@@ -265,6 +274,9 @@ static void mark_decay(splut_model *m)
 splut_status splut__model_alloc_params(splut_model *m)
 {
     splut_ctx *ctx = m->ctx;
+    splut_status st = splut__lut_prepare(m);
+    if (st != SPLUT_OK)
+        return st;
     layout(m);
     for (size_t l = 0; l < m->n_layers; l++) {
         splut_layer *L = &m->layers[l];
@@ -278,7 +290,7 @@ splut_status splut__model_alloc_params(splut_model *m)
             if (!L->mutations)
                 goto nomem;
         }
-        if (L->kind != SPLUT_NEURON_NEURALUT && !L->monos.parent &&
+        if (L->kind != SPLUT_NEURON_NEURALUT && L->kind != SPLUT_NEURON_LUT && !L->monos.parent &&
             splut__monos_init(ctx, &L->monos, L->F, L->D) != SPLUT_OK)
             goto nomem;
     }
@@ -364,6 +376,7 @@ void splut__model_init_params(splut_model *m, uint64_t seed)
         fill(S + L->run_mean, L->out, 0.0f);
         fill(S + L->run_var, L->out, 1.0f);
     }
+    splut__lut_init(m, &r);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -502,6 +515,7 @@ splut_status splut_model_clone(const splut_model *m, splut_model **out)
     c->recipe_epochs = m->recipe_epochs;
     c->epochs_trained = m->epochs_trained;
     c->test_accuracy = m->test_accuracy;
+    c->groupsum_tau = m->groupsum_tau;
     memcpy(c->preset, m->preset, sizeof(c->preset));
     c->built = true;
     *out = c;

@@ -419,12 +419,17 @@ splut_status splut_model_input_codes(const splut_model *m, const float *x, size_
     float scale = splut__quant_scale(m, q), isc = splut__quant_int_scale(q);
     int32_t lo = splut__quant_min(q), hi = splut__quant_max(q);
     bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
+    bool thermo = m->input_mode == SPLUT_INPUT_THERMOMETER;
     for (size_t i = 0; i < n; i++) {
         for (uint32_t f = 0; f < m->n_inputs; f++) {
             float v = x[i * m->n_inputs + f];
             if (!isfinite(v))
                 return splut__fail(m->ctx, SPLUT_E_NON_FINITE,
                                    "feature %u of sample %zu is not finite", f, i);
+            if (thermo) {
+                codes[i * m->n_inputs + f] = splut__thermo_code(m, f, v);
+                continue;
+            }
             if (bn)
                 v = (v - S[m->in_run_mean + f]) / sqrtf(S[m->in_run_var + f] + SPLUT_BN_EPS) *
                         P[m->in_gamma + f] +
@@ -465,6 +470,10 @@ static void neuron_block(const splut_eval_ctx *e, uint32_t n, const uint16_t *cu
                          size_t count, const fwd_scratch *s, uint16_t *dst)
 {
     const splut_layer *L = e->L;
+    if (L->kind == SPLUT_NEURON_LUT) {
+        splut__lut_eval(e->m, (size_t)(L - e->m->layers), n, cur, FWD_BLOCK, count, dst);
+        return;
+    }
     uint32_t k = L->A * L->F;
     const uint32_t *idx = L->conn + (size_t)n * k;
     const float *u[SPLUT_MAX_FAN_IN];
@@ -634,7 +643,8 @@ splut_status splut_model_output_values(const splut_model *m, const uint16_t *out
                                i / L->out, levels);
     float step = splut__quant_step(m, &L->out_q);
     for (size_t i = 0; i < n * L->out; i++)
-        values[i] = output_value(m, L, step, out_codes[i]);
+        values[i] = L->kind == SPLUT_NEURON_LUT ? (float)out_codes[i]
+                                                : output_value(m, L, step, out_codes[i]);
     return SPLUT_OK;
 }
 
@@ -651,6 +661,10 @@ splut_status splut_model_classify_codes(const splut_model *m, const uint16_t *ou
     float step = splut__quant_step(m, &L->out_q);
     for (size_t i = 0; i < n; i++) {
         const uint16_t *c = out_codes + i * L->out;
+        if (splut__groupsum_classes(m)) {
+            pred[i] = splut__groupsum_class(m, c);
+            continue;
+        }
         if (L->out == 1) {
             pred[i] = output_value(m, L, step, c[0]) > 0.0f;
             continue;

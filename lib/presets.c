@@ -30,6 +30,8 @@ typedef struct preset {
 #define NL SPLUT_NEURON_NEURALUT
 #define BNH SPLUT_INPUT_BN_HARDTANH
 #define RLU SPLUT_INPUT_RELU
+#define LUT SPLUT_NEURON_LUT
+#define THM SPLUT_INPUT_THERMOMETER
 
 static const preset PRESETS[] = {
     /* PolyLUT */
@@ -62,6 +64,10 @@ static const preset PRESETS[] = {
      1024, 1000},
     {"jsc-l", LN, 16, 4, 3, 7, {32, 64, 192, 192, 16, 5}, {3, 4, 4, 4, 4, 5}, 1, 0, 0, BNH,
      1e-3, 1e-3, 1024, 1000},
+    /* DWN (docs/lut-nodes.md): 3 thermometer levels per pixel, 2000 LUT6 nodes, GroupSum
+     * over 10 classes (`hidden`, last layer only); random mapping, our recipe */
+    {"dwn-mnist", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
+    {"dwn-mnist-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
 };
 
 #define N_PRESETS (sizeof(PRESETS) / sizeof(PRESETS[0]))
@@ -84,7 +90,8 @@ static splut_status add_preset_layers(splut_model *m, const preset *p)
         d.out_bits = l + 1 == n ? p->out_bits : p->hid_bits;
         d.degree = p->degree;
         d.sub_neurons = p->sub_neurons;
-        d.hidden = p->hidden;
+        /* LUT layers: `hidden` is the GroupSum head, on the last layer only */
+        d.hidden = p->kind == SPLUT_NEURON_LUT && l + 1 < n ? 0 : p->hidden;
         splut_status st = splut_model_add_layer(m, &d);
         if (st != SPLUT_OK)
             return st;

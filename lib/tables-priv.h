@@ -35,6 +35,8 @@ typedef struct splut_tlayer {
 struct splut_tables {
     splut_ctx *ctx;       /* a reference */
     uint32_t n_inputs, input_bits;
+    uint32_t thermo_levels; /* thermometer inputs: levels per feature (layer 0 reads
+                             * "code of feature i / T exceeds i % T"); 0 otherwise */
     size_t n_layers;
     splut_tlayer *layers;
 };

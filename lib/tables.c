@@ -98,7 +98,8 @@ static splut_status check_model_tables(const splut_model *m)
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
         if (L->kind != SPLUT_NEURON_LINEAR && L->kind != SPLUT_NEURON_POLY &&
-            L->kind != SPLUT_NEURON_POLY_ADD && L->kind != SPLUT_NEURON_NEURALUT)
+            L->kind != SPLUT_NEURON_POLY_ADD && L->kind != SPLUT_NEURON_NEURALUT &&
+            L->kind != SPLUT_NEURON_LUT)
             return splut__fail(ctx, SPLUT_E_INVALID,
                                "layer %zu: neuron kind %d cannot be enumerated", l,
                                (int)L->kind);
@@ -188,6 +189,15 @@ static void sub_item(const enum_job *j, const enum_pass *ps, size_t item, unsign
     size_t count;
     uint32_t n0, n1;
     item_range(ps, item, &addr0, &count, &n0, &n1);
+    if (TL->kind == SPLUT_NEURON_LUT) { /* the trained entries, binarised */
+        for (uint32_t n = n0; n < n1; n++) {
+            const float *w = e->m->params + e->L->w + (size_t)n * e->L->T + addr0;
+            uint16_t *dst = TL->data + (size_t)n * TL->stride + addr0;
+            for (size_t p = 0; p < count; p++)
+                dst[p] = w[p] >= 0.0f;
+        }
+        return;
+    }
     /* input f sits in address field F-1-f counted from the LSBs */
     for (uint32_t f = 0; f < TL->F; f++) {
         uint32_t shift = TL->in_bits * (TL->F - 1 - f);
@@ -392,6 +402,8 @@ splut_status splut_tables_create(const splut_model *m, splut_tables **out)
         return st;
     t->n_inputs = m->n_inputs;
     t->input_bits = m->input_bits;
+    t->thermo_levels =
+        m->input_mode == SPLUT_INPUT_THERMOMETER ? splut__thermo_levels(m) : 0;
     for (size_t l = 0; l < m->n_layers && st == SPLUT_OK; l++) {
         splut_tlayer *TL = &t->layers[l];
         tlayer_from_model(TL, &m->layers[l]);
@@ -614,6 +626,17 @@ static void lut_task(void *arg, size_t begin, size_t end, unsigned worker)
         for (size_t p = 0; p < count; p++)
             for (uint32_t x = 0; x < ins; x++)
                 cur[(size_t)x * LUT_BLOCK + p] = j->in[(first + p) * ins + x];
+        if (t->thermo_levels) { /* thermometer bits: code of feature x exceeds level */
+            uint32_t T = t->thermo_levels;
+            for (uint32_t x = 0; x < ins; x++)
+                for (uint32_t lv = 0; lv < T; lv++)
+                    for (size_t p = 0; p < count; p++)
+                        nxt[((size_t)x * T + lv) * LUT_BLOCK + p] =
+                            cur[(size_t)x * LUT_BLOCK + p] > lv;
+            uint16_t *tmp = cur;
+            cur = nxt;
+            nxt = tmp;
+        }
         for (size_t l = 0; l < t->n_layers; l++) {
             const splut_tlayer *TL = &t->layers[l];
             for (uint32_t n = 0; n < TL->out; n++)
@@ -643,6 +666,8 @@ splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_code
                                "input code %u of sample %zu, feature %zu is not below 2^%u",
                                in_codes[i], i / t->n_inputs, i % t->n_inputs, t->input_bits);
     lut_job j = {t, in_codes, out_codes, n, NULL, t->n_inputs};
+    if (t->thermo_levels)
+        j.width_max = (size_t)t->n_inputs * t->thermo_levels;
     for (size_t l = 0; l < t->n_layers; l++)
         if (t->layers[l].out > j.width_max)
             j.width_max = t->layers[l].out;
@@ -796,6 +821,9 @@ splut_status splut_tables_save(const splut_tables *t, const char *path)
     if (!t || !path)
         return t ? splut__fail(t->ctx, SPLUT_E_NULL, "splut_tables_save: path is NULL")
                  : SPLUT_E_NULL;
+    if (t->thermo_levels) /* the tables format has no thermometer field yet */
+        return splut__fail(t->ctx, SPLUT_E_INVALID,
+                           "tables of a thermometer-input model cannot be saved");
     le_writer *w = splut__calloc(t->ctx, 1, sizeof(*w));
     if (!w)
         return splut__fail(t->ctx, SPLUT_E_NOMEM, "out of memory saving tables");
@@ -851,7 +879,7 @@ static splut_status check_loaded_layer(splut_ctx *ctx, const char *path, size_t 
 {
     bool add = TL->kind == SPLUT_NEURON_POLY_ADD;
     if (TL->kind != SPLUT_NEURON_LINEAR && TL->kind != SPLUT_NEURON_POLY &&
-        TL->kind != SPLUT_NEURON_NEURALUT && !add)
+        TL->kind != SPLUT_NEURON_NEURALUT && TL->kind != SPLUT_NEURON_LUT && !add)
         return splut__fail(ctx, SPLUT_E_FORMAT, "%s: layer %zu has unknown kind %d", path, l,
                            (int)TL->kind);
     if (TL->in != prev_width || TL->in_bits != prev_bits)
@@ -1027,6 +1055,7 @@ static const char *kind_name(splut_neuron_kind k)
     case SPLUT_NEURON_LINEAR: return "linear";
     case SPLUT_NEURON_POLY: return "poly";
     case SPLUT_NEURON_POLY_ADD: return "poly_add";
+    case SPLUT_NEURON_LUT: return "lut";
     default: return "neuralut";
     }
 }

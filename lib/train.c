@@ -151,6 +151,8 @@ static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, spl
             return false;
         if (L->T > t_max)
             t_max = L->T;
+        if (L->kind == SPLUT_NEURON_LUT && ((size_t)L->T * L->F + B - 1) / B > t_max)
+            t_max = ((size_t)L->T * L->F + B - 1) / B; /* EFD table in the mono scratch */
         if (L->A > a_max)
             a_max = L->A;
     }
@@ -449,6 +451,11 @@ SPLUT_HOT static void input_forward_task(void *arg, size_t b, size_t e, unsigned
             bad += x[p] - x[p]; /* NaN for NaN or ±Inf, else 0 */
         }
         ws->in_bad[f] = bad != 0.0f || bad != bad;
+        if (m->input_mode == SPLUT_INPUT_THERMOMETER) {
+            for (size_t p = 0; p < B; p++) /* the code: thresholds exceeded */
+                h[p] = (float)splut__thermo_code(m, (uint32_t)f, x[p]);
+            continue;
+        }
         if (bn) {
             if (ps->frozen)
                 bn_forward_frozen_row(x, B, P[m->in_gamma + f], P[m->in_beta + f],
@@ -518,6 +525,11 @@ SPLUT_HOT static void layer_forward_task(void *arg, size_t b, size_t e, unsigned
     qparams qs = L->kind == SPLUT_NEURON_POLY_ADD ? qparams_of(m, &L->sub_q, ps->ws->exact_round)
                                                   : qo;
     for (size_t n = b; n < e; n++) {
+        if (L->kind == SPLUT_NEURON_LUT) {
+            splut__lut_train_forward(m, ps->l, (uint32_t)n, layer_input(ps, ps->l), B,
+                                     w->h + n * B);
+            continue;
+        }
         float *z = W->z;
         if (L->kind == SPLUT_NEURON_POLY_ADD) {
             for (size_t p = 0; p < B; p++)
@@ -571,12 +583,16 @@ static double loss_and_dlogits(const pass *ps, const batch_targets *y)
     const splut_model *m = ps->m;
     const splut_layer *L = &m->layers[m->n_layers - 1];
     splut_train_ws *ws = ps->ws;
-    size_t B = ps->B, O = L->out;
+    uint32_t classes = splut__groupsum_classes(m);
+    size_t B = ps->B, O = classes ? classes : L->out;
     const float *h = ws->L[m->n_layers - 1].h;
     float pb = m->params[L->post_bias], pw = m->params[L->post_weight];
-    for (size_t o = 0; o < O; o++)
-        for (size_t p = 0; p < B; p++)
-            ws->logits[o * B + p] = (h[o * B + p] + pb) * pw;
+    if (classes)
+        splut__groupsum_logits(m, h, B, ws->logits);
+    else
+        for (size_t o = 0; o < O; o++)
+            for (size_t p = 0; p < B; p++)
+                ws->logits[o * B + p] = (h[o * B + p] + pb) * pw;
     double total = 0.0;
     for (size_t p = 0; p < B; p++) {
         if (O == 1) {
@@ -609,6 +625,10 @@ static void post_backward(const pass *ps)
     splut_train_ws *ws = ps->ws;
     layer_ws *w = &ws->L[m->n_layers - 1];
     size_t B = ps->B, O = L->out;
+    if (splut__groupsum_classes(m)) { /* no post-transform: the counts are the logits */
+        splut__groupsum_backward(m, ws->dlogits, B, w->dh);
+        return;
+    }
     float pb = m->params[L->post_bias], pw = m->params[L->post_weight];
     double gpb = 0.0, gpw = 0.0;
     for (size_t i = 0; i < O * B; i++) {
@@ -777,6 +797,15 @@ SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigne
         double dscale_out = 0.0, dscale_sub = 0.0;
         if (!L->last)
             gather_row(&ps->ws->L[ps->l + 1], n, B, w->dh + n * B);
+        if (L->kind == SPLUT_NEURON_LUT) {
+            /* thermometer inputs have nothing to train upstream: no EFD there */
+            bool inputs = ps->l > 0 || m->input_mode != SPLUT_INPUT_THERMOMETER;
+            splut__lut_train_backward(m, ps->l, (uint32_t)n, layer_input(ps, ps->l), B, dh,
+                                      G + L->w + n * L->T,
+                                      inputs ? w->dcontrib + n * L->F * B : NULL, W->mono);
+            w->q_part[2 * n] = w->q_part[2 * n + 1] = 0.0;
+            continue;
+        }
         memcpy(dy, dh, B * sizeof(float));
         dscale_out = q_backward_row(&qo, y, dy, B);
         float dg, db;
@@ -851,6 +880,10 @@ SPLUT_HOT static void input_backward_task(void *arg, size_t b, size_t e, unsigne
     bool bn = m->input_mode == SPLUT_INPUT_BN_HARDTANH;
     float *G = ws->grad;
     for (size_t f = b; f < e; f++) {
+        if (m->input_mode == SPLUT_INPUT_THERMOMETER) { /* fixed thresholds */
+            ws->in_part[2 * f] = ws->in_part[2 * f + 1] = 0.0;
+            continue;
+        }
         float *g = ws->in_g + f * B;
         gather_row(&ws->L[0], f, B, g);
         const float *xhat = ws->in_xhat + f * B;
@@ -1110,8 +1143,7 @@ static splut_status check_batch(const splut_trainer *t, const float *x, const ba
     if (y->soft)
         return check_soft(m, y->soft, n);
     const int32_t *labels = y->labels;
-    uint32_t outs = splut_model_num_outputs(m);
-    int32_t classes = outs == 1 ? 2 : (int32_t)outs;
+    int32_t classes = (int32_t)splut_model_num_classes(m);
     for (size_t i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= classes)
             return splut__fail(m->ctx, SPLUT_E_LABEL, "label %d of sample %zu not in [0, %d)",

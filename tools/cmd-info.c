@@ -19,6 +19,7 @@ static const char *kind_name(int32_t kind)
     case SPLUT_NEURON_POLY: return "poly";
     case SPLUT_NEURON_POLY_ADD: return "poly-add";
     case SPLUT_NEURON_NEURALUT: return "neuralut";
+    case SPLUT_NEURON_LUT: return "lut";
     default: return "unknown";
     }
 }
@@ -66,6 +67,13 @@ static int read_layer(const splut_model *m, size_t l, uint32_t *in_width, uint32
     splut_status st = splut_model_layer(m, l, &r->d);
     if (st)
         return cli_lib_err(splut_model_ctx(m), st, "reading a layer description");
+    if (r->d.kind == SPLUT_NEURON_LUT) { /* binary inputs: thermometer bits for layer 0 */
+        int64_t mode = 0;
+        splut_model_get_int(m, SPLUT_P_INPUT_MODE, &mode);
+        if (l == 0 && mode == SPLUT_INPUT_THERMOMETER)
+            *in_width *= (1u << *in_bits) - 1u;
+        *in_bits = 1;
+    }
     r->in_width = *in_width;
     r->in_bits = *in_bits;
     layer_tables(&r->d, *in_bits, &r->entries, &r->bits);

@@ -222,6 +222,8 @@ typedef enum splut_param {
     SPLUT_P_RECIPE_WD = 113,      /**< double [0,1], preset weight decay, default 0 */
     SPLUT_P_EPOCHS_TRAINED = 120, /**< int [0,2^31], training metadata, default 0 */
     SPLUT_P_TEST_ACCURACY = 121,  /**< double [-1,1], metadata (-1 = unknown), default -1 */
+    SPLUT_P_GROUPSUM_TAU = 130,   /**< double (0,1e6], GroupSum softmax temperature, default
+                                       1/0.3; a training setting, not saved in model files */
     /* trainer (200-299) */
     SPLUT_P_LEARNING_RATE = 200,  /**< double (0,10], default = model's SPLUT_P_RECIPE_LR */
     SPLUT_P_WEIGHT_DECAY = 201,   /**< double [0,1], default = model's SPLUT_P_RECIPE_WD */
@@ -369,13 +371,15 @@ typedef enum splut_neuron_kind {
     SPLUT_NEURON_LINEAR = 0,   /**< LogicNets: sparse dot product (degree 1) */
     SPLUT_NEURON_POLY = 1,     /**< PolyLUT: all monomials of degree 1..D of F inputs */
     SPLUT_NEURON_POLY_ADD = 2, /**< PolyLUT-Add: A polynomial sub-neurons + adder stage */
-    SPLUT_NEURON_NEURALUT = 3  /**< NeuraLUT: small MLP with skips (reserved) */
+    SPLUT_NEURON_NEURALUT = 3, /**< NeuraLUT: small MLP with skips (reserved) */
+    SPLUT_NEURON_LUT = 4       /**< DWN: a trained 2^F-entry truth table of F binary inputs */
 } splut_neuron_kind;
 
 /** How layer 0 turns features into codes (runs in software, before the circuit). */
 typedef enum splut_input_mode {
     SPLUT_INPUT_BN_HARDTANH = 0, /**< BatchNorm + scalar bias + signed quantiser (JSC, MNIST) */
-    SPLUT_INPUT_RELU = 1         /**< unsigned ReLU quantiser, no BatchNorm (UNSW) */
+    SPLUT_INPUT_RELU = 1,        /**< unsigned ReLU quantiser, no BatchNorm (UNSW) */
+    SPLUT_INPUT_THERMOMETER = 2  /**< 2^bits − 1 thresholds per feature (LUT models only) */
 } splut_input_mode;
 
 /**
@@ -1589,6 +1593,42 @@ SPLUT_API splut_status splut_tables_emit_testbench_raw(const splut_tables *t,
                                                        const splut_hdl_opts *opts,
                                                        const int32_t *raw,
                                                        const uint16_t *in_codes, size_t n);
+/** @} */
+
+/**
+ * @defgroup lutnodes Trainable LUT nodes (DWN)
+ * Differentiable weightless networks (Bacellar et al., ICML 2024): layers of
+ * ::SPLUT_NEURON_LUT nodes over binary inputs, thermometer-encoded features
+ * (::SPLUT_INPUT_THERMOMETER) and a GroupSum head. See docs/lut-nodes.md.
+ * @{
+ */
+/**
+ * Set the thermometer thresholds of a ::SPLUT_INPUT_THERMOMETER model from data
+ * ("distributive" encoding): threshold t of feature f is the (t+1)/(T+1)
+ * quantile of that feature over the @p n samples (T = 2^input_bits − 1).
+ * @param m built model in thermometer mode
+ * @param[in] x @p n × inputs features, all finite
+ * @param n number of samples, at least 1
+ * @returns SPLUT_OK; SPLUT_E_NULL; SPLUT_E_STATE (not built or not thermometer mode);
+ *          SPLUT_E_INVALID (n = 0); SPLUT_E_NON_FINITE; SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_model_fit_thermometer(splut_model *m, const float *x, size_t n);
+/**
+ * Set uniform thermometer thresholds: threshold t of every feature is
+ * lo + (hi − lo)·(t+1)/(T+1) (the default after splut_model_build() is lo = 0, hi = 1).
+ * @param m built model in thermometer mode
+ * @param lo lower end of the range, finite
+ * @param hi upper end of the range, finite and above @p lo
+ * @returns SPLUT_OK; SPLUT_E_NULL; SPLUT_E_STATE; SPLUT_E_NON_FINITE; SPLUT_E_OUT_OF_RANGE (hi ≤ lo)
+ */
+SPLUT_API splut_status splut_model_thermometer_uniform(splut_model *m, double lo, double hi);
+/**
+ * Number of classes splut_model_classify_codes() chooses from (labels must be below it):
+ * the GroupSum groups of a LUT model, 2 for a single output, else the number of outputs.
+ * @param[in] m model (NULL gives 0)
+ * @returns the class count, 0 for NULL or a model without layers
+ */
+SPLUT_API uint32_t splut_model_num_classes(const splut_model *m);
 /** @} */
 
 #ifdef __cplusplus

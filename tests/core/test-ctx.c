@@ -255,7 +255,7 @@ static void test_model_params_type_range(void **state)
     assert_int_equal(splut_model_get_double(m, SPLUT_P_RECIPE_LR, &d), SPLUT_OK);
     assert_true(d == 0.25);
     assert_int_equal(splut_model_set_int(m, SPLUT_P_RECIPE_BATCH, 0), SPLUT_E_OUT_OF_RANGE);
-    assert_int_equal(splut_model_set_int(m, SPLUT_P_INPUT_MODE, 2), SPLUT_E_OUT_OF_RANGE);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_INPUT_MODE, 3), SPLUT_E_OUT_OF_RANGE);
     assert_int_equal(splut_model_get_int(m, SPLUT_P_RECIPE_BATCH, &i), SPLUT_OK);
     assert_int_equal(i, 128);
     /* keys of other objects */

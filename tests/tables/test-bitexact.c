@@ -96,7 +96,8 @@ static void check_bitexact(const char *preset, size_t samples, uint64_t seed)
 static const char *COVERED[] = {"hdr",        "hdr-add2",        "jsc-xl",   "jsc-xl-add2",
                                 "jsc-m-lite", "jsc-m-lite-add2", "nid-lite", "nid-add2",
                                 "jsc-s",      "jsc-m",           "jsc-l",    "hdr-5l",
-                                "jsc-5l",     "jsc-2l"};
+                                "jsc-5l",     "jsc-2l",          "dwn-mnist",
+                                "dwn-mnist-2l"};
 
 static void test_bitexact_covers_presets(void **state)
 {

@@ -41,6 +41,8 @@ static void expected_from_desc(const splut_model *m, uint64_t *entries, uint64_t
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         assert_int_equal(splut_model_layer(m, l, &d), SPLUT_OK);
         assert_int_not_equal(d.kind, SPLUT_NEURON_POLY_ADD);
+        if (d.kind == SPLUT_NEURON_LUT)
+            in_bits = 1; /* binary inputs (thermometer bits for layer 0) */
         uint64_t e = (uint64_t)d.width << (d.fan_in * in_bits);
         *entries += e;
         *bits += e * d.out_bits;

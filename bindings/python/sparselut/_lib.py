@@ -234,6 +234,10 @@ PROTOTYPES = {
     "splut_model_input_thresholds": (_S, [_H, c_void_p, P(c_i32), P(c_u16), P(c_u32)]),
     "splut_tables_emit_testbench_raw": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_i32),
                                              P(c_u16), c_size_t]),
+    # Trainable LUT nodes (DWN): thermometer thresholds
+    "splut_model_fit_thermometer": (_S, [_H, P(c_f32), c_size_t]),
+    "splut_model_thermometer_uniform": (_S, [_H, c_f64, c_f64]),
+    "splut_model_num_classes": (c_u32, [_H]),
 }
 
 

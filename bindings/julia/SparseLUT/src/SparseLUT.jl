@@ -261,6 +261,12 @@ splut_tables_emit_testbench_raw(t, fmt, dir, opts, raw, codes, n) =
     ccall((:splut_tables_emit_testbench_raw, libsparselut), S,
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{Int32}, Ptr{UInt16}, Csize_t),
           t, fmt, dir, opts, raw, codes, n)
+# Trainable LUT nodes (DWN): thermometer thresholds
+splut_model_fit_thermometer(m, x, n) = ccall((:splut_model_fit_thermometer, libsparselut), S,
+    (H, Ptr{Float32}, Csize_t), m, x, n)
+splut_model_thermometer_uniform(m, lo, hi) =
+    ccall((:splut_model_thermometer_uniform, libsparselut), S, (H, Cdouble, Cdouble), m, lo, hi)
+splut_model_num_classes(m) = ccall((:splut_model_num_classes, libsparselut), UInt32, (H,), m)
 
 splut_run_create(m, tr, te, out) = ccall((:splut_run_create, libsparselut), S, (H, H, H, Ref{H}),
     m, tr, te, out)
