@@ -63,21 +63,6 @@ splut_status splut__avg_model(splut_run_avg *a, splut_model *m, const splut_data
     return frozen_bn ? SPLUT_OK : splut__calibrate_bn(a->avg, train, batch);
 }
 
-splut_status splut__avg_set(splut_run_avg *a, splut_ctx *ctx, const float *v, size_t n)
-{
-    if (n == 0) {
-        splut__free(ctx, a->ema);
-        splut__free(ctx, a->scratch);
-        a->ema = a->scratch = NULL;
-        a->n_params = 0;
-        return SPLUT_OK;
-    }
-    splut_status st = ensure_buffers(a, ctx, n);
-    if (st == SPLUT_OK)
-        memcpy(a->ema, v, n * sizeof *v);
-    return st;
-}
-
 void splut__avg_free(splut_ctx *ctx, splut_run_avg *a)
 {
     splut__free(ctx, a->ema);

@@ -41,8 +41,6 @@ splut_status splut__avg_update(splut_run_avg *a, splut_model *m);
  * (not with @p frozen_bn: the copy keeps what the epoch trained against). */
 splut_status splut__avg_model(splut_run_avg *a, splut_model *m, const splut_dataset *train,
                               uint64_t batch, bool frozen_bn, splut_model **out);
-/* Take over @p n values as the average (resume); @p n = 0 forgets it. */
-splut_status splut__avg_set(splut_run_avg *a, splut_ctx *ctx, const float *v, size_t n);
 void splut__avg_free(splut_ctx *ctx, splut_run_avg *a);
 /* BatchNorm statistics of @p m over the training set (splut_trainer_calibrate_bn). */
 splut_status splut__calibrate_bn(splut_model *m, const splut_dataset *train, uint64_t batch);

@@ -19,34 +19,29 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz-common.h"
 #include "fuzz.h"
 #include "sparselut/sparselut-data.h"
-
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
 
 static void check_dataset(const splut_dataset *d, int binary)
 {
     size_t n = splut_dataset_num_samples(d);
     uint32_t f = splut_dataset_num_features(d);
-    check(n > 0 && f > 0);
+    fuzz_check(n > 0 && f > 0);
     const float *x = splut_dataset_features(d);
     const int32_t *y = splut_dataset_labels(d);
     for (size_t i = 0; i < n; i++) {
-        check(y[i] >= 0 && (uint32_t)y[i] < splut_dataset_num_classes(d));
+        fuzz_check(y[i] >= 0 && (uint32_t)y[i] < splut_dataset_num_classes(d));
         for (uint32_t j = 0; j < f; j++)
-            check(isfinite(x[i * f + j]) && (!binary || x[i * f + j] == 0.0f ||
+            fuzz_check(isfinite(x[i * f + j]) && (!binary || x[i * f + j] == 0.0f ||
                                               x[i * f + j] == 1.0f));
     }
 }
 
 static void check_failure(splut_ctx *ctx, splut_status st)
 {
-    check(st < 0 && strcmp(splut_status_str(st), "unknown status") != 0);
-    check(splut_ctx_last_error(ctx)[0] != '\0');
+    fuzz_check(st < 0 && strcmp(splut_status_str(st), "unknown status") != 0);
+    fuzz_check(splut_ctx_last_error(ctx)[0] != '\0');
 }
 
 #if defined(FUZZ_FILE)
@@ -72,13 +67,13 @@ static splut_status parse_file(splut_ctx *ctx, const uint8_t *data, size_t size,
 {
     const char *path = temp_path();
     FILE *f = fopen(path, "wb");
-    check(f != NULL);
-    check(fwrite(data, 1, size, f) == size);
-    check(fclose(f) == 0);
+    fuzz_check(f != NULL);
+    fuzz_check(fwrite(data, 1, size, f) == size);
+    fuzz_check(fclose(f) == 0);
     void *buf = NULL;
     size_t len = 0;
     splut_status st = splut_data_read_file(ctx, path, (uint64_t)1 << 24, &buf, &len);
-    check(st != SPLUT_OK || (buf != NULL && ((const char *)buf)[len] == 0));
+    fuzz_check(st != SPLUT_OK || (buf != NULL && ((const char *)buf)[len] == 0));
     if (st != SPLUT_OK)
         check_failure(ctx, st);
     splut_data_free(buf);
@@ -130,14 +125,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int binary = 0;
 #endif
     if (st == SPLUT_OK) {
-        check(a != NULL);
+        fuzz_check(a != NULL);
         check_dataset(a, binary);
         if (b) {
             check_dataset(b, binary);
-            check(splut_dataset_num_features(a) == splut_dataset_num_features(b));
+            fuzz_check(splut_dataset_num_features(a) == splut_dataset_num_features(b));
         }
     } else {
-        check(a == NULL && b == NULL);
+        fuzz_check(a == NULL && b == NULL);
         check_failure(ctx, st);
     }
     splut_dataset_destroy(a);

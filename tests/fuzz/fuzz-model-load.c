@@ -19,12 +19,6 @@
 #define MAX_INPUTS 4096u
 #define SAMPLES 8u
 
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
-
 /* A loaded model must evaluate, with every output code below 2^bits. */
 static void exercise(const splut_model *m)
 {
@@ -34,16 +28,16 @@ static void exercise(const splut_model *m)
     uint32_t bits = splut_model_input_bits(m);
     uint16_t *codes = malloc((size_t)in * SAMPLES * sizeof(uint16_t));
     uint16_t *out = malloc((size_t)outs * SAMPLES * sizeof(uint16_t));
-    check(codes && out);
+    fuzz_check(codes && out);
     for (size_t i = 0; i < (size_t)in * SAMPLES; i++)
         codes[i] = (uint16_t)((i * 2654435761u >> 7) & ((1u << bits) - 1u));
     splut_status st = splut_model_forward_codes(m, codes, SAMPLES, out);
-    check(st == SPLUT_OK || st == SPLUT_E_NOMEM);
+    fuzz_check(st == SPLUT_OK || st == SPLUT_E_NOMEM);
     if (st == SPLUT_OK) {
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        check(splut_model_layer(m, splut_model_num_layers(m) - 1, &d) == SPLUT_OK);
+        fuzz_check(splut_model_layer(m, splut_model_num_layers(m) - 1, &d) == SPLUT_OK);
         for (size_t i = 0; i < (size_t)outs * SAMPLES; i++)
-            check(out[i] < (1u << d.out_bits));
+            fuzz_check(out[i] < (1u << d.out_bits));
     }
     free(codes);
     free(out);
@@ -55,12 +49,12 @@ static void check_canonical(const splut_model *m, const uint8_t *data, size_t si
     if (size < 16 || data[12] != 0)
         return;
     size_t n = 0;
-    check(splut_model_serialize(m, NULL, 0, &n) == SPLUT_OK);
-    check(n == size);
+    fuzz_check(splut_model_serialize(m, NULL, 0, &n) == SPLUT_OK);
+    fuzz_check(n == size);
     uint8_t *buf = malloc(n);
-    check(buf != NULL);
-    check(splut_model_serialize(m, buf, n, &n) == SPLUT_OK);
-    check(memcmp(buf, data, n) == 0);
+    fuzz_check(buf != NULL);
+    fuzz_check(splut_model_serialize(m, buf, n, &n) == SPLUT_OK);
+    fuzz_check(memcmp(buf, data, n) == 0);
     free(buf);
 }
 
@@ -73,12 +67,12 @@ static void load_one(const uint8_t *data, size_t size)
     splut_model *m = NULL;
     splut_status st = splut_model_deserialize(ctx, data, size, &m);
     if (st == SPLUT_OK) {
-        check(m != NULL);
+        fuzz_check(m != NULL);
         exercise(m);
         check_canonical(m, data, size);
         splut_model_destroy(m);
     } else {
-        check(m == NULL);
+        fuzz_check(m == NULL);
         fuzz_check_failure(ctx, st);
     }
     splut_ctx_unref(ctx);
@@ -90,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 28)
         return 0;
     uint8_t *fixed = malloc(size);
-    check(fixed != NULL);
+    fuzz_check(fixed != NULL);
     memcpy(fixed, data, size);
     for (int i = 0; i < 8; i++)
         fixed[16 + i] = (uint8_t)((uint64_t)size >> (8 * i));
