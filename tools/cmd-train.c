@@ -526,17 +526,16 @@ static int make_model(cli_train *r)
     return rc;
 }
 
-/* The loaded splits as datasets over the loader's arrays (borrowed). */
+/* The run takes the loader's datasets (references: no copy, no second
+ * validation pass over the rows). */
 static int wrap_data(cli_train *r)
 {
     const cli_data *d = r->d;
-    splut_status st = splut_dataset_create(r->ctx, d->train.n, d->features, d->train.x,
-                                           d->train.y, SPLUT_DATASET_BORROW, &r->train);
-    if (!st && d->width)
+    r->train = splut_dataset_ref(d->train.ds);
+    r->test = d->test.n ? splut_dataset_ref(d->test.ds) : NULL;
+    splut_status st = SPLUT_OK;
+    if (d->width) /* the loader sets it on IDX data already; a table has none */
         st = splut_dataset_set_image(r->train, d->width, d->height, d->background);
-    if (!st && d->test.n)
-        st = splut_dataset_create(r->ctx, d->test.n, d->features, d->test.x, d->test.y,
-                                  SPLUT_DATASET_BORROW, &r->test);
     return st ? cli_lib_err(r->ctx, st, "preparing the dataset") : CLI_EXIT_OK;
 }
 
