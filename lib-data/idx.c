@@ -60,7 +60,7 @@ static splut_status idx_dims(splut_ctx *ctx, const uint8_t *buf, size_t len, con
 static splut_status idx_header(splut_ctx *ctx, const uint8_t *buf, size_t len, const char *name,
                                unsigned want_ndim, uint32_t *dims)
 {
-    uint64_t total;
+    uint64_t total = 0;
     splut_status st = idx_dims(ctx, buf, len, name, want_ndim, dims, &total);
     if (st)
         return st;
@@ -79,13 +79,29 @@ static float mnist_value(uint8_t pixel)
     return (t - MNIST_MEAN) / MNIST_STD;
 }
 
-/* Images → x of n rows (features = rows·cols, width = cols); labels → y. */
-static splut_status idx_parse(splut_ctx *ctx, const uint8_t *img, size_t ilen,
-                              const uint8_t *lab, size_t llen, const char *name, sd_table *t,
-                              uint32_t *features, uint32_t *width)
+/* Rows of an IDX pair, decoded by fill_rows into the dataset's own arrays. */
+typedef struct idx_rows {
+    const uint8_t *pixels, *labels;
+    size_t n;
+    uint32_t features;
+} idx_rows;
+
+static splut_status fill_rows(void *user, float *x, int32_t *y)
+{
+    const idx_rows *r = user;
+    for (size_t i = 0; i < r->n * r->features; i++)
+        x[i] = mnist_value(r->pixels[i]);
+    for (size_t i = 0; i < r->n; i++)
+        y[i] = r->labels[i];
+    return SPLUT_OK;
+}
+
+/* Images and labels → one dataset (features = rows·cols, an image cols wide). */
+static splut_status idx_dataset(splut_ctx *ctx, const uint8_t *img, size_t ilen,
+                                const uint8_t *lab, size_t llen, const char *name,
+                                splut_dataset **out)
 {
     uint32_t di[3], dl[1];
-    memset(t, 0, sizeof *t);
     splut_status st = idx_header(ctx, img, ilen, name, 3, di);
     if (!st)
         st = idx_header(ctx, lab, llen, name, 1, dl);
@@ -96,26 +112,9 @@ static splut_status idx_parse(splut_ctx *ctx, const uint8_t *img, size_t ilen,
     uint64_t feat = (uint64_t)di[1] * di[2];
     if (feat > UINT32_MAX)
         return sd_fail(ctx, SPLUT_E_FORMAT, "%s: images too large", name);
-    st = sd_table_alloc(ctx, t, di[0], (uint32_t)feat);
-    if (st)
-        return st;
-    const uint8_t *pix = img + 16;
-    for (size_t i = 0; i < t->n * feat; i++)
-        t->x[i] = mnist_value(pix[i]);
-    for (size_t i = 0; i < t->n; i++)
-        t->y[i] = lab[8 + i];
-    *features = (uint32_t)feat;
-    *width = di[2];
-    return SPLUT_OK;
-}
-
-static splut_status one_dataset(splut_ctx *ctx, const sd_table *t, uint32_t features,
-                                uint32_t width, splut_dataset **out)
-{
-    splut_status st = splut_dataset_create(ctx, t->n, features, t->x, t->y, SPLUT_DATASET_COPY,
-                                           out);
-    if (!st && (st = splut_dataset_set_image(*out, width, features / width,
-                                             mnist_value(0))) != SPLUT_OK) {
+    idx_rows rows = {img + 16, lab + 8, di[0], (uint32_t)feat};
+    st = splut_dataset_create_filled(ctx, rows.n, rows.features, fill_rows, &rows, out);
+    if (!st && (st = splut_dataset_set_image(*out, di[2], di[1], mnist_value(0))) != SPLUT_OK) {
         splut_dataset_destroy(*out);
         *out = NULL;
     }
@@ -132,14 +131,7 @@ splut_status splut_data_parse_idx(splut_ctx *ctx, const void *images, size_t ima
         return sd_fail(ctx, SPLUT_E_NULL, "splut_data_parse_idx: images, labels and out are "
                                           "required");
     *out = NULL;
-    sd_table t;
-    uint32_t features, width;
-    splut_status st = idx_parse(ctx, images, images_len, labels, labels_len,
-                                name ? name : "(idx)", &t, &features, &width);
-    if (!st)
-        st = one_dataset(ctx, &t, features, width, out);
-    sd_table_free(&t);
-    return st;
+    return idx_dataset(ctx, images, images_len, labels, labels_len, name ? name : "(idx)", out);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -227,15 +219,10 @@ static splut_status load_split(splut_ctx *ctx, const char *dir, const char *pref
     snprintf(base, sizeof base, "%s-labels-idx1-ubyte", prefix);
     if (!st)
         st = read_idx(ctx, dir, base, 1, max, lpath, sizeof lpath, &lab, &llen);
-    sd_table t = {0};
-    uint32_t features = 0, width = 0;
     if (!st)
-        st = idx_parse(ctx, img, ilen, lab, llen, lpath, &t, &features, &width);
+        st = idx_dataset(ctx, img, ilen, lab, llen, lpath, out);
     free(img);
     free(lab);
-    if (!st)
-        st = one_dataset(ctx, &t, features, width, out);
-    sd_table_free(&t);
     return st;
 }
 

@@ -47,22 +47,31 @@ static splut_status check_rows(splut_ctx *ctx, size_t n, uint32_t features, cons
     return SPLUT_OK;
 }
 
-static splut_status copy_rows(splut_dataset *ds, const float *x, const int32_t *y)
+/* The dataset's own arrays for its n × features rows. */
+static splut_status alloc_rows(splut_dataset *ds)
 {
-    size_t nx = splut__mul(ds->n, ds->features), bx = splut__mul(nx, sizeof *x);
-    size_t by = splut__mul(ds->n, sizeof *y);
+    size_t nx = splut__mul(ds->n, ds->features), bx = splut__mul(nx, sizeof *ds->x);
+    size_t by = splut__mul(ds->n, sizeof *ds->y);
     if (bx == SIZE_MAX || by == SIZE_MAX)
         return splut__fail(ds->ctx, SPLUT_E_NOMEM, "dataset of %zu x %u floats is too large",
                            ds->n, ds->features);
     ds->own_x = splut__alloc(ds->ctx, bx);
     ds->own_y = splut__alloc(ds->ctx, by);
     if (!ds->own_x || !ds->own_y)
-        return splut__fail(ds->ctx, SPLUT_E_NOMEM, "out of memory copying a dataset (%zu bytes)",
+        return splut__fail(ds->ctx, SPLUT_E_NOMEM, "out of memory for a dataset (%zu bytes)",
                            bx + by);
-    memcpy(ds->own_x, x, bx);
-    memcpy(ds->own_y, y, by);
     ds->x = ds->own_x;
     ds->y = ds->own_y;
+    return SPLUT_OK;
+}
+
+static splut_status copy_rows(splut_dataset *ds, const float *x, const int32_t *y)
+{
+    splut_status st = alloc_rows(ds);
+    if (st)
+        return st;
+    memcpy(ds->own_x, x, ds->n * ds->features * sizeof *x);
+    memcpy(ds->own_y, y, ds->n * sizeof *y);
     return SPLUT_OK;
 }
 
@@ -75,6 +84,27 @@ static void free_dataset(splut_dataset *ds)
     splut_ctx_unref(ctx);
 }
 
+/* Checks shared by both constructors; the shell has no rows yet. */
+static splut_status new_dataset(splut_ctx *ctx, size_t n, uint32_t features,
+                                splut_dataset **out)
+{
+    *out = NULL;
+    if (n == 0 || features == 0)
+        return splut__fail(ctx, SPLUT_E_INVALID, "a dataset needs at least one row and column");
+    if (splut__mul(splut__mul(n, features), sizeof(float)) == SIZE_MAX)
+        return splut__fail(ctx, SPLUT_E_INVALID, "dataset of %zu x %u floats is too large", n,
+                           features);
+    splut_dataset *ds = splut__calloc(ctx, 1, sizeof *ds);
+    if (!ds)
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a dataset");
+    ds->ctx = splut_ctx_ref(ctx);
+    atomic_init(&ds->refcount, 1);
+    ds->n = n;
+    ds->features = features;
+    *out = ds;
+    return SPLUT_OK;
+}
+
 splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features, const float *x,
                                   const int32_t *y, unsigned flags, splut_dataset **out)
 {
@@ -83,28 +113,43 @@ splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features, c
     if (!out || !x || !y)
         return splut__fail(ctx, SPLUT_E_NULL, "splut_dataset_create: x, y and out are required");
     *out = NULL;
-    if (n == 0 || features == 0)
-        return splut__fail(ctx, SPLUT_E_INVALID, "a dataset needs at least one row and column");
     if (flags > SPLUT_DATASET_BORROW)
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown dataset flags 0x%x", flags);
-    if (splut__mul(splut__mul(n, features), sizeof *x) == SIZE_MAX)
-        return splut__fail(ctx, SPLUT_E_INVALID, "dataset of %zu x %u floats is too large", n,
-                           features);
-    uint32_t classes = 0;
-    splut_status st = check_rows(ctx, n, features, x, y, &classes);
+    splut_dataset *ds;
+    splut_status st = new_dataset(ctx, n, features, &ds);
     if (st)
         return st;
-    splut_dataset *ds = splut__calloc(ctx, 1, sizeof *ds);
-    if (!ds)
-        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory creating a dataset");
-    ds->ctx = splut_ctx_ref(ctx);
-    atomic_init(&ds->refcount, 1);
-    ds->n = n;
-    ds->features = features;
-    ds->classes = classes;
-    ds->x = x;
-    ds->y = y;
-    if (flags == SPLUT_DATASET_COPY && (st = copy_rows(ds, x, y)) != SPLUT_OK) {
+    if ((st = check_rows(ctx, n, features, x, y, &ds->classes)) == SPLUT_OK) {
+        ds->x = x;
+        ds->y = y;
+        if (flags == SPLUT_DATASET_COPY)
+            st = copy_rows(ds, x, y);
+    }
+    if (st) {
+        free_dataset(ds);
+        return st;
+    }
+    *out = ds;
+    return SPLUT_OK;
+}
+
+splut_status splut_dataset_create_filled(splut_ctx *ctx, size_t n, uint32_t features,
+                                         splut_dataset_fill_fn fill, void *user,
+                                         splut_dataset **out)
+{
+    if (!ctx)
+        return SPLUT_E_NULL;
+    if (!out || !fill)
+        return splut__fail(ctx, SPLUT_E_NULL,
+                           "splut_dataset_create_filled: fill and out are required");
+    *out = NULL;
+    splut_dataset *ds;
+    splut_status st = new_dataset(ctx, n, features, &ds);
+    if (st)
+        return st;
+    if ((st = alloc_rows(ds)) == SPLUT_OK && (st = fill(user, ds->own_x, ds->own_y)) == SPLUT_OK)
+        st = check_rows(ctx, n, features, ds->x, ds->y, &ds->classes);
+    if (st) {
         free_dataset(ds);
         return st;
     }

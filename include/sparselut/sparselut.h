@@ -661,6 +661,39 @@ typedef enum splut_dataset_flags {
 SPLUT_API splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features,
                                             const float *x, const int32_t *y, unsigned flags,
                                             splut_dataset **out);
+/**
+ * @brief Writes the rows of a new dataset (see splut_dataset_create_filled()).
+ * @param user the pointer given to splut_dataset_create_filled()
+ * @param x n × features floats to fill, row-major (uninitialised on entry)
+ * @param y n labels to fill (uninitialised on entry)
+ * @returns SPLUT_OK, or a failure status that splut_dataset_create_filled()
+ *          returns unchanged (the callback may set the message with
+ *          splut_ctx_set_error())
+ */
+typedef splut_status (*splut_dataset_fill_fn)(void *user, float *x, int32_t *y);
+
+/**
+ * @brief Create a dataset of @p n rows whose arrays @p fill writes in place.
+ *
+ * For loaders: the rows are decoded straight into the dataset's own memory,
+ * without the second copy that ::SPLUT_DATASET_COPY makes, and without the
+ * lifetime duty of ::SPLUT_DATASET_BORROW. @p fill is called once, before the
+ * function returns; the rows are then checked as splut_dataset_create() checks
+ * them, and the dataset is immutable from then on.
+ * @param ctx context (a reference is taken; its allocator provides the arrays)
+ * @param n rows, ≥ 1
+ * @param features floats per row, ≥ 1
+ * @param fill writes every feature and every label
+ * @param user passed to @p fill
+ * @param[out] out the new dataset (refcount 1), NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0),
+ *          SPLUT_E_NON_FINITE, SPLUT_E_LABEL, SPLUT_E_NOMEM, or the status of a
+ *          failing @p fill
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_dataset_create_filled(splut_ctx *ctx, size_t n, uint32_t features,
+                                                   splut_dataset_fill_fn fill, void *user,
+                                                   splut_dataset **out);
 /** @brief Take a reference to @p ds; returns @p ds (NULL stays NULL). */
 SPLUT_API splut_dataset *splut_dataset_ref(splut_dataset *ds);
 /** @brief Drop a reference; the dataset is freed with its last one. NULL is a no-op. */

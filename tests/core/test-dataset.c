@@ -1,6 +1,6 @@
 /*
  * Datasets: copy versus borrow, validation of rows, image shape, fingerprint,
- * reference counting, allocation failure.
+ * reference counting, allocation failure, rows filled in place.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -170,6 +170,84 @@ static void test_refcount_and_nomem(void **state)
     }
 }
 
+/* Fill callback of the tests: copies X/Y, or plants one defect chosen by @p user. */
+typedef struct fill_case {
+    int defect; /* 0 none, 1 NaN feature, 2 negative label, 3 the callback fails */
+    int calls;
+    float *seen_x;
+} fill_case;
+
+static splut_status fill_xy(void *user, float *x, int32_t *y)
+{
+    fill_case *fc = user;
+    fc->calls++;
+    fc->seen_x = x;
+    memcpy(x, X, sizeof X);
+    memcpy(y, Y, sizeof Y);
+    if (fc->defect == 1)
+        x[3] = NAN;
+    if (fc->defect == 2)
+        y[1] = -1;
+    return fc->defect == 3 ? SPLUT_E_IO : SPLUT_OK;
+}
+
+static void test_filled_in_place(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    fill_case fc = {0};
+    splut_dataset *ds = NULL;
+    assert_int_equal(splut_dataset_create_filled(ctx, 3, 2, fill_xy, &fc, &ds), SPLUT_OK);
+    assert_int_equal(fc.calls, 1);
+    assert_ptr_equal(splut_dataset_features(ds), fc.seen_x); /* no second copy */
+    assert_memory_equal(splut_dataset_features(ds), X, sizeof X);
+    assert_memory_equal(splut_dataset_labels(ds), Y, sizeof Y);
+    assert_int_equal(splut_dataset_num_classes(ds), 5);
+    splut_dataset *copy = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 3, 2, X, Y, 0, &copy), SPLUT_OK);
+    assert_true(splut_dataset_fingerprint(ds) == splut_dataset_fingerprint(copy));
+    splut_dataset_destroy(copy);
+    splut_dataset_destroy(ds);
+
+    static const splut_status want[] = {SPLUT_OK, SPLUT_E_NON_FINITE, SPLUT_E_LABEL, SPLUT_E_IO};
+    for (int d = 1; d <= 3; d++) {
+        fc.defect = d;
+        ds = (splut_dataset *)&fc; /* must be reset to NULL */
+        assert_int_equal(splut_dataset_create_filled(ctx, 3, 2, fill_xy, &fc, &ds), want[d]);
+        assert_null(ds);
+    }
+    fc = (fill_case){0};
+    assert_int_equal(splut_dataset_create_filled(ctx, 0, 2, fill_xy, &fc, &ds), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_create_filled(ctx, 3, 2, NULL, &fc, &ds), SPLUT_E_NULL);
+    assert_int_equal(splut_dataset_create_filled(ctx, 3, 2, fill_xy, &fc, NULL), SPLUT_E_NULL);
+    assert_int_equal(splut_dataset_create_filled(NULL, 3, 2, fill_xy, &fc, &ds), SPLUT_E_NULL);
+    assert_int_equal(fc.calls, 0); /* nothing filled for a refused request */
+    splut_ctx_unref(ctx);
+}
+
+static void test_filled_nomem(void **state)
+{
+    (void)state;
+    counting_alloc ca;
+    splut_allocator al = counting_allocator(&ca);
+    for (long k = 0;; k++) {
+        splut_ctx *ctx = NULL;
+        assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+        counting_fail_at(&ca, k);
+        fill_case fc = {0};
+        splut_dataset *ds = NULL;
+        splut_status st = splut_dataset_create_filled(ctx, 3, 2, fill_xy, &fc, &ds);
+        splut_dataset_destroy(ds);
+        splut_ctx_unref(ctx);
+        assert_int_equal(ca.live, 0);
+        if (st == SPLUT_OK)
+            break;
+        assert_int_equal(st, SPLUT_E_NOMEM);
+        assert_int_equal(fc.calls, 0);
+        assert_true(k < 10);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +257,8 @@ int main(void)
         cmocka_unit_test(test_image_shape),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_refcount_and_nomem),
+        cmocka_unit_test(test_filled_in_place),
+        cmocka_unit_test(test_filled_nomem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,9 @@ TRANSFORM_FN = ctypes.CFUNCTYPE(c_int, c_void_p, ctypes.POINTER(c_f32), c_u32, c
 #: ``void (*)(void *user, splut_log_level, splut_status, const char *msg)``
 LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_int, c_char_p)
 
+#: ``splut_status (*)(void *user, float *x, int32_t *y)``
+FILL_FN = ctypes.CFUNCTYPE(c_int, c_void_p, ctypes.POINTER(c_f32), ctypes.POINTER(c_i32))
+
 _S = c_int  # splut_status, and every other C enum
 _H = c_void_p  # any opaque handle
 
@@ -122,6 +125,8 @@ PROTOTYPES = {
     "splut_dataset_create": (
         _S, [_H, ctypes.c_size_t, ctypes.c_uint32, P(ctypes.c_float), P(ctypes.c_int32),
              ctypes.c_uint, P(_H)]),
+    "splut_dataset_create_filled": (
+        _S, [_H, ctypes.c_size_t, ctypes.c_uint32, FILL_FN, c_void_p, P(_H)]),
     "splut_dataset_ref": (_H, [_H]),
     "splut_dataset_destroy": (None, [_H]),
     "splut_dataset_ctx": (_H, [_H]),

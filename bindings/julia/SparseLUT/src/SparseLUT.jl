@@ -127,6 +127,9 @@ splut_model_clone(m, out) = ccall((:splut_model_clone, libsparselut), S, (H, Ref
 splut_model_ref(m) = ccall((:splut_model_ref, libsparselut), H, (H,), m)
 splut_dataset_create(c, n, f, x, y, flags, out) = ccall((:splut_dataset_create, libsparselut), S,
     (H, Csize_t, UInt32, Ptr{Float32}, Ptr{Int32}, Cuint, Ref{H}), c, n, f, x, y, flags, out)
+splut_dataset_create_filled(c, n, f, fill, u, out) =
+    ccall((:splut_dataset_create_filled, libsparselut), S,
+          (H, Csize_t, UInt32, Ptr{Cvoid}, Ptr{Cvoid}, Ref{H}), c, n, f, fill, u, out)
 splut_dataset_ref(d) = ccall((:splut_dataset_ref, libsparselut), H, (H,), d)
 splut_dataset_destroy(d) = ccall((:splut_dataset_destroy, libsparselut), Cvoid, (H,), d)
 splut_dataset_ctx(d) = ccall((:splut_dataset_ctx, libsparselut), H, (H,), d)
