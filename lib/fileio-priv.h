@@ -30,7 +30,8 @@ typedef struct splut_afile {
     FILE *fp;
     char *tmp;
     char *path;
-    bool failed; /* a write failed; commit will refuse */
+    bool created; /* tmp names a file of ours: abort removes it */
+    bool failed;  /* a write failed; commit will refuse */
     int err;     /* errno of the failed write */
 } splut_afile;
 

@@ -106,11 +106,10 @@ splut_status splut__afile_open(splut_ctx *ctx, const char *path, splut_afile *af
     int fd = injected("open") ? -1 : open_temp(af->tmp, path, cap);
     if (fd < 0) {
         int err = errno;
-        splut__free(ctx, af->tmp);
-        af->tmp = NULL;
         splut__afile_abort(af);
         return splut__io_fail(ctx, "cannot create a temporary file for", path, err);
     }
+    af->created = true;
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int err = errno;
@@ -172,6 +171,7 @@ splut_status splut__afile_commit(splut_afile *af)
     splut__free(af->ctx, af->tmp);
     splut__free(af->ctx, af->path);
     af->tmp = af->path = NULL;
+    af->created = false;
     return SPLUT_OK;
 }
 
@@ -179,12 +179,13 @@ void splut__afile_abort(splut_afile *af)
 {
     if (af->fp)
         fclose(af->fp);
-    if (af->tmp)
+    if (af->created)
         remove(af->tmp);
     splut__free(af->ctx, af->tmp);
     splut__free(af->ctx, af->path);
     af->fp = NULL;
     af->tmp = af->path = NULL;
+    af->created = false;
 }
 
 splut_status splut__write_file_atomic(splut_ctx *ctx, const char *path, const void *data,

@@ -143,6 +143,56 @@ static void test_reader_refuses_special_files(void **state)
     splut__free(f->ctx, big);
 }
 
+/* Allocator that writes the name of a file that must survive into every block
+ * it hands out and fails its second request: afile_open's temporary-name buffer
+ * then holds that name, and its path buffer is the one refused. */
+typedef struct poison_alloc {
+    const char *victim;
+    int calls;
+} poison_alloc;
+
+static void *poison_alloc_fn(void *user, size_t size, size_t align)
+{
+    poison_alloc *pa = user;
+    (void)align;
+    if (pa->calls++ == 1)
+        return NULL;
+    char *p = malloc(size);
+    if (p && size > strlen(pa->victim))
+        strcpy(p, pa->victim);
+    return p;
+}
+
+static void poison_free_fn(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
+/* Regression: an allocation failure in afile_open removed whatever path the
+ * uninitialised temporary-name buffer happened to hold. */
+static void test_open_nomem_removes_nothing(void **state)
+{
+    fixture *f = *state;
+    char *victim = path_in(f, "victim");
+    FILE *fp = fopen(victim, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    poison_alloc pa = {victim, 0};
+    splut_allocator al = {poison_alloc_fn, poison_free_fn, &pa};
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
+    pa.calls = 0;
+    char *target = path_in(f, "target-with-a-long-enough-name.bin");
+    splut_afile af;
+    assert_int_equal(splut__afile_open(ctx, target, &af), SPLUT_E_NOMEM);
+    struct stat sb;
+    assert_int_equal(stat(victim, &sb), 0);
+    splut_ctx_unref(ctx);
+    splut__free(f->ctx, target);
+    splut__free(f->ctx, victim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +200,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_keeps_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_refuses_special_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_nomem_removes_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
