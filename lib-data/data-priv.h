@@ -7,6 +7,7 @@
 #ifndef SPLUT_DATA_PRIV_H
 #define SPLUT_DATA_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,11 +119,12 @@ size_t *sd_permutation(size_t n, uint32_t seed);
 /* sklearn train_test_split(test_size=frac, random_state=seed); @p all is freed. */
 splut_status sd_split(splut_ctx *ctx, sd_table *all, uint32_t features, double frac,
                       uint32_t seed, sd_table *train, sd_table *test);
-/* Standardise both with the train mean and population std (std 0 → 1). */
-void sd_standardize(sd_table *train, sd_table *test, uint32_t features);
-/* Datasets (copies) of both tables; on failure both outputs are NULL. */
+/* Datasets (copies) of both tables, standardised with the train mean and
+ * population std (splut_dataset_feature_stats()) when asked; on failure both
+ * outputs are NULL. */
 splut_status sd_make_pair(splut_ctx *ctx, const sd_table *train, const sd_table *test,
-                          uint32_t features, splut_dataset **dtrain, splut_dataset **dtest);
+                          uint32_t features, bool standardize, splut_dataset **dtrain,
+                          splut_dataset **dtest);
 
 /* ---- one-file formats with a seeded split (load.c) ---- */
 

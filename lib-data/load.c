@@ -52,10 +52,8 @@ splut_status sd_parse_split(splut_ctx *ctx, const sd_format *fmt, const void *te
         st = fmt->table(ctx, text, len, name ? name : fmt->kind, &all, &features);
     if (!st)
         st = sd_split(ctx, &all, features, o.split, (uint32_t)o.seed, &tr, &te);
-    if (!st && fmt->standardize)
-        sd_standardize(&tr, &te, features);
     if (!st)
-        st = sd_make_pair(ctx, &tr, &te, features, train, test);
+        st = sd_make_pair(ctx, &tr, &te, features, fmt->standardize, train, test);
     sd_table_free(&all);
     sd_table_free(&tr);
     sd_table_free(&te);
@@ -133,10 +131,9 @@ splut_status splut_data_load_csv(splut_ctx *ctx, const char *train_path, const c
                      "csv: a split fraction cannot be combined with a separate test file");
     if (!st)
         st = csv_tables(ctx, train_path, test_path, &o, &tr, &te, &features);
-    if (!st && (o.flags & SPLUT_DATA_STANDARDIZE))
-        sd_standardize(&tr, &te, features);
     if (!st)
-        st = sd_make_pair(ctx, &tr, &te, features, train, test);
+        st = sd_make_pair(ctx, &tr, &te, features, (o.flags & SPLUT_DATA_STANDARDIZE) != 0,
+                          train, test);
     sd_table_free(&tr);
     sd_table_free(&te);
     return st;

@@ -195,42 +195,56 @@ splut_status sd_split(splut_ctx *ctx, sd_table *all, uint32_t features, double f
     return st;
 }
 
-void sd_standardize(sd_table *train, sd_table *test, uint32_t nf)
+/* A dataset of @p t: a copy, or standardised with @p mean / @p sd (NULL: no). */
+static splut_status table_dataset(splut_ctx *ctx, const sd_table *t, uint32_t features,
+                                  const double *mean, const double *sd, splut_dataset **out)
 {
-    size_t n = train->n;
-    if (n == 0)
-        return;
-    for (uint32_t f = 0; f < nf; f++) {
-        double sum = 0, sq = 0;
-        for (size_t i = 0; i < n; i++)
-            sum += train->x[i * nf + f];
-        double mean = sum / (double)n;
-        for (size_t i = 0; i < n; i++) {
-            double dv = train->x[i * nf + f] - mean;
-            sq += dv * dv;
-        }
-        double sd = sqrt(sq / (double)n);
-        if (!(sd > 0)) /* constant column: as sklearn, scale 1 */
-            sd = 1;
-        for (size_t i = 0; i < n; i++)
-            train->x[i * nf + f] = (float)((train->x[i * nf + f] - mean) / sd);
-        for (size_t i = 0; i < test->n; i++)
-            test->x[i * nf + f] = (float)((test->x[i * nf + f] - mean) / sd);
-    }
+    if (!mean)
+        return splut_dataset_create(ctx, t->n, features, t->x, t->y, SPLUT_DATASET_COPY, out);
+    splut_dataset *view = NULL;
+    splut_status st =
+        splut_dataset_create(ctx, t->n, features, t->x, t->y, SPLUT_DATASET_BORROW, &view);
+    if (!st)
+        st = splut_dataset_standardize(view, mean, sd, out);
+    splut_dataset_destroy(view);
+    return st;
+}
+
+/* Train statistics of the core library (splut_dataset_feature_stats()). */
+static splut_status train_stats(splut_ctx *ctx, const sd_table *train, uint32_t features,
+                                double *mean, double *sd)
+{
+    splut_dataset *view = NULL;
+    splut_status st = splut_dataset_create(ctx, train->n, features, train->x, train->y,
+                                           SPLUT_DATASET_BORROW, &view);
+    if (!st)
+        st = splut_dataset_feature_stats(view, mean, sd);
+    splut_dataset_destroy(view);
+    return st;
 }
 
 splut_status sd_make_pair(splut_ctx *ctx, const sd_table *train, const sd_table *test,
-                          uint32_t features, splut_dataset **dtrain, splut_dataset **dtest)
+                          uint32_t features, bool standardize, splut_dataset **dtrain,
+                          splut_dataset **dtest)
 {
     *dtrain = *dtest = NULL;
-    splut_status st = splut_dataset_create(ctx, train->n, features, train->x, train->y,
-                                           SPLUT_DATASET_COPY, dtrain);
+    double *mean = NULL, *sd = NULL;
+    splut_status st = SPLUT_OK;
+    if (standardize) {
+        mean = malloc(features * sizeof *mean);
+        sd = malloc(features * sizeof *sd);
+        st = mean && sd ? train_stats(ctx, train, features, mean, sd)
+                        : sd_fail(ctx, SPLUT_E_NOMEM, "out of memory standardising");
+    }
     if (!st)
-        st = splut_dataset_create(ctx, test->n, features, test->x, test->y, SPLUT_DATASET_COPY,
-                                  dtest);
+        st = table_dataset(ctx, train, features, mean, sd, dtrain);
+    if (!st)
+        st = table_dataset(ctx, test, features, mean, sd, dtest);
     if (st) {
         splut_dataset_destroy(*dtrain);
         *dtrain = NULL;
     }
+    free(mean);
+    free(sd);
     return st;
 }

@@ -252,3 +252,69 @@ uint64_t splut_dataset_fingerprint(const splut_dataset *ds)
     h = splut__fnv1a(h, ds->y, ds->n * sizeof *ds->y);
     return splut__fnv1a(h, ds->x, ds->n * ds->features * sizeof *ds->x);
 }
+
+/* ------------------------------------------------------ standardisation */
+
+splut_status splut_dataset_feature_stats(const splut_dataset *ds, double *mean, double *sd)
+{
+    if (!ds)
+        return SPLUT_E_NULL;
+    if (!mean || !sd)
+        return splut__fail(ds->ctx, SPLUT_E_NULL,
+                           "splut_dataset_feature_stats: mean and sd are required");
+    uint32_t nf = ds->features;
+    /* Row by row (the memory order); every feature still sums its rows in order. */
+    for (uint32_t f = 0; f < nf; f++)
+        mean[f] = sd[f] = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        for (uint32_t f = 0; f < nf; f++)
+            mean[f] += ds->x[i * nf + f];
+    for (uint32_t f = 0; f < nf; f++)
+        mean[f] /= (double)ds->n;
+    for (size_t i = 0; i < ds->n; i++)
+        for (uint32_t f = 0; f < nf; f++) {
+            double d = ds->x[i * nf + f] - mean[f];
+            sd[f] += d * d;
+        }
+    for (uint32_t f = 0; f < nf; f++) {
+        sd[f] = sqrt(sd[f] / (double)ds->n);
+        if (!(sd[f] > 0)) /* a constant column is only centred (scikit-learn's rule) */
+            sd[f] = 1;
+    }
+    return SPLUT_OK;
+}
+
+typedef struct standardize_job {
+    const splut_dataset *src;
+    const double *mean, *sd;
+} standardize_job;
+
+static splut_status fill_standardized(void *user, float *x, int32_t *y)
+{
+    const standardize_job *j = user;
+    uint32_t nf = j->src->features;
+    for (size_t i = 0; i < j->src->n; i++)
+        for (uint32_t f = 0; f < nf; f++)
+            x[i * nf + f] = (float)((j->src->x[i * nf + f] - j->mean[f]) / j->sd[f]);
+    memcpy(y, j->src->y, j->src->n * sizeof *y);
+    return SPLUT_OK;
+}
+
+splut_status splut_dataset_standardize(const splut_dataset *ds, const double *mean,
+                                       const double *sd, splut_dataset **out)
+{
+    if (!ds)
+        return SPLUT_E_NULL;
+    if (!mean || !sd || !out)
+        return splut__fail(ds->ctx, SPLUT_E_NULL,
+                           "splut_dataset_standardize: mean, sd and out are required");
+    *out = NULL;
+    for (uint32_t f = 0; f < ds->features; f++)
+        if (!isfinite(mean[f]) || !isfinite(sd[f]) || sd[f] == 0)
+            return splut__fail(ds->ctx, SPLUT_E_INVALID,
+                               "feature %u: mean %g, sd %g (finite, sd nonzero required)", f,
+                               mean[f], sd[f]);
+    standardize_job job = {ds, mean, sd};
+    return splut_dataset_create_filled(ds->ctx, ds->n, ds->features, fill_standardized, &job,
+                                       out);
+}

@@ -102,75 +102,26 @@ int cli_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_
     return 0;
 }
 
-/* Feature f's train mean and population std (std 0 → 1, as sklearn). */
-static void feature_stats(const cli_split *train, uint32_t nf, uint32_t f, double *mean,
-                          double *sd)
-{
-    size_t n = train->n;
-    double sum = 0, sq = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += train->x[i * nf + f];
-    *mean = sum / (double)n;
-    for (size_t i = 0; i < n; i++) {
-        double dv = train->x[i * nf + f] - *mean;
-        sq += dv * dv;
-    }
-    *sd = sqrt(sq / (double)n);
-    if (!(*sd > 0))
-        *sd = 1;
-}
-
-/* A copy of @p s standardised with @p mean / @p sd, as a new dataset. */
-static splut_dataset *standardized_split(const cli_split *s, uint32_t nf, const double *mean,
-                                         const double *sd)
-{
-    float *x = malloc(s->n * nf * sizeof *x + 1);
-    if (!x)
-        return NULL;
-    for (size_t i = 0; i < s->n; i++)
-        for (uint32_t f = 0; f < nf; f++)
-            x[i * nf + f] = (float)((s->x[i * nf + f] - mean[f]) / sd[f]);
-    splut_dataset *ds = NULL;
-    splut_dataset_create(splut_dataset_ctx(s->ds), s->n, nf, x, s->y, SPLUT_DATASET_COPY, &ds);
-    free(x);
-    return ds;
-}
-
 int cli_standardize_stats(cli_data *d, double *means, double *sds)
 {
-    uint32_t nf = d->features;
     if (d->train.n == 0)
         return 0;
-    double *mean = calloc(nf, sizeof *mean), *sd = calloc(nf, sizeof *sd);
-    splut_dataset *tr = NULL, *te = NULL;
-    int rc = -1;
-    if (mean && sd) {
-        for (uint32_t f = 0; f < nf; f++)
-            feature_stats(&d->train, nf, f, &mean[f], &sd[f]);
-        tr = standardized_split(&d->train, nf, mean, sd);
-        te = d->test.n ? standardized_split(&d->test, nf, mean, sd) : NULL;
-    }
-    if (tr && (te || !d->test.n)) {
-        cli_split *sp[2] = {&d->train, &d->test};
-        splut_dataset *nd[2] = {tr, te};
-        for (int k = 0; k < 2; k++) {
-            if (!nd[k])
-                continue;
-            splut_dataset_destroy(sp[k]->ds);
-            sp[k]->ds = nd[k];
-            sp[k]->x = splut_dataset_features(nd[k]);
-            sp[k]->y = splut_dataset_labels(nd[k]);
+    splut_dataset *nd[2] = {NULL, NULL};
+    cli_split *sp[2] = {&d->train, &d->test};
+    if (splut_dataset_feature_stats(d->train.ds, means, sds))
+        return -1;
+    for (int k = 0; k < 2; k++)
+        if (sp[k]->n && splut_dataset_standardize(sp[k]->ds, means, sds, &nd[k])) {
+            splut_dataset_destroy(nd[0]);
+            return -1;
         }
-        if (means)
-            memcpy(means, mean, nf * sizeof *mean);
-        if (sds)
-            memcpy(sds, sd, nf * sizeof *sd);
-        tr = te = NULL;
-        rc = 0;
+    for (int k = 0; k < 2; k++) {
+        if (!nd[k])
+            continue;
+        splut_dataset_destroy(sp[k]->ds);
+        sp[k]->ds = nd[k];
+        sp[k]->x = splut_dataset_features(nd[k]);
+        sp[k]->y = splut_dataset_labels(nd[k]);
     }
-    splut_dataset_destroy(tr);
-    splut_dataset_destroy(te);
-    free(mean);
-    free(sd);
-    return rc;
+    return 0;
 }

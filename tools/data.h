@@ -64,11 +64,11 @@ void cli_data_free(cli_data *d);
 int cli_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t err_cap);
 
 /**
- * @brief Standardise both splits with the train mean and population std (std 0 → 1),
- * exactly as libsparselut-data's `SPLUT_DATA_STANDARDIZE` does, and return each
- * feature's mean and std (arrays of d->features entries; either may be NULL).
+ * @brief Standardise both splits with the train mean and population std (std 0 → 1)
+ * of splut_dataset_feature_stats(), as libsparselut-data's `SPLUT_DATA_STANDARDIZE`
+ * does, and return each feature's mean and std (arrays of d->features entries).
  * The splits get new datasets holding the standardised rows.
- * @returns 0, or -1 when out of memory (d is unchanged)
+ * @returns 0, or -1 with the message on the datasets' context (d is unchanged)
  */
 int cli_standardize_stats(cli_data *d, double *means, double *sds);
 

@@ -51,27 +51,13 @@ static int32_t raw_max(const splut_input_format *f)
     return f->is_signed ? (int32_t)(1u << (f->bits - 1)) - 1 : (int32_t)((1u << f->bits) - 1);
 }
 
-/* auto: signed when the data has negative values; the most fraction bits
- * that still hold the whole range of the raw data in bits. */
+/* auto: the library's choice (splut_input_format_fit) over both splits. */
 static int auto_format(const cli_data *d, splut_input_format *fmt)
 {
-    double lo = 0, hi = 0;
-    const cli_split *sp[2] = {&d->train, &d->test};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < sp[k]->n * d->features; i++) {
-            lo = fmin(lo, sp[k]->x[i]);
-            hi = fmax(hi, sp[k]->x[i]);
-        }
-    fmt->is_signed = lo < 0;
-    for (int frac = 30; frac >= 0; frac--) {
-        double s = ldexp(1.0, frac);
-        if (nearbyint(hi * s) <= raw_max(fmt) && nearbyint(lo * s) >= raw_min(fmt)) {
-            fmt->frac_bits = (uint32_t)frac;
-            return CLI_EXIT_OK;
-        }
-    }
-    cli_err("the data range [%g, %g] does not fit %u-bit integers; raise --input-bits", lo, hi,
-            fmt->bits);
+    const splut_dataset *sets[2] = {d->train.ds, d->test.ds};
+    if (splut_input_format_fit(sets, d->test.ds ? 2 : 1, fmt) == SPLUT_OK)
+        return CLI_EXIT_OK;
+    cli_err("%s; raise --input-bits", splut_ctx_last_error(splut_dataset_ctx(d->train.ds)));
     return CLI_EXIT_FAIL;
 }
 
@@ -107,7 +93,8 @@ static int make_format(const cli_input_spec *spec, cli_data *d, int standardize,
             return CLI_EXIT_FAIL;
         }
         if (cli_standardize_stats(d, s->offset, s->scale)) {
-            cli_err("out of memory standardising the data");
+            cli_err("standardising the data: %s",
+                    splut_ctx_last_error(splut_dataset_ctx(d->train.ds)));
             return CLI_EXIT_FAIL;
         }
         fmt.offset = s->offset;

@@ -732,6 +732,36 @@ SPLUT_API splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *wi
  * sees the same data. Not a cryptographic hash.
  */
 SPLUT_API uint64_t splut_dataset_fingerprint(const splut_dataset *ds);
+/**
+ * @brief Per-feature mean and population standard deviation of @p ds.
+ *
+ * Summed in double, rows in order; a feature whose deviation is 0 gets sd 1,
+ * so that it is only centred (scikit-learn's StandardScaler rule, and the
+ * `--standardize` option of the data loaders). Use the statistics of the
+ * training set for the test set (splut_dataset_standardize()) and for the
+ * hardware input stage (splut_input_format::offset / ::scale).
+ * @param[in] ds the dataset
+ * @param[out] mean one value per feature
+ * @param[out] sd one value per feature, each > 0
+ * @returns SPLUT_OK, SPLUT_E_NULL
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_dataset_feature_stats(const splut_dataset *ds, double *mean,
+                                                   double *sd);
+/**
+ * @brief A new dataset whose feature f is (float)((x − mean[f]) / sd[f]),
+ * computed in double and rounded once; labels are copied, the image shape is
+ * not (the result is a table).
+ * @param[in] ds the dataset
+ * @param[in] mean one offset per feature, finite
+ * @param[in] sd one scale per feature, finite and nonzero
+ * @param[out] out the standardised copy (refcount 1), NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (a non-finite statistic or a zero sd),
+ *          SPLUT_E_NON_FINITE (a result overflows), SPLUT_E_NOMEM
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_dataset_standardize(const splut_dataset *ds, const double *mean,
+                                                 const double *sd, splut_dataset **out);
 /** @} */
 
 /**
@@ -1577,6 +1607,26 @@ typedef struct splut_input_format {
  */
 SPLUT_API splut_status splut_input_value(const splut_input_format *fmt, uint32_t feature,
                                          int32_t raw, float *value);
+/**
+ * @brief Choose the fixed-point format that holds every feature value of the
+ * given datasets in splut_input_format::bits bits.
+ *
+ * The format is signed when a value is negative, and takes the most fraction
+ * bits n (0 … 30) for which every value v rounds (to nearest, ties to even)
+ * to an integer v·2^n within the range: the finest grid on which the raw data
+ * still fit. `sparselut emit --input-stage auto` uses it. Pass the datasets
+ * as the hardware will see them (not standardised: standardisation is the
+ * format's offset / scale).
+ * @param[in] sets datasets (e.g. train and test)
+ * @param n_sets how many, ≥ 1
+ * @param[in,out] fmt in: size and bits (1 … 24); out: map FIXED, is_signed and
+ *                frac_bits set; offset and scale are left as they were
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INVALID (bits),
+ *          SPLUT_E_OUT_OF_RANGE (the range needs more bits even with n = 0)
+ * @since 0.2
+ */
+SPLUT_API splut_status splut_input_format_fit(const splut_dataset *const *sets, size_t n_sets,
+                                              splut_input_format *fmt);
 
 /**
  * @brief Per-feature thresholds of the layer-0 quantiser on raw inputs of

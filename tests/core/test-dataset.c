@@ -1,6 +1,7 @@
 /*
  * Datasets: copy versus borrow, validation of rows, image shape, fingerprint,
- * reference counting, allocation failure, rows filled in place.
+ * reference counting, allocation failure, rows filled in place, standardisation,
+ * the fixed-point format fitted to the data.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -248,6 +249,113 @@ static void test_filled_nomem(void **state)
     }
 }
 
+/* Column-wise two-pass reference, written independently of the library's loop. */
+static void reference_stats(const float *x, size_t n, uint32_t nf, uint32_t f, double *mean,
+                            double *sd)
+{
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i * nf + f];
+    *mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++)
+        sq += (x[i * nf + f] - *mean) * (x[i * nf + f] - *mean);
+    *sd = sq > 0 ? sqrt(sq / (double)n) : 1.0;
+}
+
+static void test_standardize(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    float x[4 * 3] = {1, 5, -2, 2, 5, 0.5f, 3, 5, 7, 10, 5, -1}; /* column 1 is constant */
+    int32_t y[4] = {0, 1, 1, 0};
+    splut_dataset *ds = NULL, *st = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 4, 3, x, y, SPLUT_DATASET_BORROW, &ds), SPLUT_OK);
+    double mean[3], sd[3];
+    assert_int_equal(splut_dataset_feature_stats(ds, mean, sd), SPLUT_OK);
+    for (uint32_t f = 0; f < 3; f++) {
+        double m, s;
+        reference_stats(x, 4, 3, f, &m, &s);
+        assert_true(mean[f] == m && sd[f] == s);
+    }
+    assert_true(mean[1] == 5.0 && sd[1] == 1.0); /* only centred */
+    assert_int_equal(splut_dataset_standardize(ds, mean, sd, &st), SPLUT_OK);
+    for (size_t i = 0; i < 12; i++)
+        assert_true(splut_dataset_features(st)[i] == (float)((x[i] - mean[i % 3]) / sd[i % 3]));
+    assert_memory_equal(splut_dataset_labels(st), y, sizeof y);
+    double m2[3], s2[3];
+    assert_int_equal(splut_dataset_feature_stats(st, m2, s2), SPLUT_OK);
+    for (uint32_t f = 0; f < 3; f++)
+        assert_true(fabs(m2[f]) < 1e-6 && (f == 1 || fabs(s2[f] - 1) < 1e-6));
+    splut_dataset_destroy(st);
+
+    sd[2] = 0;
+    assert_int_equal(splut_dataset_standardize(ds, mean, sd, &st), SPLUT_E_INVALID);
+    assert_null(st);
+    sd[2] = 1e-300; /* finite, but the result overflows float */
+    assert_int_equal(splut_dataset_standardize(ds, mean, sd, &st), SPLUT_E_NON_FINITE);
+    sd[2] = 1;
+    mean[0] = NAN;
+    assert_int_equal(splut_dataset_standardize(ds, mean, sd, &st), SPLUT_E_INVALID);
+    assert_int_equal(splut_dataset_standardize(ds, NULL, sd, &st), SPLUT_E_NULL);
+    assert_int_equal(splut_dataset_feature_stats(ds, mean, NULL), SPLUT_E_NULL);
+    assert_int_equal(splut_dataset_feature_stats(NULL, mean, sd), SPLUT_E_NULL);
+    splut_dataset_destroy(ds);
+    splut_ctx_unref(ctx);
+}
+
+/* splut_input_format_fit on one column of values; bits as given. */
+static splut_status fit_values(splut_ctx *ctx, const float *v, size_t n, uint32_t bits,
+                               splut_input_format *fmt)
+{
+    int32_t y[8] = {0};
+    splut_dataset *ds = NULL;
+    assert_true(n <= 8);
+    assert_int_equal(splut_dataset_create(ctx, n, 1, v, y, SPLUT_DATASET_COPY, &ds), SPLUT_OK);
+    *fmt = (splut_input_format)SPLUT_INPUT_FORMAT_INIT;
+    fmt->bits = bits;
+    const splut_dataset *sets[1] = {ds};
+    splut_status st = splut_input_format_fit(sets, 1, fmt);
+    splut_dataset_destroy(ds);
+    return st;
+}
+
+static void test_input_format_fit(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = new_ctx();
+    splut_input_format fmt;
+    /* signed: 3.2 * 2^5 = 102.4 fits s8 (<= 127), 3.2 * 2^6 = 204.8 does not */
+    assert_int_equal(fit_values(ctx, (const float[]){-1.5f, 3.2f, 0}, 3, 8, &fmt), SPLUT_OK);
+    assert_true(fmt.is_signed && fmt.frac_bits == 5 && fmt.map == SPLUT_INFMT_FIXED);
+    /* unsigned: 1.0 * 2^7 = 128 fits u8, 2^8 = 256 does not */
+    assert_int_equal(fit_values(ctx, (const float[]){0, 1.0f, 0.25f}, 3, 8, &fmt), SPLUT_OK);
+    assert_true(!fmt.is_signed && fmt.frac_bits == 7);
+    /* rounding to nearest: 0.998 * 256 = 255.49 rounds to 255, which fits u8 */
+    assert_int_equal(fit_values(ctx, (const float[]){0.998f}, 1, 8, &fmt), SPLUT_OK);
+    assert_int_equal(fmt.frac_bits, 8);
+    /* the second set widens the range */
+    float a[2] = {0.5f, 1}, b[2] = {-4, 0};
+    int32_t y[2] = {0, 0};
+    splut_dataset *da = NULL, *db = NULL;
+    assert_int_equal(splut_dataset_create(ctx, 2, 1, a, y, 0, &da), SPLUT_OK);
+    assert_int_equal(splut_dataset_create(ctx, 2, 1, b, y, 0, &db), SPLUT_OK);
+    const splut_dataset *both[2] = {da, db};
+    fmt = (splut_input_format)SPLUT_INPUT_FORMAT_INIT;
+    assert_int_equal(splut_input_format_fit(both, 2, &fmt), SPLUT_OK);
+    assert_true(fmt.is_signed && fmt.frac_bits == 5); /* -4 * 32 = -128 */
+    assert_int_equal(splut_input_format_fit(both, 0, &fmt), SPLUT_E_NULL);
+    fmt.size = 3;
+    assert_int_equal(splut_input_format_fit(both, 2, &fmt), SPLUT_E_STRUCT_SIZE);
+    splut_dataset_destroy(da);
+    splut_dataset_destroy(db);
+    /* 300 needs 9 unsigned bits; 0 or 25 bits are not formats */
+    assert_int_equal(fit_values(ctx, (const float[]){300}, 1, 8, &fmt), SPLUT_E_OUT_OF_RANGE);
+    assert_non_null(strstr(splut_ctx_last_error(ctx), "does not fit"));
+    assert_int_equal(fit_values(ctx, (const float[]){1}, 1, 0, &fmt), SPLUT_E_INVALID);
+    assert_int_equal(fit_values(ctx, (const float[]){1}, 1, 25, &fmt), SPLUT_E_INVALID);
+    splut_ctx_unref(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +367,8 @@ int main(void)
         cmocka_unit_test(test_refcount_and_nomem),
         cmocka_unit_test(test_filled_in_place),
         cmocka_unit_test(test_filled_nomem),
+        cmocka_unit_test(test_standardize),
+        cmocka_unit_test(test_input_format_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

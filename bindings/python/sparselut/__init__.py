@@ -1319,6 +1319,28 @@ class Dataset(_Handle):
         _check(_c.splut_dataset_image(self._live(), w, h, bg), None, "splut_dataset_image")
         return w.value, h.value, bg.value
 
+    def feature_stats(self):
+        """Per-feature ``(mean, sd)`` lists: population statistics in double, sd 0 → 1.
+
+        The statistics ``load_dataset(..., standardize=True)`` uses (on the train set).
+        """
+        f = self.num_features
+        mean, sd = (ctypes.c_double * f)(), (ctypes.c_double * f)()
+        _check(_c.splut_dataset_feature_stats(self._live(), mean, sd), self.context._h,
+               "splut_dataset_feature_stats")
+        return list(mean), list(sd)
+
+    def standardize(self, mean, sd):
+        """A new :class:`Dataset` with feature f as ``(x - mean[f]) / sd[f]`` (a table)."""
+        f = self.num_features
+        if len(mean) != f or len(sd) != f:
+            raise ValueError("mean and sd need %d values each" % f)
+        cm, cs = (ctypes.c_double * f)(*mean), (ctypes.c_double * f)(*sd)
+        h = ctypes.c_void_p()
+        _check(_c.splut_dataset_standardize(self._live(), cm, cs, ctypes.byref(h)),
+               self.context._h, "splut_dataset_standardize")
+        return Dataset._wrap(h.value, self.context)
+
     @property
     def x(self):
         """The (n, features) float32 features (read-only view, or a list of rows)."""

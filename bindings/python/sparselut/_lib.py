@@ -128,6 +128,9 @@ PROTOTYPES = {
     "splut_dataset_create_filled": (
         _S, [_H, ctypes.c_size_t, ctypes.c_uint32, FILL_FN, c_void_p, P(_H)]),
     "splut_dataset_ref": (_H, [_H]),
+    "splut_dataset_feature_stats": (_S, [_H, P(ctypes.c_double), P(ctypes.c_double)]),
+    "splut_dataset_standardize": (
+        _S, [_H, P(ctypes.c_double), P(ctypes.c_double), P(_H)]),
     "splut_dataset_destroy": (None, [_H]),
     "splut_dataset_ctx": (_H, [_H]),
     "splut_dataset_num_samples": (ctypes.c_size_t, [_H]),
@@ -236,6 +239,7 @@ PROTOTYPES = {
     # Input stage in hardware (the format is passed as an opaque pointer;
     # HdlOpts mirrors the 0.1 struct, which the library still accepts)
     "splut_input_value": (_S, [c_void_p, c_u32, c_i32, P(c_f32)]),
+    "splut_input_format_fit": (_S, [P(_H), ctypes.c_size_t, c_void_p]),
     "splut_model_input_thresholds": (_S, [_H, c_void_p, P(c_i32), P(c_u16), P(c_u32)]),
     "splut_tables_emit_testbench_raw": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_i32),
                                              P(c_u16), c_size_t]),

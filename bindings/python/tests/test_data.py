@@ -95,5 +95,20 @@ class DatasetTest(unittest.TestCase):
             sl.Dataset([[1.0, float("nan")]], [0])
 
 
+    def test_standardize_matches_loader(self):
+        raw_tr, raw_te = sl.load_dataset("csv:" + self.csv, split=0.2, seed=1)
+        std_tr, std_te = sl.load_dataset("csv:" + self.csv, split=0.2, seed=1, standardize=True)
+        mean, sd = raw_tr.feature_stats()
+        self.assertEqual(len(mean), raw_tr.num_features)
+        self.assertTrue(all(v > 0 for v in sd))
+        self.assertEqual(raw_tr.standardize(mean, sd).fingerprint, std_tr.fingerprint)
+        self.assertEqual(raw_te.standardize(mean, sd).fingerprint, std_te.fingerprint)
+        with self.assertRaises(ValueError):
+            raw_tr.standardize(mean[:-1], sd)
+        with self.assertRaises(sl.Error) as cm:
+            raw_tr.standardize(mean, [0.0] * len(sd))
+        self.assertEqual(cm.exception.name, "SPLUT_E_INVALID")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -143,6 +143,12 @@ splut_dataset_set_image(d, w, h, bg) = ccall((:splut_dataset_set_image, libspars
 splut_dataset_image(d, w, h, bg) = ccall((:splut_dataset_image, libsparselut), S,
     (H, Ref{UInt32}, Ref{UInt32}, Ref{Float32}), d, w, h, bg)
 splut_dataset_fingerprint(d) = ccall((:splut_dataset_fingerprint, libsparselut), UInt64, (H,), d)
+splut_dataset_feature_stats(d, mean, sd) = ccall((:splut_dataset_feature_stats, libsparselut), S,
+    (H, Ptr{Float64}, Ptr{Float64}), d, mean, sd)
+splut_dataset_standardize(d, mean, sd, out) = ccall((:splut_dataset_standardize, libsparselut), S,
+    (H, Ptr{Float64}, Ptr{Float64}, Ref{H}), d, mean, sd, out)
+splut_input_format_fit(sets, n, fmt) = ccall((:splut_input_format_fit, libsparselut), S,
+    (Ptr{H}, Csize_t, Ptr{Cvoid}), sets, n, fmt)
 splut_model_ctx(m) = ccall((:splut_model_ctx, libsparselut), H, (H,), m)
 splut_model_num_inputs(m) = ccall((:splut_model_num_inputs, libsparselut), UInt32, (H,), m)
 splut_model_input_bits(m) = ccall((:splut_model_input_bits, libsparselut), UInt32, (H,), m)
