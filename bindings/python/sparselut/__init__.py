@@ -35,12 +35,13 @@ import os
 
 from . import _arrays
 from ._lib import lib as _c, path as library_path, SIZE_MAX, LayerDesc, TableInfo, HdlOpts
+from ._lib import InputFormat as _InputFormat
 from ._lib import LOG_FN as _LOG_FN, RangeError, to_int as _to_int
 from ._lib import PROGRESS_FN as _PROGRESS_FN
 from ._lib import TRANSFORM_FN as _TRANSFORM_FN, RunRecord as _RunRecord
 
 __all__ = ["Error", "RangeError", "Context", "Model", "Trainer", "Run", "Tables", "Layer",
-           "Dataset", "load_dataset", "version",
+           "Dataset", "load_dataset", "InputFormat", "InputStage", "version",
            "version_number", "status_name", "presets", "param_names", "param_info",
            "lut6_cost", "have_numpy", "library_path"]
 
@@ -1184,15 +1185,20 @@ class Tables(_Handle):
                "splut_tables_write_text")
 
     @staticmethod
-    def _opts(prefix, pipeline, full_case, dont_care=False, no_reset=False):
+    def _opts(prefix, pipeline, full_case, dont_care=False, no_reset=False, input_stage=None):
         pipe = PIPELINES.get(pipeline, pipeline) if isinstance(pipeline, str) else pipeline
         if isinstance(pipeline, str) and pipeline not in PIPELINES:
             raise ValueError("unknown pipeline %r (one of %s)" % (pipeline, ", ".join(PIPELINES)))
         flags = ((HDL_FULL_CASE if full_case else 0) | (HDL_DONT_CARE if dont_care else 0) |
                  (HDL_NO_RESET if no_reset else 0))
         pipe = _to_int(pipe, ctypes.c_int32, "pipeline")
-        return HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, pipe,
+        opts = HdlOpts(ctypes.sizeof(HdlOpts), prefix.encode() if prefix else None, pipe,
                        flags, 0)
+        if input_stage is not None:
+            if not isinstance(input_stage, InputStage):
+                raise TypeError("input_stage must be an InputStage")
+            input_stage._fill(opts)
+        return opts
 
     @staticmethod
     def _format(fmt):
@@ -1203,11 +1209,12 @@ class Tables(_Handle):
         return int(fmt)
 
     def emit(self, fmt, directory, prefix=None, pipeline="none", full_case=False,
-             dont_care=False, no_reset=False):
+             dont_care=False, no_reset=False, input_stage=None):
         """Write the design as ``"verilog"``, ``"vhdl"`` or ``"hls"`` into ``directory``.
 
-        ``dont_care`` and ``no_reset`` are SPLUT_HDL_DONT_CARE and SPLUT_HDL_NO_RESET."""
-        opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset)
+        ``dont_care`` and ``no_reset`` are SPLUT_HDL_DONT_CARE and SPLUT_HDL_NO_RESET;
+        ``input_stage`` (an :class:`InputStage`) makes port M0 take raw features."""
+        opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset, input_stage)
         _check(_c.splut_tables_emit(self._live(), self._format(fmt), _b(directory),
                                     ctypes.byref(opts)), self._ctx_h, "splut_tables_emit")
 
@@ -1221,6 +1228,24 @@ class Tables(_Handle):
                self._ctx_h, "splut_tables_emit_testbench")
         del keep
 
+    def emit_testbench_raw(self, fmt, directory, input_stage, raw, codes, prefix=None,
+                           pipeline="none", full_case=False, dont_care=False, no_reset=False):
+        """Test vectors of raw features and a testbench for a design with ``input_stage``.
+
+        ``raw`` is n × inputs raw integers, ``codes`` the software's input codes for
+        them (:meth:`InputStage.software_codes`); the expected outputs come from
+        ``codes``, so the simulation checks the comparators against the float path."""
+        opts = self._opts(prefix, pipeline, full_case, dont_care, no_reset, input_stage)
+        ins = self.io()["inputs"]
+        rp, n, keep_r = _arrays.to_c(raw, ctypes.c_int32, ins)
+        cp, nc, keep_c = _arrays.to_c(codes, ctypes.c_uint16, ins)
+        if nc != n:
+            raise ValueError("%d rows of codes for %d rows of raw features" % (nc, n))
+        _check(_c.splut_tables_emit_testbench_raw(self._live(), self._format(fmt),
+                                                  _b(directory), ctypes.byref(opts), rp, cp, n),
+               self._ctx_h, "splut_tables_emit_testbench_raw")
+        del keep_r, keep_c
+
     def latency(self, pipeline="none", prefix=None):
         """Clock cycles between input and output of the emitted top level."""
         opts = self._opts(prefix, pipeline, False)
@@ -1228,6 +1253,112 @@ class Tables(_Handle):
         _check(_c.splut_hdl_latency(self._live(), ctypes.byref(opts), cycles), self._ctx_h,
                "splut_hdl_latency")
         return cycles.value
+
+
+class InputFormat:
+    """A raw fixed-point input format (``splut_input_format``; docs/hdl.md, "Input stage").
+
+    ``InputFormat(bits, signed, frac_bits, offset, scale)`` is a FIXED format: raw x
+    stands for ``((x / 2**frac_bits) - offset[f]) / scale[f]`` (offset/scale: one value
+    per feature, e.g. the train mean and sd of :meth:`Dataset.feature_stats`, or None).
+    :meth:`normalize` and :meth:`mnist` give the image formats, :meth:`fit` the format
+    chosen from data (``splut_input_format_fit``).
+    """
+
+    def __init__(self, bits=8, signed=False, frac_bits=0, offset=None, scale=None):
+        self._offset = self._doubles(offset)
+        self._scale = self._doubles(scale)
+        self._s = _InputFormat(ctypes.sizeof(_InputFormat), int(bits), 1 if signed else 0, 0,
+                               int(frac_bits), self._offset, self._scale, 1.0, 0.0, 1.0)
+
+    @staticmethod
+    def _doubles(values):
+        return None if values is None else (ctypes.c_double * len(values))(*values)
+
+    @classmethod
+    def normalize(cls, bits, divisor, mean, std):
+        """``((float)x / divisor - mean) / std`` in float32 (torchvision Normalize)."""
+        fmt = cls(bits)
+        fmt._s.map = 1
+        fmt._s.divisor, fmt._s.mean, fmt._s.std = divisor, mean, std
+        return fmt
+
+    @classmethod
+    def mnist(cls):
+        """8-bit pixels as the MNIST loaders present them (255, 0.1307, 0.3081)."""
+        return cls.normalize(8, 255.0, 0.1307, 0.3081)
+
+    @classmethod
+    def fit(cls, datasets, bits=12, offset=None, scale=None):
+        """The format of ``bits`` bits holding every value of ``datasets`` (unstandardised)."""
+        datasets = list(datasets)
+        if not datasets:
+            raise ValueError("fit needs at least one Dataset")
+        fmt = cls(bits, offset=offset, scale=scale)
+        handles = (ctypes.c_void_p * len(datasets))(*[d._live() for d in datasets])
+        _check(_c.splut_input_format_fit(handles, len(datasets), ctypes.byref(fmt._s)),
+               datasets[0].context._h, "splut_input_format_fit")
+        return fmt
+
+    @property
+    def bits(self):
+        return self._s.bits
+
+    @property
+    def signed(self):
+        return bool(self._s.is_signed)
+
+    @property
+    def frac_bits(self):
+        return self._s.frac_bits
+
+    def value(self, feature, raw):
+        """The float the model reads for raw value ``raw`` of feature ``feature``."""
+        v = ctypes.c_float()
+        _check(_c.splut_input_value(ctypes.byref(self._s), int(feature), int(raw),
+                                    ctypes.byref(v)), None, "splut_input_value")
+        return v.value
+
+
+class InputStage:
+    """The layer-0 quantiser of ``model`` as comparators on raw inputs of ``fmt``.
+
+    Holds the exact thresholds of ``splut_model_input_thresholds``; pass it to
+    :meth:`Tables.emit` and :meth:`Tables.emit_testbench_raw`.
+    """
+
+    def __init__(self, model, fmt):
+        if not isinstance(fmt, InputFormat):
+            raise TypeError("fmt must be an InputFormat")
+        n, k = model.num_inputs, (1 << model.input_bits) - 1
+        for name, arr in (("offset", fmt._offset), ("scale", fmt._scale)):
+            if arr is not None and len(arr) != n:
+                raise ValueError("%s has %d values for %d inputs" % (name, len(arr), n))
+        self.model, self.format = model, fmt
+        self._thr = (ctypes.c_int32 * max(1, n * k))()
+        self._codes = (ctypes.c_uint16 * (n * (k + 1)))()
+        self._steps = (ctypes.c_uint32 * n)()
+        _check(_c.splut_model_input_thresholds(model._live(), ctypes.byref(fmt._s), self._thr,
+                                               self._codes, self._steps),
+               model._ctx_h, "splut_model_input_thresholds")
+        self._k = k
+
+    def _fill(self, opts):
+        opts.input = ctypes.pointer(self.format._s)
+        opts.input_thresholds = ctypes.cast(self._thr, ctypes.POINTER(ctypes.c_int32))
+        opts.input_codes = ctypes.cast(self._codes, ctypes.POINTER(ctypes.c_uint16))
+        opts.input_steps = ctypes.cast(self._steps, ctypes.POINTER(ctypes.c_uint32))
+
+    def thresholds(self, feature):
+        """Ascending raw thresholds of ``feature`` (where its code changes)."""
+        return [self._thr[feature * self._k + i] for i in range(self._steps[feature])]
+
+    def software_codes(self, raw):
+        """The model's input codes for rows of raw values (the floats of
+        :meth:`InputFormat.value`, then ``splut_model_input_codes``): what the
+        hardware comparators must give. One library call per value."""
+        rows = [[self.format.value(f, x) for f, x in enumerate(row)] for row in raw]
+        return self.model.input_codes(rows)
 
 
 class _DatasetRef:

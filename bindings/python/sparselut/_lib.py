@@ -44,11 +44,24 @@ class TableInfo(ctypes.Structure):
                 ("out_bits", c_u32), ("reserved", c_u32), ("entries", c_u64)]
 
 
+class InputFormat(ctypes.Structure):
+    """Mirror of ``splut_input_format``."""
+
+    _fields_ = [("size", c_size_t), ("bits", c_u32), ("is_signed", c_i32), ("map", c_i32),
+                ("frac_bits", c_u32), ("offset", ctypes.POINTER(c_f64)),
+                ("scale", ctypes.POINTER(c_f64)), ("divisor", c_f32), ("mean", c_f32),
+                ("std", c_f32)]
+
+
 class HdlOpts(ctypes.Structure):
-    """Mirror of ``splut_hdl_opts``."""
+    """Mirror of ``splut_hdl_opts`` (0.2: with the input-stage fields)."""
 
     _fields_ = [("size", c_size_t), ("prefix", c_char_p), ("pipeline", c_i32),
-                ("flags", c_u32), ("reserved", c_u32)]
+                ("flags", c_u32), ("reserved", c_u32),
+                ("input", ctypes.POINTER(InputFormat)),
+                ("input_thresholds", ctypes.POINTER(c_i32)),
+                ("input_codes", ctypes.POINTER(ctypes.c_uint16)),
+                ("input_steps", ctypes.POINTER(c_u32))]
 
 
 class Allocator(ctypes.Structure):
@@ -236,11 +249,10 @@ PROTOTYPES = {
     "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),
                                          c_size_t]),
     "splut_hdl_latency": (_S, [_H, P(HdlOpts), P(c_u32)]),
-    # Input stage in hardware (the format is passed as an opaque pointer;
-    # HdlOpts mirrors the 0.1 struct, which the library still accepts)
-    "splut_input_value": (_S, [c_void_p, c_u32, c_i32, P(c_f32)]),
-    "splut_input_format_fit": (_S, [P(_H), ctypes.c_size_t, c_void_p]),
-    "splut_model_input_thresholds": (_S, [_H, c_void_p, P(c_i32), P(c_u16), P(c_u32)]),
+    # Input stage in hardware
+    "splut_input_value": (_S, [P(InputFormat), c_u32, c_i32, P(c_f32)]),
+    "splut_input_format_fit": (_S, [P(_H), ctypes.c_size_t, P(InputFormat)]),
+    "splut_model_input_thresholds": (_S, [_H, P(InputFormat), P(c_i32), P(c_u16), P(c_u32)]),
     "splut_tables_emit_testbench_raw": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_i32),
                                              P(c_u16), c_size_t]),
     # Trainable LUT nodes (DWN): thermometer thresholds

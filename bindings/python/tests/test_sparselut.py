@@ -512,5 +512,66 @@ class TestEmit(Base):
             self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
             self.assertIn("vectors=200 mismatches=0", res.stdout)
 
+class TestInputStage(Base):
+    """Raw fixed-point features through the hardware comparators (HLS C driver)."""
+
+    def _raw_model(self):
+        m = small_model(self.ctx)
+        r = random.Random(11)
+        # a trained-looking layer-0 BatchNorm: per-feature shifts and scales of both signs
+        with sl.Trainer(m) as tr:
+            x = [[r.uniform(-3, 3) for _ in range(8)] for _ in range(64)]
+            y = [r.randrange(3) for _ in range(64)]
+            tr.step(x, y)
+        return m
+
+    def test_fit_and_thresholds(self):
+        rows = [[-1.5, 3.2], [0.0, 1.0]]
+        ds = sl.Dataset(rows, [0, 1], self.ctx)
+        fmt = sl.InputFormat.fit([ds], bits=8)
+        self.assertEqual((fmt.signed, fmt.frac_bits), (True, 5))
+        self.assertAlmostEqual(fmt.value(0, -48), -1.5)
+        with self.assertRaises(sl.Error) as cm:
+            sl.InputFormat.fit([sl.Dataset([[300.0]], [0], self.ctx)], bits=8)
+        self.assertEqual(cm.exception.name, "SPLUT_E_OUT_OF_RANGE")
+        with self.assertRaises(ValueError):
+            sl.InputStage(small_model(self.ctx), sl.InputFormat(8, offset=[0.0] * 3))
+
+    def test_hls_raw_testbench_bit_exact(self):
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            self.skipTest("no C compiler")
+        with self._raw_model() as m, m.tables() as tb:
+            fmt = sl.InputFormat(10, signed=True, frac_bits=7)  # s10.7: [-4, 4)
+            stage = sl.InputStage(m, fmt)
+            for f in range(8):
+                t = stage.thresholds(f)
+                self.assertEqual(t, sorted(t))
+                # the code changes exactly at each threshold (float path itself)
+                for th in t:
+                    lo, hi = stage.software_codes([[th - 1 if g == f else 0 for g in range(8)],
+                                                   [th if g == f else 0 for g in range(8)]])
+                    self.assertNotEqual(list(lo)[f], list(hi)[f])
+            r = random.Random(3)
+            raw = [[r.randrange(-512, 512) for _ in range(8)] for _ in range(300)]
+            raw += [[t for _ in range(8)] for f in range(8) for t in stage.thresholds(f)]
+            codes = stage.software_codes(raw)
+            d = os.path.join(self.tmp, "raw")
+            tb.emit("hls", d, prefix="rw", input_stage=stage)
+            tb.emit_testbench_raw("hls", d, stage, raw, codes, prefix="rw")
+            subprocess.run([cc, "-std=c99", "-O1", "-o", "tb", "rw.c", "rw_tb.c"], cwd=d,
+                           check=True)
+            res = subprocess.run(["./tb"], cwd=d, capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+            self.assertIn("vectors=%d mismatches=0" % len(raw), res.stdout)
+            # the testbench can fail: wrong expected codes give mismatches
+            bad = [[(c + 1) % 4 for c in row] for row in (list(map(list, codes)))]
+            tb.emit_testbench_raw("hls", d, stage, raw, bad, prefix="rw")
+            subprocess.run([cc, "-std=c99", "-O1", "-o", "tb", "rw.c", "rw_tb.c"], cwd=d,
+                           check=True)
+            res = subprocess.run(["./tb"], cwd=d, capture_output=True, text=True)
+            self.assertNotEqual(res.returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()
