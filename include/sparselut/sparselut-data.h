@@ -240,10 +240,16 @@ SPLUT_DATA_API splut_status splut_data_parse_unsw(splut_ctx *ctx, const void *te
 SPLUT_DATA_API splut_status splut_data_read_file(splut_ctx *ctx, const char *path,
                                                  uint64_t max_bytes, void **buf, size_t *len);
 
-/** @brief Free a buffer from splut_data_read_file(); NULL is a no-op. */
+/**
+ * @brief Free a buffer from splut_data_read_file() (C library allocator).
+ * @param buf the buffer; NULL is a no-op
+ */
 SPLUT_DATA_API void splut_data_free(void *buf);
 
-/** @brief Nonzero when this build reads `.gz` and `.zip` files (linked with zlib). */
+/**
+ * @brief Whether this build reads `.gz` and `.zip` files (linked with zlib).
+ * @returns 1 with zlib, 0 without (such files are then refused with SPLUT_E_IO)
+ */
 SPLUT_DATA_API int splut_data_has_zlib(void);
 /** @} */
 

@@ -60,9 +60,15 @@ extern "C" {
  * generated from the project version. */
 #include "sparselut-version.h"
 
-/** @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER. */
+/**
+ * @brief Version of the library actually linked, as SPLUT_VERSION_NUMBER.
+ * @returns major·10000 + minor·100 + patch of the shared library at run time
+ */
 SPLUT_API unsigned splut_version_number(void);
-/** @brief Version of the library actually linked, e.g. "0.2.0" (static string). */
+/**
+ * @brief Version of the library actually linked.
+ * @returns a static string such as "0.2.0"; never NULL, never to be freed
+ */
 SPLUT_API const char *splut_version_string(void);
 /** @} */
 
@@ -103,8 +109,10 @@ typedef enum splut_status {
 } splut_status;
 
 /**
- * @brief Static, human-readable name of a status code; never NULL.
+ * @brief Static, human-readable name of a status code.
  * @param status any value, known or not
+ * @returns a static string (never NULL, never to be freed); an unknown value
+ *          gives a generic "unknown status" text
  */
 SPLUT_API const char *splut_status_str(splut_status status);
 /** @} */
@@ -149,21 +157,37 @@ typedef struct splut_allocator {
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (half-filled allocator), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_ctx_create(const splut_allocator *alloc, splut_ctx **out);
-/** @brief Take a reference to @p ctx; returns @p ctx. */
+/**
+ * @brief Take a reference to @p ctx (thread-safe).
+ * @param ctx the context, or NULL
+ * @returns @p ctx (NULL for NULL)
+ */
 SPLUT_API splut_ctx *splut_ctx_ref(splut_ctx *ctx);
-/** @brief Drop a reference; the context is freed with its last reference. NULL is a no-op. */
+/**
+ * @brief Drop a reference (thread-safe); the context is freed with its last reference.
+ * Models, tables, datasets and runs each hold one, so it outlives them.
+ * @param ctx the context; NULL is a no-op
+ */
 SPLUT_API void splut_ctx_unref(splut_ctx *ctx);
 /**
  * @brief Install a log callback (NULL removes it) and the maximum level passed to it.
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE
+ * The callback runs on the thread of the failing call; with handles of @p ctx
+ * on several threads it must be thread-safe. Do not change it while they run.
+ * @param ctx the context
+ * @param fn the callback, or NULL for none
+ * @param user passed to @p fn unchanged
+ * @param max_level messages above this level are not passed on
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p ctx), SPLUT_E_OUT_OF_RANGE (level not in 0..3)
  */
 SPLUT_API splut_status splut_ctx_set_log(splut_ctx *ctx, splut_log_fn fn, void *user,
                                          splut_log_level max_level);
 /**
- * @brief Message of the last failure recorded on @p ctx ("" if none).
+ * @brief Message of the last failure recorded on @p ctx.
  * Valid until the next failing call on the context or its handles. The
  * pointer is the context's own buffer: while other threads use handles of
  * the same context, read it with splut_ctx_copy_last_error() instead.
+ * @param ctx the context, or NULL
+ * @returns the message, "" if none was recorded or @p ctx is NULL; never NULL
  */
 SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
 
@@ -173,7 +197,8 @@ SPLUT_API const char *splut_ctx_last_error(const splut_ctx *ctx);
  * No call returns library-allocated memory yet (results go into caller-owned
  * buffers); the function is exported since 0.1 and stays, so that calls which
  * will allocate for the caller keep one documented way to release it.
- * @param ctx the context the memory came from; @p ptr may be NULL
+ * @param ctx the context the memory came from; NULL frees nothing
+ * @param ptr the memory; NULL is a no-op
  */
 SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
 /**
@@ -185,6 +210,7 @@ SPLUT_API void splut_free(splut_ctx *ctx, void *ptr);
  * @param status the failure being reported (returned unchanged)
  * @param msg the message (truncated to 511 bytes); NULL records ""
  * @returns @p status, or SPLUT_E_NULL when @p ctx is NULL
+ * @since 0.2
  */
 SPLUT_API splut_status splut_ctx_set_error(splut_ctx *ctx, splut_status status, const char *msg);
 /** @} */
@@ -349,12 +375,28 @@ SPLUT_API splut_status splut_param_describe(splut_param key, splut_param_owner *
  * @since 0.2
  */
 SPLUT_API int splut_param_next(int key);
-/** @brief Name of a parameter key ("threads", "learning_rate", …), NULL if unknown. */
+/**
+ * @brief Name of a parameter key ("threads", "learning_rate", …).
+ * @param key any key
+ * @returns a static string, NULL for an unknown key
+ */
 SPLUT_API const char *splut_param_name(splut_param key);
 
-/** @brief Set an integer context parameter. @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE, SPLUT_E_OUT_OF_RANGE */
+/**
+ * @brief Set an integer context parameter (keys 1–99).
+ * @param ctx the context
+ * @param key a context key
+ * @param value the new value, within the key's bounds
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE, SPLUT_E_OUT_OF_RANGE
+ */
 SPLUT_API splut_status splut_ctx_set_int(splut_ctx *ctx, splut_param key, int64_t value);
-/** @brief Read an integer context parameter. @returns as splut_ctx_set_int() */
+/**
+ * @brief Read an integer context parameter.
+ * @param ctx the context
+ * @param key a context key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ */
 SPLUT_API splut_status splut_ctx_get_int(const splut_ctx *ctx, splut_param key, int64_t *value);
 /** @} */
 
@@ -404,6 +446,10 @@ typedef struct splut_layer_desc {
  * @brief Start an empty model with @p n_inputs features quantised to @p input_bits.
  * Add layers with splut_model_add_layer(), then call splut_model_build().
  * The model keeps a reference to @p ctx.
+ * @param ctx the context (its table limit applies to the layers)
+ * @param n_inputs number of input features, ≥ 1
+ * @param input_bits bits per input code, 1..8
+ * @param[out] out the new, unbuilt model (refcount 1); NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE (zero width, bits not in 1..8),
  *          SPLUT_E_NOMEM
  */
@@ -411,6 +457,8 @@ SPLUT_API splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs,
                                           uint32_t input_bits, splut_model **out);
 /**
  * @brief Append a layer. Its input width is the previous layer's width.
+ * @param m a model not yet built
+ * @param[in] desc the layer (`size` set with SPLUT_LAYER_DESC_INIT); copied
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_STATE (already built),
  *          SPLUT_E_INVALID (unknown kind, reserved field), SPLUT_E_OUT_OF_RANGE,
  *          SPLUT_E_FAN_IN (F, or A·F, above the input width), SPLUT_E_TABLE_TOO_LARGE,
@@ -420,18 +468,24 @@ SPLUT_API splut_status splut_model_add_layer(splut_model *m, const splut_layer_d
 /**
  * @brief Finish the definition: allocate parameters, draw random connectivity and
  * initial weights from the context seed.
+ * @param m the model, with at least one layer
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (no layers or already built), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_model_build(splut_model *m);
 /**
  * @brief Create and build a named preset ("hdr", "hdr-add2", "jsc-xl", …).
+ * @param ctx the context (the model keeps a reference)
+ * @param[in] name a name listed by splut_preset_name()
+ * @param[out] out the built model (refcount 1); NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PRESET, SPLUT_E_NOMEM, or any error of
  *          splut_model_add_layer() (e.g. SPLUT_E_TABLE_TOO_LARGE under a small table limit)
  */
 SPLUT_API splut_status splut_model_create_preset(splut_ctx *ctx, const char *name,
                                                  splut_model **out);
 /**
- * @brief Name of preset number @p index (0-based), NULL past the end.
+ * @brief Name of preset number @p index, to enumerate the presets.
+ * @param index 0-based
+ * @returns a static string, NULL past the last preset
  */
 SPLUT_API const char *splut_preset_name(size_t index);
 /**
@@ -475,39 +529,89 @@ SPLUT_API splut_status splut_model_create_arch(splut_ctx *ctx, const char *spec,
  * splut_trainer_destroy()), so the model and its trainers may be destroyed in
  * any order. After this call the caller must not use @p m through the handle
  * it just gave up, even if the model lives on inside a trainer. Tables do not
- * refer to their model and need no reference.
+ * refer to their model and need no reference. Thread-safe with respect to
+ * splut_model_ref() and other splut_model_destroy() calls on the same model.
+ * @param m the model; NULL is a no-op
  */
 SPLUT_API void splut_model_destroy(splut_model *m);
-/** @brief Deep copy of a built model (parameters, state, connectivity, metadata). */
+/**
+ * @brief Deep copy of a built model (parameters, state, connectivity, metadata).
+ * @param[in] m a built model
+ * @param[out] out the copy (refcount 1, same context); NULL on failure
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_NOMEM
+ */
 SPLUT_API splut_status splut_model_clone(const splut_model *m, splut_model **out);
 
-/** @brief The context a model was created with (not a new reference). */
+/**
+ * @brief The context a model was created with.
+ * @param[in] m the model, or NULL
+ * @returns the context (no new reference is taken), NULL for NULL
+ */
 SPLUT_API splut_ctx *splut_model_ctx(const splut_model *m);
-/** @brief Number of input features, 0 on NULL. */
+/** @brief Number of input features.
+ * @param[in] m the model, or NULL
+ * @returns the count, 0 for NULL */
 SPLUT_API uint32_t splut_model_num_inputs(const splut_model *m);
-/** @brief Bits per input code, 0 on NULL. */
+/** @brief Bits per input code.
+ * @param[in] m the model, or NULL
+ * @returns 1..8, 0 for NULL */
 SPLUT_API uint32_t splut_model_input_bits(const splut_model *m);
-/** @brief Number of layers, 0 on NULL. */
+/** @brief Number of layers added so far.
+ * @param[in] m the model, or NULL
+ * @returns the count, 0 for NULL */
 SPLUT_API size_t splut_model_num_layers(const splut_model *m);
-/** @brief Number of outputs (width of the last layer), 0 on NULL or if empty. */
+/** @brief Number of outputs (width of the last layer).
+ * @param[in] m the model, or NULL
+ * @returns the count, 0 for NULL or a model without layers */
 SPLUT_API uint32_t splut_model_num_outputs(const splut_model *m);
-/** @brief Number of trainable scalars (0 before build). */
+/** @brief Number of trainable scalars (the length of splut_model_params()).
+ * @param[in] m the model, or NULL
+ * @returns the count, 0 for NULL or before splut_model_build() */
 SPLUT_API size_t splut_model_num_params(const splut_model *m);
 /**
  * @brief Description of layer @p layer; `desc->size` must be set by the caller.
+ * @param[in] m the model (built or not)
+ * @param layer 0-based layer index
+ * @param[in,out] desc `size` set with SPLUT_LAYER_DESC_INIT; receives the layer
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_model_layer(const splut_model *m, size_t layer,
                                          splut_layer_desc *desc);
 
-/** @brief Set an integer model parameter (keys 100-199). */
+/**
+ * @brief Set an integer model parameter (keys 100-199).
+ * @param m the model
+ * @param key a model key
+ * @param value the new value, within the key's bounds
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE,
+ *          SPLUT_E_OUT_OF_RANGE, SPLUT_E_STATE (SPLUT_P_INPUT_MODE of a built model)
+ */
 SPLUT_API splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value);
-/** @brief Read an integer model parameter. */
+/**
+ * @brief Read an integer model parameter.
+ * @param[in] m the model
+ * @param key a model key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ */
 SPLUT_API splut_status splut_model_get_int(const splut_model *m, splut_param key,
                                            int64_t *value);
-/** @brief Set a double model parameter (keys 100-199). */
+/**
+ * @brief Set a double model parameter (keys 100-199).
+ * @param m the model
+ * @param key a model key
+ * @param value the new value, within the key's bounds (NaN is out of range)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE,
+ *          SPLUT_E_OUT_OF_RANGE
+ */
 SPLUT_API splut_status splut_model_set_double(splut_model *m, splut_param key, double value);
-/** @brief Read a double model parameter. */
+/**
+ * @brief Read a double model parameter.
+ * @param[in] m the model
+ * @param key a model key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ */
 SPLUT_API splut_status splut_model_get_double(const splut_model *m, splut_param key,
                                               double *value);
 /** @} */
@@ -520,8 +624,12 @@ SPLUT_API splut_status splut_model_get_double(const splut_model *m, splut_param 
  */
 /**
  * @brief Copy the input list of neuron @p neuron of layer @p layer.
+ * @param[in] m a built model
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
  * @param[out] idx buffer of @p cap entries (may be NULL to ask the size)
- * @param[out] n number of entries (A·F)
+ * @param cap entries available at @p idx
+ * @param[out] n number of entries (A·F), also set when @p idx is NULL or too small
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_STATE, SPLUT_E_BUFFER_TOO_SMALL
  */
 SPLUT_API splut_status splut_model_get_inputs(const splut_model *m, size_t layer,
@@ -531,6 +639,11 @@ SPLUT_API splut_status splut_model_get_inputs(const splut_model *m, size_t layer
  * @brief Replace the input list of a neuron (weights stay as they are).
  * The list must have exactly A·F entries, strictly ascending, each below the
  * layer's input width; otherwise nothing changes.
+ * @param m a built model
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param[in] idx the new list
+ * @param n its length, A·F
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_STATE, SPLUT_E_CONNECTIVITY
  */
 SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuron,
@@ -538,6 +651,8 @@ SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint
 /**
  * @brief Redraw random connectivity of every layer from @p seed (PolyLUT
  * FeatureMask style: a random permutation prefix per neuron, sorted).
+ * @param m a built model
+ * @param seed any value; the same seed gives the same connectivity
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NOMEM (nothing changed)
  */
 SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
@@ -545,6 +660,10 @@ SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64
  * @brief Prune input @p slot of a neuron: every weight of a monomial that
  * contains it becomes 0 (NEURALUT: its columns of the first and skip maps), so the input no longer influences the neuron (the
  * wire and the table size stay). A trainer resets that neuron's optimiser state.
+ * @param m a built model
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param slot position in the neuron's input list, below A·F
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_model_prune_input(splut_model *m, size_t layer, uint32_t neuron,
@@ -558,6 +677,12 @@ SPLUT_API splut_status splut_model_prune_input(splut_model *m, size_t layer, uin
  * column is 0). The new list must stay
  * strictly ascending across the whole neuron (for POLY_ADD the input must fall
  * between the neighbouring sub-neurons' inputs); otherwise nothing changes.
+ * @param m a built model
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param slot position in the neuron's input list, below A·F
+ * @param input the new input index, below the layer's input width
+ * @param weight the degree-1 weight of the new input, finite
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_INDEX, SPLUT_E_CONNECTIVITY
  *          (duplicate, out of range or order), SPLUT_E_NON_FINITE, SPLUT_E_NOMEM
  */
@@ -566,6 +691,7 @@ SPLUT_API splut_status splut_model_grow_input(splut_model *m, size_t layer, uint
 /**
  * @brief Check every invariant of a built model: connectivity (length, range,
  * strictly ascending) and finite parameters and statistics.
+ * @param[in] m the model
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_CONNECTIVITY, SPLUT_E_NON_FINITE
  */
 SPLUT_API splut_status splut_model_validate(const splut_model *m);
@@ -577,16 +703,21 @@ SPLUT_API splut_status splut_model_validate(const splut_model *m);
  */
 /**
  * @brief Layer-0 input quantiser (BatchNorm in eval mode, bias, quantiser) in
- * software: the codes that feed the circuit.
+ * software: the codes that feed the circuit. Reads the model only, so many
+ * threads may call it on one model at once.
+ * @param[in] m a built model
  * @param[in] x @p n rows of splut_model_num_inputs() floats, row-major
+ * @param n number of rows; 0 does nothing (@p x and @p codes may then be NULL)
  * @param[out] codes @p n × inputs encoded codes
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NON_FINITE
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_NON_FINITE
  */
 SPLUT_API splut_status splut_model_input_codes(const splut_model *m, const float *x, size_t n,
                                                uint16_t *codes);
 /**
  * @brief Run the model in eval mode from input codes to output codes.
+ * @param[in] m a built model (only read)
  * @param[in] in_codes @p n × inputs encoded codes (each below 2^input_bits)
+ * @param n number of samples; 0 does nothing
  * @param[out] out_codes @p n × outputs encoded codes
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_OUT_OF_RANGE (bad code), SPLUT_E_NOMEM
  */
@@ -596,6 +727,9 @@ SPLUT_API splut_status splut_model_forward_codes(const splut_model *m, const uin
  * @brief Eval-mode prediction from features: class index per sample (argmax of
  * the output values, lowest index on ties; for one output, 1 if its logit > 0),
  * and optionally the output codes.
+ * @param[in] m a built model (only read)
+ * @param[in] x @p n × inputs features, row-major, finite
+ * @param n number of samples; 0 does nothing
  * @param[out] pred @p n class indices (may be NULL)
  * @param[out] out_codes @p n × outputs encoded codes (may be NULL)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_NON_FINITE, SPLUT_E_NOMEM
@@ -604,6 +738,10 @@ SPLUT_API splut_status splut_model_predict(const splut_model *m, const float *x,
                                            int32_t *pred, uint16_t *out_codes);
 /**
  * @brief Class predictions from output codes (same rule as splut_model_predict()).
+ * @param[in] m a built model
+ * @param[in] out_codes @p n × outputs encoded codes
+ * @param n number of samples; 0 does nothing (the buffers may then be NULL)
+ * @param[out] pred @p n class indices
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE
  */
 SPLUT_API splut_status splut_model_classify_codes(const splut_model *m,
@@ -615,7 +753,9 @@ SPLUT_API splut_status splut_model_classify_codes(const splut_model *m,
  * transform, (value(code) + post_bias) × post_weight. These are the logits
  * the training loss sees, so they turn a trained model's outputs into soft
  * targets for another (knowledge distillation).
+ * @param[in] m a built model
  * @param[in] out_codes @p n × outputs encoded codes
+ * @param n number of samples; 0 does nothing
  * @param[out] values @p n × outputs floats
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_OUT_OF_RANGE (bad code)
  */
@@ -657,6 +797,7 @@ typedef enum splut_dataset_flags {
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0, unknown flag),
  *          SPLUT_E_NON_FINITE (a NaN or infinite feature; the message names row and
  *          column), SPLUT_E_LABEL (a negative label), SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features,
                                             const float *x, const int32_t *y, unsigned flags,
@@ -694,35 +835,75 @@ typedef splut_status (*splut_dataset_fill_fn)(void *user, float *x, int32_t *y);
 SPLUT_API splut_status splut_dataset_create_filled(splut_ctx *ctx, size_t n, uint32_t features,
                                                    splut_dataset_fill_fn fill, void *user,
                                                    splut_dataset **out);
-/** @brief Take a reference to @p ds; returns @p ds (NULL stays NULL). */
+/**
+ * @brief Take a reference to @p ds (thread-safe).
+ * @param ds the dataset, or NULL
+ * @returns @p ds (NULL for NULL)
+ * @since 0.2
+ */
 SPLUT_API splut_dataset *splut_dataset_ref(splut_dataset *ds);
-/** @brief Drop a reference; the dataset is freed with its last one. NULL is a no-op. */
+/**
+ * @brief Drop a reference (thread-safe); the dataset is freed with its last one.
+ * @param ds the dataset; NULL is a no-op
+ * @since 0.2
+ */
 SPLUT_API void splut_dataset_destroy(splut_dataset *ds);
-/** @brief The context the dataset was created with (no new reference). */
+/**
+ * @brief The context the dataset was created with.
+ * @param[in] ds the dataset, or NULL
+ * @returns the context (no new reference is taken), NULL for NULL
+ * @since 0.2
+ */
 SPLUT_API splut_ctx *splut_dataset_ctx(const splut_dataset *ds);
-/** @brief Rows (0 for NULL). */
+/** @brief Number of rows.
+ * @param[in] ds the dataset, or NULL
+ * @returns the count, 0 for NULL
+ * @since 0.2 */
 SPLUT_API size_t splut_dataset_num_samples(const splut_dataset *ds);
-/** @brief Floats per row (0 for NULL). */
+/** @brief Floats per row.
+ * @param[in] ds the dataset, or NULL
+ * @returns the count, 0 for NULL
+ * @since 0.2 */
 SPLUT_API uint32_t splut_dataset_num_features(const splut_dataset *ds);
-/** @brief 1 + the largest label (0 for NULL). */
+/** @brief Number of classes: 1 + the largest label.
+ * @param[in] ds the dataset, or NULL
+ * @returns the count, 0 for NULL
+ * @since 0.2 */
 SPLUT_API uint32_t splut_dataset_num_classes(const splut_dataset *ds);
-/** @brief The n × features feature matrix, row-major (NULL for NULL). */
+/** @brief The n × features feature matrix, row-major.
+ * @param[in] ds the dataset, or NULL
+ * @returns the dataset's array (or the borrowed one), valid while @p ds lives; NULL for NULL
+ * @since 0.2 */
 SPLUT_API const float *splut_dataset_features(const splut_dataset *ds);
-/** @brief The n labels (NULL for NULL). */
+/** @brief The n labels.
+ * @param[in] ds the dataset, or NULL
+ * @returns the dataset's array (or the borrowed one), valid while @p ds lives; NULL for NULL
+ * @since 0.2 */
 SPLUT_API const int32_t *splut_dataset_labels(const splut_dataset *ds);
 /**
  * @brief Declare that each row is a @p width × @p height image (row-major pixels)
  * whose empty pixel has the value @p background; image augmentation needs it.
- * width = height = 0 declares a table (no image).
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (width·height ≠ features),
- *          SPLUT_E_NON_FINITE (background)
+ * width = height = 0 declares a table (no image). The one change a dataset
+ * allows: do not call it while other threads read @p ds.
+ * @param ds the dataset
+ * @param width pixels per image row, or 0
+ * @param height image rows, or 0
+ * @param background value of an empty pixel, finite
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (width·height ≠ features, or only
+ *          one side 0), SPLUT_E_NON_FINITE (background)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_dataset_set_image(splut_dataset *ds, uint32_t width,
                                                uint32_t height, float background);
 /**
  * @brief The image shape set by splut_dataset_set_image() (0 × 0 for a table).
  * Any out-pointer may be NULL.
+ * @param[in] ds the dataset
+ * @param[out] width pixels per image row, 0 for a table
+ * @param[out] height image rows, 0 for a table
+ * @param[out] background value of an empty pixel
  * @returns SPLUT_OK, SPLUT_E_NULL (@p ds)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *width,
                                            uint32_t *height, float *background);
@@ -730,6 +911,9 @@ SPLUT_API splut_status splut_dataset_image(const splut_dataset *ds, uint32_t *wi
  * @brief 64-bit FNV-1a fingerprint of the contents (row count, feature count,
  * labels, feature bytes); 0 for NULL. Checkpoints record it so that a resume
  * sees the same data. Not a cryptographic hash.
+ * @param[in] ds the dataset, or NULL
+ * @returns the fingerprint, 0 for NULL
+ * @since 0.2
  */
 SPLUT_API uint64_t splut_dataset_fingerprint(const splut_dataset *ds);
 /**
@@ -739,7 +923,7 @@ SPLUT_API uint64_t splut_dataset_fingerprint(const splut_dataset *ds);
  * so that it is only centred (scikit-learn's StandardScaler rule, and the
  * `--standardize` option of the data loaders). Use the statistics of the
  * training set for the test set (splut_dataset_standardize()) and for the
- * hardware input stage (splut_input_format::offset / ::scale).
+ * hardware input stage (splut_input_format::offset and splut_input_format::scale).
  * @param[in] ds the dataset
  * @param[out] mean one value per feature
  * @param[out] sd one value per feature, each > 0
@@ -776,31 +960,69 @@ typedef struct splut_trainer splut_trainer;
  * @brief Create a trainer for @p m; every step modifies the model. The trainer
  * takes its own reference on @p m (see splut_model_destroy()), so the model
  * lives at least as long as the trainer.
+ * @param m a built model
+ * @param[out] out the new trainer; NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (model not built), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_create(splut_model *m, splut_trainer **out);
-/** @brief Destroy a trainer and drop its reference on its model; NULL is a no-op. */
+/**
+ * @brief Destroy a trainer and drop its reference on its model.
+ * @param t the trainer; NULL is a no-op
+ */
 SPLUT_API void splut_trainer_destroy(splut_trainer *t);
-/** @brief Set an integer trainer parameter (keys 200-299). */
+/**
+ * @brief Set an integer trainer parameter (keys 200-299).
+ * @param t the trainer
+ * @param key a trainer key
+ * @param value the new value, within the key's bounds
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE,
+ *          SPLUT_E_OUT_OF_RANGE, SPLUT_E_STATE (a connectivity key 210–224 while
+ *          connectivity is being learned)
+ */
 SPLUT_API splut_status splut_trainer_set_int(splut_trainer *t, splut_param key, int64_t value);
-/** @brief Read an integer trainer parameter. */
+/**
+ * @brief Read an integer trainer parameter.
+ * @param[in] t the trainer
+ * @param key a trainer key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ */
 SPLUT_API splut_status splut_trainer_get_int(const splut_trainer *t, splut_param key,
                                              int64_t *value);
-/** @brief Set a double trainer parameter (keys 200-299). */
+/**
+ * @brief Set a double trainer parameter (keys 200-299).
+ * @param t the trainer
+ * @param key a trainer key
+ * @param value the new value, within the key's bounds (NaN is out of range)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE,
+ *          SPLUT_E_OUT_OF_RANGE
+ */
 SPLUT_API splut_status splut_trainer_set_double(splut_trainer *t, splut_param key,
                                                 double value);
-/** @brief Read a double trainer parameter. */
+/**
+ * @brief Read a double trainer parameter.
+ * @param[in] t the trainer
+ * @param key a trainer key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ */
 SPLUT_API splut_status splut_trainer_get_double(const splut_trainer *t, splut_param key,
                                                 double *value);
 /**
  * @brief One optimiser step on a batch (train-mode BatchNorm, straight-through
  * quantisers, cross-entropy for ≥2 outputs or BCE-with-logits for one).
+ * During phase 1 of learned connectivity the step trains the surrogate network
+ * (splut_trainer_model_in_training()).
+ * @param t the trainer
  * @param[in] x @p n × inputs features, row-major, finite
- * @param[in] labels @p n class indices in [0, outputs) (0/1 for one output)
+ * @param[in] labels @p n class indices in [0, splut_model_num_classes()) (0/1 for
+ *            one output; the GroupSum group for a LUT model)
  * @param n batch size, ≥ 2 (BatchNorm needs a batch)
  * @param[out] loss mean loss of the batch before the update (may be NULL)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n < 2), SPLUT_E_NON_FINITE,
- *          SPLUT_E_LABEL, SPLUT_E_DIVERGED (non-finite loss: nothing updated), SPLUT_E_NOMEM
+ *          SPLUT_E_LABEL, SPLUT_E_DIVERGED (non-finite loss or gradient: nothing
+ *          updated), SPLUT_E_STATE (learned connectivity without
+ *          SPLUT_P_STEPS_PER_EPOCH), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_step(splut_trainer *t, const float *x,
                                           const int32_t *labels, size_t n, double *loss);
@@ -808,7 +1030,16 @@ SPLUT_API splut_status splut_trainer_step(splut_trainer *t, const float *x,
  * @brief Mean loss and gradient of the batch, without updating anything
  * (running statistics untouched). @p grad receives splut_model_num_params()
  * values in the order of the model's parameter vector; it may be NULL.
- * Used for finite-difference checks.
+ * Used for finite-difference checks. Always on the trainer's model, also
+ * during phase 1 of learned connectivity.
+ * @param t the trainer
+ * @param[in] x @p n × inputs features, row-major, finite
+ * @param[in] labels @p n class indices, as for splut_trainer_step()
+ * @param n batch size, ≥ 2
+ * @param[out] loss mean loss of the batch (may be NULL)
+ * @param[out] grad splut_model_num_params() floats (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n < 2), SPLUT_E_NON_FINITE,
+ *          SPLUT_E_LABEL, SPLUT_E_DIVERGED (non-finite loss or gradient), SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
                                                const int32_t *labels, size_t n, double *loss,
@@ -822,6 +1053,7 @@ SPLUT_API splut_status splut_trainer_loss_grad(splut_trainer *t, const float *x,
  *
  * Phase 1 of learned connectivity trains its surrogate on labels, so until the
  * switch this returns SPLUT_E_STATE and changes nothing.
+ * @param t the trainer
  * @param[in] x @p n × inputs features, row-major, finite
  * @param[in] targets @p n × outputs probabilities, row-major, each in [0, 1]
  *            and each row summing to 1 within 1e-4 (one output: P(class 1))
@@ -836,7 +1068,15 @@ SPLUT_API splut_status splut_trainer_step_soft(splut_trainer *t, const float *x,
 /**
  * @brief Mean soft-target loss and its gradient, without updating anything
  * (the soft counterpart of splut_trainer_loss_grad(); same @p targets rules as
- * splut_trainer_step_soft()).
+ * splut_trainer_step_soft()). Always on the trainer's model.
+ * @param t the trainer
+ * @param[in] x @p n × inputs features, row-major, finite
+ * @param[in] targets @p n × outputs probabilities, as for splut_trainer_step_soft()
+ * @param n batch size, ≥ 2
+ * @param[out] loss mean loss of the batch (may be NULL)
+ * @param[out] grad splut_model_num_params() floats (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n < 2 or a target that is not a
+ *          probability), SPLUT_E_NON_FINITE, SPLUT_E_DIVERGED, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const float *x,
                                                     const float *targets, size_t n,
@@ -856,6 +1096,7 @@ SPLUT_API splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const floa
  * statistics; with SPLUT_P_BN_FROZEN set, later steps train against the new
  * values, which is how frozen statistics are set), and the result is identical
  * for any thread count.
+ * @param t the trainer
  * @param[in] x @p n × inputs features, row-major, finite (e.g. the training set)
  * @param n samples, ≥ 2
  * @param batch batch size, ≥ 2 (use the training batch size)
@@ -869,7 +1110,11 @@ SPLUT_API splut_status splut_trainer_calibrate_bn(splut_trainer *t, const float 
  * @brief Active connections of a layer and the candidates they are drawn from.
  * During phase 1 of learned connectivity these shrink towards A·F per neuron;
  * otherwise both equal the layer's fixed A·F·width.
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
+ * @param[in] t the trainer
+ * @param layer 0-based layer index
+ * @param[out] active active connections of the layer
+ * @param[out] candidates candidate connections of the layer (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p t or @p active), SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_trainer_connections(const splut_trainer *t, size_t layer,
                                                  uint64_t *active, uint64_t *candidates);
@@ -884,11 +1129,18 @@ SPLUT_API splut_status splut_trainer_connections(const splut_trainer *t, size_t 
  * splut_trainer_load() and splut_trainer_destroy()); from then on this
  * function returns the trainer's model. Do not keep the result across a call
  * that changes the trainer: ask again after every step. No reference is taken.
+ * @param[in] t the trainer, or NULL
+ * @returns the surrogate or the trainer's model, NULL for NULL
  */
 SPLUT_API const splut_model *splut_trainer_model_in_training(const splut_trainer *t);
 /**
  * @brief Read (@p get != 0) or write the model's trainable parameter vector.
- * @param vals splut_model_num_params() floats
+ * A write checks every value first and changes nothing on failure.
+ * @param m a built model
+ * @param[in,out] vals splut_model_num_params() floats
+ * @param get nonzero: copy the parameters into @p vals; 0: replace them by @p vals
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_NON_FINITE (a
+ *          written value is NaN or infinite)
  */
 SPLUT_API splut_status splut_model_params(splut_model *m, float *vals, int get);
 /** @} */
@@ -906,6 +1158,9 @@ SPLUT_API splut_status splut_model_params(splut_model *m, float *vals, int get);
  * Every reference is dropped with splut_model_destroy(); the model is freed
  * with its last one. References may be taken and dropped from different
  * threads; the model's contents still follow the one-writer rule.
+ * @param m the model, or NULL
+ * @returns @p m (NULL for NULL)
+ * @since 0.2
  */
 SPLUT_API splut_model *splut_model_ref(splut_model *m);
 /**
@@ -922,6 +1177,7 @@ SPLUT_API splut_model *splut_model_ref(splut_model *m);
  * @param[out] needed if not NULL, receives strlen(message) + 1
  * @returns SPLUT_OK, SPLUT_E_NULL (@p ctx, or @p buf with @p cap > 0),
  *          SPLUT_E_BUFFER_TOO_SMALL (the message was truncated)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_ctx_copy_last_error(const splut_ctx *ctx, char *buf, size_t cap,
                                                  size_t *needed);
@@ -967,6 +1223,10 @@ SPLUT_API splut_status splut_model_serialize(const splut_model *m, void *buf, si
                                              size_t *needed);
 /**
  * @brief Inverse of splut_model_serialize(): a new model from @p size bytes.
+ * @param ctx context of the new model (its table limit applies)
+ * @param[in] buf the serialised bytes
+ * @param size their count
+ * @param[out] out the built model; NULL on failure
  * @returns as splut_model_load() (except SPLUT_E_IO)
  */
 SPLUT_API splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t size,
@@ -1086,9 +1346,10 @@ typedef int (*splut_run_transform_fn)(void *user, float *x, uint32_t features, i
 /**
  * @brief Create a run that trains @p model on @p train.
  *
- * The run trains @p model in place (it must outlive the run and is not
- * destroyed by it) and takes a reference to each dataset. Parameters start
- * at their defaults (see the SPLUT_P_RUN_* keys).
+ * The run trains @p model in place and takes a reference to it (through its
+ * trainer) and to each dataset, so the caller may drop its own handles in any
+ * order; splut_run_destroy() leaves the model as trained so far. Parameters
+ * start at their defaults (see the SPLUT_P_RUN_* keys).
  * @param model a built model
  * @param train training set: as many features as the model has inputs, labels
  *        below the outputs (0/1 for one output), at least 2 rows
@@ -1097,24 +1358,56 @@ typedef int (*splut_run_transform_fn)(void *user, float *x, uint32_t features, i
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (model not built),
  *          SPLUT_E_INVALID (feature count differs; the message says which set),
  *          SPLUT_E_LABEL (a label too large for the model), SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_create(splut_model *model, splut_dataset *train,
                                         splut_dataset *test, splut_run **out);
-/** @brief Destroy a run; NULL is a no-op. The model stays (trained so far). */
+/**
+ * @brief Destroy a run and drop its references; the model stays (trained so far)
+ * while the caller holds a reference to it.
+ * @param run the run; NULL is a no-op
+ * @since 0.2
+ */
 SPLUT_API void splut_run_destroy(splut_run *run);
 /**
  * @brief Set an integer run parameter (keys 300–399) or trainer parameter (200–299).
+ * @param run the run
+ * @param key a run key or a trainer key the run does not manage
+ * @param value the new value, within the key's bounds
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM (a key of another object,
  *          or one the run manages), SPLUT_E_PARAM_TYPE, SPLUT_E_OUT_OF_RANGE,
  *          SPLUT_E_STATE (after the first epoch, except SPLUT_P_RUN_EPOCHS; or a
  *          read-only key)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_int(splut_run *run, splut_param key, int64_t value);
-/** @brief Read an integer run or trainer parameter. @returns as splut_run_set_int() */
+/**
+ * @brief Read an integer run or trainer parameter (including the read-only keys).
+ * @param[in] run the run
+ * @param key a run or trainer key
+ * @param[out] value the current value (SPLUT_P_SWITCH_EPOCH before the first
+ *             epoch: the switch epoch the run will use)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ * @since 0.2
+ */
 SPLUT_API splut_status splut_run_get_int(const splut_run *run, splut_param key, int64_t *value);
-/** @brief Set a double run or trainer parameter. @returns as splut_run_set_int() */
+/**
+ * @brief Set a double run or trainer parameter.
+ * @param run the run
+ * @param key a run key or a trainer key the run does not manage
+ * @param value the new value, within the key's bounds
+ * @returns as splut_run_set_int()
+ * @since 0.2
+ */
 SPLUT_API splut_status splut_run_set_double(splut_run *run, splut_param key, double value);
-/** @brief Read a double run or trainer parameter. @returns as splut_run_set_int() */
+/**
+ * @brief Read a double run or trainer parameter.
+ * @param[in] run the run
+ * @param key a run or trainer key
+ * @param[out] value the current value
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_UNKNOWN_PARAM, SPLUT_E_PARAM_TYPE
+ * @since 0.2
+ */
 SPLUT_API splut_status splut_run_get_double(const splut_run *run, splut_param key,
                                             double *value);
 /**
@@ -1123,21 +1416,32 @@ SPLUT_API splut_status splut_run_get_double(const splut_run *run, splut_param ke
  * (1 − alpha) · one-hot(label) on exactly the inputs the model sees
  * (SPLUT_P_RUN_DISTILL_ALPHA, SPLUT_P_RUN_DISTILL_TEMPERATURE). The run keeps
  * its own copy of @p teacher and records its fingerprint in checkpoints.
+ * @param run the run, before its first epoch
  * @param teacher a built model with the run model's inputs and outputs, or NULL
  *        to train on labels alone
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (other inputs or outputs),
  *          SPLUT_E_STATE (after the first epoch), SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_teacher(splut_run *run, const splut_model *teacher);
 /**
  * @brief Install the per-sample transform hook (NULL removes it).
+ * @param run the run, before its first epoch
+ * @param fn the hook, or NULL
+ * @param user passed to @p fn unchanged
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (after the first epoch)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_transform(splut_run *run, splut_run_transform_fn fn,
                                                void *user);
 /**
- * @brief Install the progress callback (NULL removes it); may be changed at any time.
+ * @brief Install the progress callback (NULL removes it); may be changed at any
+ * time. It runs on the thread that calls splut_run_epoch() / splut_run_fit().
+ * @param run the run
+ * @param fn the callback, or NULL
+ * @param user passed to @p fn unchanged
  * @returns SPLUT_OK, SPLUT_E_NULL
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_progress(splut_run *run, splut_run_progress_fn fn,
                                               void *user);
@@ -1145,49 +1449,74 @@ SPLUT_API splut_status splut_run_set_progress(splut_run *run, splut_run_progress
  * @brief Write a checkpoint to @p path after every epoch from now on (NULL:
  * stop). Epochs of phase 1 of learned connectivity are not checkpointed; the
  * first checkpoint is written at the end of the switch epoch.
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_NOMEM
+ * @param run the run
+ * @param[in] path destination file (copied), or NULL
+ * @returns SPLUT_OK, SPLUT_E_NULL (@p run), SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_checkpoint(splut_run *run, const char *path);
 /**
  * @brief Train one epoch: the next one, or the rest of one a callback stopped.
  * Evaluates, records the history, keeps the best model and writes the
  * checkpoint (splut_run_set_checkpoint()).
+ * @param run the run
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (all epochs done), SPLUT_E_INVALID
  *          (inconsistent keys, e.g. SPLUT_P_RUN_SHIFT on a dataset without image
  *          shape, a switch epoch not below the epochs, bn-freeze above the cycle,
  *          keep-best without a test set), SPLUT_E_CANCELLED, SPLUT_E_IO (checkpoint),
  *          and every error of splut_trainer_step()
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_epoch(splut_run *run);
 /**
  * @brief Train the remaining epochs (splut_run_epoch() until SPLUT_P_RUN_EPOCHS).
+ * @param run the run
  * @returns as splut_run_epoch(), SPLUT_OK when nothing is left to do
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_fit(splut_run *run);
 /**
  * @brief Record of epoch @p epoch (1 … SPLUT_P_RUN_EPOCHS_DONE).
+ * @param[in] run the run
+ * @param epoch 1-based epoch number
  * @param[in,out] rec `size` set by the caller (SPLUT_RUN_RECORD_INIT)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_history(const splut_run *run, uint64_t epoch,
                                          splut_run_record *rec);
-/** @brief The model being trained (the one given to splut_run_create()); NULL for NULL. */
+/**
+ * @brief The model being trained (the one given to splut_run_create()).
+ * @param[in] run the run, or NULL
+ * @returns the model (no new reference is taken), NULL for NULL
+ * @since 0.2
+ */
 SPLUT_API splut_model *splut_run_model(const splut_run *run);
 /**
  * @brief The model the last epoch evaluated: the live model, or the run's copy
  * with averaged parameters and/or calibrated BatchNorm statistics (owned by
- * the run, valid until the next epoch). NULL before the first epoch.
+ * the run, valid until the next epoch).
+ * @param[in] run the run, or NULL
+ * @returns the model, NULL for NULL or before the first epoch
+ * @since 0.2
  */
 SPLUT_API const splut_model *splut_run_evaluated_model(const splut_run *run);
 /**
  * @brief The evaluated model of the best epoch so far (SPLUT_P_RUN_KEEP_BEST),
- * owned by the run; NULL without keep-best or before phase 2.
+ * owned by the run (valid until the next epoch or splut_run_resume()).
+ * @param[in] run the run, or NULL
+ * @returns the model, NULL for NULL, without keep-best or before an epoch of
+ *          phase 2 was evaluated
+ * @since 0.2
  */
 SPLUT_API const splut_model *splut_run_best_model(const splut_run *run);
 /**
  * @brief The result of the run: the best model with keep-best (when there is
  * one), else the evaluated model — what `sparselut train --out` writes.
- * Owned by the run; NULL before the first epoch.
+ * Owned by the run (valid until the next epoch).
+ * @param[in] run the run, or NULL
+ * @returns the model, NULL for NULL or before the first epoch
+ * @since 0.2
  */
 SPLUT_API const splut_model *splut_run_final_model(const splut_run *run);
 /**
@@ -1196,8 +1525,11 @@ SPLUT_API const splut_model *splut_run_final_model(const splut_run *run);
  * the evaluated and best models, and the fingerprints of the data and the
  * teacher (docs/checkpoint-format.md). Only between epochs, and not during
  * phase 1 of learned connectivity.
+ * @param[in] run the run
+ * @param[in] path destination file
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (inside an epoch, or phase 1),
  *          SPLUT_E_IO, SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_save_checkpoint(const splut_run *run, const char *path);
 /**
@@ -1206,10 +1538,13 @@ SPLUT_API splut_status splut_run_save_checkpoint(const splut_run *run, const cha
  * same teacher takes over the checkpoint's model, optimiser, configuration
  * (every key except SPLUT_P_RUN_EPOCHS, which may grow), history and models.
  * Nothing changes on failure. Call before the first epoch.
+ * @param run the run, before its first epoch
+ * @param[in] path a file written by splut_run_save_checkpoint()
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (the run already trained),
  *          SPLUT_E_INVALID (other data, teacher or architecture; more epochs done
  *          than SPLUT_P_RUN_EPOCHS), SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
  *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_resume(splut_run *run, const char *path);
 /**
@@ -1220,6 +1555,7 @@ SPLUT_API splut_status splut_run_resume(splut_run *run, const char *path);
  * @param[out] out the model; NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
  *          SPLUT_E_CHECKSUM, SPLUT_E_NOMEM, and the errors of splut_model_deserialize()
+ * @since 0.2
  */
 SPLUT_API splut_status splut_run_checkpoint_model(splut_ctx *ctx, const char *path,
                                                   splut_model **out);
@@ -1257,18 +1593,30 @@ typedef struct splut_table_info {
 /**
  * @brief Enumerate every table of a built model (multi-threaded, deterministic).
  * Refuses, before allocating anything, tables above the context's table limit.
- * The model may be destroyed afterwards: the tables copy what they need.
+ * The model may be destroyed afterwards: the tables copy what they need
+ * (they keep a reference to the model's context).
+ * @param[in] m a built model (only read)
+ * @param[out] out the new tables; NULL on failure
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_tables_create(const splut_model *m, splut_tables **out);
-/** @brief Destroy tables; NULL is a no-op. */
+/**
+ * @brief Destroy tables and drop their reference to the context.
+ * @param t the tables; NULL is a no-op
+ */
 SPLUT_API void splut_tables_destroy(splut_tables *t);
-/** @brief Number of layers (0 on NULL). */
+/** @brief Number of layers.
+ * @param[in] t the tables, or NULL
+ * @returns the count, 0 for NULL */
 SPLUT_API size_t splut_tables_num_layers(const splut_tables *t);
 /**
  * @brief Layer shape: neurons, sub-neurons per neuron (A; 0 for kinds without adder),
  * input width of the layer.
- * @param[out] neurons, sub_neurons, in_width any of them may be NULL
+ * @param[in] t the tables
+ * @param layer 0-based layer index
+ * @param[out] neurons neurons in the layer (may be NULL)
+ * @param[out] sub_neurons A for POLY_ADD, else 0 (may be NULL)
+ * @param[out] in_width the layer's input width (may be NULL)
  * @returns SPLUT_OK, SPLUT_E_NULL (@p t), SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_layer(const splut_tables *t, size_t layer,
@@ -1277,19 +1625,31 @@ SPLUT_API splut_status splut_tables_layer(const splut_tables *t, size_t layer,
 /**
  * @brief Shape of table @p table (sub-neuron index, 0 for plain kinds, or
  * SPLUT_TABLE_ADDER) of neuron @p neuron.
+ * @param[in] t the tables
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param table sub-neuron index, or SPLUT_TABLE_ADDER
  * @param[in,out] info `size` set by the caller (SPLUT_TABLE_INFO_INIT)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_info(const splut_tables *t, size_t layer, uint32_t neuron,
                                          uint32_t table, splut_table_info *info);
 /**
- * @brief Pointer to the entries of a table (valid while @p t lives), indexed by address.
+ * @brief Pointer to the entries of a table, indexed by address.
+ * @param[in] t the tables
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param table sub-neuron index (0 for plain kinds), or SPLUT_TABLE_ADDER
+ * @param[out] entries splut_table_info::entries encoded codes, valid while @p t lives
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
  */
 SPLUT_API splut_status splut_tables_data(const splut_tables *t, size_t layer, uint32_t neuron,
                                          uint32_t table, const uint16_t **entries);
 /**
  * @brief Input indices of a neuron (A·F entries, sorted), as in the model.
+ * @param[in] t the tables
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
  * @param[out] idx points into @p t (valid while it lives)
  * @param[out] n number of indices
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
@@ -1298,14 +1658,19 @@ SPLUT_API splut_status splut_tables_inputs(const splut_tables *t, size_t layer, 
                                            const uint32_t **idx, size_t *n);
 /**
  * @brief Total table entries and total bits (entries × out bits) over all tables.
- * @param[out] entries, bits either may be NULL
+ * @param[in] t the tables
+ * @param[out] entries the entry count (may be NULL)
+ * @param[out] bits the bit count (may be NULL)
  * @returns SPLUT_OK, SPLUT_E_NULL (@p t)
  */
 SPLUT_API splut_status splut_tables_totals(const splut_tables *t, uint64_t *entries,
                                            uint64_t *bits);
 /**
  * @brief LUT-mode inference: input codes → output codes through the tables alone.
+ * Reads the tables only (multi-threaded by the context's SPLUT_P_THREADS).
+ * @param[in] t the tables
  * @param[in] in_codes @p n × inputs encoded codes
+ * @param n number of samples; 0 does nothing
  * @param[out] out_codes @p n × outputs encoded codes
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_OUT_OF_RANGE (bad code), SPLUT_E_NOMEM
  */
@@ -1313,7 +1678,11 @@ SPLUT_API splut_status splut_tables_forward(const splut_tables *t, const uint16_
                                             size_t n, uint16_t *out_codes);
 /**
  * @brief Number of input features / bits per input code / outputs / bits per output.
- * @param[out] inputs, input_bits, outputs, output_bits any of them may be NULL
+ * @param[in] t the tables
+ * @param[out] inputs number of input features (may be NULL)
+ * @param[out] input_bits bits per input code (may be NULL)
+ * @param[out] outputs number of outputs (may be NULL)
+ * @param[out] output_bits bits per output code (may be NULL)
  * @returns SPLUT_OK, SPLUT_E_NULL (@p t)
  */
 SPLUT_API splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs,
@@ -1337,6 +1706,10 @@ typedef struct splut_tt_iter splut_tt_iter;
  * @brief Start iterating over table @p table (sub-neuron index, 0 for plain
  * kinds, or SPLUT_TABLE_ADDER) of neuron @p neuron of layer @p layer.
  * The tables must outlive the iterator.
+ * @param[in] t the tables
+ * @param layer 0-based layer index
+ * @param neuron 0-based neuron index in the layer
+ * @param table sub-neuron index, or SPLUT_TABLE_ADDER
  * @param[out] out the new iterator
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX, SPLUT_E_NOMEM
  */
@@ -1346,6 +1719,7 @@ SPLUT_API splut_status splut_tt_iter_create(const splut_tables *t, size_t layer,
 /**
  * @brief Produce the next row: its address, its input codes (first input =
  * most significant address field) and its output code.
+ * @param it the iterator
  * @param[out] has_row 1 when a row was produced, 0 after the last row
  * @param[out] address the row's address (may be NULL)
  * @param[out] inputs @p cap codes; receives splut_table_info::in_fields codes (may be NULL)
@@ -1361,11 +1735,16 @@ SPLUT_API void splut_tt_iter_destroy(splut_tt_iter *it);
 /**
  * @brief Write the tables to @p path in the versioned binary format with a
  * CRC-32 (docs/tables-format.md), atomically (temporary file + rename).
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
+ * @param[in] t the tables
+ * @param[in] path destination file
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (tables of a thermometer-input
+ *          model: the format cannot hold them), SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_tables_save(const splut_tables *t, const char *path);
 /**
  * @brief Read tables written by splut_tables_save(), validating every field.
+ * @param ctx context of the tables (its table limit applies; a reference is taken)
+ * @param[in] path the file
  * @param[out] out the tables (destroy with splut_tables_destroy())
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_FORMAT, SPLUT_E_VERSION,
  *          SPLUT_E_CHECKSUM, SPLUT_E_TABLE_TOO_LARGE, SPLUT_E_NOMEM
@@ -1375,6 +1754,8 @@ SPLUT_API splut_status splut_tables_load(splut_ctx *ctx, const char *path, splut
  * @brief Write a human-readable form: one file `layer_<l>.txt` per layer
  * (l from 0) in @p dir (created if missing), listing each neuron's inputs and
  * every row as `address inputs -> output` in binary. Each file is written atomically.
+ * @param[in] t the tables
+ * @param[in] dir output directory
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_tables_write_text(const splut_tables *t, const char *dir);
@@ -1385,6 +1766,8 @@ SPLUT_API splut_status splut_tables_write_text(const splut_tables *t, const char
  * Every file is validated (names, header, columns, rows, integer syntax,
  * range, duplicates, order) before the model changes; on error the model is
  * unchanged and the message names the file, line and column.
+ * @param m a built model
+ * @param[in] dir directory holding the mask files
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_IO,
  *          SPLUT_E_FORMAT, SPLUT_E_CONNECTIVITY, SPLUT_E_NOMEM
  */
@@ -1392,6 +1775,8 @@ SPLUT_API splut_status splut_model_import_masks(splut_model *m, const char *dir)
 /**
  * @brief Write the connectivity as SparseLUT CSV mask files into @p dir
  * (created if missing), each file atomically.
+ * @param[in] m a built model
+ * @param[in] dir output directory
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE (not built), SPLUT_E_IO, SPLUT_E_NOMEM
  */
 SPLUT_API splut_status splut_model_export_masks(const splut_model *m, const char *dir);
@@ -1409,6 +1794,8 @@ SPLUT_API uint64_t splut_lut6_cost(uint32_t in_bits, uint32_t out_bits);
 /**
  * @brief Estimated LUT6 count of layer @p layer (SIZE_MAX: the whole model),
  * summing splut_lut6_cost() over every table (sub-neuron and adder tables).
+ * @param[in] t the tables
+ * @param layer 0-based layer index, or SIZE_MAX for the whole model
  * @param[out] luts the estimate (saturated at UINT64_MAX)
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INDEX
  */
@@ -1604,6 +1991,7 @@ typedef struct splut_input_format {
  * @param[out] value the float
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STRUCT_SIZE, SPLUT_E_INVALID (bad format),
  *          SPLUT_E_OUT_OF_RANGE (@p raw outside the format)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_input_value(const splut_input_format *fmt, uint32_t feature,
                                          int32_t raw, float *value);
@@ -1648,6 +2036,7 @@ SPLUT_API splut_status splut_input_format_fit(const splut_dataset *const *sets, 
  * @param[out] steps n_in step counts
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_STATE, SPLUT_E_STRUCT_SIZE, SPLUT_E_INVALID,
  *          SPLUT_E_NON_FINITE (a raw value maps to inf), SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_model_input_thresholds(const splut_model *m,
                                                     const splut_input_format *fmt,
@@ -1670,6 +2059,7 @@ SPLUT_API splut_status splut_model_input_thresholds(const splut_model *m,
  * @param[in] in_codes @p n × inputs input codes for the same samples
  * @param n number of vectors, 1 … 2^31−1
  * @returns as splut_tables_emit_testbench(), plus SPLUT_E_INVALID (no input stage in @p opts)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_tables_emit_testbench_raw(const splut_tables *t,
                                                        splut_hdl_format fmt, const char *dir,
@@ -1694,6 +2084,7 @@ SPLUT_API splut_status splut_tables_emit_testbench_raw(const splut_tables *t,
  * @param n number of samples, at least 1
  * @returns SPLUT_OK; SPLUT_E_NULL; SPLUT_E_STATE (not built or not thermometer mode);
  *          SPLUT_E_INVALID (n = 0); SPLUT_E_NON_FINITE; SPLUT_E_NOMEM
+ * @since 0.2
  */
 SPLUT_API splut_status splut_model_fit_thermometer(splut_model *m, const float *x, size_t n);
 /**
@@ -1703,6 +2094,7 @@ SPLUT_API splut_status splut_model_fit_thermometer(splut_model *m, const float *
  * @param lo lower end of the range, finite
  * @param hi upper end of the range, finite and above @p lo
  * @returns SPLUT_OK; SPLUT_E_NULL; SPLUT_E_STATE; SPLUT_E_NON_FINITE; SPLUT_E_OUT_OF_RANGE (hi ≤ lo)
+ * @since 0.2
  */
 SPLUT_API splut_status splut_model_thermometer_uniform(splut_model *m, double lo, double hi);
 /**
@@ -1710,6 +2102,7 @@ SPLUT_API splut_status splut_model_thermometer_uniform(splut_model *m, double lo
  * the GroupSum groups of a LUT model, 2 for a single output, else the number of outputs.
  * @param[in] m model (NULL gives 0)
  * @returns the class count, 0 for NULL or a model without layers
+ * @since 0.2
  */
 SPLUT_API uint32_t splut_model_num_classes(const splut_model *m);
 /** @} */
