@@ -658,8 +658,9 @@ SPLUT_API splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint
 SPLUT_API splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed);
 /**
  * @brief Prune input @p slot of a neuron: every weight of a monomial that
- * contains it becomes 0 (NEURALUT: its columns of the first and skip maps), so the input no longer influences the neuron (the
- * wire and the table size stay). A trainer resets that neuron's optimiser state.
+ * contains it becomes 0 (NEURALUT: its columns of the first and skip maps), so
+ * the input no longer influences the neuron (the wire and the table size stay).
+ * A trainer resets that neuron's optimiser state.
  * @param m a built model
  * @param layer 0-based layer index
  * @param neuron 0-based neuron index in the layer
@@ -794,9 +795,10 @@ typedef enum splut_dataset_flags {
  * @param y n labels, each ≥ 0
  * @param flags ::splut_dataset_flags
  * @param[out] out the new dataset (refcount 1)
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0, unknown flag),
- *          SPLUT_E_NON_FINITE (a NaN or infinite feature; the message names row and
- *          column), SPLUT_E_LABEL (a negative label), SPLUT_E_NOMEM
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0, n × features
+ *          too large, unknown flag), SPLUT_E_NON_FINITE (a NaN or infinite feature;
+ *          the message names row and column), SPLUT_E_LABEL (a negative label),
+ *          SPLUT_E_NOMEM
  * @since 0.2
  */
 SPLUT_API splut_status splut_dataset_create(splut_ctx *ctx, size_t n, uint32_t features,
@@ -827,7 +829,7 @@ typedef splut_status (*splut_dataset_fill_fn)(void *user, float *x, int32_t *y);
  * @param fill writes every feature and every label
  * @param user passed to @p fill
  * @param[out] out the new dataset (refcount 1), NULL on failure
- * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0),
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (n or features 0, or too large),
  *          SPLUT_E_NON_FINITE, SPLUT_E_LABEL, SPLUT_E_NOMEM, or the status of a
  *          failing @p fill
  * @since 0.2
@@ -1420,7 +1422,7 @@ SPLUT_API splut_status splut_run_get_double(const splut_run *run, splut_param ke
  * @param teacher a built model with the run model's inputs and outputs, or NULL
  *        to train on labels alone
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (other inputs or outputs),
- *          SPLUT_E_STATE (after the first epoch), SPLUT_E_NOMEM
+ *          SPLUT_E_STATE (after the first epoch, or @p teacher not built), SPLUT_E_NOMEM
  * @since 0.2
  */
 SPLUT_API splut_status splut_run_set_teacher(splut_run *run, const splut_model *teacher);
