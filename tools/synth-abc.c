@@ -8,9 +8,9 @@
  * Every output bit of every table is an independent logic function of its
  * address bits, so the tables can be mapped one by one:
  *
- *  1. The tables are those the emitter writes with the same options (the HLS C
- *     it emits is read back, so --dont-care filling is exactly the emitted
- *     one).
+ *  1. The tables are those the emitter writes with the same options: with
+ *     --dont-care, splut_tables_fill_dont_cares() gives exactly the emitted
+ *     ROM contents.
  *  2. Dead logic is removed as Yosys does after flattening: an output bit is
  *     live when a live downstream bit depends on it (the network outputs are
  *     live); constant bits cost nothing.
@@ -134,64 +134,25 @@ static int fnet_shape(const splut_tables *t, splut_ctx *ctx, fnet *n)
     return CLI_EXIT_OK;
 }
 
-/* ------------------------------------------------- tables from the HLS C */
+/* ------------------------------------------------------ table entries */
 
-/* Parse "<prefix>_l<L>_n<J>[_s<A>|_add]" into a table of the network. */
-static ftable *table_by_name(fnet *n, const char *name)
+/* Copy every table's entries from @p t (the don't-care filled tables when the
+ * design uses SPLUT_HDL_DONT_CARE: the ROM contents of the emitted design). */
+static int read_entries(const splut_tables *t, splut_ctx *ctx, fnet *n)
 {
-    unsigned l, j, a = 0;
-    int used = 0;
-    const char *p = strstr(name, "_l");
-    if (!p || sscanf(p, "_l%u_n%u%n", &l, &j, &used) != 2 || l >= n->n_layers ||
-        j >= n->neurons[l])
-        return NULL;
-    const char *rest = p + used;
-    uint32_t table = 0;
-    if (strcmp(rest, "_add") == 0)
-        table = SPLUT_TABLE_ADDER;
-    else if (sscanf(rest, "_s%u", &a) == 1)
-        table = a;
-    else if (*rest)
-        return NULL;
-    if (table == SPLUT_TABLE_ADDER ? !n->subs[l] : table >= (n->subs[l] ? n->subs[l] : 1))
-        return NULL;
-    return &n->t[table_index(n, l, j, table)];
-}
-
-/* Read every table array of the emitted HLS C ("static const uintN_t NAME[N] = {...};"). */
-static int read_hls_tables(const char *path, fnet *n)
-{
-    char *src = cli_read_text(path);
-    if (!src) {
-        cli_err("cannot read '%s'", path);
-        return CLI_EXIT_FAIL;
-    }
-    size_t found = 0;
-    for (char *p = strstr(src, "static const uint"); p; p = strstr(p, "static const uint")) {
-        char name[128];
-        unsigned long len;
-        int used = 0;
-        p += strlen("static const uint");
-        if (sscanf(p, "%*d_t %127[A-Za-z0-9_][%lu] = {%n", name, &len, &used) != 2 || !used)
-            continue;
-        ftable *ft = table_by_name(n, name);
-        if (!ft || ft->e || len != (1ul << ft->k))
-            continue;
+    for (size_t i = 0; i < n->n; i++) {
+        ftable *ft = &n->t[i];
+        const uint16_t *e = NULL;
+        splut_status st = splut_tables_data(t, ft->layer, ft->neuron, ft->table, &e);
+        if (st)
+            return cli_lib_err(ctx, st, "reading the tables");
+        size_t len = (size_t)1 << ft->k;
         ft->e = malloc(len * sizeof *ft->e);
-        if (!ft->e)
-            break;
-        p += used;
-        for (unsigned long i = 0; i < len; i++) {
-            char *end;
-            ft->e[i] = (uint16_t)strtoul(p, &end, 10);
-            p = end + (*end == ',');
+        if (!ft->e) {
+            cli_err("out of memory");
+            return CLI_EXIT_FAIL;
         }
-        found++;
-    }
-    free(src);
-    if (found != n->n) {
-        cli_err("found %zu of %zu tables in '%s'", found, n->n, path);
-        return CLI_EXIT_FAIL;
+        memcpy(ft->e, e, len * sizeof *ft->e);
     }
     return CLI_EXIT_OK;
 }
@@ -782,18 +743,16 @@ uint64_t synth_register_bits(const splut_tables *t, int32_t pipeline)
 static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_opts *o,
                         fnet *n)
 {
-    splut_hdl_opts ho = SPLUT_HDL_OPTS_INIT;
-    ho.pipeline = o->pipeline;
-    ho.flags = o->flags;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/hls", o->dir);
-    splut_status st = splut_tables_emit(t, SPLUT_HDL_HLS, path, &ho);
-    if (st)
-        return cli_lib_err(ctx, st, "emitting the tables");
+    splut_tables *filled = NULL;
+    if (o->flags & SPLUT_HDL_DONT_CARE) {
+        splut_status st = splut_tables_fill_dont_cares(t, &filled);
+        if (st)
+            return cli_lib_err(ctx, st, "filling the don't-cares");
+    }
     int rc = fnet_shape(t, ctx, n);
-    snprintf(path, sizeof path, "%s/hls/splut.c", o->dir);
     if (rc == CLI_EXIT_OK)
-        rc = read_hls_tables(path, n);
+        rc = read_entries(filled ? filled : t, ctx, n);
+    splut_tables_destroy(filled);
     for (size_t i = 0; rc == CLI_EXIT_OK && i < n->n; i++)
         if (compute_deps(&n->t[i]) != 0) {
             cli_err("out of memory");

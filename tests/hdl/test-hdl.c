@@ -264,20 +264,26 @@ static void oom_free(void *user, void *p)
     free(p);
 }
 
+/* The tables of @p cfg in a context with the failing allocator @p al. */
+static void oom_tables(const splut_allocator *al, const hdl_cfg *cfg, splut_ctx **ctx,
+                       splut_model **m, splut_tables **t)
+{
+    assert_int_equal(splut_ctx_create(al, ctx), SPLUT_OK);
+    assert_int_equal(splut_model_create(*ctx, cfg->n_in, cfg->in_bits, m), SPLUT_OK);
+    hdl_add_layers(*m, cfg);
+    assert_int_equal(splut_model_build(*m), SPLUT_OK);
+    assert_int_equal(splut_tables_create(*m, t), SPLUT_OK);
+}
+
 static void test_out_of_memory(void **state)
 {
     (void)state;
     oom_state o = {0, 0, 0};
     splut_allocator al = {oom_alloc, oom_free, &o};
     splut_ctx *ctx = NULL;
-    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
     splut_model *m = NULL;
     splut_tables *t = NULL;
-    const hdl_cfg *cfg = &hdl_cfgs[3];
-    assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
-    hdl_add_layers(m, cfg);
-    assert_int_equal(splut_model_build(m), SPLUT_OK);
-    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    oom_tables(&al, &hdl_cfgs[3], &ctx, &m, &t);
     char tmpl[] = "/tmp/splut-hdl-XXXXXX";
     assert_non_null(mkdtemp(tmpl));
     uint16_t in[8 * 4] = {0};
@@ -569,6 +575,23 @@ static void test_hls(void **state)
     run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX, SIZE_MAX);
 }
 
+/* A case of configuration @p k whose vectors are its whole input space
+ * (false, nothing initialised, when that is above 2^16 vectors). */
+static bool exhaustive_case(size_t k, hdl_case *c)
+{
+    const hdl_cfg *cfg = &hdl_cfgs[k];
+    uint32_t bits = cfg->n_in * cfg->in_bits;
+    if (bits > 16)
+        return false;
+    size_t n = (size_t)1 << bits;
+    hdl_case_init(c, cfg, n, 300 + k);
+    for (size_t v = 0; v < n; v++)
+        for (uint32_t i = 0; i < cfg->n_in; i++)
+            c->in[v * cfg->n_in + i] =
+                (uint16_t)((v >> (i * cfg->in_bits)) & ((1u << cfg->in_bits) - 1u));
+    return true;
+}
+
 /* Don't-care filling keeps the outputs of every network input: simulate the
  * HLS C of each small configuration on its whole input space. The filled
  * design must also differ from the plain one for some configuration, or the
@@ -580,17 +603,10 @@ static void test_dont_care_exhaustive(void **state)
         skip();
     size_t changed = 0, checked = 0;
     for (size_t k = 0; k < hdl_n_cfgs; k++) {
-        const hdl_cfg *cfg = &hdl_cfgs[k];
-        uint32_t bits = cfg->n_in * cfg->in_bits;
-        if (bits > 16)
-            continue;
-        size_t n = (size_t)1 << bits;
         hdl_case c;
-        hdl_case_init(&c, cfg, n, 300 + k);
-        for (size_t v = 0; v < n; v++)
-            for (uint32_t i = 0; i < cfg->n_in; i++)
-                c.in[v * cfg->n_in + i] =
-                    (uint16_t)((v >> (i * cfg->in_bits)) & ((1u << cfg->in_bits) - 1u));
+        if (!exhaustive_case(k, &c))
+            continue;
+        size_t n = c.n;
         char plain_dir[300], path[320];
         snprintf(plain_dir, sizeof plain_dir, "%s/plain", c.dir);
         splut_hdl_opts plain = opts_for(SPLUT_PIPE_NONE, "dut", 0);
@@ -619,6 +635,242 @@ static void test_dont_care_exhaustive(void **state)
     }
     assert_true(checked >= 3);
     assert_true(changed >= 1);
+}
+
+/* ------------------------------------------- splut_tables_fill_dont_cares */
+
+/* Per table (layer, neuron, slot: sub-neurons then the adder), the addresses
+ * the network visits over a set of inputs: computed here by walking the
+ * tables directly, independently of the library's reachability analysis. */
+typedef struct visit_map {
+    uint8_t *seen[3][8][4]; /* layer, neuron, slot (hdl_cfgs are this small) */
+} visit_map;
+
+static uint32_t table_slot(uint32_t table, uint32_t A)
+{
+    return table == SPLUT_TABLE_ADDER ? A : table;
+}
+
+static uint16_t visit(visit_map *vm, const splut_tables *t, size_t l, uint32_t j,
+                      uint32_t table, uint32_t A, uint64_t addr)
+{
+    splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+    const uint16_t *e = NULL;
+    assert_int_equal(splut_tables_info(t, l, j, table, &ti), SPLUT_OK);
+    assert_int_equal(splut_tables_data(t, l, j, table, &e), SPLUT_OK);
+    uint8_t **seen = &vm->seen[l][j][table_slot(table, A)];
+    if (!*seen)
+        assert_non_null(*seen = calloc(ti.entries, 1));
+    (*seen)[addr] = 1;
+    return e[addr];
+}
+
+/* Forward one input vector through the tables, marking visited addresses;
+ * @p out receives the output codes. */
+static void walk(visit_map *vm, const splut_tables *t, const uint16_t *in, uint16_t *out)
+{
+    uint16_t cur[64], next[64], sub[8];
+    uint32_t n_in = 0;
+    assert_int_equal(splut_tables_io(t, &n_in, NULL, NULL, NULL), SPLUT_OK);
+    memcpy(cur, in, n_in * sizeof *cur);
+    uint32_t neurons = 0;
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t A = 0, width = 0;
+        assert_int_equal(splut_tables_layer(t, l, &neurons, &A, &width), SPLUT_OK);
+        assert_true(neurons <= 8 && A < 4);
+        for (uint32_t j = 0; j < neurons; j++) {
+            const uint32_t *idx = NULL;
+            size_t cnt = 0;
+            splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+            assert_int_equal(splut_tables_inputs(t, l, j, &idx, &cnt), SPLUT_OK);
+            assert_int_equal(splut_tables_info(t, l, j, 0, &ti), SPLUT_OK);
+            for (uint32_t a = 0; a < (A ? A : 1); a++) {
+                uint64_t addr = 0;
+                for (uint32_t f = 0; f < ti.in_fields; f++) /* field 0 most significant */
+                    addr = addr << ti.in_bits | cur[idx[a * ti.in_fields + f]];
+                sub[a] = visit(vm, t, l, j, a, A, addr);
+            }
+            if (A) {
+                uint64_t addr = 0;
+                for (uint32_t a = 0; a < A; a++)
+                    addr = addr << ti.out_bits | sub[a];
+                next[j] = visit(vm, t, l, j, SPLUT_TABLE_ADDER, A, addr);
+            } else {
+                next[j] = sub[0];
+            }
+        }
+        memcpy(cur, next, neurons * sizeof *cur);
+    }
+    memcpy(out, cur, neurons * sizeof *out);
+}
+
+static void visit_free(visit_map *vm)
+{
+    for (size_t i = 0; i < sizeof vm->seen / sizeof vm->seen[0][0][0]; i++)
+        free((&vm->seen[0][0][0])[i]);
+}
+
+/* Same shape and connectivity; every visited entry equal; returns the number
+ * of entries that differ (all of them at addresses no input visits). */
+static size_t compare_filled(const visit_map *vm, const splut_tables *t, const splut_tables *f)
+{
+    size_t changed = 0;
+    assert_int_equal(splut_tables_num_layers(f), splut_tables_num_layers(t));
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t n[2][3];
+        assert_int_equal(splut_tables_layer(t, l, &n[0][0], &n[0][1], &n[0][2]), SPLUT_OK);
+        assert_int_equal(splut_tables_layer(f, l, &n[1][0], &n[1][1], &n[1][2]), SPLUT_OK);
+        assert_memory_equal(n[0], n[1], sizeof n[0]);
+        uint32_t A = n[0][1];
+        for (uint32_t j = 0; j < n[0][0]; j++) {
+            const uint32_t *ia = NULL, *ib = NULL;
+            size_t ca = 0, cb = 0;
+            assert_int_equal(splut_tables_inputs(t, l, j, &ia, &ca), SPLUT_OK);
+            assert_int_equal(splut_tables_inputs(f, l, j, &ib, &cb), SPLUT_OK);
+            assert_int_equal(ca, cb);
+            assert_memory_equal(ia, ib, ca * sizeof *ia);
+            for (uint32_t s = 0; s <= A; s++) {
+                uint32_t table = s == A ? SPLUT_TABLE_ADDER : s;
+                if (s == A && !A)
+                    break;
+                splut_table_info ta = SPLUT_TABLE_INFO_INIT, tb = SPLUT_TABLE_INFO_INIT;
+                const uint16_t *ea = NULL, *eb = NULL;
+                assert_int_equal(splut_tables_info(t, l, j, table, &ta), SPLUT_OK);
+                assert_int_equal(splut_tables_info(f, l, j, table, &tb), SPLUT_OK);
+                assert_memory_equal(&ta, &tb, sizeof ta);
+                assert_int_equal(splut_tables_data(t, l, j, table, &ea), SPLUT_OK);
+                assert_int_equal(splut_tables_data(f, l, j, table, &eb), SPLUT_OK);
+                const uint8_t *seen = vm->seen[l][j][table_slot(table, A)];
+                for (uint64_t a = 0; a < ta.entries; a++) {
+                    if (seen && seen[a])
+                        assert_int_equal(eb[a], ea[a]);
+                    changed += eb[a] != ea[a];
+                }
+            }
+        }
+    }
+    return changed;
+}
+
+/* Every file the design lists (<prefix>_files.txt, or the HLS pair) is
+ * byte-identical in both directories. */
+static void assert_same_design(const char *a, const char *b, splut_hdl_format fmt)
+{
+    char path[512];
+    char *list = NULL;
+    if (fmt == SPLUT_HDL_HLS) {
+        list = strdup("dut.c\ndut.h\n");
+    } else {
+        snprintf(path, sizeof path, "%s/dut_files.txt", a);
+        list = hdl_read(path, NULL);
+    }
+    assert_non_null(list);
+    size_t files = 0;
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n"), files++) {
+        size_t la = 0, lb = 0;
+        snprintf(path, sizeof path, "%s/%s", a, name);
+        char *da = hdl_read(path, &la);
+        snprintf(path, sizeof path, "%s/%s", b, name);
+        char *db = hdl_read(path, &lb);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, la);
+        free(da);
+        free(db);
+    }
+    assert_true(files >= 2);
+    free(list);
+}
+
+/* The filled tables keep every entry the network can address (so the same
+ * outputs on the whole input space), differ somewhere for some
+ * configuration, and emitted without the flag give the very design the
+ * original tables give with it. */
+static void test_fill_dont_cares(void **state)
+{
+    (void)state;
+    size_t changed = 0, checked = 0;
+    for (size_t k = 0; k < hdl_n_cfgs; k++) {
+        hdl_case c;
+        if (!exhaustive_case(k, &c))
+            continue;
+        const hdl_cfg *cfg = &hdl_cfgs[k];
+        size_t n = c.n;
+        uint32_t n_out = 0;
+        assert_int_equal(splut_tables_io(c.t, NULL, NULL, &n_out, NULL), SPLUT_OK);
+        uint16_t *want = malloc(n * n_out * sizeof *want), *got = malloc(n * n_out * sizeof *got);
+        uint16_t walked[64];
+        assert_non_null(want);
+        assert_non_null(got);
+        visit_map vm;
+        memset(&vm, 0, sizeof vm);
+        assert_int_equal(splut_tables_forward(c.t, c.in, n, want), SPLUT_OK);
+        for (size_t v = 0; v < n; v++) { /* the walk is a faithful forward pass */
+            walk(&vm, c.t, c.in + v * cfg->n_in, walked);
+            assert_memory_equal(walked, want + v * n_out, n_out * sizeof *walked);
+        }
+        splut_tables *f = NULL;
+        assert_int_equal(splut_tables_fill_dont_cares(c.t, &f), SPLUT_OK);
+        changed += compare_filled(&vm, c.t, f);
+        assert_int_equal(splut_tables_forward(f, c.in, n, got), SPLUT_OK);
+        assert_memory_equal(got, want, n * n_out * sizeof *got);
+        const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_HLS};
+        for (size_t i = 0; i < 2; i++) {
+            char dir_t[300], dir_f[300];
+            snprintf(dir_t, sizeof dir_t, "%s/t%zu", c.dir, i);
+            snprintf(dir_f, sizeof dir_f, "%s/f%zu", c.dir, i);
+            splut_hdl_opts dc = opts_for(SPLUT_PIPE_LAYER, "dut", SPLUT_HDL_DONT_CARE);
+            splut_hdl_opts plain = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+            assert_int_equal(splut_tables_emit(c.t, fmts[i], dir_t, &dc), SPLUT_OK);
+            assert_int_equal(splut_tables_emit(f, fmts[i], dir_f, &plain), SPLUT_OK);
+            assert_same_design(dir_t, dir_f, fmts[i]);
+        }
+        splut_tables_destroy(f);
+        visit_free(&vm);
+        free(want);
+        free(got);
+        checked++;
+        hdl_case_free(&c);
+    }
+    assert_true(checked >= 3);
+    assert_true(changed >= 1);
+}
+
+/* NULL arguments, and every failing allocation reports SPLUT_E_NOMEM,
+ * leaks nothing and leaves *out NULL. */
+static void test_fill_dont_cares_errors(void **state)
+{
+    (void)state;
+    splut_tables *f = (splut_tables *)&f;
+    assert_int_equal(splut_tables_fill_dont_cares(NULL, &f), SPLUT_E_NULL);
+    oom_state o = {0, 0, 0};
+    splut_allocator al = {oom_alloc, oom_free, &o};
+    splut_ctx *ctx = NULL;
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    oom_tables(&al, &hdl_cfgs[5], &ctx, &m, &t);
+    assert_int_equal(splut_tables_fill_dont_cares(t, NULL), SPLUT_E_NULL);
+    splut_status st = SPLUT_E_NOMEM;
+    long budget = 0;
+    for (; st == SPLUT_E_NOMEM && budget < 100000; budget++) {
+        long live = o.live;
+        o.budget = budget;
+        o.armed = 1;
+        st = splut_tables_fill_dont_cares(t, &f);
+        o.armed = 0;
+        if (st != SPLUT_OK) {
+            assert_int_equal(st, SPLUT_E_NOMEM);
+            assert_null(f);
+            assert_int_equal(o.live, live);
+        }
+    }
+    assert_int_equal(st, SPLUT_OK);
+    assert_true(budget > 3); /* the sweep did fail allocations */
+    splut_tables_destroy(f);
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
 }
 
 static void test_lint(void **state)
@@ -1492,7 +1744,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
         cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_atomic_emission_oom), cmocka_unit_test(test_atomic_emission_io),
-        cmocka_unit_test(test_vendor_scripts),
+        cmocka_unit_test(test_vendor_scripts), cmocka_unit_test(test_fill_dont_cares),
+        cmocka_unit_test(test_fill_dont_cares_errors),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};

@@ -228,6 +228,7 @@ PROTOTYPES = {
     "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),
                                          c_size_t]),
     "splut_hdl_latency": (_S, [_H, P(HdlOpts), P(c_u32)]),
+    "splut_tables_fill_dont_cares": (_S, [_H, P(_H)]),
     # Input stage in hardware (the format is passed as an opaque pointer;
     # HdlOpts mirrors the 0.1 struct, which the library still accepts)
     "splut_input_value": (_S, [c_void_p, c_u32, c_i32, P(c_f32)]),
