@@ -58,6 +58,10 @@ typedef struct ftable {
     uint32_t *dep;                 /* dep[b]: address bits output bit b depends on */
     uint32_t live;                 /* live, non-constant output bits */
     uint32_t depth6, depth4;       /* deepest live output bit after mapping */
+    uint32_t joint;                /* adder mapped together with its sub-neurons: their
+                                      count A (they are the A tables before it); else 0 */
+    uint32_t sub_bits;             /* joint: bits of each sub-neuron output */
+    int joined;                    /* a sub-neuron table of a joint adder */
 } ftable;
 
 typedef struct fnet {
@@ -264,6 +268,7 @@ static int mark_live(const splut_tables *t, splut_ctx *ctx, fnet *n, int32_t pip
 typedef struct mux_tree {
     FILE *f;
     size_t id;          /* table id (signal names) */
+    const fnet *net;    /* select signal names of joint adders */
     uint32_t b;         /* output bit */
     const uint8_t *v;   /* 2^k bit values */
     size_t *memo_off;   /* open addressing: slice offset + 1, 0 = empty */
@@ -277,6 +282,21 @@ typedef struct mux_tree {
 static uint64_t slice_hash(const uint8_t *p, size_t n, uint32_t lg)
 {
     return cli_fnv1a(CLI_FNV1A_BASIS ^ lg, p, n);
+}
+
+/* Signal of address bit @p p of table @p id: a chunk input, or for a joint
+ * adder the output bit of the sub-neuron table feeding it (sub-neuron 0 in the
+ * most significant field), `_k` for one that is constant. */
+static void select_name(const fnet *net, size_t id, uint32_t p, char *out, size_t cap)
+{
+    const ftable *ft = &net->t[id];
+    if (!ft->joint) {
+        snprintf(out, cap, "t%zu_%u", id, p);
+        return;
+    }
+    uint32_t field = ft->joint - 1 - p / ft->sub_bits, bit = p % ft->sub_bits;
+    size_t sub = id - ft->joint + field;
+    snprintf(out, cap, "t%zu_%c%u", sub, net->t[sub].live >> bit & 1 ? 'o' : 'k', bit);
 }
 
 static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
@@ -296,10 +316,12 @@ static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
     uint64_t lo = mux_node(m, off, lg - 1), hi = mux_node(m, off + n / 2, lg - 1);
     uint64_t node = lo;
     if (lo != hi) {
+        char sel[48];
+        select_name(m->net, m->id, lg - 1, sel, sizeof sel);
         node = m->nodes++;
-        fprintf(m->f, ".names t%zu_%u t%zu_%u_%llu t%zu_%u_%llu t%zu_%u_%llu\n01- 1\n1-1 1\n",
-                m->id, lg - 1, m->id, m->b, (unsigned long long)lo, m->id, m->b,
-                (unsigned long long)hi, m->id, m->b, (unsigned long long)node);
+        fprintf(m->f, ".names %s t%zu_%u_%llu t%zu_%u_%llu t%zu_%u_%llu\n01- 1\n1-1 1\n", sel,
+                m->id, m->b, (unsigned long long)lo, m->id, m->b, (unsigned long long)hi, m->id,
+                m->b, (unsigned long long)node);
     }
     /* Re-probe: the recursion may have filled the slot found above. */
     h = slice_hash(m->v + off, n, lg) & (m->memo_cap - 1);
@@ -312,10 +334,11 @@ static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
 }
 
 /* One output bit of @p ft as a multiplexer tree; 0 or -1 (out of memory). */
-static int write_function(FILE *f, size_t id, const ftable *ft, uint32_t b)
+static int write_function(FILE *f, const fnet *net, size_t id, uint32_t b)
 {
+    const ftable *ft = &net->t[id];
     size_t n = (size_t)1 << ft->k;
-    mux_tree m = {f, id, b, NULL, NULL, NULL, NULL, 16, 2, {0, 0}};
+    mux_tree m = {f, id, net, b, NULL, NULL, NULL, NULL, 16, 2, {0, 0}};
     while (m.memo_cap < 2 * n)
         m.memo_cap *= 2;
     uint8_t *v = malloc(n);
@@ -350,6 +373,16 @@ static uint64_t table_rows(const ftable *ft)
     return rows;
 }
 
+/* The constant output bits of a joined sub-neuron table, as constant signals
+ * `t<id>_k<b>` for its adder's multiplexer trees (one the adder does not
+ * read is harmless: ABC drops it). */
+static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
+{
+    for (uint32_t b = 0; b < ft->out_bits; b++)
+        if (!ft->dep[b])
+            fprintf(f, ".names t%zu_k%u\n%s", id, b, ft->e[0] >> b & 1 ? "1\n" : "");
+}
+
 /* Write chunk @p c holding tables [first, last). */
 static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, size_t last)
 {
@@ -361,20 +394,23 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
         return CLI_EXIT_FAIL;
     }
     fprintf(f, ".model c%zu\n.inputs", c);
-    for (size_t i = first; i < last; i++)
-        for (uint32_t p = 0; n->t[i].live && p < n->t[i].k; p++)
+    for (size_t i = first; i < last; i++) /* a joint adder reads its sub-neurons */
+        for (uint32_t p = 0; n->t[i].live && !n->t[i].joint && p < n->t[i].k; p++)
             fprintf(f, " t%zu_%u", i, p);
     fprintf(f, "\n.outputs");
-    for (size_t i = first; i < last; i++)
-        for (uint32_t b = 0; b < n->t[i].out_bits; b++)
+    for (size_t i = first; i < last; i++) /* joined sub-neurons are internal */
+        for (uint32_t b = 0; !n->t[i].joined && b < n->t[i].out_bits; b++)
             if (n->t[i].live >> b & 1)
                 fprintf(f, " t%zu_o%u", i, b);
     fprintf(f, "\n");
     int rc = 0;
-    for (size_t i = first; i < last; i++)
+    for (size_t i = first; i < last; i++) {
+        for (uint32_t a = 0; n->t[i].live && a < n->t[i].joint; a++)
+            write_constant_bits(f, &n->t[i - n->t[i].joint + a], i - n->t[i].joint + a);
         for (uint32_t b = 0; rc == 0 && b < n->t[i].out_bits; b++)
             if (n->t[i].live >> b & 1)
-                rc = write_function(f, i, &n->t[i], b);
+                rc = write_function(f, n, i, b);
+    }
     fprintf(f, ".end\n");
     if (rc != 0) {
         fclose(f);
@@ -384,9 +420,13 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
     if (fclose(f) != 0)
         return CLI_EXIT_FAIL;
     uint32_t k = 0;
-    for (size_t i = first; i < last; i++)
+    int joint = 0;
+    for (size_t i = first; i < last; i++) {
         k = n->t[i].live && n->t[i].k > k ? n->t[i].k : k;
-    snprintf(path, sizeof path, "%s/%s", dir, k > NARROW_MAX_INPUTS ? "wide.txt" : "narrow.txt");
+        joint |= n->t[i].live && n->t[i].joint;
+    }
+    int wide = k > NARROW_MAX_INPUTS || joint;
+    snprintf(path, sizeof path, "%s/%s", dir, wide ? "wide.txt" : "narrow.txt");
     if (!(f = fopen(path, "a")) || fprintf(f, "c%zu\n", c) < 0 || fclose(f) != 0) {
         cli_err("cannot write '%s'", path);
         return CLI_EXIT_FAIL;
@@ -421,7 +461,10 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
         rows += r;
         chunk_of[i] = r ? chunks : SIZE_MAX;
         int layer_ends = i + 1 == n->n || n->t[i + 1].layer != n->t[i].layer;
-        if (rows && (rows >= budget || layer_ends)) {
+        /* A joint layer is one ABC network, as a pipeline stage is in Yosys'
+         * run (and ABC's result on it then does not depend on --threads). */
+        int joint = n->t[i].joined || n->t[i].joint;
+        if (rows && (layer_ends || (!joint && rows >= budget))) {
             if (write_chunk(dir, chunks, n, first, i + 1) != CLI_EXIT_OK)
                 return SIZE_MAX;
             chunks++;
@@ -668,8 +711,9 @@ static void stage_depths(const fnet *n, synth_fast_result *r)
         if (n->subs[ft->layer]) {
             const ftable *add =
                 &n->t[table_index(n, ft->layer, ft->neuron, SPLUT_TABLE_ADDER)];
-            d6 += add->depth6;
-            d4 += add->depth4;
+            /* a joint adder's depth already counts its sub-neurons */
+            d6 = add->joint ? add->depth6 : d6 + add->depth6;
+            d4 = add->joint ? add->depth4 : d4 + add->depth4;
         }
         L->depth6 = d6 > L->depth6 ? d6 : L->depth6;
         L->depth4 = d4 > L->depth4 ? d4 : L->depth4;
@@ -740,6 +784,30 @@ uint64_t synth_register_bits(const splut_tables *t, int32_t pipeline)
     return bits;
 }
 
+/* Which adders ABC sees together with their sub-neurons in Yosys' flattened
+ * run: those with no register between (every pipeline but sublayer), except
+ * in a pipelined first layer, whose input register Yosys moves behind the
+ * sub-neuron ROMs (memory_dff merges it into them, memory_map extracts it as
+ * a data register). Later registers stay where they are: each is merged into
+ * the ROMs before it as their output register. */
+static void mark_joint(fnet *n, int32_t pipeline)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        ftable *ft = &n->t[i];
+        uint32_t A = n->subs[ft->layer];
+        int joint = A && pipeline != SPLUT_PIPE_SUBLAYER &&
+                    !(ft->layer == 0 && pipeline != SPLUT_PIPE_NONE);
+        if (!joint)
+            continue;
+        if (ft->table == SPLUT_TABLE_ADDER) {
+            ft->joint = A;
+            ft->sub_bits = n->sub_bits[ft->layer];
+        } else {
+            ft->joined = 1;
+        }
+    }
+}
+
 static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_opts *o,
                         fnet *n)
 {
@@ -752,6 +820,8 @@ static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_
     int rc = fnet_shape(t, ctx, n);
     if (rc == CLI_EXIT_OK)
         rc = read_entries(filled ? filled : t, ctx, n);
+    if (rc == CLI_EXIT_OK)
+        mark_joint(n, o->pipeline);
     splut_tables_destroy(filled);
     for (size_t i = 0; rc == CLI_EXIT_OK && i < n->n; i++)
         if (compute_deps(&n->t[i]) != 0) {
