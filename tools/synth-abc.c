@@ -50,6 +50,14 @@ static const char xilinx_lut_lib[] = "1 2.00 1.00\n2 2.00 1.00\n3 3.00 1.00\n4 5
 
 /* Rows of truth table per chunk: about a second of ABC time. */
 #define CHUNK_ROWS 250000u
+/* ABC's result on a jointly mapped layer (sub-neurons with their adder, the
+ * script above) depends on the order of the network's inputs and outputs: by
+ * up to ±10 % on a layer of tens of neurons (measured on jsc-m-lite-add2),
+ * less on large layers, where it averages out over the neurons. A joint
+ * layer of up to CHUNK_ROWS / JOINT_ORDERS rows is mapped in JOINT_ORDERS
+ * orders and the median count taken, so the count is ABC's typical result
+ * rather than one draw. */
+#define JOINT_ORDERS 5u
 
 typedef struct ftable {
     uint32_t layer, neuron, table; /* table: sub-neuron index, SPLUT_TABLE_ADDER or 0 */
@@ -383,8 +391,66 @@ static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
             fprintf(f, ".names t%zu_k%u\n%s", id, b, ft->e[0] >> b & 1 ? "1\n" : "");
 }
 
-/* Write chunk @p c holding tables [first, last). */
-static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, size_t last)
+typedef char port_name[32];
+
+/* The input (@p outputs 0) or output port names of tables [first, last):
+ * a joint adder's inputs are its sub-neurons' outputs, which are internal. */
+static size_t port_names(const fnet *n, size_t first, size_t last, int outputs, port_name *out)
+{
+    size_t cnt = 0;
+    for (size_t i = first; i < last; i++) {
+        const ftable *ft = &n->t[i];
+        if (!outputs)
+            for (uint32_t p = 0; ft->live && !ft->joint && p < ft->k; p++, cnt++)
+                if (out)
+                    snprintf(out[cnt], sizeof out[cnt], "t%zu_%u", i, p);
+        for (uint32_t b = 0; outputs && !ft->joined && b < ft->out_bits; b++)
+            if (ft->live >> b & 1) {
+                if (out)
+                    snprintf(out[cnt], sizeof out[cnt], "t%zu_o%u", i, b);
+                cnt++;
+            }
+    }
+    return cnt;
+}
+
+/* Print a port list: in table order for @p order 0, else in a permutation
+ * seeded by @p order (Fisher-Yates over a xorshift generator). */
+static int print_ports(FILE *f, const char *kw, const fnet *n, size_t first, size_t last,
+                       int outputs, unsigned order)
+{
+    size_t cnt = port_names(n, first, last, outputs, NULL);
+    port_name *names = malloc((cnt ? cnt : 1) * sizeof *names);
+    size_t *perm = malloc((cnt ? cnt : 1) * sizeof *perm);
+    if (!names || !perm) {
+        free(names);
+        free(perm);
+        return -1;
+    }
+    port_names(n, first, last, outputs, names);
+    uint64_t x = 0x9e3779b97f4a7c15ull * (order + 1);
+    for (size_t i = 0; i < cnt; i++)
+        perm[i] = i;
+    for (size_t i = cnt; order && i > 1; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    fprintf(f, "%s", kw);
+    for (size_t i = 0; i < cnt; i++)
+        fprintf(f, " %s", names[perm[i]]);
+    fprintf(f, "\n");
+    free(names);
+    free(perm);
+    return 0;
+}
+
+/* Write chunk file @p c holding tables [first, last), ports in order @p order. */
+static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, size_t last,
+                       unsigned order)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/c%zu.blif", dir, c);
@@ -393,17 +459,10 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
         cli_err("cannot write '%s'", path);
         return CLI_EXIT_FAIL;
     }
-    fprintf(f, ".model c%zu\n.inputs", c);
-    for (size_t i = first; i < last; i++) /* a joint adder reads its sub-neurons */
-        for (uint32_t p = 0; n->t[i].live && !n->t[i].joint && p < n->t[i].k; p++)
-            fprintf(f, " t%zu_%u", i, p);
-    fprintf(f, "\n.outputs");
-    for (size_t i = first; i < last; i++) /* joined sub-neurons are internal */
-        for (uint32_t b = 0; !n->t[i].joined && b < n->t[i].out_bits; b++)
-            if (n->t[i].live >> b & 1)
-                fprintf(f, " t%zu_o%u", i, b);
-    fprintf(f, "\n");
-    int rc = 0;
+    fprintf(f, ".model c%zu\n", c);
+    int rc = print_ports(f, ".inputs", n, first, last, 0, order);
+    if (rc == 0)
+        rc = print_ports(f, ".outputs", n, first, last, 1, order);
     for (size_t i = first; i < last; i++) {
         for (uint32_t a = 0; n->t[i].live && a < n->t[i].joint; a++)
             write_constant_bits(f, &n->t[i - n->t[i].joint + a], i - n->t[i].joint + a);
@@ -436,10 +495,13 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
 
 /* Cut the live tables into chunks of about CHUNK_ROWS truth-table rows (at
  * least 2 per thread so that the processes share the work), never across a
- * layer; returns the number of chunks written (0 when no table has a live
- * output), SIZE_MAX on error. @p chunk_of receives each table's chunk
- * (SIZE_MAX for a table without live output). */
-static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, size_t *chunk_of)
+ * layer, a joint layer whole; returns the number of chunk files written (0
+ * when no table has a live output), SIZE_MAX on error. A chunk is files
+ * c..c+orders[c]−1 (the same network, ports in different orders); @p
+ * chunk_of receives each table's chunk c (SIZE_MAX for a table without live
+ * output). */
+static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, size_t *chunk_of,
+                           uint8_t *orders)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < n->n; i++)
@@ -465,9 +527,12 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
          * run (and ABC's result on it then does not depend on --threads). */
         int joint = n->t[i].joined || n->t[i].joint;
         if (rows && (layer_ends || (!joint && rows >= budget))) {
-            if (write_chunk(dir, chunks, n, first, i + 1) != CLI_EXIT_OK)
-                return SIZE_MAX;
-            chunks++;
+            unsigned k = joint && rows <= CHUNK_ROWS / JOINT_ORDERS ? JOINT_ORDERS : 1;
+            orders[chunks] = (uint8_t)k;
+            for (unsigned v = 0; v < k; v++)
+                if (write_chunk(dir, chunks + v, n, first, i + 1, v) != CLI_EXIT_OK)
+                    return SIZE_MAX;
+            chunks += k;
             rows = 0;
         }
         if (!rows)
@@ -663,20 +728,49 @@ static void table_depths(lnet *g, fnet *n, const size_t *chunk_of, size_t c, int
     }
 }
 
-/* Read the three mappings of every chunk into per-layer counts. */
-static int collect(const char *dir, fnet *n, const size_t *chunk_of, size_t chunks,
-                   synth_fast_result *r)
+/* The file of chunk @p c whose LUT count is the median over its orders
+ * (lowest order on ties). */
+static int median_order(const char *dir, size_t c, unsigned orders, size_t *file)
+{
+    blif_counts bc[JOINT_ORDERS];
+    size_t idx[JOINT_ORDERS];
+    char path[4096];
+    memset(bc, 0, sizeof bc);
+    for (unsigned v = 0; v < orders; v++) {
+        snprintf(path, sizeof path, "%s/c%zu.x.blif", dir, c + v);
+        int rc = read_mapped(path, NULL, &bc[v]);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        idx[v] = v;
+    }
+    for (unsigned v = 1; v < orders; v++) /* insertion sort by count, stable */
+        for (unsigned w = v; w > 0 && bc[idx[w - 1]].lut > bc[idx[w]].lut; w--) {
+            size_t tmp = idx[w];
+            idx[w] = idx[w - 1];
+            idx[w - 1] = tmp;
+        }
+    *file = c + idx[orders / 2];
+    return CLI_EXIT_OK;
+}
+
+/* Read the three mappings of every chunk (its median order) into per-layer counts. */
+static int collect(const char *dir, fnet *n, const size_t *chunk_of, const uint8_t *orders,
+                   size_t chunks, synth_fast_result *r)
 {
     static const char *const kinds[3] = {"x", "6", "4"};
     char path[4096];
-    for (size_t c = 0; c < chunks; c++) {
+    for (size_t c = 0; c < chunks; c += orders[c]) {
+        size_t file = c;
+        int rc = median_order(dir, c, orders[c], &file);
+        if (rc != CLI_EXIT_OK)
+            return rc;
         blif_counts bc[3];
         memset(bc, 0, sizeof bc);
         for (int kind = 0; kind < 3; kind++) {
             lnet g;
             memset(&g, 0, sizeof g);
-            snprintf(path, sizeof path, "%s/c%zu.%s.blif", dir, c, kinds[kind]);
-            int rc = read_mapped(path, kind ? &g : NULL, &bc[kind]);
+            snprintf(path, sizeof path, "%s/c%zu.%s.blif", dir, file, kinds[kind]);
+            rc = read_mapped(path, kind ? &g : NULL, &bc[kind]);
             if (rc == CLI_EXIT_OK && kind && lnet_index(&g) != 0)
                 rc = CLI_EXIT_FAIL;
             if (rc == CLI_EXIT_OK && kind)
@@ -842,10 +936,13 @@ int synth_fast_count(const splut_tables *t, splut_ctx *ctx, const synth_fast_opt
     if (rc == CLI_EXIT_OK)
         rc = mark_live(t, ctx, &n, o->pipeline, r);
     size_t *chunk_of = rc == CLI_EXIT_OK ? calloc(n.n ? n.n : 1, sizeof *chunk_of) : NULL;
-    if (rc == CLI_EXIT_OK && !chunk_of)
+    uint8_t *orders = rc == CLI_EXIT_OK ? calloc(n.n * JOINT_ORDERS + 1, 1) : NULL;
+    if (rc == CLI_EXIT_OK && (!chunk_of || !orders)) {
+        cli_err("out of memory");
         rc = CLI_EXIT_FAIL;
+    }
     if (rc == CLI_EXIT_OK) {
-        r->chunks = write_chunks(o->dir, &n, o->threads, chunk_of);
+        r->chunks = write_chunks(o->dir, &n, o->threads, chunk_of, orders);
         if (r->chunks == SIZE_MAX)
             rc = CLI_EXIT_FAIL;
         else if (r->chunks)
@@ -854,13 +951,14 @@ int synth_fast_count(const splut_tables *t, splut_ctx *ctx, const synth_fast_opt
             snprintf(r->command, sizeof r->command, "none (no live logic)");
     }
     if (rc == CLI_EXIT_OK)
-        rc = collect(o->dir, &n, chunk_of, r->chunks, r);
+        rc = collect(o->dir, &n, chunk_of, orders, r->chunks, r);
     if (rc == CLI_EXIT_OK) {
         r->n_layers = n.n_layers;
         stage_depths(&n, r);
         r->register_bits = synth_register_bits(t, o->pipeline);
     }
     free(chunk_of);
+    free(orders);
     fnet_free(&n);
     r->seconds = cli_now() - t0;
     return rc;
