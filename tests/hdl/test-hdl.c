@@ -1709,10 +1709,28 @@ static size_t chunk_list_lines(const hdl_case *c, const char *name)
     return lines;
 }
 
+/* Flip-flops the emitted Verilog declares: the WIDTH of every pipeline register. */
+static double declared_register_bits(const hdl_case *c, int32_t pipeline)
+{
+    char dir[300], path[340];
+    snprintf(dir, sizeof dir, "%s/v%d", c->dir, (int)pipeline);
+    splut_hdl_opts o = opts_for(pipeline, "regs", SPLUT_HDL_NO_RESET);
+    assert_int_equal(splut_tables_emit(c->t, SPLUT_HDL_VERILOG, dir, &o), SPLUT_OK);
+    snprintf(path, sizeof path, "%s/regs_top.v", dir);
+    char *top = hdl_read(path, NULL);
+    assert_non_null(top);
+    double bits = 0;
+    for (const char *p = top; (p = strstr(p, "#(.WIDTH(")) != NULL; p++)
+        bits += atof(p + strlen("#(.WIDTH("));
+    free(top);
+    return bits;
+}
+
 /* PolyLUT-Add: where no register separates a layer's sub-neurons from its
  * adders (the layer pipeline, after the first layer) they are mapped as one
  * network in 5 port orders (the median count is taken), which the chunk list
- * shows; with the sub-layer pipeline every table is mapped alone. (No
+ * shows; with the sub-layer pipeline every table is mapped alone. The
+ * register bits are those the emitted Verilog declares. (No
  * comparison with Yosys here: on tables this small, 4-input sub-neurons,
  * Yosys merges logic across tables far more than on real networks, e.g. 38
  * LUTs against the fast count's 55; docs/hdl.md.) */
@@ -1729,12 +1747,15 @@ static void test_cli_synth_fast_joint(void **state)
                                  "--out f --json"), 0);
     char *out = cli_output(&c);
     assert_true(json_number(out, "lut") > 0);
+    assert_true(json_number(out, "register_bits") ==
+                declared_register_bits(&c, SPLUT_PIPE_SUBLAYER));
     free(out);
     assert_int_equal(chunk_list_lines(&c, "wide.txt"), 0);
     assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
     out = cli_output(&c);
     assert_true(json_number(out, "lut") > 0);
     assert_true(json_number(out, "depth6") >= 1);
+    assert_true(json_number(out, "register_bits") == declared_register_bits(&c, SPLUT_PIPE_LAYER));
     free(out);
     assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5); /* layer 1 in 5 port orders */
     hdl_case_free(&c);
