@@ -5,8 +5,9 @@
  * `sparselut synth --fast`: a LUT count in seconds instead of the half hour
  * a flattened Yosys synth_xilinx run takes on an MNIST-size network.
  *
- * Every output bit of every table is an independent logic function of its
- * address bits, so the tables can be mapped one by one:
+ * Every output bit of every table is a logic function of its address bits,
+ * so the network can be mapped in small pieces, cut where Yosys' flattened
+ * run has registers (ABC maps the logic between them):
  *
  *  1. The tables are those the emitter writes with the same options: with
  *     --dont-care, splut_tables_fill_dont_cares() gives exactly the emitted
@@ -14,16 +15,19 @@
  *  2. Dead logic is removed as Yosys does after flattening: an output bit is
  *     live when a live downstream bit depends on it (the network outputs are
  *     live); constant bits cost nothing.
- *  3. Each live bit becomes a BLIF truth table over its support; tables are
- *     cut into chunks mapped by ABC processes in parallel with Yosys'
- *     synth_xilinx LUT library (LUT1..LUT8, LUT7/LUT8 costing two/four LUT6)
- *     and, for reference, pure LUT6 and LUT4 mappings.
+ *  3. Each live bit becomes a BLIF multiplexer tree over its address bits;
+ *     tables are cut into chunks mapped by ABC processes in parallel with
+ *     Yosys' synth_xilinx LUT library (LUT1..LUT8, LUT7/LUT8 costing two/four
+ *     LUT6) and, for reference, pure LUT6 and LUT4 mappings. A PolyLUT-Add
+ *     layer without a register between sub-neurons and adders (mark_joint)
+ *     is one network in which the adders read the sub-neuron outputs, mapped
+ *     with Yosys' script, in several port orders when small (median count).
  *  4. A LUT7/LUT8 is expanded as Yosys' lut_map.v does (LUT6 per 64-entry
  *     slice plus MUXF7/MUXF8, the top inputs as selects) and constant slices
  *     are dropped (opt_lut_ins), which gives Yosys' LUT count.
  *
  * Depth per stage comes from the pure LUT6 / LUT4 mappings: the deepest
- * sub-neuron output plus the adder behind it.
+ * sub-neuron output plus the adder behind it (a joint adder's own depth).
  */
 #include "synth.h"
 
