@@ -1726,6 +1726,157 @@ static double declared_register_bits(const hdl_case *c, int32_t pipeline)
     return bits;
 }
 
+/* A BLIF of single-output covers (`.names`), evaluated for one assignment of
+ * its inputs; enough for the fast count's unmapped chunks (multiplexers,
+ * buffers, constants). */
+typedef struct blif_net {
+    char **name;   /* node output names */
+    char ***in;    /* node input names */
+    char ***rows;  /* node cover rows ("01- 1") */
+    int *k, *n_rows;
+    size_t n;
+    int *val;      /* per node: -1 unknown, else the value in this evaluation */
+} blif_net;
+
+static void blif_parse(char *text, blif_net *g)
+{
+    memset(g, 0, sizeof *g);
+    size_t cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, ".names", 6) == 0) {
+            if (g->n == cap) {
+                cap = cap ? 2 * cap : 256;
+                g->name = realloc(g->name, cap * sizeof *g->name);
+                g->in = realloc(g->in, cap * sizeof *g->in);
+                g->rows = realloc(g->rows, cap * sizeof *g->rows);
+                g->k = realloc(g->k, cap * sizeof *g->k);
+                g->n_rows = realloc(g->n_rows, cap * sizeof *g->n_rows);
+                assert_true(g->name && g->in && g->rows && g->k && g->n_rows);
+            }
+            char *tok[8];
+            int cnt = 0;
+            for (char *p = line + 6; *p && cnt < 8;) {
+                while (*p == ' ')
+                    *p++ = '\0';
+                if (!*p)
+                    break;
+                tok[cnt++] = p;
+                while (*p && *p != ' ')
+                    p++;
+            }
+            assert_true(cnt >= 1 && cnt <= 4);
+            g->name[g->n] = tok[cnt - 1];
+            g->in[g->n] = calloc(4, sizeof(char *));
+            g->rows[g->n] = calloc(4, sizeof(char *));
+            for (int i = 0; i < cnt - 1; i++)
+                g->in[g->n][i] = tok[i];
+            g->k[g->n] = cnt - 1;
+            g->n_rows[g->n] = 0;
+            g->n++;
+        } else if (line[0] != '.' && line[0] != '#' && g->n) {
+            assert_true(g->n_rows[g->n - 1] < 4);
+            g->rows[g->n - 1][g->n_rows[g->n - 1]++] = line;
+        }
+    }
+    g->val = malloc((g->n ? g->n : 1) * sizeof *g->val);
+    assert_non_null(g->val);
+}
+
+static void blif_free(blif_net *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->in[i]);
+        free(g->rows[i]);
+    }
+    free(g->name);
+    free(g->in);
+    free(g->rows);
+    free(g->k);
+    free(g->n_rows);
+    free(g->val);
+}
+
+/* Value of signal @p sig: a node, else a primary input "t<id>_<p>" whose
+ * value is bit p of inputs[id]. */
+static int blif_eval(blif_net *g, const char *sig, const uint64_t *inputs)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        if (strcmp(g->name[i], sig) != 0)
+            continue;
+        if (g->val[i] >= 0)
+            return g->val[i];
+        int x[3] = {0, 0, 0}, v = 0;
+        for (int j = 0; j < g->k[i]; j++)
+            x[j] = blif_eval(g, g->in[i][j], inputs);
+        for (int r = 0; r < g->n_rows[i] && !v; r++) {
+            const char *row = g->rows[i][r];
+            int match = 1;
+            for (int j = 0; j < g->k[i]; j++)
+                match &= row[j] == '-' || row[j] - '0' == x[j];
+            v = match && row[g->k[i] ? g->k[i] + 1 : 0] == '1';
+        }
+        return g->val[i] = v;
+    }
+    unsigned id = 0, p = 0;
+    assert_int_equal(sscanf(sig, "t%u_%u", &id, &p), 2);
+    return (int)(inputs[id] >> p & 1);
+}
+
+/* Every output "t<adder>_o<b>" of the joint chunk file @p path computes the
+ * adder of its neuron over the sub-neuron tables' outputs (layer @p layer
+ * of @p t, whose first table has id @p base), on random inputs. */
+static void check_joint_chunk(const char *path, const splut_tables *t, size_t layer, size_t base)
+{
+    char *text = hdl_read(path, NULL);
+    assert_non_null(text);
+    char *outs = strstr(text, ".outputs ");
+    assert_non_null(outs);
+    char *outs_end = strchr(outs, '\n');
+    *outs_end = '\0';
+    char *out_list = strdup(outs + strlen(".outputs "));
+    memmove(text, outs_end + 1, strlen(outs_end + 1) + 1); /* drop the port lines */
+    blif_net g;
+    blif_parse(text, &g);
+    uint32_t neurons = 0, A = 0;
+    assert_int_equal(splut_tables_layer(t, layer, &neurons, &A, NULL), SPLUT_OK);
+    uint64_t inputs[64];
+    size_t checked = 0;
+    uint64_t rng = 12345;
+    for (int v = 0; v < 100; v++) {
+        for (size_t i = 0; i < 64; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            inputs[i] = rng >> 11;
+        }
+        for (size_t i = 0; i < g.n; i++)
+            g.val[i] = -1;
+        char *list = strdup(out_list), *save = NULL;
+        for (char *o = strtok_r(list, " ", &save); o; o = strtok_r(NULL, " ", &save)) {
+            unsigned id = 0, b = 0;
+            assert_int_equal(sscanf(o, "t%u_o%u", &id, &b), 2);
+            uint32_t j = (uint32_t)((id - base) / (A + 1));
+            assert_int_equal((id - base) % (A + 1), A); /* an adder */
+            splut_table_info si = SPLUT_TABLE_INFO_INIT;
+            assert_int_equal(splut_tables_info(t, layer, j, 0, &si), SPLUT_OK);
+            uint64_t addr = 0;
+            for (uint32_t a = 0; a < A; a++) { /* sub-neuron 0 most significant */
+                const uint16_t *e = NULL;
+                assert_int_equal(splut_tables_data(t, layer, j, a, &e), SPLUT_OK);
+                size_t sid = base + (size_t)j * (A + 1) + a;
+                addr = addr << si.out_bits | e[inputs[sid] & (si.entries - 1)];
+            }
+            const uint16_t *add = NULL;
+            assert_int_equal(splut_tables_data(t, layer, j, SPLUT_TABLE_ADDER, &add), SPLUT_OK);
+            assert_int_equal(blif_eval(&g, o, inputs), add[addr] >> b & 1);
+            checked++;
+        }
+        free(list);
+    }
+    assert_true(checked >= 100);
+    free(out_list);
+    blif_free(&g);
+    free(text);
+}
+
 /* PolyLUT-Add: where no register separates a layer's sub-neurons from its
  * adders (the layer pipeline, after the first layer) they are mapped as one
  * network in 5 port orders (the median count is taken), which the chunk list
@@ -1758,6 +1909,16 @@ static void test_cli_synth_fast_joint(void **state)
     assert_true(json_number(out, "register_bits") == declared_register_bits(&c, SPLUT_PIPE_LAYER));
     free(out);
     assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5); /* layer 1 in 5 port orders */
+    /* the joint network computes each adder over its sub-neurons (layer 0:
+     * 5 neurons of 2 sub-neurons and an adder, so layer 1 starts at table 15) */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/f/wide.txt", c.dir);
+    char *wide = hdl_read(path, NULL);
+    assert_non_null(wide);
+    wide[strcspn(wide, "\n")] = '\0';
+    snprintf(path, sizeof(path), "%s/f/%s.blif", c.dir, wide);
+    free(wide);
+    check_joint_chunk(path, c.t, 1, 15);
     hdl_case_free(&c);
 }
 
