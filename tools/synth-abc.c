@@ -395,7 +395,7 @@ static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
             fprintf(f, ".names t%zu_k%u\n%s", id, b, ft->e[0] >> b & 1 ? "1\n" : "");
 }
 
-typedef char port_name[32];
+typedef char port_name[48]; /* "t<size_t>_o<uint32_t>" */
 
 /* The input (@p outputs 0) or output port names of tables [first, last):
  * a joint adder's inputs are its sub-neurons' outputs, which are internal. */
