@@ -74,6 +74,12 @@ typedef struct ftable {
                                       count A (they are the A tables before it); else 0 */
     uint32_t sub_bits;             /* joint: bits of each sub-neuron output */
     int joined;                    /* a sub-neuron table of a joint adder */
+    int chained;                   /* reads the previous layer's outputs directly
+                                      (no register between: --pipeline none) */
+    int internal;                  /* outputs read only inside its ABC network */
+    const uint32_t *fields;        /* input-bus fields of the address (field 0 most
+                                      significant; not for adders), fan_in of them */
+    uint32_t fan_in, in_bits;
 } ftable;
 
 typedef struct fnet {
@@ -296,19 +302,34 @@ static uint64_t slice_hash(const uint8_t *p, size_t n, uint32_t lg)
     return cli_fnv1a(CLI_FNV1A_BASIS ^ lg, p, n);
 }
 
-/* Signal of address bit @p p of table @p id: a chunk input, or for a joint
- * adder the output bit of the sub-neuron table feeding it (sub-neuron 0 in the
- * most significant field), `_k` for one that is constant. */
-static void select_name(const fnet *net, size_t id, uint32_t p, char *out, size_t cap)
+/* The table whose output bit @p bit drives address bit @p p of table @p id
+ * inside the same ABC network: for a joint adder its sub-neuron (sub-neuron 0
+ * in the most significant field), for a chained table the previous layer's
+ * output table of the input field; SIZE_MAX for a network input. */
+static size_t source_table(const fnet *net, size_t id, uint32_t p, uint32_t *bit)
 {
     const ftable *ft = &net->t[id];
-    if (!ft->joint) {
-        snprintf(out, cap, "t%zu_%u", id, p);
-        return;
+    if (ft->joint) {
+        *bit = p % ft->sub_bits;
+        return id - ft->joint + (ft->joint - 1 - p / ft->sub_bits);
     }
-    uint32_t field = ft->joint - 1 - p / ft->sub_bits, bit = p % ft->sub_bits;
-    size_t sub = id - ft->joint + field;
-    snprintf(out, cap, "t%zu_%c%u", sub, net->t[sub].live >> bit & 1 ? 'o' : 'k', bit);
+    if (!ft->chained)
+        return SIZE_MAX;
+    uint32_t x = ft->fields[ft->fan_in - 1 - p / ft->in_bits], prev = ft->layer - 1;
+    *bit = p % ft->in_bits;
+    return table_index(net, prev, x, net->subs[prev] ? SPLUT_TABLE_ADDER : 0);
+}
+
+/* Signal of address bit @p p of table @p id: a network input `t<id>_<p>`, or
+ * the output bit of the table driving it, `_k` for one that is constant. */
+static void select_name(const fnet *net, size_t id, uint32_t p, char *out, size_t cap)
+{
+    uint32_t bit = 0;
+    size_t src = source_table(net, id, p, &bit);
+    if (src == SIZE_MAX)
+        snprintf(out, cap, "t%zu_%u", id, p);
+    else
+        snprintf(out, cap, "t%zu_%c%u", src, net->t[src].live >> bit & 1 ? 'o' : 'k', bit);
 }
 
 static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
@@ -385,9 +406,9 @@ static uint64_t table_rows(const ftable *ft)
     return rows;
 }
 
-/* The constant output bits of a joined sub-neuron table, as constant signals
- * `t<id>_k<b>` for its adder's multiplexer trees (one the adder does not
- * read is harmless: ABC drops it). */
+/* The constant output bits of a table read inside an ABC network, as
+ * constant signals `t<id>_k<b>` for its readers' multiplexer trees (one that
+ * nothing reads is harmless: ABC drops it). */
 static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
 {
     for (uint32_t b = 0; b < ft->out_bits; b++)
@@ -398,17 +419,17 @@ static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
 typedef char port_name[48]; /* "t<size_t>_o<uint32_t>" */
 
 /* The input (@p outputs 0) or output port names of tables [first, last):
- * a joint adder's inputs are its sub-neurons' outputs, which are internal. */
+ * a joint adder or a chained table reads internal signals. */
 static size_t port_names(const fnet *n, size_t first, size_t last, int outputs, port_name *out)
 {
     size_t cnt = 0;
     for (size_t i = first; i < last; i++) {
         const ftable *ft = &n->t[i];
         if (!outputs)
-            for (uint32_t p = 0; ft->live && !ft->joint && p < ft->k; p++, cnt++)
+            for (uint32_t p = 0; ft->live && !ft->joint && !ft->chained && p < ft->k; p++, cnt++)
                 if (out)
                     snprintf(out[cnt], sizeof out[cnt], "t%zu_%u", i, p);
-        for (uint32_t b = 0; outputs && !ft->joined && b < ft->out_bits; b++)
+        for (uint32_t b = 0; outputs && !ft->internal && b < ft->out_bits; b++)
             if (ft->live >> b & 1) {
                 if (out)
                     snprintf(out[cnt], sizeof out[cnt], "t%zu_o%u", i, b);
@@ -467,9 +488,19 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
     int rc = print_ports(f, ".inputs", n, first, last, 0, order);
     if (rc == 0)
         rc = print_ports(f, ".outputs", n, first, last, 1, order);
+    uint8_t *constants = calloc(n->n ? n->n : 1, 1); /* constant signals written */
+    if (!constants)
+        rc = -1;
+    for (size_t i = first; rc == 0 && i < last; i++)
+        for (uint32_t p = 0, bit = 0; n->t[i].live && p < n->t[i].k; p++) {
+            size_t src = source_table(n, i, p, &bit);
+            if (src != SIZE_MAX && !constants[src]) {
+                write_constant_bits(f, &n->t[src], src);
+                constants[src] = 1;
+            }
+        }
+    free(constants);
     for (size_t i = first; i < last; i++) {
-        for (uint32_t a = 0; n->t[i].live && a < n->t[i].joint; a++)
-            write_constant_bits(f, &n->t[i - n->t[i].joint + a], i - n->t[i].joint + a);
         for (uint32_t b = 0; rc == 0 && b < n->t[i].out_bits; b++)
             if (n->t[i].live >> b & 1)
                 rc = write_function(f, n, i, b);
@@ -486,7 +517,7 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
     int joint = 0;
     for (size_t i = first; i < last; i++) {
         k = n->t[i].live && n->t[i].k > k ? n->t[i].k : k;
-        joint |= n->t[i].live && n->t[i].joint;
+        joint |= n->t[i].live && (n->t[i].joint || n->t[i].chained);
     }
     int wide = k > NARROW_MAX_INPUTS || joint;
     snprintf(path, sizeof path, "%s/%s", dir, wide ? "wide.txt" : "narrow.txt");
@@ -526,10 +557,12 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
         uint64_t r = table_rows(&n->t[i]);
         rows += r;
         chunk_of[i] = r ? chunks : SIZE_MAX;
-        int layer_ends = i + 1 == n->n || n->t[i + 1].layer != n->t[i].layer;
-        /* A joint layer is one ABC network, as a pipeline stage is in Yosys'
-         * run (and ABC's result on it then does not depend on --threads). */
-        int joint = n->t[i].joined || n->t[i].joint;
+        int layer_ends = i + 1 == n->n ||
+                         (n->t[i + 1].layer != n->t[i].layer && !n->t[i + 1].chained);
+        /* A joint layer (or chained layers) is one ABC network, as a pipeline
+         * stage is in Yosys' run (and ABC's result on it then does not depend
+         * on --threads). */
+        int joint = n->t[i].joined || n->t[i].joint || n->t[i].chained || n->t[i].internal;
         if (rows && (layer_ends || (!joint && rows >= budget))) {
             unsigned k = joint && rows <= CHUNK_ROWS / JOINT_ORDERS ? JOINT_ORDERS : 1;
             orders[chunks] = (uint8_t)k;
@@ -882,19 +915,34 @@ uint64_t synth_register_bits(const splut_tables *t, int32_t pipeline)
     return bits;
 }
 
-/* Which adders ABC sees together with their sub-neurons in Yosys' flattened
- * run: those with no register between (every pipeline but sublayer), except
- * in a pipelined first layer, whose input register Yosys moves behind the
- * sub-neuron ROMs (memory_dff merges it into them, memory_map extracts it as
- * a data register). Later registers stay where they are: each is merged into
- * the ROMs before it as their output register. */
-static void mark_joint(fnet *n, int32_t pipeline)
+/* What ABC sees together in Yosys' flattened run: an adder with its
+ * sub-neurons where no register separates them (every pipeline but
+ * sublayer), except in a pipelined first layer, whose input register Yosys
+ * moves behind the sub-neuron ROMs (memory_dff merges it into them,
+ * memory_map extracts it as a data register); later registers stay where they
+ * are, each merged into the ROMs before it as their output register. Without
+ * any pipeline the whole network is one netlist: every layer reads the
+ * previous one's outputs (chained). */
+static int mark_joint(const splut_tables *t, splut_ctx *ctx, fnet *n, int32_t pipeline)
 {
     for (size_t i = 0; i < n->n; i++) {
         ftable *ft = &n->t[i];
         uint32_t A = n->subs[ft->layer];
-        int joint = A && pipeline != SPLUT_PIPE_SUBLAYER &&
-                    !(ft->layer == 0 && pipeline != SPLUT_PIPE_NONE);
+        if (ft->table != SPLUT_TABLE_ADDER) {
+            const uint32_t *idx = NULL;
+            size_t cnt = 0;
+            splut_status st = splut_tables_inputs(t, ft->layer, ft->neuron, &idx, &cnt);
+            if (st)
+                return cli_lib_err(ctx, st, "reading the table inputs");
+            ft->fan_in = (uint32_t)(cnt / (A ? A : 1));
+            ft->fields = idx + (size_t)ft->table * ft->fan_in;
+            ft->in_bits = n->in_bits[ft->layer];
+        }
+        int none = pipeline == SPLUT_PIPE_NONE;
+        int output = ft->table == SPLUT_TABLE_ADDER || !A; /* drives the layer's output */
+        ft->chained = none && ft->layer > 0 && ft->table != SPLUT_TABLE_ADDER;
+        ft->internal = none && output && ft->layer + 1 < n->n_layers;
+        int joint = A && pipeline != SPLUT_PIPE_SUBLAYER && (none || ft->layer > 0);
         if (!joint)
             continue;
         if (ft->table == SPLUT_TABLE_ADDER) {
@@ -902,8 +950,10 @@ static void mark_joint(fnet *n, int32_t pipeline)
             ft->sub_bits = n->sub_bits[ft->layer];
         } else {
             ft->joined = 1;
+            ft->internal = 1;
         }
     }
+    return CLI_EXIT_OK;
 }
 
 static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_opts *o,
@@ -919,7 +969,7 @@ static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_
     if (rc == CLI_EXIT_OK)
         rc = read_entries(filled ? filled : t, ctx, n);
     if (rc == CLI_EXIT_OK)
-        mark_joint(n, o->pipeline);
+        rc = mark_joint(t, ctx, n, o->pipeline);
     splut_tables_destroy(filled);
     for (size_t i = 0; rc == CLI_EXIT_OK && i < n->n; i++)
         if (compute_deps(&n->t[i]) != 0) {

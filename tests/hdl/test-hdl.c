@@ -1822,10 +1822,71 @@ static int blif_eval(blif_net *g, const char *sig, const uint64_t *inputs)
     return (int)(inputs[id] >> p & 1);
 }
 
-/* Every output "t<adder>_o<b>" of the joint chunk file @p path computes the
- * adder of its neuron over the sub-neuron tables' outputs (layer @p layer
- * of @p t, whose first table has id @p base), on random inputs. */
-static void check_joint_chunk(const char *path, const splut_tables *t, size_t layer, size_t base)
+/* The fast count's table ids: layer by layer, neuron by neuron, sub-neurons
+ * then the adder (PolyLUT-Add), one table per neuron otherwise. */
+typedef struct table_ids {
+    size_t n;
+    uint32_t layer[64], neuron[64], table[64];
+} table_ids;
+
+static void list_tables(const splut_tables *t, table_ids *ids)
+{
+    ids->n = 0;
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t neurons = 0, A = 0;
+        assert_int_equal(splut_tables_layer(t, l, &neurons, &A, NULL), SPLUT_OK);
+        for (uint32_t j = 0; j < neurons; j++)
+            for (uint32_t a = 0; a <= A; a++) {
+                if (!A && a)
+                    break;
+                assert_true(ids->n < 64);
+                ids->layer[ids->n] = (uint32_t)l;
+                ids->neuron[ids->n] = j;
+                ids->table[ids->n++] = a == A && A ? SPLUT_TABLE_ADDER : a;
+            }
+    }
+}
+
+/* Output code of table @p id when each table whose address is a network
+ * input takes bits of inputs[id] as its address: an adder reads its
+ * sub-neurons; with @p chained, tables after layer 0 read the previous
+ * layer's outputs (as without pipeline registers), else their own inputs. */
+static uint16_t table_value(const splut_tables *t, const table_ids *ids, size_t id,
+                            const uint64_t *inputs, int chained)
+{
+    uint32_t l = ids->layer[id], j = ids->neuron[id], tb = ids->table[id];
+    splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+    const uint16_t *e = NULL;
+    assert_int_equal(splut_tables_info(t, l, j, tb, &ti), SPLUT_OK);
+    assert_int_equal(splut_tables_data(t, l, j, tb, &e), SPLUT_OK);
+    uint64_t addr = 0;
+    if (tb == SPLUT_TABLE_ADDER) { /* sub-neuron 0 most significant */
+        for (uint32_t a = 0; a < ti.in_fields; a++)
+            addr = addr << ti.in_bits |
+                   table_value(t, ids, id - ti.in_fields + a, inputs, chained);
+    } else if (l > 0 && chained) {
+        const uint32_t *idx = NULL;
+        size_t cnt = 0;
+        uint32_t prev_neurons = 0, prev_A = 0;
+        assert_int_equal(splut_tables_inputs(t, l, j, &idx, &cnt), SPLUT_OK);
+        assert_int_equal(splut_tables_layer(t, l - 1, &prev_neurons, &prev_A, NULL), SPLUT_OK);
+        for (uint32_t f = 0; f < ti.in_fields; f++) {
+            uint32_t x = idx[tb * ti.in_fields + f];
+            size_t src = 0; /* the output table of neuron x of layer l − 1 */
+            while (ids->layer[src] != l - 1 || ids->neuron[src] != x ||
+                   ids->table[src] != (prev_A ? SPLUT_TABLE_ADDER : 0u))
+                src++;
+            addr = addr << ti.in_bits | table_value(t, ids, src, inputs, chained);
+        }
+    } else {
+        addr = inputs[id] & (ti.entries - 1);
+    }
+    return e[addr];
+}
+
+/* Every output "t<id>_o<b>" of the unmapped chunk file @p path is bit b of
+ * table id's output composed as table_value() does, on random inputs. */
+static void check_chunk_function(const char *path, const splut_tables *t, int chained)
 {
     char *text = hdl_read(path, NULL);
     assert_non_null(text);
@@ -1837,8 +1898,8 @@ static void check_joint_chunk(const char *path, const splut_tables *t, size_t la
     memmove(text, outs_end + 1, strlen(outs_end + 1) + 1); /* drop the port lines */
     blif_net g;
     blif_parse(text, &g);
-    uint32_t neurons = 0, A = 0;
-    assert_int_equal(splut_tables_layer(t, layer, &neurons, &A, NULL), SPLUT_OK);
+    table_ids ids;
+    list_tables(t, &ids);
     uint64_t inputs[64];
     size_t checked = 0;
     uint64_t rng = 12345;
@@ -1853,20 +1914,9 @@ static void check_joint_chunk(const char *path, const splut_tables *t, size_t la
         for (char *o = strtok_r(list, " ", &save); o; o = strtok_r(NULL, " ", &save)) {
             unsigned id = 0, b = 0;
             assert_int_equal(sscanf(o, "t%u_o%u", &id, &b), 2);
-            uint32_t j = (uint32_t)((id - base) / (A + 1));
-            assert_int_equal((id - base) % (A + 1), A); /* an adder */
-            splut_table_info si = SPLUT_TABLE_INFO_INIT;
-            assert_int_equal(splut_tables_info(t, layer, j, 0, &si), SPLUT_OK);
-            uint64_t addr = 0;
-            for (uint32_t a = 0; a < A; a++) { /* sub-neuron 0 most significant */
-                const uint16_t *e = NULL;
-                assert_int_equal(splut_tables_data(t, layer, j, a, &e), SPLUT_OK);
-                size_t sid = base + (size_t)j * (A + 1) + a;
-                addr = addr << si.out_bits | e[inputs[sid] & (si.entries - 1)];
-            }
-            const uint16_t *add = NULL;
-            assert_int_equal(splut_tables_data(t, layer, j, SPLUT_TABLE_ADDER, &add), SPLUT_OK);
-            assert_int_equal(blif_eval(&g, o, inputs), add[addr] >> b & 1);
+            assert_true(id < ids.n);
+            assert_int_equal(blif_eval(&g, o, inputs),
+                             table_value(t, &ids, id, inputs, chained) >> b & 1);
             checked++;
         }
         free(list);
@@ -1909,8 +1959,7 @@ static void test_cli_synth_fast_joint(void **state)
     assert_true(json_number(out, "register_bits") == declared_register_bits(&c, SPLUT_PIPE_LAYER));
     free(out);
     assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5); /* layer 1 in 5 port orders */
-    /* the joint network computes each adder over its sub-neurons (layer 0:
-     * 5 neurons of 2 sub-neurons and an adder, so layer 1 starts at table 15) */
+    /* the joint network computes each adder over its sub-neurons */
     char path[400];
     snprintf(path, sizeof(path), "%s/f/wide.txt", c.dir);
     char *wide = hdl_read(path, NULL);
@@ -1918,7 +1967,17 @@ static void test_cli_synth_fast_joint(void **state)
     wide[strcspn(wide, "\n")] = '\0';
     snprintf(path, sizeof(path), "%s/f/%s.blif", c.dir, wide);
     free(wide);
-    check_joint_chunk(path, c.t, 1, 15);
+    check_chunk_function(path, c.t, 0);
+    /* without pipeline registers the whole network is one ABC network */
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --pipeline none "
+                                 "--out f --json"), 0);
+    out = cli_output(&c);
+    assert_true(json_number(out, "register_bits") == 0);
+    free(out);
+    assert_int_equal(chunk_list_lines(&c, "narrow.txt"), 0);
+    assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5);
+    snprintf(path, sizeof(path), "%s/f/c0.blif", c.dir);
+    check_chunk_function(path, c.t, 1);
     hdl_case_free(&c);
 }
 
