@@ -637,6 +637,16 @@ static int run_ice40(const synth_args *a, const splut_tables *t, const char *dir
 
 /* ------------------------------------------------------------- driver */
 
+static int has_lut_nodes(const splut_model *m)
+{
+    for (size_t l = 0; l < splut_model_num_layers(m); l++) {
+        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
+        if (splut_model_layer(m, l, &d) == SPLUT_OK && d.kind == SPLUT_NEURON_LUT)
+            return 1;
+    }
+    return 0;
+}
+
 static int load_synth_tables(splut_ctx *ctx, const synth_args *a, splut_tables **t)
 {
     char what[600];
@@ -650,6 +660,12 @@ static int load_synth_tables(splut_ctx *ctx, const synth_args *a, splut_tables *
     int rc = cli_load_model(ctx, a->model, &m);
     if (rc != CLI_EXIT_OK)
         return rc;
+    if (a->fast && has_lut_nodes(m)) {
+        splut_model_destroy(m);
+        cli_err("--fast does not count LUT-node (DWN) models: their GroupSum head is "
+                "arithmetic, not a table");
+        return CLI_EXIT_FAIL;
+    }
     st = splut_tables_create(m, t);
     splut_model_destroy(m);
     return st ? cli_lib_err(ctx, st, "enumerating the truth tables") : CLI_EXIT_OK;
@@ -666,7 +682,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
     if (st == SPLUT_OK && !a->fast)
         st = splut_tables_emit(t, SPLUT_HDL_VERILOG, dir, &o);
     if (st)
-        return cli_lib_err(ctx, st, "emitting Verilog");
+        return cli_lib_err(ctx, st, a->fast ? "reading the design" : "emitting Verilog");
     if (a->fast)
         return run_fast(a, t, ctx, dir, latency);
     if (a->target != TARGET_XCUP)

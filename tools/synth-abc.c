@@ -5,25 +5,29 @@
  * `sparselut synth --fast`: a LUT count in seconds instead of the half hour
  * a flattened Yosys synth_xilinx run takes on an MNIST-size network.
  *
- * Every output bit of every table is an independent logic function of its
- * address bits, so the tables can be mapped one by one:
+ * Every output bit of every table is a logic function of its address bits,
+ * so the network can be mapped in small pieces, cut where Yosys' flattened
+ * run has registers (ABC maps the logic between them):
  *
- *  1. The tables are those the emitter writes with the same options (the HLS C
- *     it emits is read back, so --dont-care filling is exactly the emitted
- *     one).
+ *  1. The tables are those the emitter writes with the same options: with
+ *     --dont-care, splut_tables_fill_dont_cares() gives exactly the emitted
+ *     ROM contents.
  *  2. Dead logic is removed as Yosys does after flattening: an output bit is
  *     live when a live downstream bit depends on it (the network outputs are
  *     live); constant bits cost nothing.
- *  3. Each live bit becomes a BLIF truth table over its support; tables are
- *     cut into chunks mapped by ABC processes in parallel with Yosys'
- *     synth_xilinx LUT library (LUT1..LUT8, LUT7/LUT8 costing two/four LUT6)
- *     and, for reference, pure LUT6 and LUT4 mappings.
+ *  3. Each live bit becomes a BLIF multiplexer tree over its address bits;
+ *     tables are cut into chunks mapped by ABC processes in parallel with
+ *     Yosys' synth_xilinx LUT library (LUT1..LUT8, LUT7/LUT8 costing two/four
+ *     LUT6) and, for reference, pure LUT6 and LUT4 mappings. A PolyLUT-Add
+ *     layer without a register between sub-neurons and adders (mark_joint)
+ *     is one network in which the adders read the sub-neuron outputs, mapped
+ *     with Yosys' script, in several port orders when small (median count).
  *  4. A LUT7/LUT8 is expanded as Yosys' lut_map.v does (LUT6 per 64-entry
  *     slice plus MUXF7/MUXF8, the top inputs as selects) and constant slices
  *     are dropped (opt_lut_ins), which gives Yosys' LUT count.
  *
  * Depth per stage comes from the pure LUT6 / LUT4 mappings: the deepest
- * sub-neuron output plus the adder behind it.
+ * sub-neuron output plus the adder behind it (a joint adder's own depth).
  */
 #include "synth.h"
 
@@ -50,6 +54,14 @@ static const char xilinx_lut_lib[] = "1 2.00 1.00\n2 2.00 1.00\n3 3.00 1.00\n4 5
 
 /* Rows of truth table per chunk: about a second of ABC time. */
 #define CHUNK_ROWS 250000u
+/* ABC's result on a jointly mapped layer (sub-neurons with their adder, the
+ * script above) depends on the order of the network's inputs and outputs: by
+ * up to ±10 % on a layer of tens of neurons (measured on jsc-m-lite-add2),
+ * less on large layers, where it averages out over the neurons. A joint
+ * layer of up to CHUNK_ROWS / JOINT_ORDERS rows is mapped in JOINT_ORDERS
+ * orders and the median count taken, so the count is ABC's typical result
+ * rather than one draw. */
+#define JOINT_ORDERS 5u
 
 typedef struct ftable {
     uint32_t layer, neuron, table; /* table: sub-neuron index, SPLUT_TABLE_ADDER or 0 */
@@ -58,6 +70,16 @@ typedef struct ftable {
     uint32_t *dep;                 /* dep[b]: address bits output bit b depends on */
     uint32_t live;                 /* live, non-constant output bits */
     uint32_t depth6, depth4;       /* deepest live output bit after mapping */
+    uint32_t joint;                /* adder mapped together with its sub-neurons: their
+                                      count A (they are the A tables before it); else 0 */
+    uint32_t sub_bits;             /* joint: bits of each sub-neuron output */
+    int joined;                    /* a sub-neuron table of a joint adder */
+    int chained;                   /* reads the previous layer's outputs directly
+                                      (no register between: --pipeline none) */
+    int internal;                  /* outputs read only inside its ABC network */
+    const uint32_t *fields;        /* input-bus fields of the address (field 0 most
+                                      significant; not for adders), fan_in of them */
+    uint32_t fan_in, in_bits;
 } ftable;
 
 typedef struct fnet {
@@ -134,64 +156,25 @@ static int fnet_shape(const splut_tables *t, splut_ctx *ctx, fnet *n)
     return CLI_EXIT_OK;
 }
 
-/* ------------------------------------------------- tables from the HLS C */
+/* ------------------------------------------------------ table entries */
 
-/* Parse "<prefix>_l<L>_n<J>[_s<A>|_add]" into a table of the network. */
-static ftable *table_by_name(fnet *n, const char *name)
+/* Copy every table's entries from @p t (the don't-care filled tables when the
+ * design uses SPLUT_HDL_DONT_CARE: the ROM contents of the emitted design). */
+static int read_entries(const splut_tables *t, splut_ctx *ctx, fnet *n)
 {
-    unsigned l, j, a = 0;
-    int used = 0;
-    const char *p = strstr(name, "_l");
-    if (!p || sscanf(p, "_l%u_n%u%n", &l, &j, &used) != 2 || l >= n->n_layers ||
-        j >= n->neurons[l])
-        return NULL;
-    const char *rest = p + used;
-    uint32_t table = 0;
-    if (strcmp(rest, "_add") == 0)
-        table = SPLUT_TABLE_ADDER;
-    else if (sscanf(rest, "_s%u", &a) == 1)
-        table = a;
-    else if (*rest)
-        return NULL;
-    if (table == SPLUT_TABLE_ADDER ? !n->subs[l] : table >= (n->subs[l] ? n->subs[l] : 1))
-        return NULL;
-    return &n->t[table_index(n, l, j, table)];
-}
-
-/* Read every table array of the emitted HLS C ("static const uintN_t NAME[N] = {...};"). */
-static int read_hls_tables(const char *path, fnet *n)
-{
-    char *src = cli_read_text(path);
-    if (!src) {
-        cli_err("cannot read '%s'", path);
-        return CLI_EXIT_FAIL;
-    }
-    size_t found = 0;
-    for (char *p = strstr(src, "static const uint"); p; p = strstr(p, "static const uint")) {
-        char name[128];
-        unsigned long len;
-        int used = 0;
-        p += strlen("static const uint");
-        if (sscanf(p, "%*d_t %127[A-Za-z0-9_][%lu] = {%n", name, &len, &used) != 2 || !used)
-            continue;
-        ftable *ft = table_by_name(n, name);
-        if (!ft || ft->e || len != (1ul << ft->k))
-            continue;
+    for (size_t i = 0; i < n->n; i++) {
+        ftable *ft = &n->t[i];
+        const uint16_t *e = NULL;
+        splut_status st = splut_tables_data(t, ft->layer, ft->neuron, ft->table, &e);
+        if (st)
+            return cli_lib_err(ctx, st, "reading the tables");
+        size_t len = (size_t)1 << ft->k;
         ft->e = malloc(len * sizeof *ft->e);
-        if (!ft->e)
-            break;
-        p += used;
-        for (unsigned long i = 0; i < len; i++) {
-            char *end;
-            ft->e[i] = (uint16_t)strtoul(p, &end, 10);
-            p = end + (*end == ',');
+        if (!ft->e) {
+            cli_err("out of memory");
+            return CLI_EXIT_FAIL;
         }
-        found++;
-    }
-    free(src);
-    if (found != n->n) {
-        cli_err("found %zu of %zu tables in '%s'", found, n->n, path);
-        return CLI_EXIT_FAIL;
+        memcpy(ft->e, e, len * sizeof *ft->e);
     }
     return CLI_EXIT_OK;
 }
@@ -303,6 +286,7 @@ static int mark_live(const splut_tables *t, splut_ctx *ctx, fnet *n, int32_t pip
 typedef struct mux_tree {
     FILE *f;
     size_t id;          /* table id (signal names) */
+    const fnet *net;    /* select signal names of joint adders */
     uint32_t b;         /* output bit */
     const uint8_t *v;   /* 2^k bit values */
     size_t *memo_off;   /* open addressing: slice offset + 1, 0 = empty */
@@ -316,6 +300,36 @@ typedef struct mux_tree {
 static uint64_t slice_hash(const uint8_t *p, size_t n, uint32_t lg)
 {
     return cli_fnv1a(CLI_FNV1A_BASIS ^ lg, p, n);
+}
+
+/* The table whose output bit @p bit drives address bit @p p of table @p id
+ * inside the same ABC network: for a joint adder its sub-neuron (sub-neuron 0
+ * in the most significant field), for a chained table the previous layer's
+ * output table of the input field; SIZE_MAX for a network input. */
+static size_t source_table(const fnet *net, size_t id, uint32_t p, uint32_t *bit)
+{
+    const ftable *ft = &net->t[id];
+    if (ft->joint) {
+        *bit = p % ft->sub_bits;
+        return id - ft->joint + (ft->joint - 1 - p / ft->sub_bits);
+    }
+    if (!ft->chained)
+        return SIZE_MAX;
+    uint32_t x = ft->fields[ft->fan_in - 1 - p / ft->in_bits], prev = ft->layer - 1;
+    *bit = p % ft->in_bits;
+    return table_index(net, prev, x, net->subs[prev] ? SPLUT_TABLE_ADDER : 0);
+}
+
+/* Signal of address bit @p p of table @p id: a network input `t<id>_<p>`, or
+ * the output bit of the table driving it, `_k` for one that is constant. */
+static void select_name(const fnet *net, size_t id, uint32_t p, char *out, size_t cap)
+{
+    uint32_t bit = 0;
+    size_t src = source_table(net, id, p, &bit);
+    if (src == SIZE_MAX)
+        snprintf(out, cap, "t%zu_%u", id, p);
+    else
+        snprintf(out, cap, "t%zu_%c%u", src, net->t[src].live >> bit & 1 ? 'o' : 'k', bit);
 }
 
 static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
@@ -335,10 +349,12 @@ static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
     uint64_t lo = mux_node(m, off, lg - 1), hi = mux_node(m, off + n / 2, lg - 1);
     uint64_t node = lo;
     if (lo != hi) {
+        char sel[48];
+        select_name(m->net, m->id, lg - 1, sel, sizeof sel);
         node = m->nodes++;
-        fprintf(m->f, ".names t%zu_%u t%zu_%u_%llu t%zu_%u_%llu t%zu_%u_%llu\n01- 1\n1-1 1\n",
-                m->id, lg - 1, m->id, m->b, (unsigned long long)lo, m->id, m->b,
-                (unsigned long long)hi, m->id, m->b, (unsigned long long)node);
+        fprintf(m->f, ".names %s t%zu_%u_%llu t%zu_%u_%llu t%zu_%u_%llu\n01- 1\n1-1 1\n", sel,
+                m->id, m->b, (unsigned long long)lo, m->id, m->b, (unsigned long long)hi, m->id,
+                m->b, (unsigned long long)node);
     }
     /* Re-probe: the recursion may have filled the slot found above. */
     h = slice_hash(m->v + off, n, lg) & (m->memo_cap - 1);
@@ -351,10 +367,11 @@ static uint64_t mux_node(mux_tree *m, size_t off, uint32_t lg)
 }
 
 /* One output bit of @p ft as a multiplexer tree; 0 or -1 (out of memory). */
-static int write_function(FILE *f, size_t id, const ftable *ft, uint32_t b)
+static int write_function(FILE *f, const fnet *net, size_t id, uint32_t b)
 {
+    const ftable *ft = &net->t[id];
     size_t n = (size_t)1 << ft->k;
-    mux_tree m = {f, id, b, NULL, NULL, NULL, NULL, 16, 2, {0, 0}};
+    mux_tree m = {f, id, net, b, NULL, NULL, NULL, NULL, 16, 2, {0, 0}};
     while (m.memo_cap < 2 * n)
         m.memo_cap *= 2;
     uint8_t *v = malloc(n);
@@ -389,8 +406,76 @@ static uint64_t table_rows(const ftable *ft)
     return rows;
 }
 
-/* Write chunk @p c holding tables [first, last). */
-static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, size_t last)
+/* The constant output bits of a table read inside an ABC network, as
+ * constant signals `t<id>_k<b>` for its readers' multiplexer trees (one that
+ * nothing reads is harmless: ABC drops it). */
+static void write_constant_bits(FILE *f, const ftable *ft, size_t id)
+{
+    for (uint32_t b = 0; b < ft->out_bits; b++)
+        if (!ft->dep[b])
+            fprintf(f, ".names t%zu_k%u\n%s", id, b, ft->e[0] >> b & 1 ? "1\n" : "");
+}
+
+typedef char port_name[48]; /* "t<size_t>_o<uint32_t>" */
+
+/* The input (@p outputs 0) or output port names of tables [first, last):
+ * a joint adder or a chained table reads internal signals. */
+static size_t port_names(const fnet *n, size_t first, size_t last, int outputs, port_name *out)
+{
+    size_t cnt = 0;
+    for (size_t i = first; i < last; i++) {
+        const ftable *ft = &n->t[i];
+        if (!outputs)
+            for (uint32_t p = 0; ft->live && !ft->joint && !ft->chained && p < ft->k; p++, cnt++)
+                if (out)
+                    snprintf(out[cnt], sizeof out[cnt], "t%zu_%u", i, p);
+        for (uint32_t b = 0; outputs && !ft->internal && b < ft->out_bits; b++)
+            if (ft->live >> b & 1) {
+                if (out)
+                    snprintf(out[cnt], sizeof out[cnt], "t%zu_o%u", i, b);
+                cnt++;
+            }
+    }
+    return cnt;
+}
+
+/* Print a port list: in table order for @p order 0, else in a permutation
+ * seeded by @p order (Fisher-Yates over a xorshift generator). */
+static int print_ports(FILE *f, const char *kw, const fnet *n, size_t first, size_t last,
+                       int outputs, unsigned order)
+{
+    size_t cnt = port_names(n, first, last, outputs, NULL);
+    port_name *names = malloc((cnt ? cnt : 1) * sizeof *names);
+    size_t *perm = malloc((cnt ? cnt : 1) * sizeof *perm);
+    if (!names || !perm) {
+        free(names);
+        free(perm);
+        return -1;
+    }
+    port_names(n, first, last, outputs, names);
+    uint64_t x = 0x9e3779b97f4a7c15ull * (order + 1);
+    for (size_t i = 0; i < cnt; i++)
+        perm[i] = i;
+    for (size_t i = cnt; order && i > 1; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t j = (size_t)(x % i), tmp = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = tmp;
+    }
+    fprintf(f, "%s", kw);
+    for (size_t i = 0; i < cnt; i++)
+        fprintf(f, " %s", names[perm[i]]);
+    fprintf(f, "\n");
+    free(names);
+    free(perm);
+    return 0;
+}
+
+/* Write chunk file @p c holding tables [first, last), ports in order @p order. */
+static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, size_t last,
+                       unsigned order)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/c%zu.blif", dir, c);
@@ -399,21 +484,27 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
         cli_err("cannot write '%s'", path);
         return CLI_EXIT_FAIL;
     }
-    fprintf(f, ".model c%zu\n.inputs", c);
-    for (size_t i = first; i < last; i++)
-        for (uint32_t p = 0; n->t[i].live && p < n->t[i].k; p++)
-            fprintf(f, " t%zu_%u", i, p);
-    fprintf(f, "\n.outputs");
-    for (size_t i = first; i < last; i++)
-        for (uint32_t b = 0; b < n->t[i].out_bits; b++)
-            if (n->t[i].live >> b & 1)
-                fprintf(f, " t%zu_o%u", i, b);
-    fprintf(f, "\n");
-    int rc = 0;
-    for (size_t i = first; i < last; i++)
+    fprintf(f, ".model c%zu\n", c);
+    int rc = print_ports(f, ".inputs", n, first, last, 0, order);
+    if (rc == 0)
+        rc = print_ports(f, ".outputs", n, first, last, 1, order);
+    uint8_t *constants = calloc(n->n ? n->n : 1, 1); /* constant signals written */
+    if (!constants)
+        rc = -1;
+    for (size_t i = first; rc == 0 && i < last; i++)
+        for (uint32_t p = 0, bit = 0; n->t[i].live && p < n->t[i].k; p++) {
+            size_t src = source_table(n, i, p, &bit);
+            if (src != SIZE_MAX && !constants[src]) {
+                write_constant_bits(f, &n->t[src], src);
+                constants[src] = 1;
+            }
+        }
+    free(constants);
+    for (size_t i = first; i < last; i++) {
         for (uint32_t b = 0; rc == 0 && b < n->t[i].out_bits; b++)
             if (n->t[i].live >> b & 1)
-                rc = write_function(f, i, &n->t[i], b);
+                rc = write_function(f, n, i, b);
+    }
     fprintf(f, ".end\n");
     if (rc != 0) {
         fclose(f);
@@ -423,9 +514,13 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
     if (fclose(f) != 0)
         return CLI_EXIT_FAIL;
     uint32_t k = 0;
-    for (size_t i = first; i < last; i++)
+    int joint = 0;
+    for (size_t i = first; i < last; i++) {
         k = n->t[i].live && n->t[i].k > k ? n->t[i].k : k;
-    snprintf(path, sizeof path, "%s/%s", dir, k > NARROW_MAX_INPUTS ? "wide.txt" : "narrow.txt");
+        joint |= n->t[i].live && (n->t[i].joint || n->t[i].chained);
+    }
+    int wide = k > NARROW_MAX_INPUTS || joint;
+    snprintf(path, sizeof path, "%s/%s", dir, wide ? "wide.txt" : "narrow.txt");
     if (!(f = fopen(path, "a")) || fprintf(f, "c%zu\n", c) < 0 || fclose(f) != 0) {
         cli_err("cannot write '%s'", path);
         return CLI_EXIT_FAIL;
@@ -435,10 +530,13 @@ static int write_chunk(const char *dir, size_t c, const fnet *n, size_t first, s
 
 /* Cut the live tables into chunks of about CHUNK_ROWS truth-table rows (at
  * least 2 per thread so that the processes share the work), never across a
- * layer; returns the number of chunks written (0 when no table has a live
- * output), SIZE_MAX on error. @p chunk_of receives each table's chunk
- * (SIZE_MAX for a table without live output). */
-static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, size_t *chunk_of)
+ * layer, a joint layer whole; returns the number of chunk files written (0
+ * when no table has a live output), SIZE_MAX on error. A chunk is files
+ * c..c+orders[c]−1 (the same network, ports in different orders); @p
+ * chunk_of receives each table's chunk c (SIZE_MAX for a table without live
+ * output). */
+static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, size_t *chunk_of,
+                           uint8_t *orders)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < n->n; i++)
@@ -459,11 +557,19 @@ static size_t write_chunks(const char *dir, const fnet *n, unsigned threads, siz
         uint64_t r = table_rows(&n->t[i]);
         rows += r;
         chunk_of[i] = r ? chunks : SIZE_MAX;
-        int layer_ends = i + 1 == n->n || n->t[i + 1].layer != n->t[i].layer;
-        if (rows && (rows >= budget || layer_ends)) {
-            if (write_chunk(dir, chunks, n, first, i + 1) != CLI_EXIT_OK)
-                return SIZE_MAX;
-            chunks++;
+        int layer_ends = i + 1 == n->n ||
+                         (n->t[i + 1].layer != n->t[i].layer && !n->t[i + 1].chained);
+        /* A joint layer (or chained layers) is one ABC network, as a pipeline
+         * stage is in Yosys' run (and ABC's result on it then does not depend
+         * on --threads). */
+        int joint = n->t[i].joined || n->t[i].joint || n->t[i].chained || n->t[i].internal;
+        if (rows && (layer_ends || (!joint && rows >= budget))) {
+            unsigned k = joint && rows <= CHUNK_ROWS / JOINT_ORDERS ? JOINT_ORDERS : 1;
+            orders[chunks] = (uint8_t)k;
+            for (unsigned v = 0; v < k; v++)
+                if (write_chunk(dir, chunks + v, n, first, i + 1, v) != CLI_EXIT_OK)
+                    return SIZE_MAX;
+            chunks += k;
             rows = 0;
         }
         if (!rows)
@@ -659,20 +765,49 @@ static void table_depths(lnet *g, fnet *n, const size_t *chunk_of, size_t c, int
     }
 }
 
-/* Read the three mappings of every chunk into per-layer counts. */
-static int collect(const char *dir, fnet *n, const size_t *chunk_of, size_t chunks,
-                   synth_fast_result *r)
+/* The file of chunk @p c whose LUT count is the median over its orders
+ * (lowest order on ties). */
+static int median_order(const char *dir, size_t c, unsigned orders, size_t *file)
+{
+    blif_counts bc[JOINT_ORDERS];
+    size_t idx[JOINT_ORDERS];
+    char path[4096];
+    memset(bc, 0, sizeof bc);
+    for (unsigned v = 0; v < orders; v++) {
+        snprintf(path, sizeof path, "%s/c%zu.x.blif", dir, c + v);
+        int rc = read_mapped(path, NULL, &bc[v]);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        idx[v] = v;
+    }
+    for (unsigned v = 1; v < orders; v++) /* insertion sort by count, stable */
+        for (unsigned w = v; w > 0 && bc[idx[w - 1]].lut > bc[idx[w]].lut; w--) {
+            size_t tmp = idx[w];
+            idx[w] = idx[w - 1];
+            idx[w - 1] = tmp;
+        }
+    *file = c + idx[orders / 2];
+    return CLI_EXIT_OK;
+}
+
+/* Read the three mappings of every chunk (its median order) into per-layer counts. */
+static int collect(const char *dir, fnet *n, const size_t *chunk_of, const uint8_t *orders,
+                   size_t chunks, synth_fast_result *r)
 {
     static const char *const kinds[3] = {"x", "6", "4"};
     char path[4096];
-    for (size_t c = 0; c < chunks; c++) {
+    for (size_t c = 0; c < chunks; c += orders[c]) {
+        size_t file = c;
+        int rc = median_order(dir, c, orders[c], &file);
+        if (rc != CLI_EXIT_OK)
+            return rc;
         blif_counts bc[3];
         memset(bc, 0, sizeof bc);
         for (int kind = 0; kind < 3; kind++) {
             lnet g;
             memset(&g, 0, sizeof g);
-            snprintf(path, sizeof path, "%s/c%zu.%s.blif", dir, c, kinds[kind]);
-            int rc = read_mapped(path, kind ? &g : NULL, &bc[kind]);
+            snprintf(path, sizeof path, "%s/c%zu.%s.blif", dir, file, kinds[kind]);
+            rc = read_mapped(path, kind ? &g : NULL, &bc[kind]);
             if (rc == CLI_EXIT_OK && kind && lnet_index(&g) != 0)
                 rc = CLI_EXIT_FAIL;
             if (rc == CLI_EXIT_OK && kind)
@@ -707,8 +842,9 @@ static void stage_depths(const fnet *n, synth_fast_result *r)
         if (n->subs[ft->layer]) {
             const ftable *add =
                 &n->t[table_index(n, ft->layer, ft->neuron, SPLUT_TABLE_ADDER)];
-            d6 += add->depth6;
-            d4 += add->depth4;
+            /* a joint adder's depth already counts its sub-neurons */
+            d6 = add->joint ? add->depth6 : d6 + add->depth6;
+            d4 = add->joint ? add->depth4 : d4 + add->depth4;
         }
         L->depth6 = d6 > L->depth6 ? d6 : L->depth6;
         L->depth4 = d4 > L->depth4 ? d4 : L->depth4;
@@ -779,21 +915,62 @@ uint64_t synth_register_bits(const splut_tables *t, int32_t pipeline)
     return bits;
 }
 
+/* What ABC sees together in Yosys' flattened run: an adder with its
+ * sub-neurons where no register separates them (every pipeline but
+ * sublayer), except in a pipelined first layer, whose input register Yosys
+ * moves behind the sub-neuron ROMs (memory_dff merges it into them,
+ * memory_map extracts it as a data register); later registers stay where they
+ * are, each merged into the ROMs before it as their output register. Without
+ * any pipeline the whole network is one netlist: every layer reads the
+ * previous one's outputs (chained). */
+static int mark_joint(const splut_tables *t, splut_ctx *ctx, fnet *n, int32_t pipeline)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        ftable *ft = &n->t[i];
+        uint32_t A = n->subs[ft->layer];
+        if (ft->table != SPLUT_TABLE_ADDER) {
+            const uint32_t *idx = NULL;
+            size_t cnt = 0;
+            splut_status st = splut_tables_inputs(t, ft->layer, ft->neuron, &idx, &cnt);
+            if (st)
+                return cli_lib_err(ctx, st, "reading the table inputs");
+            ft->fan_in = (uint32_t)(cnt / (A ? A : 1));
+            ft->fields = idx + (size_t)ft->table * ft->fan_in;
+            ft->in_bits = n->in_bits[ft->layer];
+        }
+        int none = pipeline == SPLUT_PIPE_NONE;
+        int output = ft->table == SPLUT_TABLE_ADDER || !A; /* drives the layer's output */
+        ft->chained = none && ft->layer > 0 && ft->table != SPLUT_TABLE_ADDER;
+        ft->internal = none && output && ft->layer + 1 < n->n_layers;
+        int joint = A && pipeline != SPLUT_PIPE_SUBLAYER && (none || ft->layer > 0);
+        if (!joint)
+            continue;
+        if (ft->table == SPLUT_TABLE_ADDER) {
+            ft->joint = A;
+            ft->sub_bits = n->sub_bits[ft->layer];
+        } else {
+            ft->joined = 1;
+            ft->internal = 1;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
 static int load_network(const splut_tables *t, splut_ctx *ctx, const synth_fast_opts *o,
                         fnet *n)
 {
-    splut_hdl_opts ho = SPLUT_HDL_OPTS_INIT;
-    ho.pipeline = o->pipeline;
-    ho.flags = o->flags;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/hls", o->dir);
-    splut_status st = splut_tables_emit(t, SPLUT_HDL_HLS, path, &ho);
-    if (st)
-        return cli_lib_err(ctx, st, "emitting the tables");
+    splut_tables *filled = NULL;
+    if (o->flags & SPLUT_HDL_DONT_CARE) {
+        splut_status st = splut_tables_fill_dont_cares(t, &filled);
+        if (st)
+            return cli_lib_err(ctx, st, "filling the don't-cares");
+    }
     int rc = fnet_shape(t, ctx, n);
-    snprintf(path, sizeof path, "%s/hls/splut.c", o->dir);
     if (rc == CLI_EXIT_OK)
-        rc = read_hls_tables(path, n);
+        rc = read_entries(filled ? filled : t, ctx, n);
+    if (rc == CLI_EXIT_OK)
+        rc = mark_joint(t, ctx, n, o->pipeline);
+    splut_tables_destroy(filled);
     for (size_t i = 0; rc == CLI_EXIT_OK && i < n->n; i++)
         if (compute_deps(&n->t[i]) != 0) {
             cli_err("out of memory");
@@ -813,10 +990,13 @@ int synth_fast_count(const splut_tables *t, splut_ctx *ctx, const synth_fast_opt
     if (rc == CLI_EXIT_OK)
         rc = mark_live(t, ctx, &n, o->pipeline, r);
     size_t *chunk_of = rc == CLI_EXIT_OK ? calloc(n.n ? n.n : 1, sizeof *chunk_of) : NULL;
-    if (rc == CLI_EXIT_OK && !chunk_of)
+    uint8_t *orders = rc == CLI_EXIT_OK ? calloc(n.n * JOINT_ORDERS + 1, 1) : NULL;
+    if (rc == CLI_EXIT_OK && (!chunk_of || !orders)) {
+        cli_err("out of memory");
         rc = CLI_EXIT_FAIL;
+    }
     if (rc == CLI_EXIT_OK) {
-        r->chunks = write_chunks(o->dir, &n, o->threads, chunk_of);
+        r->chunks = write_chunks(o->dir, &n, o->threads, chunk_of, orders);
         if (r->chunks == SIZE_MAX)
             rc = CLI_EXIT_FAIL;
         else if (r->chunks)
@@ -825,13 +1005,14 @@ int synth_fast_count(const splut_tables *t, splut_ctx *ctx, const synth_fast_opt
             snprintf(r->command, sizeof r->command, "none (no live logic)");
     }
     if (rc == CLI_EXIT_OK)
-        rc = collect(o->dir, &n, chunk_of, r->chunks, r);
+        rc = collect(o->dir, &n, chunk_of, orders, r->chunks, r);
     if (rc == CLI_EXIT_OK) {
         r->n_layers = n.n_layers;
         stage_depths(&n, r);
         r->register_bits = synth_register_bits(t, o->pipeline);
     }
     free(chunk_of);
+    free(orders);
     fnet_free(&n);
     r->seconds = cli_now() - t0;
     return rc;

@@ -1939,6 +1939,31 @@ SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_
  */
 SPLUT_API splut_status splut_hdl_latency(const splut_tables *t, const splut_hdl_opts *opts,
                                          uint32_t *cycles);
+
+/* ---- don't-care filled tables (the ROM contents of SPLUT_HDL_DONT_CARE) ---- */
+/**
+ * @brief A copy of @p t with every unreachable entry filled exactly as the
+ * emitters fill it with ::SPLUT_HDL_DONT_CARE: the tables of the design that
+ * splut_tables_emit() writes with that flag, for tools that read tables
+ * rather than HDL (logic synthesis, cost estimates).
+ *
+ * Reachable entries are those a network input can address (network inputs
+ * take every code; a table's reachable outputs are its entries at reachable
+ * addresses); they are copied unchanged, so splut_tables_forward() gives the
+ * same outputs on both for every input. Each unreachable code of a field is
+ * replaced by a reachable representative (the reachable code agreeing with it
+ * on the fewest code bits that tell the reachable codes apart, nearest in
+ * Hamming distance), and an entry at an unreachable address takes the entry
+ * of its representative address. Emitting the result without the flag gives
+ * the same ROMs as emitting @p t with it. Deterministic; the new tables share
+ * nothing with @p t.
+ * @param[in] t enumerated tables
+ * @param[out] out the filled tables (destroy with splut_tables_destroy()); NULL on error
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (thermometer-input tables,
+ *          which the emitters do not handle yet), SPLUT_E_STATE (no layers),
+ *          SPLUT_E_OUT_OF_RANGE (a table of more than 32 address fields), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_fill_dont_cares(const splut_tables *t, splut_tables **out);
 /** @} */
 
 /**

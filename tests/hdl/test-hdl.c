@@ -264,20 +264,26 @@ static void oom_free(void *user, void *p)
     free(p);
 }
 
+/* The tables of @p cfg in a context with the failing allocator @p al. */
+static void oom_tables(const splut_allocator *al, const hdl_cfg *cfg, splut_ctx **ctx,
+                       splut_model **m, splut_tables **t)
+{
+    assert_int_equal(splut_ctx_create(al, ctx), SPLUT_OK);
+    assert_int_equal(splut_model_create(*ctx, cfg->n_in, cfg->in_bits, m), SPLUT_OK);
+    hdl_add_layers(*m, cfg);
+    assert_int_equal(splut_model_build(*m), SPLUT_OK);
+    assert_int_equal(splut_tables_create(*m, t), SPLUT_OK);
+}
+
 static void test_out_of_memory(void **state)
 {
     (void)state;
     oom_state o = {0, 0, 0};
     splut_allocator al = {oom_alloc, oom_free, &o};
     splut_ctx *ctx = NULL;
-    assert_int_equal(splut_ctx_create(&al, &ctx), SPLUT_OK);
     splut_model *m = NULL;
     splut_tables *t = NULL;
-    const hdl_cfg *cfg = &hdl_cfgs[3];
-    assert_int_equal(splut_model_create(ctx, cfg->n_in, cfg->in_bits, &m), SPLUT_OK);
-    hdl_add_layers(m, cfg);
-    assert_int_equal(splut_model_build(m), SPLUT_OK);
-    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    oom_tables(&al, &hdl_cfgs[3], &ctx, &m, &t);
     char tmpl[] = "/tmp/splut-hdl-XXXXXX";
     assert_non_null(mkdtemp(tmpl));
     uint16_t in[8 * 4] = {0};
@@ -569,6 +575,23 @@ static void test_hls(void **state)
     run_matrix(HDL_SIM_GCC, SPLUT_HDL_HLS, "gcc", SIZE_MAX, SIZE_MAX);
 }
 
+/* A case of configuration @p k whose vectors are its whole input space
+ * (false, nothing initialised, when that is above 2^16 vectors). */
+static bool exhaustive_case(size_t k, hdl_case *c)
+{
+    const hdl_cfg *cfg = &hdl_cfgs[k];
+    uint32_t bits = cfg->n_in * cfg->in_bits;
+    if (bits > 16)
+        return false;
+    size_t n = (size_t)1 << bits;
+    hdl_case_init(c, cfg, n, 300 + k);
+    for (size_t v = 0; v < n; v++)
+        for (uint32_t i = 0; i < cfg->n_in; i++)
+            c->in[v * cfg->n_in + i] =
+                (uint16_t)((v >> (i * cfg->in_bits)) & ((1u << cfg->in_bits) - 1u));
+    return true;
+}
+
 /* Don't-care filling keeps the outputs of every network input: simulate the
  * HLS C of each small configuration on its whole input space. The filled
  * design must also differ from the plain one for some configuration, or the
@@ -580,17 +603,10 @@ static void test_dont_care_exhaustive(void **state)
         skip();
     size_t changed = 0, checked = 0;
     for (size_t k = 0; k < hdl_n_cfgs; k++) {
-        const hdl_cfg *cfg = &hdl_cfgs[k];
-        uint32_t bits = cfg->n_in * cfg->in_bits;
-        if (bits > 16)
-            continue;
-        size_t n = (size_t)1 << bits;
         hdl_case c;
-        hdl_case_init(&c, cfg, n, 300 + k);
-        for (size_t v = 0; v < n; v++)
-            for (uint32_t i = 0; i < cfg->n_in; i++)
-                c.in[v * cfg->n_in + i] =
-                    (uint16_t)((v >> (i * cfg->in_bits)) & ((1u << cfg->in_bits) - 1u));
+        if (!exhaustive_case(k, &c))
+            continue;
+        size_t n = c.n;
         char plain_dir[300], path[320];
         snprintf(plain_dir, sizeof plain_dir, "%s/plain", c.dir);
         splut_hdl_opts plain = opts_for(SPLUT_PIPE_NONE, "dut", 0);
@@ -619,6 +635,242 @@ static void test_dont_care_exhaustive(void **state)
     }
     assert_true(checked >= 3);
     assert_true(changed >= 1);
+}
+
+/* ------------------------------------------- splut_tables_fill_dont_cares */
+
+/* Per table (layer, neuron, slot: sub-neurons then the adder), the addresses
+ * the network visits over a set of inputs: computed here by walking the
+ * tables directly, independently of the library's reachability analysis. */
+typedef struct visit_map {
+    uint8_t *seen[3][8][4]; /* layer, neuron, slot (hdl_cfgs are this small) */
+} visit_map;
+
+static uint32_t table_slot(uint32_t table, uint32_t A)
+{
+    return table == SPLUT_TABLE_ADDER ? A : table;
+}
+
+static uint16_t visit(visit_map *vm, const splut_tables *t, size_t l, uint32_t j,
+                      uint32_t table, uint32_t A, uint64_t addr)
+{
+    splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+    const uint16_t *e = NULL;
+    assert_int_equal(splut_tables_info(t, l, j, table, &ti), SPLUT_OK);
+    assert_int_equal(splut_tables_data(t, l, j, table, &e), SPLUT_OK);
+    uint8_t **seen = &vm->seen[l][j][table_slot(table, A)];
+    if (!*seen)
+        assert_non_null(*seen = calloc(ti.entries, 1));
+    (*seen)[addr] = 1;
+    return e[addr];
+}
+
+/* Forward one input vector through the tables, marking visited addresses;
+ * @p out receives the output codes. */
+static void walk(visit_map *vm, const splut_tables *t, const uint16_t *in, uint16_t *out)
+{
+    uint16_t cur[64], next[64], sub[8];
+    uint32_t n_in = 0;
+    assert_int_equal(splut_tables_io(t, &n_in, NULL, NULL, NULL), SPLUT_OK);
+    memcpy(cur, in, n_in * sizeof *cur);
+    uint32_t neurons = 0;
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t A = 0, width = 0;
+        assert_int_equal(splut_tables_layer(t, l, &neurons, &A, &width), SPLUT_OK);
+        assert_true(neurons <= 8 && A < 4);
+        for (uint32_t j = 0; j < neurons; j++) {
+            const uint32_t *idx = NULL;
+            size_t cnt = 0;
+            splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+            assert_int_equal(splut_tables_inputs(t, l, j, &idx, &cnt), SPLUT_OK);
+            assert_int_equal(splut_tables_info(t, l, j, 0, &ti), SPLUT_OK);
+            for (uint32_t a = 0; a < (A ? A : 1); a++) {
+                uint64_t addr = 0;
+                for (uint32_t f = 0; f < ti.in_fields; f++) /* field 0 most significant */
+                    addr = addr << ti.in_bits | cur[idx[a * ti.in_fields + f]];
+                sub[a] = visit(vm, t, l, j, a, A, addr);
+            }
+            if (A) {
+                uint64_t addr = 0;
+                for (uint32_t a = 0; a < A; a++)
+                    addr = addr << ti.out_bits | sub[a];
+                next[j] = visit(vm, t, l, j, SPLUT_TABLE_ADDER, A, addr);
+            } else {
+                next[j] = sub[0];
+            }
+        }
+        memcpy(cur, next, neurons * sizeof *cur);
+    }
+    memcpy(out, cur, neurons * sizeof *out);
+}
+
+static void visit_free(visit_map *vm)
+{
+    for (size_t i = 0; i < sizeof vm->seen / sizeof vm->seen[0][0][0]; i++)
+        free((&vm->seen[0][0][0])[i]);
+}
+
+/* Same shape and connectivity; every visited entry equal; returns the number
+ * of entries that differ (all of them at addresses no input visits). */
+static size_t compare_filled(const visit_map *vm, const splut_tables *t, const splut_tables *f)
+{
+    size_t changed = 0;
+    assert_int_equal(splut_tables_num_layers(f), splut_tables_num_layers(t));
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t n[2][3];
+        assert_int_equal(splut_tables_layer(t, l, &n[0][0], &n[0][1], &n[0][2]), SPLUT_OK);
+        assert_int_equal(splut_tables_layer(f, l, &n[1][0], &n[1][1], &n[1][2]), SPLUT_OK);
+        assert_memory_equal(n[0], n[1], sizeof n[0]);
+        uint32_t A = n[0][1];
+        for (uint32_t j = 0; j < n[0][0]; j++) {
+            const uint32_t *ia = NULL, *ib = NULL;
+            size_t ca = 0, cb = 0;
+            assert_int_equal(splut_tables_inputs(t, l, j, &ia, &ca), SPLUT_OK);
+            assert_int_equal(splut_tables_inputs(f, l, j, &ib, &cb), SPLUT_OK);
+            assert_int_equal(ca, cb);
+            assert_memory_equal(ia, ib, ca * sizeof *ia);
+            for (uint32_t s = 0; s <= A; s++) {
+                uint32_t table = s == A ? SPLUT_TABLE_ADDER : s;
+                if (s == A && !A)
+                    break;
+                splut_table_info ta = SPLUT_TABLE_INFO_INIT, tb = SPLUT_TABLE_INFO_INIT;
+                const uint16_t *ea = NULL, *eb = NULL;
+                assert_int_equal(splut_tables_info(t, l, j, table, &ta), SPLUT_OK);
+                assert_int_equal(splut_tables_info(f, l, j, table, &tb), SPLUT_OK);
+                assert_memory_equal(&ta, &tb, sizeof ta);
+                assert_int_equal(splut_tables_data(t, l, j, table, &ea), SPLUT_OK);
+                assert_int_equal(splut_tables_data(f, l, j, table, &eb), SPLUT_OK);
+                const uint8_t *seen = vm->seen[l][j][table_slot(table, A)];
+                for (uint64_t a = 0; a < ta.entries; a++) {
+                    if (seen && seen[a])
+                        assert_int_equal(eb[a], ea[a]);
+                    changed += eb[a] != ea[a];
+                }
+            }
+        }
+    }
+    return changed;
+}
+
+/* Every file the design lists (<prefix>_files.txt, or the HLS pair) is
+ * byte-identical in both directories. */
+static void assert_same_design(const char *a, const char *b, splut_hdl_format fmt)
+{
+    char path[512];
+    char *list = NULL;
+    if (fmt == SPLUT_HDL_HLS) {
+        list = strdup("dut.c\ndut.h\n");
+    } else {
+        snprintf(path, sizeof path, "%s/dut_files.txt", a);
+        list = hdl_read(path, NULL);
+    }
+    assert_non_null(list);
+    size_t files = 0;
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n"), files++) {
+        size_t la = 0, lb = 0;
+        snprintf(path, sizeof path, "%s/%s", a, name);
+        char *da = hdl_read(path, &la);
+        snprintf(path, sizeof path, "%s/%s", b, name);
+        char *db = hdl_read(path, &lb);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_int_equal(la, lb);
+        assert_memory_equal(da, db, la);
+        free(da);
+        free(db);
+    }
+    assert_true(files >= 2);
+    free(list);
+}
+
+/* The filled tables keep every entry the network can address (so the same
+ * outputs on the whole input space), differ somewhere for some
+ * configuration, and emitted without the flag give the very design the
+ * original tables give with it. */
+static void test_fill_dont_cares(void **state)
+{
+    (void)state;
+    size_t changed = 0, checked = 0;
+    for (size_t k = 0; k < hdl_n_cfgs; k++) {
+        hdl_case c;
+        if (!exhaustive_case(k, &c))
+            continue;
+        const hdl_cfg *cfg = &hdl_cfgs[k];
+        size_t n = c.n;
+        uint32_t n_out = 0;
+        assert_int_equal(splut_tables_io(c.t, NULL, NULL, &n_out, NULL), SPLUT_OK);
+        uint16_t *want = malloc(n * n_out * sizeof *want), *got = malloc(n * n_out * sizeof *got);
+        uint16_t walked[64];
+        assert_non_null(want);
+        assert_non_null(got);
+        visit_map vm;
+        memset(&vm, 0, sizeof vm);
+        assert_int_equal(splut_tables_forward(c.t, c.in, n, want), SPLUT_OK);
+        for (size_t v = 0; v < n; v++) { /* the walk is a faithful forward pass */
+            walk(&vm, c.t, c.in + v * cfg->n_in, walked);
+            assert_memory_equal(walked, want + v * n_out, n_out * sizeof *walked);
+        }
+        splut_tables *f = NULL;
+        assert_int_equal(splut_tables_fill_dont_cares(c.t, &f), SPLUT_OK);
+        changed += compare_filled(&vm, c.t, f);
+        assert_int_equal(splut_tables_forward(f, c.in, n, got), SPLUT_OK);
+        assert_memory_equal(got, want, n * n_out * sizeof *got);
+        const splut_hdl_format fmts[] = {SPLUT_HDL_VERILOG, SPLUT_HDL_HLS};
+        for (size_t i = 0; i < 2; i++) {
+            char dir_t[300], dir_f[300];
+            snprintf(dir_t, sizeof dir_t, "%s/t%zu", c.dir, i);
+            snprintf(dir_f, sizeof dir_f, "%s/f%zu", c.dir, i);
+            splut_hdl_opts dc = opts_for(SPLUT_PIPE_LAYER, "dut", SPLUT_HDL_DONT_CARE);
+            splut_hdl_opts plain = opts_for(SPLUT_PIPE_LAYER, "dut", 0);
+            assert_int_equal(splut_tables_emit(c.t, fmts[i], dir_t, &dc), SPLUT_OK);
+            assert_int_equal(splut_tables_emit(f, fmts[i], dir_f, &plain), SPLUT_OK);
+            assert_same_design(dir_t, dir_f, fmts[i]);
+        }
+        splut_tables_destroy(f);
+        visit_free(&vm);
+        free(want);
+        free(got);
+        checked++;
+        hdl_case_free(&c);
+    }
+    assert_true(checked >= 3);
+    assert_true(changed >= 1);
+}
+
+/* NULL arguments, and every failing allocation reports SPLUT_E_NOMEM,
+ * leaks nothing and leaves *out NULL. */
+static void test_fill_dont_cares_errors(void **state)
+{
+    (void)state;
+    splut_tables *f = (splut_tables *)&f;
+    assert_int_equal(splut_tables_fill_dont_cares(NULL, &f), SPLUT_E_NULL);
+    oom_state o = {0, 0, 0};
+    splut_allocator al = {oom_alloc, oom_free, &o};
+    splut_ctx *ctx = NULL;
+    splut_model *m = NULL;
+    splut_tables *t = NULL;
+    oom_tables(&al, &hdl_cfgs[5], &ctx, &m, &t);
+    assert_int_equal(splut_tables_fill_dont_cares(t, NULL), SPLUT_E_NULL);
+    splut_status st = SPLUT_E_NOMEM;
+    long budget = 0;
+    for (; st == SPLUT_E_NOMEM && budget < 100000; budget++) {
+        long live = o.live;
+        o.budget = budget;
+        o.armed = 1;
+        st = splut_tables_fill_dont_cares(t, &f);
+        o.armed = 0;
+        if (st != SPLUT_OK) {
+            assert_int_equal(st, SPLUT_E_NOMEM);
+            assert_null(f);
+            assert_int_equal(o.live, live);
+        }
+    }
+    assert_int_equal(st, SPLUT_OK);
+    assert_true(budget > 3); /* the sweep did fail allocations */
+    splut_tables_destroy(f);
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
 }
 
 static void test_lint(void **state)
@@ -1443,6 +1695,292 @@ static void test_cli_synth_fast_wide(void **state)
     hdl_case_free(&c);
 }
 
+/* Lines of a chunk list (f/narrow.txt or f/wide.txt) of a --fast run. */
+static size_t chunk_list_lines(const hdl_case *c, const char *name)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/f/%s", c->dir, name);
+    char *text = hdl_read(path, NULL);
+    assert_non_null(text);
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    free(text);
+    return lines;
+}
+
+/* Flip-flops the emitted Verilog declares: the WIDTH of every pipeline register. */
+static double declared_register_bits(const hdl_case *c, int32_t pipeline)
+{
+    char dir[300], path[340];
+    snprintf(dir, sizeof dir, "%s/v%d", c->dir, (int)pipeline);
+    splut_hdl_opts o = opts_for(pipeline, "regs", SPLUT_HDL_NO_RESET);
+    assert_int_equal(splut_tables_emit(c->t, SPLUT_HDL_VERILOG, dir, &o), SPLUT_OK);
+    snprintf(path, sizeof path, "%s/regs_top.v", dir);
+    char *top = hdl_read(path, NULL);
+    assert_non_null(top);
+    double bits = 0;
+    for (const char *p = top; (p = strstr(p, "#(.WIDTH(")) != NULL; p++)
+        bits += atof(p + strlen("#(.WIDTH("));
+    free(top);
+    return bits;
+}
+
+/* A BLIF of single-output covers (`.names`), evaluated for one assignment of
+ * its inputs; enough for the fast count's unmapped chunks (multiplexers,
+ * buffers, constants). */
+typedef struct blif_net {
+    char **name;   /* node output names */
+    char ***in;    /* node input names */
+    char ***rows;  /* node cover rows ("01- 1") */
+    int *k, *n_rows;
+    size_t n;
+    int *val;      /* per node: -1 unknown, else the value in this evaluation */
+} blif_net;
+
+static void blif_parse(char *text, blif_net *g)
+{
+    memset(g, 0, sizeof *g);
+    size_t cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, ".names", 6) == 0) {
+            if (g->n == cap) {
+                cap = cap ? 2 * cap : 256;
+                g->name = realloc(g->name, cap * sizeof *g->name);
+                g->in = realloc(g->in, cap * sizeof *g->in);
+                g->rows = realloc(g->rows, cap * sizeof *g->rows);
+                g->k = realloc(g->k, cap * sizeof *g->k);
+                g->n_rows = realloc(g->n_rows, cap * sizeof *g->n_rows);
+                assert_true(g->name && g->in && g->rows && g->k && g->n_rows);
+            }
+            char *tok[8];
+            int cnt = 0;
+            for (char *p = line + 6; *p && cnt < 8;) {
+                while (*p == ' ')
+                    *p++ = '\0';
+                if (!*p)
+                    break;
+                tok[cnt++] = p;
+                while (*p && *p != ' ')
+                    p++;
+            }
+            assert_true(cnt >= 1 && cnt <= 4);
+            g->name[g->n] = tok[cnt - 1];
+            g->in[g->n] = calloc(4, sizeof(char *));
+            g->rows[g->n] = calloc(4, sizeof(char *));
+            for (int i = 0; i < cnt - 1; i++)
+                g->in[g->n][i] = tok[i];
+            g->k[g->n] = cnt - 1;
+            g->n_rows[g->n] = 0;
+            g->n++;
+        } else if (line[0] != '.' && line[0] != '#' && g->n) {
+            assert_true(g->n_rows[g->n - 1] < 4);
+            g->rows[g->n - 1][g->n_rows[g->n - 1]++] = line;
+        }
+    }
+    g->val = malloc((g->n ? g->n : 1) * sizeof *g->val);
+    assert_non_null(g->val);
+}
+
+static void blif_free(blif_net *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->in[i]);
+        free(g->rows[i]);
+    }
+    free(g->name);
+    free(g->in);
+    free(g->rows);
+    free(g->k);
+    free(g->n_rows);
+    free(g->val);
+}
+
+/* Value of signal @p sig: a node, else a primary input "t<id>_<p>" whose
+ * value is bit p of inputs[id]. */
+static int blif_eval(blif_net *g, const char *sig, const uint64_t *inputs)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        if (strcmp(g->name[i], sig) != 0)
+            continue;
+        if (g->val[i] >= 0)
+            return g->val[i];
+        int x[3] = {0, 0, 0}, v = 0;
+        for (int j = 0; j < g->k[i]; j++)
+            x[j] = blif_eval(g, g->in[i][j], inputs);
+        for (int r = 0; r < g->n_rows[i] && !v; r++) {
+            const char *row = g->rows[i][r];
+            int match = 1;
+            for (int j = 0; j < g->k[i]; j++)
+                match &= row[j] == '-' || row[j] - '0' == x[j];
+            v = match && row[g->k[i] ? g->k[i] + 1 : 0] == '1';
+        }
+        return g->val[i] = v;
+    }
+    unsigned id = 0, p = 0;
+    assert_int_equal(sscanf(sig, "t%u_%u", &id, &p), 2);
+    return (int)(inputs[id] >> p & 1);
+}
+
+/* The fast count's table ids: layer by layer, neuron by neuron, sub-neurons
+ * then the adder (PolyLUT-Add), one table per neuron otherwise. */
+typedef struct table_ids {
+    size_t n;
+    uint32_t layer[64], neuron[64], table[64];
+} table_ids;
+
+static void list_tables(const splut_tables *t, table_ids *ids)
+{
+    ids->n = 0;
+    for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
+        uint32_t neurons = 0, A = 0;
+        assert_int_equal(splut_tables_layer(t, l, &neurons, &A, NULL), SPLUT_OK);
+        for (uint32_t j = 0; j < neurons; j++)
+            for (uint32_t a = 0; a <= A; a++) {
+                if (!A && a)
+                    break;
+                assert_true(ids->n < 64);
+                ids->layer[ids->n] = (uint32_t)l;
+                ids->neuron[ids->n] = j;
+                ids->table[ids->n++] = a == A && A ? SPLUT_TABLE_ADDER : a;
+            }
+    }
+}
+
+/* Output code of table @p id when each table whose address is a network
+ * input takes bits of inputs[id] as its address: an adder reads its
+ * sub-neurons; with @p chained, tables after layer 0 read the previous
+ * layer's outputs (as without pipeline registers), else their own inputs. */
+static uint16_t table_value(const splut_tables *t, const table_ids *ids, size_t id,
+                            const uint64_t *inputs, int chained)
+{
+    uint32_t l = ids->layer[id], j = ids->neuron[id], tb = ids->table[id];
+    splut_table_info ti = SPLUT_TABLE_INFO_INIT;
+    const uint16_t *e = NULL;
+    assert_int_equal(splut_tables_info(t, l, j, tb, &ti), SPLUT_OK);
+    assert_int_equal(splut_tables_data(t, l, j, tb, &e), SPLUT_OK);
+    uint64_t addr = 0;
+    if (tb == SPLUT_TABLE_ADDER) { /* sub-neuron 0 most significant */
+        for (uint32_t a = 0; a < ti.in_fields; a++)
+            addr = addr << ti.in_bits |
+                   table_value(t, ids, id - ti.in_fields + a, inputs, chained);
+    } else if (l > 0 && chained) {
+        const uint32_t *idx = NULL;
+        size_t cnt = 0;
+        uint32_t prev_neurons = 0, prev_A = 0;
+        assert_int_equal(splut_tables_inputs(t, l, j, &idx, &cnt), SPLUT_OK);
+        assert_int_equal(splut_tables_layer(t, l - 1, &prev_neurons, &prev_A, NULL), SPLUT_OK);
+        for (uint32_t f = 0; f < ti.in_fields; f++) {
+            uint32_t x = idx[tb * ti.in_fields + f];
+            size_t src = 0; /* the output table of neuron x of layer l − 1 */
+            while (ids->layer[src] != l - 1 || ids->neuron[src] != x ||
+                   ids->table[src] != (prev_A ? SPLUT_TABLE_ADDER : 0u))
+                src++;
+            addr = addr << ti.in_bits | table_value(t, ids, src, inputs, chained);
+        }
+    } else {
+        addr = inputs[id] & (ti.entries - 1);
+    }
+    return e[addr];
+}
+
+/* Every output "t<id>_o<b>" of the unmapped chunk file @p path is bit b of
+ * table id's output composed as table_value() does, on random inputs. */
+static void check_chunk_function(const char *path, const splut_tables *t, int chained)
+{
+    char *text = hdl_read(path, NULL);
+    assert_non_null(text);
+    char *outs = strstr(text, ".outputs ");
+    assert_non_null(outs);
+    char *outs_end = strchr(outs, '\n');
+    *outs_end = '\0';
+    char *out_list = strdup(outs + strlen(".outputs "));
+    memmove(text, outs_end + 1, strlen(outs_end + 1) + 1); /* drop the port lines */
+    blif_net g;
+    blif_parse(text, &g);
+    table_ids ids;
+    list_tables(t, &ids);
+    uint64_t inputs[64];
+    size_t checked = 0;
+    uint64_t rng = 12345;
+    for (int v = 0; v < 100; v++) {
+        for (size_t i = 0; i < 64; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            inputs[i] = rng >> 11;
+        }
+        for (size_t i = 0; i < g.n; i++)
+            g.val[i] = -1;
+        char *list = strdup(out_list), *save = NULL;
+        for (char *o = strtok_r(list, " ", &save); o; o = strtok_r(NULL, " ", &save)) {
+            unsigned id = 0, b = 0;
+            assert_int_equal(sscanf(o, "t%u_o%u", &id, &b), 2);
+            assert_true(id < ids.n);
+            assert_int_equal(blif_eval(&g, o, inputs),
+                             table_value(t, &ids, id, inputs, chained) >> b & 1);
+            checked++;
+        }
+        free(list);
+    }
+    assert_true(checked >= 100);
+    free(out_list);
+    blif_free(&g);
+    free(text);
+}
+
+/* PolyLUT-Add: where no register separates a layer's sub-neurons from its
+ * adders (the layer pipeline, after the first layer) they are mapped as one
+ * network in 5 port orders (the median count is taken), which the chunk list
+ * shows; with the sub-layer pipeline every table is mapped alone. The
+ * register bits are those the emitted Verilog declares. (No
+ * comparison with Yosys here: on tables this small, 4-input sub-neurons,
+ * Yosys merges logic across tables far more than on real networks, e.g. 38
+ * LUTs against the fast count's 55; docs/hdl.md.) */
+static void test_cli_synth_fast_joint(void **state)
+{
+    (void)state;
+    if (!cli_path || (!hdl_have("yosys-abc") && !hdl_have("berkeley-abc"))) {
+        fprintf(stderr, "skipping: no ABC (yosys-abc or berkeley-abc)\n");
+        skip();
+    }
+    hdl_case c;
+    case_with_model_file(&c, &hdl_cfgs[3], 604);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --pipeline sublayer "
+                                 "--out f --json"), 0);
+    char *out = cli_output(&c);
+    assert_true(json_number(out, "lut") > 0);
+    assert_true(json_number(out, "register_bits") ==
+                declared_register_bits(&c, SPLUT_PIPE_SUBLAYER));
+    free(out);
+    assert_int_equal(chunk_list_lines(&c, "wide.txt"), 0);
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --out f --json"), 0);
+    out = cli_output(&c);
+    assert_true(json_number(out, "lut") > 0);
+    assert_true(json_number(out, "depth6") >= 1);
+    assert_true(json_number(out, "register_bits") == declared_register_bits(&c, SPLUT_PIPE_LAYER));
+    free(out);
+    assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5); /* layer 1 in 5 port orders */
+    /* the joint network computes each adder over its sub-neurons */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/f/wide.txt", c.dir);
+    char *wide = hdl_read(path, NULL);
+    assert_non_null(wide);
+    wide[strcspn(wide, "\n")] = '\0';
+    snprintf(path, sizeof(path), "%s/f/%s.blif", c.dir, wide);
+    free(wide);
+    check_chunk_function(path, c.t, 0);
+    /* without pipeline registers the whole network is one ABC network */
+    assert_int_equal(run_cli(&c, "synth --model model.splut --fast --no-reset --pipeline none "
+                                 "--out f --json"), 0);
+    out = cli_output(&c);
+    assert_true(json_number(out, "register_bits") == 0);
+    free(out);
+    assert_int_equal(chunk_list_lines(&c, "narrow.txt"), 0);
+    assert_int_equal(chunk_list_lines(&c, "wide.txt"), 5);
+    snprintf(path, sizeof(path), "%s/f/c0.blif", c.dir);
+    check_chunk_function(path, c.t, 1);
+    hdl_case_free(&c);
+}
+
 /* `sparselut synth --target ice40-*`: place and route of a PolyLUT-Add model
  * gives logic cells, flip-flops, an Fmax, the latency in ns and a bitstream;
  * the up5k run goes through the serial shell. */
@@ -1492,7 +2030,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_deterministic), cmocka_unit_test(test_hls_restrictions),
         cmocka_unit_test(test_two_prefixes), cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_atomic_emission_oom), cmocka_unit_test(test_atomic_emission_io),
-        cmocka_unit_test(test_vendor_scripts),
+        cmocka_unit_test(test_vendor_scripts), cmocka_unit_test(test_fill_dont_cares),
+        cmocka_unit_test(test_fill_dont_cares_errors),
     };
     const struct CMUnitTest lint[] = {cmocka_unit_test(test_lint)};
     const struct CMUnitTest icarus[] = {cmocka_unit_test(test_icarus)};
@@ -1530,7 +2069,8 @@ int main(int argc, char **argv)
     RUN("cli", cli);
     RUN("synth", synth);
     const struct CMUnitTest synth_fast[] = {cmocka_unit_test(test_cli_synth_fast),
-                                             cmocka_unit_test(test_cli_synth_fast_wide)};
+                                             cmocka_unit_test(test_cli_synth_fast_wide),
+                                             cmocka_unit_test(test_cli_synth_fast_joint)};
     const struct CMUnitTest ice40[] = {cmocka_unit_test(test_cli_synth_ice40)};
     RUN("synth-fast", synth_fast);
     RUN("ice40", ice40);

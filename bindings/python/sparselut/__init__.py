@@ -1246,6 +1246,17 @@ class Tables(_Handle):
                self._ctx_h, "splut_tables_emit_testbench_raw")
         del keep_r, keep_c
 
+    def fill_dont_cares(self):
+        """New :class:`Tables` with the unreachable entries filled as :meth:`emit`
+        fills them with ``dont_care=True`` (the ROM contents of that design);
+        reachable entries are unchanged."""
+        h = ctypes.c_void_p()
+        _check(_c.splut_tables_fill_dont_cares(self._live(), ctypes.byref(h)), self._ctx_h,
+               "splut_tables_fill_dont_cares")
+        obj = Tables.__new__(Tables)
+        obj._adopt(h.value, self._ctx_h)
+        return obj
+
     def latency(self, pipeline="none", prefix=None):
         """Clock cycles between input and output of the emitted top level."""
         opts = self._opts(prefix, pipeline, False)

@@ -249,6 +249,7 @@ PROTOTYPES = {
     "splut_tables_emit_testbench": (_S, [_H, c_int, c_char_p, P(HdlOpts), P(c_u16),
                                          c_size_t]),
     "splut_hdl_latency": (_S, [_H, P(HdlOpts), P(c_u32)]),
+    "splut_tables_fill_dont_cares": (_S, [_H, P(_H)]),
     # Input stage in hardware
     "splut_input_value": (_S, [P(InputFormat), c_u32, c_i32, P(c_f32)]),
     "splut_input_format_fit": (_S, [P(_H), ctypes.c_size_t, P(InputFormat)]),

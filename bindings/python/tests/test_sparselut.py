@@ -512,6 +512,19 @@ class TestEmit(Base):
             self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
             self.assertIn("vectors=200 mismatches=0", res.stdout)
 
+    def test_fill_dont_cares(self):
+        with small_model(self.ctx) as m, m.tables() as tb, tb.fill_dont_cares() as filled:
+            self.assertEqual(filled.num_layers, tb.num_layers)
+            codes = random_codes(300, 8, 2, 7)
+            self.assertEqual(lut_simulate(filled, codes), lut_simulate(tb, codes))
+            # emitting the filled tables plainly gives the design of the flag
+            a, b = os.path.join(self.tmp, "dc"), os.path.join(self.tmp, "filled")
+            tb.emit("hls", a, prefix="x", dont_care=True)
+            filled.emit("hls", b, prefix="x")
+            with open(os.path.join(a, "x.c")) as fa, open(os.path.join(b, "x.c")) as fb:
+                self.assertEqual(fa.read(), fb.read())
+
+
 class TestInputStage(Base):
     """Raw fixed-point features through the hardware comparators (HLS C driver)."""
 

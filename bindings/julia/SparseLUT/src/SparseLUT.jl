@@ -23,7 +23,7 @@ __precompile__(false)  # the library path is read from ENV at load time
 export Context, Model, Trainer, Tables, Layer, SparseLUTError
 export train_step!, loss_grad, calibrate_bn!, predict, input_codes, forward_codes, classify_codes
 export train_step_soft!, loss_grad_soft, output_values
-export tables_forward, emit, emit_testbench, latency, presets, version
+export tables_forward, emit, emit_testbench, latency, presets, version, fill_dont_cares
 export Run, fit!, epoch!, history, final_model, save_checkpoint, resume!, checkpoint_model
 
 const libsparselut = get(ENV, "SPARSELUT_LIB", "libsparselut")
@@ -259,6 +259,8 @@ splut_tables_emit_testbench(t, fmt, dir, opts, codes, n) =
           (H, Cint, Cstring, Ref{HdlOpts}, Ptr{UInt16}, Csize_t), t, fmt, dir, opts, codes, n)
 splut_hdl_latency(t, opts, cycles) = ccall((:splut_hdl_latency, libsparselut), S,
     (H, Ref{HdlOpts}, Ref{UInt32}), t, opts, cycles)
+splut_tables_fill_dont_cares(t, out) = ccall((:splut_tables_fill_dont_cares, libsparselut), S,
+    (H, Ref{H}), t, out)
 # Input stage in hardware: the format is an opaque pointer here; HdlOpts
 # mirrors the 0.1 struct, which the library still accepts.
 splut_input_value(fmt, f, raw, value) = ccall((:splut_input_value, libsparselut), S,
@@ -725,6 +727,12 @@ function load_tables(ctx::Context, path::AbstractString)
     out = Ref{Ptr{Cvoid}}(C_NULL)
     check(splut_tables_load(ctx.ptr, path, out), ctx.ptr, "splut_tables_load")
     return finalizer(close, Tables(out[], splut_ctx_ref(ctx.ptr)))
+end
+"""Tables with the unreachable entries filled as `emit(...; dont_care=true)` fills them."""
+function fill_dont_cares(t::Tables)
+    out = Ref{Ptr{Cvoid}}(C_NULL)
+    check(splut_tables_fill_dont_cares(t.ptr, out), t.ctx, "splut_tables_fill_dont_cares")
+    return finalizer(close, Tables(out[], splut_ctx_ref(t.ctx)))
 end
 function Base.close(t::Tables)
     if t.ptr != C_NULL
