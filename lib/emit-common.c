@@ -215,7 +215,8 @@ static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
                            o->reserved);
     if (o->pipeline < SPLUT_PIPE_NONE || o->pipeline > SPLUT_PIPE_SUBLAYER)
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown pipeline mode %d", (int)o->pipeline);
-    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE | SPLUT_HDL_NO_RESET))
+    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE | SPLUT_HDL_NO_RESET |
+                               SPLUT_HDL_THERMO_BITS | SPLUT_HDL_GROUPSUM_COUNTS))
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL flags 0x%x", o->flags);
     if (o->prefix && !prefix_ok(o->prefix))
         return splut__fail(ctx, SPLUT_E_INVALID,
@@ -344,6 +345,146 @@ static splut_status gather_stages(splut__net *net)
     net->latency = 0;
     for (size_t i = 0; i < n; i++)
         net->latency += net->stages[i].reg_before;
+    net->latency += net->reg_popcount + net->reg_argmax;
+    return SPLUT_OK;
+}
+
+uint32_t splut__bits_for(uint32_t v)
+{
+    uint32_t bits = 1;
+    while (bits < 32 && (v >> bits))
+        bits++;
+    return bits;
+}
+
+/* Nodes of leaves [lo, hi) from index *next on; returns the subtree's root. */
+static uint32_t tree_range(splut__tree_node *nodes, uint32_t lo, uint32_t hi, uint32_t *next)
+{
+    if (hi - lo == 1) {
+        nodes[lo] = (splut__tree_node){lo, lo, 1};
+        return lo;
+    }
+    uint32_t mid = lo + (hi - lo) / 2;
+    uint32_t a = tree_range(nodes, lo, mid, next), b = tree_range(nodes, mid, hi, next);
+    uint32_t k = (*next)++;
+    nodes[k] = (splut__tree_node){a, b, hi - lo};
+    return k;
+}
+
+void splut__tree_build(splut__tree_node *nodes, uint32_t n)
+{
+    uint32_t next = n;
+    tree_range(nodes, 0, n, &next);
+}
+
+splut__tree_node *splut__head_tree_alloc(const splut__net *net)
+{
+    uint32_t n = net->group > net->classes ? net->group : net->classes;
+    return splut__calloc(net->ctx, 2 * (size_t)n, sizeof(splut__tree_node));
+}
+
+splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
+                              splut__tree_unit popcount, splut__tree_unit argmax)
+{
+    splut__tree_node *nd = splut__head_tree_alloc(net);
+    if (!nd)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory emitting the GroupSum head");
+    splut_status st = popcount(net, nd, b, dir);
+    if (st == SPLUT_OK && !net->counts_port)
+        st = argmax(net, nd, b, dir);
+    splut__free(net->ctx, nd);
+    return st;
+}
+
+uint32_t splut__net_last_width(const splut__net *net)
+{
+    return splut__stage_out_width(&net->stages[net->n_stages - 1]);
+}
+
+/* Thermometer bit l of feature f as a function of the raw value: over the
+ * intervals between thresholds its value is "code > l", a monotone sequence
+ * (the code is monotone in the raw value), so one comparison decides it. */
+splut__tbit_kind splut__thermo_raw_bit(const splut__net *net, uint32_t f, uint32_t l,
+                                       uint32_t *thr_index)
+{
+    uint32_t n = net->thr_steps[f];
+    bool first = splut__thr_code(net, f, 0) > l;
+    *thr_index = 0;
+    for (uint32_t k = 1; k <= n; k++)
+        if ((splut__thr_code(net, f, k) > l) != first) {
+            *thr_index = k - 1;
+            return first ? SPLUT__TBIT_LT : SPLUT__TBIT_GE;
+        }
+    return first ? SPLUT__TBIT_ONE : SPLUT__TBIT_ZERO;
+}
+
+/* Every thermometer bit of the input stage must change at most once over the
+ * raw range (true of every monotone quantiser; checked, not assumed). */
+static splut_status check_thermo_input(const splut__net *net)
+{
+    for (uint32_t f = 0; f < net->n_in; f++)
+        for (uint32_t l = 0; l < net->thermo; l++) {
+            uint32_t changes = 0;
+            for (uint32_t k = 1; k <= net->thr_steps[f]; k++)
+                changes += (splut__thr_code(net, f, k) > l) !=
+                           (splut__thr_code(net, f, k - 1) > l);
+            if (changes > 1)
+                return splut__fail(net->ctx, SPLUT_E_INVALID,
+                                   "input stage: thermometer bit %u of feature %u changes %u "
+                                   "times over the raw range (the codes are not monotone)",
+                                   l, f, changes);
+        }
+    return SPLUT_OK;
+}
+
+/* Largest popcount the GroupSum head handles: 16-bit counts (test vectors and
+ * HLS outputs are 16-bit codes); C classes at most 2^16. */
+#define GROUP_MAX 65535u
+#define CLASSES_MAX 65536u
+
+/* Thermometer inputs and the GroupSum head of LUT-node tables, and the flags
+ * that only they accept. */
+static splut_status dwn_shape(splut__net *net, const splut_tables *t, uint32_t flags)
+{
+    splut_ctx *ctx = net->ctx;
+    net->thermo = splut_tables_thermometer_levels(t);
+    net->classes = splut_tables_num_classes(t);
+    if ((flags & SPLUT_HDL_THERMO_BITS) && !net->thermo)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_THERMO_BITS needs tables of a thermometer-input model");
+    if ((flags & SPLUT_HDL_THERMO_BITS) && net->input)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_THERMO_BITS and an input stage exclude each other "
+                           "(M0 carries either raw features or thermometer bits)");
+    if ((flags & SPLUT_HDL_THERMO_BITS) && net->thermo > 16)
+        return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+                           "SPLUT_HDL_THERMO_BITS: %u thermometer bits per feature, at most 16",
+                           net->thermo);
+    if ((flags & SPLUT_HDL_GROUPSUM_COUNTS) && !net->classes)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_GROUPSUM_COUNTS needs tables with a GroupSum head");
+    net->thermo_port = (flags & SPLUT_HDL_THERMO_BITS) != 0;
+    net->counts_port = (flags & SPLUT_HDL_GROUPSUM_COUNTS) != 0;
+    if (net->input && net->thermo) {
+        splut_status st = check_thermo_input(net);
+        if (st != SPLUT_OK)
+            return st;
+    }
+    if (!net->classes)
+        return SPLUT_OK;
+    net->group = net->n_out / net->classes;
+    if (net->classes > CLASSES_MAX || net->group > GROUP_MAX)
+        return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+                           "GroupSum head of %u classes of %u nodes: at most %u classes of "
+                           "%u nodes (16-bit counts)",
+                           net->classes, net->group, CLASSES_MAX, GROUP_MAX);
+    net->count_bits = splut__bits_for(net->group);
+    net->class_bits = splut__bits_for(net->classes - 1);
+    net->reg_popcount = net->pipeline != SPLUT_PIPE_NONE;
+    net->reg_argmax = net->pipeline == SPLUT_PIPE_SUBLAYER && !net->counts_port;
+    /* the port carries the head's result */
+    net->n_out = net->counts_port ? net->classes : 1;
+    net->out_bits = net->counts_port ? net->count_bits : net->class_bits;
     return SPLUT_OK;
 }
 
@@ -354,9 +495,6 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
         return SPLUT_E_NULL;
     splut_ctx *ctx = tables_ctx(t);
     net->ctx = ctx;
-    if (t->thermo_levels) /* comparators for thermometer inputs: not emitted yet */
-        return splut__fail(ctx, SPLUT_E_INVALID,
-                           "HDL for thermometer-input (DWN) models is not supported yet");
     net->t = t;
     splut_hdl_opts o;
     splut_status st = read_opts(ctx, opts, &o);
@@ -370,6 +508,8 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
     st = splut_tables_io(t, &net->n_in, &net->in_bits, &net->n_out, &net->out_bits);
     if (st == SPLUT_OK && o.input)
         st = input_stage(net, &o);
+    if (st == SPLUT_OK)
+        st = dwn_shape(net, t, o.flags);
     if (st != SPLUT_OK)
         return st;
     st = gather_stages(net);
@@ -497,8 +637,10 @@ splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u,
     }
     if (st == SPLUT_OK && net->latency)
         st = u->reg(net, &b, dir);
-    if (st == SPLUT_OK && net->input)
+    if (st == SPLUT_OK && splut__net_has_input_unit(net))
         st = u->input(net, &b, dir);
+    if (st == SPLUT_OK && net->classes)
+        st = u->head(net, &b, dir);
     if (st == SPLUT_OK)
         st = u->top(net, &b, dir);
     splut__buf_free(&b);
@@ -526,8 +668,12 @@ static splut_status file_list(const splut__net *net, splut__buf *b, const char *
             }
         splut__buf_printf(b, "%s.%s\n", s->name, ext);
     }
-    if (net->input)
+    if (splut__net_has_input_unit(net))
         splut__buf_printf(b, "%s_input.%s\n", net->prefix, ext);
+    if (net->classes)
+        splut__buf_printf(b, "%s_popcount.%s\n", net->prefix, ext);
+    if (net->classes && !net->counts_port)
+        splut__buf_printf(b, "%s_argmax.%s\n", net->prefix, ext);
     splut__buf_printf(b, "%s_top.%s\n", net->prefix, ext);
     snprintf(name, sizeof(name), "%s_files.txt", net->prefix);
     return splut__buf_write(b, dir, name);
@@ -642,6 +788,25 @@ static splut_status write_bus_file(const splut__net *net, const char *dir, const
     return st;
 }
 
+/* The port M1 of every vector: the last layer's codes, or the GroupSum
+ * head's class index or counts. */
+static splut_status expected_outputs(const splut__net *net, const uint16_t *in, size_t n,
+                                     uint16_t *out)
+{
+    if (!net->classes)
+        return splut_tables_forward(net->t, in, n, out);
+    if (net->counts_port)
+        return splut_tables_classify(net->t, in, n, NULL, out);
+    int32_t *pred = splut__calloc(net->ctx, n, sizeof(int32_t));
+    if (!pred)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
+    splut_status st = splut_tables_classify(net->t, in, n, pred, NULL);
+    for (size_t i = 0; st == SPLUT_OK && i < n; i++)
+        out[i] = (uint16_t)pred[i];
+    splut__free(net->ctx, pred);
+    return st;
+}
+
 /* Write <prefix>_in.hex (the port bus: raw values with an input stage, else
  * the codes) and <prefix>_out.hex (expected, from LUT-mode inference on the
  * codes). */
@@ -655,11 +820,20 @@ static splut_status write_vectors(const splut__net *net, const char *dir, const 
     if (st != SPLUT_OK)
         return st;
     uint16_t *out = splut__calloc(ctx, n, (size_t)net->n_out * sizeof(uint16_t));
-    if (!out)
+    uint16_t *port = net->thermo_port ? splut__calloc(ctx, n, net->n_in * sizeof(uint16_t)) : NULL;
+    if (!out || (net->thermo_port && !port)) {
+        splut__free(ctx, out);
+        splut__free(ctx, port);
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
-    st = splut_tables_forward(net->t, in, n, out);
+    }
+    st = expected_outputs(net, in, n, out);
+    /* thermometer bits on the port: code c sets its c lowest bits */
+    for (size_t i = 0; port && i < n * net->n_in; i++)
+        port[i] = (uint16_t)((1u << in[i]) - 1);
     if (st == SPLUT_OK)
-        st = write_bus_file(net, dir, "in", in, raw, n, net->n_in, splut__net_port_bits(net));
+        st = write_bus_file(net, dir, "in", port ? port : in, raw, n, net->n_in,
+                            splut__net_port_bits(net));
+    splut__free(ctx, port);
     if (st == SPLUT_OK)
         st = write_bus_file(net, dir, "out", out, NULL, n, net->n_out, net->out_bits);
     splut__free(ctx, out);

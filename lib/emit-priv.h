@@ -93,15 +93,66 @@ typedef struct splut__net {
     const int32_t *thr;              /* n_in × thr_k */
     const uint16_t *thr_codes;       /* n_in × (thr_k + 1) */
     const uint32_t *thr_steps;       /* n_in */
+    /* LUT-node (DWN) models (docs/lut-nodes.md). Layer 0 of a thermometer
+     * model reads bus bit f·thermo + l = "code of feature f exceeds l". */
+    uint32_t thermo;      /* thermometer levels T per feature; 0: none */
+    bool thermo_port;     /* SPLUT_HDL_THERMO_BITS: M0 carries the thermometer bits */
+    uint32_t classes;     /* GroupSum classes C; 0: M1 carries the last layer's codes */
+    uint32_t group;       /* nodes per class group */
+    uint32_t count_bits;  /* bits of one popcount (enough for `group`) */
+    uint32_t class_bits;  /* bits of the class index (enough for C − 1, at least 1) */
+    bool counts_port;     /* SPLUT_HDL_GROUPSUM_COUNTS: M1 carries the counts, no argmax */
+    bool reg_popcount;    /* a pipeline register before the popcounts (any pipelining) */
+    bool reg_argmax;      /* and one before the argmax (SPLUT_PIPE_SUBLAYER) */
     uint16_t **filled;    /* SPLUT_HDL_DONT_CARE: per stage, every table with its
                              unreachable entries filled (emit-reach.c); else NULL */
 } splut__net;
 
-/* Bits per feature on port M0: raw bits with an input stage, else code bits. */
+/* Bits per feature on port M0: raw bits with an input stage, the T
+ * thermometer bits with SPLUT_HDL_THERMO_BITS, else code bits. */
 static inline uint32_t splut__net_port_bits(const splut__net *net)
 {
-    return net->input ? net->raw_bits : net->in_bits;
+    return net->input ? net->raw_bits : net->thermo_port ? net->thermo : net->in_bits;
 }
+
+/* A module <prefix>_input between M0 and stage 0: the comparators of an input
+ * stage, or the thermometer decoding of input codes. */
+static inline bool splut__net_has_input_unit(const splut__net *net)
+{
+    return net->input || (net->thermo && !net->thermo_port);
+}
+
+/* Width of the bus stage 0 reads (codes, or thermometer bits). */
+static inline uint32_t splut__net_stage0_width(const splut__net *net)
+{
+    return net->thermo ? net->n_in * net->thermo : net->n_in * net->in_bits;
+}
+
+/* Width of the last layer's output bus (the GroupSum head's input). */
+uint32_t splut__net_last_width(const splut__net *net);
+
+/* How thermometer bit l of feature f follows from the raw value u (offset
+ * binary) of an input stage: a constant, u ≥ threshold i, or u < threshold i. */
+typedef enum splut__tbit_kind {
+    SPLUT__TBIT_ZERO = 0,
+    SPLUT__TBIT_ONE = 1,
+    SPLUT__TBIT_GE = 2,
+    SPLUT__TBIT_LT = 3
+} splut__tbit_kind;
+splut__tbit_kind splut__thermo_raw_bit(const splut__net *net, uint32_t f, uint32_t l,
+                                       uint32_t *thr_index);
+
+/* A balanced binary tree over n leaves (n ≥ 1), nodes in post-order: leaf k
+ * is node k (k < n); internal node k ≥ n adds nodes a and b (a holds the
+ * lower leaves). `leaves` counts the leaves under a node. The root is node
+ * 2n − 2. Used for the popcount adder trees and the argmax. */
+typedef struct splut__tree_node {
+    uint32_t a, b, leaves;
+} splut__tree_node;
+/* Fill nodes[0 … 2n−2]; nodes must hold 2n − 1 entries. */
+void splut__tree_build(splut__tree_node *nodes, uint32_t n);
+/* Bits that hold the integers 0 … v. */
+uint32_t splut__bits_for(uint32_t v);
 
 /* Threshold i of feature f as an unsigned comparison constant: raw values
  * in offset binary (sign bit flipped) for a signed format, so every back-end
@@ -155,6 +206,15 @@ bool splut__stage_has_unused(const splut__net *net, const splut__stage *s);
 
 /* ------------------------------------------------------------- back-ends */
 
+/* A unit of the GroupSum head, given scratch for 2·max(group, classes) tree nodes. */
+typedef splut_status (*splut__tree_unit)(const splut__net *net, splut__tree_node *nd,
+                                         splut__buf *b, const char *dir);
+/* The GroupSum head: the popcounts, then (unless counts_port) the argmax. */
+splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
+                              splut__tree_unit popcount, splut__tree_unit argmax);
+/* Scratch for the tree of the larger of a group and the classes (NULL: out of memory). */
+splut__tree_node *splut__head_tree_alloc(const splut__net *net);
+
 /* <prefix>_files.txt: every source file (extension @p ext) in compilation order. */
 splut_status splut__emit_file_list(const splut__net *net, const char *dir, const char *ext);
 
@@ -167,8 +227,10 @@ typedef struct splut__hdl_units {
                           const char *dir);
     splut_status (*reg)(const splut__net *net, splut__buf *b, const char *dir);
     splut_status (*top)(const splut__net *net, splut__buf *b, const char *dir);
-    /* the input stage <prefix>_input (only with net->input) */
+    /* the input stage <prefix>_input (splut__net_has_input_unit) */
     splut_status (*input)(const splut__net *net, splut__buf *b, const char *dir);
+    /* the GroupSum head <prefix>_popcount and <prefix>_argmax (net->classes) */
+    splut_status (*head)(const splut__net *net, splut__buf *b, const char *dir);
     const char *ext; /* source file extension for <prefix>_files.txt */
 } splut__hdl_units;
 
