@@ -148,28 +148,24 @@ static splut_status input_cost(const splut__net *net, uint64_t *luts)
     return st;
 }
 
-/* Popcount adder trees (one LUT per sum bit of the wider operand: the carry
- * out is free in the carry chain) and the argmax tree (a comparator and the
- * count and index multiplexers per node, the root needing no count). */
+/* The popcounts (each counter output bit a LUT6, one LUT per bit of the
+ * final adder: its carry chain is free) and the argmax tree (a comparator and
+ * the count and index multiplexers per node, one LUT per bit each; the root
+ * needs no count). */
 static splut_status head_cost(const splut__net *net, uint64_t *luts)
 {
     *luts = 0;
     if (!net->classes)
         return SPLUT_OK;
-    splut__tree_node *nd = splut__head_tree_alloc(net);
-    if (!nd)
-        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory estimating the head");
-    splut__tree_build(nd, net->group);
-    uint64_t per_group = 0;
-    for (uint32_t k = net->group; k + 1 < 2 * net->group; k++) {
-        uint32_t wa = splut__bits_for(nd[nd[k].a].leaves), wb = splut__bits_for(nd[nd[k].b].leaves);
-        per_group += wa > wb ? wa : wb;
-    }
-    *luts = per_group * net->classes;
+    splut__pc_plan plan;
+    splut_status st = splut__pc_plan_build(net, &plan);
+    if (st != SPLUT_OK)
+        return st;
+    *luts = splut__pc_plan_luts(&plan) * net->classes;
+    splut__pc_plan_free(net, &plan);
     if (!net->counts_port && net->classes > 1)
         *luts += (uint64_t)(net->classes - 1) * (net->count_bits * 2 + net->class_bits) -
                  net->count_bits;
-    splut__free(net->ctx, nd);
     return SPLUT_OK;
 }
 

@@ -349,6 +349,14 @@ static splut_status gather_stages(splut__net *net)
     return SPLUT_OK;
 }
 
+uint32_t splut__ones(uint32_t v)
+{
+    uint32_t n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
 uint32_t splut__bits_for(uint32_t v)
 {
     uint32_t bits = 1;
@@ -379,19 +387,159 @@ void splut__tree_build(splut__tree_node *nodes, uint32_t n)
 
 splut__tree_node *splut__head_tree_alloc(const splut__net *net)
 {
-    uint32_t n = net->group > net->classes ? net->group : net->classes;
-    return splut__calloc(net->ctx, 2 * (size_t)n, sizeof(splut__tree_node));
+    return splut__calloc(net->ctx, 2 * (size_t)net->classes, sizeof(splut__tree_node));
+}
+
+/* ------------------------------------------------ popcount compressor tree */
+
+#define PC_STAGES_MAX 64u
+#define PC_COUNTER_MAX 6u
+
+/* Bit columns of one compression stage: column j holds refs of weight 2^j. */
+typedef struct pc_columns {
+    splut__pc_ref *refs; /* count_bits × cap */
+    uint32_t *n;         /* per column */
+    uint32_t cap;        /* refs per column at most */
+} pc_columns;
+
+static void pc_push(pc_columns *c, uint32_t col, splut__pc_ref r)
+{
+    c->refs[(size_t)col * c->cap + c->n[col]++] = r;
+}
+
+/* One stage: every column of three bits or more goes through counters of up
+ * to six bits (a remainder of one or two bits passes through). */
+static void pc_stage(splut__pc_plan *p, const pc_columns *cur, pc_columns *nxt)
+{
+    memset(nxt->n, 0, p->count_bits * sizeof(uint32_t));
+    for (uint32_t j = 0; j < p->count_bits; j++) {
+        const splut__pc_ref *col = cur->refs + (size_t)j * cur->cap;
+        for (uint32_t i = 0; i < cur->n[j]; i += PC_COUNTER_MAX) {
+            uint32_t k = cur->n[j] - i < PC_COUNTER_MAX ? cur->n[j] - i : PC_COUNTER_MAX;
+            if (k < 3 || cur->n[j] < 3) {
+                for (uint32_t t = 0; t < k; t++)
+                    pc_push(nxt, j, col[i + t]);
+                continue;
+            }
+            uint32_t id = p->n_counters++, out = splut__bits_for(k);
+            p->k[id] = k;
+            p->first[id] = id ? p->first[id - 1] + p->k[id - 1] : 0;
+            memcpy(p->in + p->first[id], col + i, k * sizeof(splut__pc_ref));
+            p->used[k] = true;
+            /* the sum of k bits of weight 2^j: its bits have weight ≤ k·2^j,
+             * below 2^count_bits (the group's whole sum fits) */
+            for (uint32_t t = 0; t < out && j + t < p->count_bits; t++)
+                pc_push(nxt, j + t, (splut__pc_ref){p->group + id, t});
+        }
+    }
+}
+
+static bool pc_done(const splut__pc_plan *p, const pc_columns *c)
+{
+    for (uint32_t j = 0; j < p->count_bits; j++)
+        if (c->n[j] > 2)
+            return false;
+    return true;
+}
+
+void splut__pc_plan_free(const splut__net *net, splut__pc_plan *p)
+{
+    splut__free(net->ctx, p->k);
+    splut__free(net->ctx, p->first);
+    splut__free(net->ctx, p->in);
+    splut__free(net->ctx, p->a);
+    splut__free(net->ctx, p->b);
+    memset(p, 0, sizeof(*p));
+}
+
+splut_status splut__pc_plan_build(const splut__net *net, splut__pc_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    uint32_t G = net->group, cw = net->count_bits;
+    p->group = G;
+    p->count_bits = cw;
+    /* every counter removes at least one bit, and at least a quarter of its
+     * inputs: at most G counters of 4G inputs in all; a column never holds
+     * more than the G bits plus their carries */
+    size_t cap = (size_t)G + 2 * cw + 2;
+    pc_columns col[2];
+    for (int i = 0; i < 2; i++) {
+        col[i].cap = (uint32_t)cap;
+        col[i].refs = splut__calloc(net->ctx, cap * cw, sizeof(splut__pc_ref));
+        col[i].n = splut__calloc(net->ctx, cw, sizeof(uint32_t));
+    }
+    p->k = splut__calloc(net->ctx, G + 1, sizeof(uint32_t));
+    p->first = splut__calloc(net->ctx, G + 1, sizeof(uint32_t));
+    p->in = splut__calloc(net->ctx, 4 * (size_t)G + 8, sizeof(splut__pc_ref));
+    p->a = splut__calloc(net->ctx, cw, sizeof(splut__pc_ref));
+    p->b = splut__calloc(net->ctx, cw, sizeof(splut__pc_ref));
+    splut_status st = SPLUT_OK;
+    if (!col[0].refs || !col[1].refs || !col[0].n || !col[1].n || !p->k || !p->first ||
+        !p->in || !p->a || !p->b)
+        st = splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory planning the popcounts");
+    uint32_t s = 0;
+    for (uint32_t i = 0; st == SPLUT_OK && i < G; i++)
+        pc_push(&col[0], 0, (splut__pc_ref){i, 0});
+    for (uint32_t stage = 0; st == SPLUT_OK && !pc_done(p, &col[s]); stage++, s ^= 1u) {
+        if (stage == PC_STAGES_MAX) /* cannot happen: heights halve every stage */
+            st = splut__fail(net->ctx, SPLUT_E_STATE, "popcount plan does not converge");
+        else
+            pc_stage(p, &col[s], &col[s ^ 1u]);
+    }
+    for (uint32_t j = 0; st == SPLUT_OK && j < cw; j++) {
+        const splut__pc_ref *c = col[s].refs + (size_t)j * cap;
+        p->a[j] = col[s].n[j] > 0 ? c[0] : (splut__pc_ref){SPLUT__PC_ZERO, 0};
+        p->b[j] = col[s].n[j] > 1 ? c[1] : (splut__pc_ref){SPLUT__PC_ZERO, 0};
+    }
+    for (int i = 0; i < 2; i++) {
+        splut__free(net->ctx, col[i].refs);
+        splut__free(net->ctx, col[i].n);
+    }
+    if (st != SPLUT_OK)
+        splut__pc_plan_free(net, p);
+    return st;
+}
+
+void splut__pc_ref_put(splut__buf *b, const splut__pc_plan *p, uint32_t c, bool vhdl,
+                       splut__pc_ref r)
+{
+    if (r.node == SPLUT__PC_ZERO)
+        splut__buf_puts(b, vhdl ? "'0'" : "1'b0");
+    else if (r.node < p->group)
+        splut__buf_printf(b, vhdl ? "M0(%lu)" : "M0[%lu]", (unsigned long)c * p->group + r.node);
+    else
+        splut__buf_printf(b, vhdl ? "p%u_k%u(%u)" : "p%u_k%u[%u]", c, r.node - p->group, r.bit);
+}
+
+uint64_t splut__pc_plan_luts(const splut__pc_plan *p)
+{
+    uint64_t luts = 0;
+    for (uint32_t c = 0; c < p->n_counters; c++)
+        luts += splut__bits_for(p->k[c]);
+    bool adder = false; /* a second operand anywhere: one LUT per column of the adder */
+    for (uint32_t j = 0; j < p->count_bits; j++)
+        adder |= p->b[j].node != SPLUT__PC_ZERO;
+    return luts + (adder ? p->count_bits : 0);
 }
 
 splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
-                              splut__tree_unit popcount, splut__tree_unit argmax)
+                              const splut__head_units *u)
 {
+    splut__pc_plan plan;
+    splut_status st = splut__pc_plan_build(net, &plan);
+    for (uint32_t k = 3; st == SPLUT_OK && k <= PC_COUNTER_MAX; k++)
+        if (plan.used[k])
+            st = u->counter(net, k, b, dir);
+    if (st == SPLUT_OK)
+        st = u->popcount(net, &plan, b, dir);
+    if (st == SPLUT_OK)
+        splut__pc_plan_free(net, &plan);
+    if (st != SPLUT_OK || net->counts_port)
+        return st;
     splut__tree_node *nd = splut__head_tree_alloc(net);
     if (!nd)
         return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory emitting the GroupSum head");
-    splut_status st = popcount(net, nd, b, dir);
-    if (st == SPLUT_OK && !net->counts_port)
-        st = argmax(net, nd, b, dir);
+    st = u->argmax(net, nd, b, dir);
     splut__free(net->ctx, nd);
     return st;
 }
@@ -670,8 +818,17 @@ static splut_status file_list(const splut__net *net, splut__buf *b, const char *
     }
     if (splut__net_has_input_unit(net))
         splut__buf_printf(b, "%s_input.%s\n", net->prefix, ext);
-    if (net->classes)
+    if (net->classes) {
+        splut__pc_plan plan;
+        splut_status st = splut__pc_plan_build(net, &plan);
+        if (st != SPLUT_OK)
+            return st;
+        for (uint32_t k = 3; k <= PC_COUNTER_MAX; k++)
+            if (plan.used[k])
+                splut__buf_printf(b, "%s_count%u.%s\n", net->prefix, k, ext);
+        splut__pc_plan_free(net, &plan);
         splut__buf_printf(b, "%s_popcount.%s\n", net->prefix, ext);
+    }
     if (net->classes && !net->counts_port)
         splut__buf_printf(b, "%s_argmax.%s\n", net->prefix, ext);
     splut__buf_printf(b, "%s_top.%s\n", net->prefix, ext);

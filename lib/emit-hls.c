@@ -170,18 +170,18 @@ static void head_code(const splut__net *net, const char *src, splut__buf *b)
     splut__upper(P, sizeof(P), net->prefix);
     splut__buf_printf(b,
                       "    /* GroupSum head */\n"
-                      "    for (c = 0; c < %s_CLASSES; c++) {\n        cnt[c] = 0;\n"
-                      "        for (i = 0; i < %uu; i++)\n"
-                      "            cnt[c] = (uint16_t)(cnt[c] + %s[c * %uu + i]);\n    }\n",
+                      "    for (g = 0; g < %s_CLASSES; g++) {\n        cnt[g] = 0;\n"
+                      "        for (k = 0; k < %uu; k++)\n"
+                      "            cnt[g] = (uint16_t)(cnt[g] + %s[g * %uu + k]);\n    }\n",
                       P, net->group, src, net->group);
     if (net->counts_port) {
-        splut__buf_printf(b, "    for (c = 0; c < %s_CLASSES; c++)\n        out[c] = cnt[c];\n",
+        splut__buf_printf(b, "    for (g = 0; g < %s_CLASSES; g++)\n        out[g] = cnt[g];\n",
                           P);
         return;
     }
     splut__buf_printf(b,
-                      "    best = 0;\n    for (c = 1; c < %s_CLASSES; c++)\n"
-                      "        if (cnt[c] > cnt[best])\n            best = c;\n"
+                      "    best = 0;\n    for (g = 1; g < %s_CLASSES; g++)\n"
+                      "        if (cnt[g] > cnt[best])\n            best = g;\n"
                       "    out[0] = (uint16_t)best;\n",
                       P);
 }
@@ -208,7 +208,7 @@ static splut_status infer_function(const splut__net *net, splut__buf *b)
         splut__buf_printf(b, "    uint16_t s%zu[%u];\n", i,
                           net->stages[i].neurons * net->stages[i].A);
     if (net->classes)
-        splut__buf_printf(b, "    uint16_t cnt[%s_CLASSES];\n    unsigned c, i%s;\n", P,
+        splut__buf_printf(b, "    uint16_t cnt[%s_CLASSES];\n    unsigned g, k%s;\n", P,
                           net->counts_port ? "" : ", best");
     splut__buf_puts(b, "#ifdef __SYNTHESIS__\n#pragma HLS PIPELINE II=1\n"
                        "#pragma HLS ARRAY_PARTITION variable=in complete\n"

@@ -142,6 +142,36 @@ typedef enum splut__tbit_kind {
 splut__tbit_kind splut__thermo_raw_bit(const splut__net *net, uint32_t f, uint32_t l,
                                        uint32_t *thr_index);
 
+/* The popcount of one GroupSum group as a compressor tree: counters (ROMs
+ * of k ≤ 6 one-bit inputs giving their sum in bits_for(k) bits, one LUT6 per
+ * output bit) reduce the bits of every weight column in stages until each
+ * column holds at most two bits, then one carry-propagate adder adds the two
+ * remaining operands. (A binary adder tree over single bits costs about three
+ * times more LUTs after synthesis: its first levels reduce nothing.) The plan
+ * depends only on the group size; leaf i is bit i of the group. */
+#define SPLUT__PC_ZERO UINT32_MAX /* a constant-0 reference */
+typedef struct splut__pc_ref {
+    uint32_t node; /* < group: leaf; ≥ group: counter node − group; or SPLUT__PC_ZERO */
+    uint32_t bit;  /* bit of the counter's output */
+} splut__pc_ref;
+typedef struct splut__pc_plan {
+    uint32_t group, count_bits;
+    uint32_t n_counters;
+    uint32_t *k;           /* inputs of each counter (3 … 6) */
+    uint32_t *first;       /* index of its first input in `in` */
+    splut__pc_ref *in;     /* the counters' inputs, in address order (LSB first) */
+    splut__pc_ref *a, *b;  /* the final operands, count_bits columns each */
+    bool used[7];          /* which counter widths occur */
+} splut__pc_plan;
+splut_status splut__pc_plan_build(const splut__net *net, splut__pc_plan *p);
+void splut__pc_plan_free(const splut__net *net, splut__pc_plan *p);
+/* Reference r of group c's plan in Verilog or VHDL syntax: a bit of M0, bit
+ * of counter output p<c>_k<n>, or 0. */
+void splut__pc_ref_put(splut__buf *b, const splut__pc_plan *p, uint32_t c, bool vhdl,
+                       splut__pc_ref r);
+/* LUT6 of one group's popcount: the counters' output bits and the adder. */
+uint64_t splut__pc_plan_luts(const splut__pc_plan *p);
+
 /* A balanced binary tree over n leaves (n ≥ 1), nodes in post-order: leaf k
  * is node k (k < n); internal node k ≥ n adds nodes a and b (a holds the
  * lower leaves). `leaves` counts the leaves under a node. The root is node
@@ -151,6 +181,8 @@ typedef struct splut__tree_node {
 } splut__tree_node;
 /* Fill nodes[0 … 2n−2]; nodes must hold 2n − 1 entries. */
 void splut__tree_build(splut__tree_node *nodes, uint32_t n);
+/* Number of one bits of v. */
+uint32_t splut__ones(uint32_t v);
 /* Bits that hold the integers 0 … v. */
 uint32_t splut__bits_for(uint32_t v);
 
@@ -206,13 +238,19 @@ bool splut__stage_has_unused(const splut__net *net, const splut__stage *s);
 
 /* ------------------------------------------------------------- back-ends */
 
-/* A unit of the GroupSum head, given scratch for 2·max(group, classes) tree nodes. */
-typedef splut_status (*splut__tree_unit)(const splut__net *net, splut__tree_node *nd,
-                                         splut__buf *b, const char *dir);
-/* The GroupSum head: the popcounts, then (unless counts_port) the argmax. */
+/* The units of the GroupSum head: the counter ROMs of k inputs
+ * (<prefix>_count<k>), the popcounts and the argmax. */
+typedef struct splut__head_units {
+    splut_status (*counter)(const splut__net *net, uint32_t k, splut__buf *b, const char *dir);
+    splut_status (*popcount)(const splut__net *net, const splut__pc_plan *p, splut__buf *b,
+                             const char *dir);
+    splut_status (*argmax)(const splut__net *net, splut__tree_node *nd, splut__buf *b,
+                           const char *dir);
+} splut__head_units;
+/* The GroupSum head: counters, popcounts, then (unless counts_port) the argmax. */
 splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
-                              splut__tree_unit popcount, splut__tree_unit argmax);
-/* Scratch for the tree of the larger of a group and the classes (NULL: out of memory). */
+                              const splut__head_units *u);
+/* Scratch for the argmax tree over the classes (NULL: out of memory). */
 splut__tree_node *splut__head_tree_alloc(const splut__net *net);
 
 /* <prefix>_files.txt: every source file (extension @p ext) in compilation order. */

@@ -260,42 +260,77 @@ static void tree_operand(splut__buf *b, uint32_t k, uint32_t n, const char *name
         splut__buf_puts(b, "}");
 }
 
-/* One class's popcount: a balanced adder tree, each sum just wide enough. */
-static void popcount_tree(const splut__net *net, const splut__tree_node *nd, uint32_t c,
-                          splut__buf *b)
+/* A counter ROM: the number of ones among its k address bits. */
+static splut_status counter_module(const splut__net *net, uint32_t k, splut__buf *b,
+                                   const char *dir)
 {
-    uint32_t G = net->group;
-    char name[24];
-    snprintf(name, sizeof(name), "p%u", c);
-    for (uint32_t k = G; k + 1 < 2 * G; k++) {
-        uint32_t w = splut__bits_for(nd[k].leaves);
-        uint32_t a = nd[k].a, bb = nd[k].b;
-        splut__buf_printf(b, "    wire [%u:0] %s_%u = ", w - 1, name, k);
-        tree_operand(b, a, G, name, c * G, 1, splut__bits_for(nd[a].leaves), w);
-        splut__buf_puts(b, " + ");
-        tree_operand(b, bb, G, name, c * G, 1, splut__bits_for(nd[bb].leaves), w);
-        splut__buf_puts(b, ";\n");
+    uint32_t ob = splut__bits_for(k);
+    splut__buf_reset(b);
+    header(b, "Counter (ROM): M1 = the number of ones in M0");
+    splut__buf_printf(b,
+                      "module %s_count%u (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n"
+                      "    reg [%u:0] M1r;\n    assign M1 = M1r;\n"
+                      "    always @(*) begin\n        case (M0)\n",
+                      net->prefix, k, k - 1, ob - 1, ob - 1);
+    for (uint32_t a = 0; a + 1 < (1u << k); a++) {
+        splut__buf_printf(b, "            %u'b", k);
+        splut__buf_bin(b, a, k);
+        splut__buf_printf(b, ": M1r = %u'd%d;\n", ob, (int)splut__ones(a));
+    }
+    splut__buf_printf(b, "            default: M1r = %u'd%u;\n        endcase\n    end\n", ob, k);
+    char what[16];
+    snprintf(what, sizeof(what), "count%u", k);
+    return end_module(net, b, dir, what);
+}
+
+
+/* Operand a or b of the final adder, most significant column first. */
+static void pc_operand(splut__buf *b, const splut__pc_plan *p, uint32_t c,
+                       const splut__pc_ref *ops)
+{
+    splut__buf_puts(b, "{");
+    for (uint32_t j = p->count_bits; j-- > 0;) {
+        splut__pc_ref_put(b, p, c, false, ops[j]);
+        splut__buf_puts(b, j ? ", " : "}");
+    }
+}
+
+static void popcount_group(const splut__net *net, const splut__pc_plan *p, uint32_t c,
+                           splut__buf *b)
+{
+    for (uint32_t n = 0; n < p->n_counters; n++) {
+        uint32_t k = p->k[n];
+        splut__buf_printf(b, "    wire [%u:0] p%u_k%u;\n    %s_count%u c%u_%u (.M0({", 
+                          splut__bits_for(k) - 1, c, n, net->prefix, k, c, n);
+        for (uint32_t i = k; i-- > 0;) {
+            splut__pc_ref_put(b, p, c, false, p->in[p->first[n] + i]);
+            splut__buf_puts(b, i ? ", " : "");
+        }
+        splut__buf_printf(b, "}), .M1(p%u_k%u));\n", c, n);
     }
     splut__buf_puts(b, "    assign ");
-    field(b, "M1", c, net->count_bits);
+    field(b, "M1", c, p->count_bits);
     splut__buf_puts(b, " = ");
-    tree_operand(b, 2 * G - 2, G, name, c * G, 1, net->count_bits, net->count_bits);
+    pc_operand(b, p, c, p->a);
+    splut__buf_puts(b, " + ");
+    pc_operand(b, p, c, p->b);
     splut__buf_puts(b, ";\n");
 }
 
-static splut_status popcount_module(const splut__net *net, splut__tree_node *nd, splut__buf *b,
-                                    const char *dir)
+static splut_status popcount_module(const splut__net *net, const splut__pc_plan *p,
+                                    splut__buf *b, const char *dir)
 {
     splut__buf_reset(b);
-    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0");
+    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0 "
+              "(counters, then one adder)");
     splut__buf_printf(b,
                       "module %s_popcount (\n    input  wire [%u:0] M0,\n"
                       "    output wire [%u:0] M1\n);\n",
                       net->prefix, splut__net_last_width(net) - 1,
                       net->classes * net->count_bits - 1);
-    splut__tree_build(nd, net->group);
     for (uint32_t c = 0; c < net->classes; c++)
-        popcount_tree(net, nd, c, b);
+        popcount_group(net, p, c, b);
     return end_module(net, b, dir, "popcount");
 }
 
@@ -349,7 +384,8 @@ static splut_status argmax_module(const splut__net *net, splut__tree_node *nd, s
 
 static splut_status head_modules(const splut__net *net, splut__buf *b, const char *dir)
 {
-    return splut__emit_head(net, b, dir, popcount_module, argmax_module);
+    static const splut__head_units units = {counter_module, popcount_module, argmax_module};
+    return splut__emit_head(net, b, dir, &units);
 }
 
 /* Wire <dst> of width w from <src>: through a pipeline register or not. */

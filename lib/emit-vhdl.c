@@ -267,39 +267,83 @@ static splut_status head_file(const splut__net *net, splut__buf *b, const char *
     return splut__buf_write(b, dir, file);
 }
 
-/* One balanced adder tree per class group, each sum just wide enough. */
-static splut_status popcount_entity(const splut__net *net, splut__tree_node *nd, splut__buf *b,
-                                    const char *dir)
+/* A counter ROM: the number of ones among its k address bits. */
+static splut_status counter_entity(const splut__net *net, uint32_t k, splut__buf *b,
+                                   const char *dir)
 {
-    uint32_t G = net->group;
-    char name[NAME_CAP], node[24];
+    uint32_t ob = splut__bits_for(k);
+    char name[NAME_CAP];
+    snprintf(name, sizeof(name), "%s_count%u", net->prefix, k);
+    splut__buf_reset(b);
+    header(b, "Counter (ROM): M1 = the number of ones in M0");
+    entity_io(b, name, k, ob, false);
+    splut__buf_printf(b, "architecture rtl of %s is\nbegin\n    process (M0)\n    begin\n"
+                         "        case M0 is\n", name);
+    for (uint32_t a = 0; a + 1 < (1u << k); a++) {
+        splut__buf_puts(b, "            when ");
+        bin_literal(b, a, k);
+        splut__buf_puts(b, " => M1 <= ");
+        bin_literal(b, splut__ones(a), ob);
+        splut__buf_puts(b, ";\n");
+    }
+    splut__buf_puts(b, "            when others => M1 <= ");
+    bin_literal(b, k, ob);
+    splut__buf_puts(b, ";\n        end case;\n    end process;\nend architecture rtl;\n");
+    char what[16];
+    snprintf(what, sizeof(what), "count%u", k);
+    return head_file(net, b, dir, what);
+}
+
+
+/* Refs n-1 … 0 joined with '&' (most significant first). */
+static void pc_concat(splut__buf *b, const splut__pc_plan *p, uint32_t c,
+                      const splut__pc_ref *refs, uint32_t n)
+{
+    for (uint32_t i = n; i-- > 0;) {
+        splut__pc_ref_put(b, p, c, true, refs[i]);
+        splut__buf_puts(b, i ? " & " : "");
+    }
+}
+
+static splut_status popcount_entity(const splut__net *net, const splut__pc_plan *p,
+                                    splut__buf *b, const char *dir)
+{
+    uint32_t cw = p->count_bits;
+    char name[NAME_CAP];
     snprintf(name, sizeof(name), "%s_popcount", net->prefix);
     splut__buf_reset(b);
-    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0");
+    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0 "
+              "(counters, then one adder)");
     splut__buf_puts(b, "use ieee.numeric_std.all;\n\n");
-    entity_io(b, name, splut__net_last_width(net), net->classes * net->count_bits, false);
+    entity_io(b, name, splut__net_last_width(net), net->classes * cw, false);
     splut__buf_printf(b, "architecture rtl of %s is\n", name);
-    splut__tree_build(nd, G);
-    for (uint32_t c = 0; c < net->classes; c++)
-        for (uint32_t k = G; k + 1 < 2 * G; k++)
-            splut__buf_printf(b, "    signal p%u_%u : unsigned(%u downto 0);\n", c, k,
-                              splut__bits_for(nd[k].leaves) - 1);
+    for (uint32_t c = 0; c < net->classes; c++) {
+        for (uint32_t n = 0; n < p->n_counters; n++)
+            splut__buf_printf(b,
+                              "    signal p%u_k%u_in : std_logic_vector(%u downto 0);\n"
+                              "    signal p%u_k%u : std_logic_vector(%u downto 0);\n",
+                              c, n, p->k[n] - 1, c, n, splut__bits_for(p->k[n]) - 1);
+        splut__buf_printf(b, "    signal p%u_a, p%u_b : std_logic_vector(%u downto 0);\n", c, c,
+                          cw - 1);
+    }
     splut__buf_puts(b, "begin\n");
     for (uint32_t c = 0; c < net->classes; c++) {
-        snprintf(node, sizeof(node), "p%u", c);
-        for (uint32_t k = G; k + 1 < 2 * G; k++) {
-            uint32_t w = splut__bits_for(nd[k].leaves);
-            splut__buf_printf(b, "    p%u_%u <= ", c, k);
-            tree_operand(b, nd[k].a, G, node, c * G, 1, w);
-            splut__buf_puts(b, " + ");
-            tree_operand(b, nd[k].b, G, node, c * G, 1, w);
-            splut__buf_puts(b, ";\n");
+        for (uint32_t n = 0; n < p->n_counters; n++) {
+            splut__buf_printf(b, "    p%u_k%u_in <= ", c, n);
+            pc_concat(b, p, c, p->in + p->first[n], p->k[n]);
+            splut__buf_printf(b,
+                              ";\n    c%u_%u : entity work.%s_count%u port map (M0 => p%u_k%u_in, "
+                              "M1 => p%u_k%u);\n",
+                              c, n, net->prefix, p->k[n], c, n, c, n);
         }
-        splut__buf_puts(b, "    ");
-        field(b, "M1", c, net->count_bits);
-        splut__buf_puts(b, " <= std_logic_vector(");
-        tree_operand(b, 2 * G - 2, G, node, c * G, 1, net->count_bits);
-        splut__buf_puts(b, ");\n");
+        /* a one-bit operand needs a vector aggregate, not a bare std_logic */
+        splut__buf_printf(b, "    p%u_a <= %s", c, cw == 1 ? "(0 => " : "");
+        pc_concat(b, p, c, p->a, cw);
+        splut__buf_printf(b, "%s;\n    p%u_b <= %s", cw == 1 ? ")" : "", c, cw == 1 ? "(0 => " : "");
+        pc_concat(b, p, c, p->b, cw);
+        splut__buf_printf(b, "%s;\n    ", cw == 1 ? ")" : "");
+        field(b, "M1", c, cw);
+        splut__buf_printf(b, " <= std_logic_vector(unsigned(p%u_a) + unsigned(p%u_b));\n", c, c);
     }
     splut__buf_puts(b, "end architecture rtl;\n");
     return head_file(net, b, dir, "popcount");
@@ -356,7 +400,8 @@ static splut_status argmax_entity(const splut__net *net, splut__tree_node *nd, s
 
 static splut_status head_entities(const splut__net *net, splut__buf *b, const char *dir)
 {
-    return splut__emit_head(net, b, dir, popcount_entity, argmax_entity);
+    static const splut__head_units units = {counter_entity, popcount_entity, argmax_entity};
+    return splut__emit_head(net, b, dir, &units);
 }
 
 /* Signal dst from src, through a pipeline register or not. */

@@ -46,6 +46,7 @@ typedef struct dwn_case {
     uint16_t *codes;   /* the model's input codes */
     int32_t *pred;     /* the model's classes */
     uint16_t *counts;  /* popcount of each class group, from the model's outputs */
+    uint32_t classes, group, width, cbits; /* GroupSum head: classes × group = width */
     splut_input_format fmt;
     int32_t thr[N_IN * LEVELS];
     uint16_t thr_codes[N_IN * (LEVELS + 1)];
@@ -59,6 +60,7 @@ static uint64_t lcg(uint64_t *s)
     return *s >> 33;
 }
 
+/* One or two LUT layers; `groups` GroupSum classes on the last one. */
 static splut_model *make_model(splut_ctx *ctx, uint32_t in_bits, uint32_t w0, uint32_t w1,
                                uint32_t groups)
 {
@@ -71,6 +73,7 @@ static splut_model *make_model(splut_ctx *ctx, uint32_t in_bits, uint32_t w0, ui
     d.width = w0;
     d.fan_in = 4;
     d.out_bits = 1;
+    d.hidden = w1 ? 0 : groups;
     assert_int_equal(splut_model_add_layer(m, &d), SPLUT_OK);
     if (w1) {
         d.width = w1;
@@ -98,33 +101,41 @@ static void randomize_entries(splut_model *m, uint64_t seed)
 static void model_expectations(dwn_case *c)
 {
     size_t n = N_SAMPLES;
-    uint16_t *out = malloc(n * L1_WIDTH * sizeof(uint16_t));
+    uint16_t *out = malloc(n * c->width * sizeof(uint16_t));
     assert_non_null(out);
     assert_int_equal(splut_model_input_codes(c->m, c->x, n, c->codes), SPLUT_OK);
     assert_int_equal(splut_model_predict(c->m, c->x, n, c->pred, out), SPLUT_OK);
     for (size_t i = 0; i < n; i++)
-        for (uint32_t k = 0; k < CLASSES; k++) {
+        for (uint32_t k = 0; k < c->classes; k++) {
             uint16_t cnt = 0;
-            for (uint32_t g = 0; g < GROUP; g++)
-                cnt = (uint16_t)(cnt + out[i * L1_WIDTH + k * GROUP + g]);
-            c->counts[i * CLASSES + k] = cnt;
+            for (uint32_t g = 0; g < c->group; g++)
+                cnt = (uint16_t)(cnt + out[i * c->width + k * c->group + g]);
+            c->counts[i * c->classes + k] = cnt;
         }
     free(out);
 }
 
-static void case_init(dwn_case *c, uint64_t seed)
+/* The model: two layers (24 nodes, then CLASSES groups of GROUP), or with
+ * @p wide one layer of 2 groups of 45 nodes (a popcount of several counter
+ * stages and a final adder). */
+static void case_init_shape(dwn_case *c, uint64_t seed, bool wide)
 {
     memset(c, 0, sizeof(*c));
     assert_int_equal(splut_ctx_create(NULL, &c->ctx), SPLUT_OK);
     assert_int_equal(splut_ctx_set_int(c->ctx, SPLUT_P_SEED, (int64_t)seed), SPLUT_OK);
-    c->m = make_model(c->ctx, IN_BITS, 24, L1_WIDTH, CLASSES);
+    c->classes = wide ? 2 : CLASSES;
+    c->group = wide ? 45 : GROUP;
+    c->width = c->classes * c->group;
+    c->cbits = wide ? 6 : 2;
+    c->m = wide ? make_model(c->ctx, IN_BITS, c->width, 0, c->classes)
+                : make_model(c->ctx, IN_BITS, 24, L1_WIDTH, CLASSES);
     randomize_entries(c->m, seed * 31 + 7);
     size_t n = N_SAMPLES;
     c->x = malloc(n * N_IN * sizeof(float));
     c->raw = malloc(n * N_IN * sizeof(int32_t));
     c->codes = malloc(n * N_IN * sizeof(uint16_t));
     c->pred = malloc(n * sizeof(int32_t));
-    c->counts = malloc(n * CLASSES * sizeof(uint16_t));
+    c->counts = malloc(n * c->classes * sizeof(uint16_t));
     assert_true(c->x && c->raw && c->codes && c->pred && c->counts);
     splut_input_format fmt = SPLUT_INPUT_FORMAT_INIT; /* unsigned Q0.8: value = raw / 256 */
     fmt.frac_bits = 8;
@@ -144,6 +155,11 @@ static void case_init(dwn_case *c, uint64_t seed)
     const char *tmp = getenv("TMPDIR");
     snprintf(c->dir, sizeof(c->dir), "%s/splut-dwnhdl-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     assert_non_null(mkdtemp(c->dir));
+}
+
+static void case_init(dwn_case *c, uint64_t seed)
+{
+    case_init_shape(c, seed, false);
 }
 
 static void case_free(dwn_case *c)
@@ -284,8 +300,8 @@ static void test_estimate(void **state)
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.flags = SPLUT_HDL_THERMO_BITS | SPLUT_HDL_GROUPSUM_COUNTS;
     assert_int_equal(splut_hdl_estimate(c.t, &o, &counts, &ffs), SPLUT_OK);
-    /* popcount of 3: (1 + 1) then (1 + 2 bits): 1 + 2 LUT per group */
-    assert_int_equal(counts, tables + CLASSES * 3);
+    /* popcount of 3: one counter of 3 bits, 2 output bits; no second operand */
+    assert_int_equal(counts, tables + CLASSES * 2);
     assert_int_equal(ffs, 0);
     o.flags = SPLUT_HDL_THERMO_BITS;
     assert_int_equal(splut_hdl_estimate(c.t, &o, &bits, NULL), SPLUT_OK);
@@ -403,8 +419,8 @@ static void emit_variant(dwn_case *c, splut_hdl_format fmt, port_kind port, bool
         unsigned long want = (unsigned long)c->pred[i];
         if (counts) {
             want = 0;
-            for (uint32_t k = 0; k < CLASSES; k++)
-                want |= (unsigned long)c->counts[i * CLASSES + k] << (2 * k);
+            for (uint32_t k = 0; k < c->classes; k++)
+                want |= (unsigned long)c->counts[i * c->classes + k] << (c->cbits * k);
         }
         assert_int_equal(v, want);
     }
@@ -483,6 +499,35 @@ static void test_hls(void **state)
     case_free(&c);
 }
 
+/* Groups of 45: three counter stages and the final adder; counts and classes. */
+static void test_wide_groups(void **state)
+{
+    (void)state;
+    dwn_case c;
+    case_init_shape(&c, 14, true);
+    size_t spread = 0; /* the counts must vary for the test to mean anything */
+    for (size_t i = 1; i < N_SAMPLES; i++)
+        spread += c.counts[i * 2] != c.counts[0];
+    assert_true(spread > N_SAMPLES / 2);
+    if (hdl_have("gcc")) {
+        emit_variant(&c, SPLUT_HDL_HLS, PORT_CODES, true, SPLUT_PIPE_NONE, 0, "hls");
+        simulate(&c, "hls", HDL_SIM_GCC);
+    }
+    if (hdl_have("iverilog") || hdl_have("verilator")) {
+        emit_variant(&c, SPLUT_HDL_VERILOG, PORT_RAW, true, SPLUT_PIPE_LAYER, 0, "counts");
+        if (hdl_have("verilator"))
+            assert_int_equal(hdl_lint(c.dir, "counts"), 0);
+        simulate(&c, "counts", hdl_have("iverilog") ? HDL_SIM_ICARUS : HDL_SIM_VERILATOR);
+        emit_variant(&c, SPLUT_HDL_VERILOG, PORT_CODES, false, SPLUT_PIPE_SUBLAYER, 0, "cls");
+        simulate(&c, "cls", hdl_have("iverilog") ? HDL_SIM_ICARUS : HDL_SIM_VERILATOR);
+    }
+    if (hdl_have("ghdl")) {
+        emit_variant(&c, SPLUT_HDL_VHDL, PORT_BITS, true, SPLUT_PIPE_NONE, 0, "vcounts");
+        simulate(&c, "vcounts", HDL_SIM_GHDL);
+    }
+    case_free(&c);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "api";
@@ -492,7 +537,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_huge_group),
     };
     const struct CMUnitTest sim[] = {cmocka_unit_test(test_verilog), cmocka_unit_test(test_vhdl),
-                                     cmocka_unit_test(test_hls)};
+                                     cmocka_unit_test(test_hls),
+                                     cmocka_unit_test(test_wide_groups)};
     if (strcmp(group, "sim") == 0)
         return cmocka_run_group_tests(sim, NULL, NULL);
     return cmocka_run_group_tests(api, NULL, NULL);
