@@ -1638,9 +1638,9 @@ SPLUT_API uint32_t splut_model_num_classes(const splut_model *m);
  * "Downstream"; docs/hdl.md, "LUT-node models").
  *
  * The emitted design of a GroupSum model outputs the class index on M1
- * (ceil(log2 C) bits, at least 1): one balanced popcount adder tree per class
- * group, then an argmax whose ties go to the lowest class, exactly as
- * splut_model_classify_codes(). A thermometer model's port M0 takes input codes
+ * (ceil(log2 C) bits, at least 1): one popcount per class group (a
+ * compressor tree of counter ROMs and one adder), then an argmax whose ties
+ * go to the lowest class, exactly as splut_model_classify_codes(). A thermometer model's port M0 takes input codes
  * (decoded to the thermometer bits "code > level" in hardware), raw features
  * (splut_hdl_opts::input: one comparator per thermometer bit) or, with
  * ::SPLUT_HDL_THERMO_BITS, the thermometer bits themselves.
@@ -1686,7 +1686,7 @@ SPLUT_API splut_status splut_tables_classify(const splut_tables *t, const uint16
  * @brief Instant hardware estimate of the design splut_tables_emit() writes
  * with @p opts: LUT6 of the truth tables (splut_tables_cost()), of the input
  * stage (comparators on raw inputs, thermometer decoding of codes) and of the
- * GroupSum head (popcount adder trees, argmax), and the flip-flops of its
+ * GroupSum head (popcounts, argmax), and the flip-flops of its
  * pipeline registers. The cost model is in docs/tables-format.md.
  * @param[in] t enumerated tables
  * @param[in] opts the emission options, NULL for the defaults
