@@ -10,8 +10,9 @@
  * checks the design against that file. Ties between classes are frequent
  * (groups of 3 nodes) and counted, so the tie rule is exercised.
  *
- * The executable takes a group name: "api" (files, estimates, bad input) or
- * "sim" (Verilator/Icarus, GHDL and the HLS C; each skips when missing).
+ * The executable takes a group name: "api" (files, estimates, bad input),
+ * "sim" (Verilator/Icarus, GHDL and the HLS C; each skips when missing) or
+ * "cli" (argv[2] = the sparselut executable: emit --verify, tables, synth).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hdl-test.h"
@@ -528,6 +530,70 @@ static void test_wide_groups(void **state)
     case_free(&c);
 }
 
+static const char *cli_exe;
+
+/* Run `sparselut ARGS` in dir, output to dir/cli.log; returns the exit status
+ * and the log (malloc'ed) through @p log. */
+static int run_cli(const char *dir, const char *args, char **log)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >cli.log 2>&1", dir, cli_exe, args);
+    int rc = system(cmd);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/cli.log", dir);
+    *log = hdl_read(path, NULL);
+    assert_non_null(*log);
+    return rc == 0 ? 0 : WEXITSTATUS(rc);
+}
+
+/* `sparselut ARGS` exits with @p status and prints @p text. */
+static void expect_cli(const char *dir, const char *args, int status, const char *text)
+{
+    char *log = NULL;
+    int rc = run_cli(dir, args, &log);
+    if (rc != status || !strstr(log, text))
+        fprintf(stderr, "sparselut %s: exit %d\n%.2000s\n", args, rc, log);
+    assert_int_equal(rc, status);
+    assert_non_null(strstr(log, text));
+    free(log);
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    dwn_case c;
+    case_init(&c, 21);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/m.splut", c.dir);
+    assert_int_equal(splut_model_save(c.m, path), SPLUT_OK);
+    /* tables: the file keeps the head, the report adds the design estimate */
+    expect_cli(c.dir, "tables --model m.splut --out tab", 0, "design:");
+    snprintf(path, sizeof(path), "%s/tab/tables.bin", c.dir);
+    splut_tables *u = NULL;
+    assert_int_equal(splut_tables_load(c.ctx, path, &u), SPLUT_OK);
+    assert_int_equal(splut_tables_num_classes(u), CLASSES);
+    splut_tables_destroy(u);
+    /* emit --verify: thermometer bits (Verilog) and raw Q0.8 features (HLS C) */
+    if (hdl_have("iverilog") || hdl_have("verilator"))
+        expect_cli(c.dir,
+                   "emit --model m.splut --format verilog --out hw --thermometer-bits "
+                   "--pipeline layer --vectors 300 --verify",
+                   0, "300 vectors, 0 mismatches");
+    if (hdl_have("cc"))
+        expect_cli(c.dir,
+                   "emit --model m.splut --format hls --out hls --input-stage u8.8 "
+                   "--groupsum-counts --vectors 300 --verify",
+                   0, "300 vectors, 0 mismatches");
+    /* the per-table ABC count cannot see the head: refused, with the reason */
+    expect_cli(c.dir, "synth --model m.splut --fast --out syn", 1, "does not count LUT-node");
+    /* raw features and thermometer bits cannot share the port */
+    expect_cli(c.dir,
+               "emit --model m.splut --format verilog --out hw2 --thermometer-bits "
+               "--input-stage mnist",
+               1, "exclude");
+    case_free(&c);
+}
+
 int main(int argc, char **argv)
 {
     const char *group = argc > 1 ? argv[1] : "api";
@@ -539,6 +605,18 @@ int main(int argc, char **argv)
     const struct CMUnitTest sim[] = {cmocka_unit_test(test_verilog), cmocka_unit_test(test_vhdl),
                                      cmocka_unit_test(test_hls),
                                      cmocka_unit_test(test_wide_groups)};
+    const struct CMUnitTest cli[] = {cmocka_unit_test(test_cli)};
+    if (strcmp(group, "cli") == 0 && argc > 2) {
+        /* meson passes it relative to the build directory; the commands cd elsewhere */
+        static char exe[4096];
+        cli_exe = argv[2];
+        if (argv[2][0] != '/' && getcwd(exe, sizeof(exe) / 2)) {
+            strcat(exe, "/");
+            strncat(exe, argv[2], sizeof(exe) / 2 - 2);
+            cli_exe = exe;
+        }
+        return cmocka_run_group_tests(cli, NULL, NULL);
+    }
     if (strcmp(group, "sim") == 0)
         return cmocka_run_group_tests(sim, NULL, NULL);
     return cmocka_run_group_tests(api, NULL, NULL);
