@@ -1201,6 +1201,16 @@ static splut_status write_text_layer(const splut_tables *t, const char *dir, siz
                         "of %u bits per table, %u sub-neurons, %u output bits\n",
                         l, kind_name(TL->kind), TL->out, TL->F, TL->in_bits, TL->A,
                         TL->out_bits);
+    if (l == 0 && t->thermo_levels)
+        splut__afile_printf(&af,
+                            "# thermometer inputs: %u levels per feature; input i is \"the "
+                            "code of feature i / %u exceeds i %% %u\"\n",
+                            t->thermo_levels, t->thermo_levels, t->thermo_levels);
+    if (l + 1 == t->n_layers && t->groups)
+        splut__afile_printf(&af,
+                            "# GroupSum head: %u classes, each the popcount of %u consecutive "
+                            "neurons; the class is the largest count, ties to the lowest\n",
+                            t->groups, TL->out / t->groups);
     splut__afile_printf(&af, "# rows: address input-codes -> output-code, in binary; the "
                              "first input is the most significant address field\n");
     for (uint32_t n = 0; n < TL->out; n++)
