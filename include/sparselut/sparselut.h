@@ -1458,7 +1458,7 @@ SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format
  *
  * Files: `<prefix>_in.hex` (one packed input bus per line, hex, most significant
  * digit first), `<prefix>_out.hex` (expected output bus from
- * splut_tables_forward()), and `<prefix>_tb.v` / `<prefix>_tb.vhd` (a testbench
+ * splut_tables_forward(), or splut_tables_classify() for a GroupSum head), and `<prefix>_tb.v` / `<prefix>_tb.vhd` (a testbench
  * that streams one vector per clock, accounts for the pipeline latency) or
  * `<prefix>_tb.c` (a C driver for the HLS function). Each prints one line
  * `SPLUT_RESULT vectors=<n> mismatches=<m>`; the C driver exits non-zero on
@@ -1481,7 +1481,8 @@ SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_
  * @brief Latency in clock cycles of the emitted top level: the number of clock
  * edges between applying an input and reading its output (0 without pipelining).
  * @param[in] t enumerated tables
- * @param[in] opts options (only the pipeline mode matters), NULL for the defaults
+ * @param[in] opts options (the pipeline mode, and ::SPLUT_HDL_GROUPSUM_COUNTS for a
+ *            GroupSum head), NULL for the defaults
  * @param[out] cycles latency
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID, SPLUT_E_STRUCT_SIZE
  */
