@@ -215,7 +215,8 @@ static splut_status check_opts(splut_ctx *ctx, const splut_hdl_opts *o)
                            o->reserved);
     if (o->pipeline < SPLUT_PIPE_NONE || o->pipeline > SPLUT_PIPE_SUBLAYER)
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown pipeline mode %d", (int)o->pipeline);
-    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE | SPLUT_HDL_NO_RESET))
+    if (o->flags & ~(uint32_t)(SPLUT_HDL_FULL_CASE | SPLUT_HDL_DONT_CARE | SPLUT_HDL_NO_RESET |
+                               SPLUT_HDL_THERMO_BITS | SPLUT_HDL_GROUPSUM_COUNTS))
         return splut__fail(ctx, SPLUT_E_INVALID, "unknown HDL flags 0x%x", o->flags);
     if (o->prefix && !prefix_ok(o->prefix))
         return splut__fail(ctx, SPLUT_E_INVALID,
@@ -344,6 +345,294 @@ static splut_status gather_stages(splut__net *net)
     net->latency = 0;
     for (size_t i = 0; i < n; i++)
         net->latency += net->stages[i].reg_before;
+    net->latency += net->reg_popcount + net->reg_argmax;
+    return SPLUT_OK;
+}
+
+uint32_t splut__ones(uint32_t v)
+{
+    uint32_t n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+uint32_t splut__bits_for(uint32_t v)
+{
+    uint32_t bits = 1;
+    while (bits < 32 && (v >> bits))
+        bits++;
+    return bits;
+}
+
+/* Nodes of leaves [lo, hi) from index *next on; returns the subtree's root. */
+static uint32_t tree_range(splut__tree_node *nodes, uint32_t lo, uint32_t hi, uint32_t *next)
+{
+    if (hi - lo == 1) {
+        nodes[lo] = (splut__tree_node){lo, lo, 1};
+        return lo;
+    }
+    uint32_t mid = lo + (hi - lo) / 2;
+    uint32_t a = tree_range(nodes, lo, mid, next), b = tree_range(nodes, mid, hi, next);
+    uint32_t k = (*next)++;
+    nodes[k] = (splut__tree_node){a, b, hi - lo};
+    return k;
+}
+
+void splut__tree_build(splut__tree_node *nodes, uint32_t n)
+{
+    uint32_t next = n;
+    tree_range(nodes, 0, n, &next);
+}
+
+splut__tree_node *splut__head_tree_alloc(const splut__net *net)
+{
+    return splut__calloc(net->ctx, 2 * (size_t)net->classes, sizeof(splut__tree_node));
+}
+
+/* ------------------------------------------------ popcount compressor tree */
+
+#define PC_STAGES_MAX 64u
+#define PC_COUNTER_MAX 6u
+
+/* Bit columns of one compression stage: column j holds refs of weight 2^j. */
+typedef struct pc_columns {
+    splut__pc_ref *refs; /* count_bits × cap */
+    uint32_t *n;         /* per column */
+    uint32_t cap;        /* refs per column at most */
+} pc_columns;
+
+static void pc_push(pc_columns *c, uint32_t col, splut__pc_ref r)
+{
+    c->refs[(size_t)col * c->cap + c->n[col]++] = r;
+}
+
+/* One stage: every column of three bits or more goes through counters of up
+ * to six bits (a remainder of one or two bits passes through). */
+static void pc_stage(splut__pc_plan *p, const pc_columns *cur, pc_columns *nxt)
+{
+    memset(nxt->n, 0, p->count_bits * sizeof(uint32_t));
+    for (uint32_t j = 0; j < p->count_bits; j++) {
+        const splut__pc_ref *col = cur->refs + (size_t)j * cur->cap;
+        for (uint32_t i = 0; i < cur->n[j]; i += PC_COUNTER_MAX) {
+            uint32_t k = cur->n[j] - i < PC_COUNTER_MAX ? cur->n[j] - i : PC_COUNTER_MAX;
+            if (k < 3 || cur->n[j] < 3) {
+                for (uint32_t t = 0; t < k; t++)
+                    pc_push(nxt, j, col[i + t]);
+                continue;
+            }
+            uint32_t id = p->n_counters++, out = splut__bits_for(k);
+            p->k[id] = k;
+            p->first[id] = id ? p->first[id - 1] + p->k[id - 1] : 0;
+            memcpy(p->in + p->first[id], col + i, k * sizeof(splut__pc_ref));
+            p->used[k] = true;
+            /* the sum of k bits of weight 2^j: its bits have weight ≤ k·2^j,
+             * below 2^count_bits (the group's whole sum fits) */
+            for (uint32_t t = 0; t < out && j + t < p->count_bits; t++)
+                pc_push(nxt, j + t, (splut__pc_ref){p->group + id, t});
+        }
+    }
+}
+
+static bool pc_done(const splut__pc_plan *p, const pc_columns *c)
+{
+    for (uint32_t j = 0; j < p->count_bits; j++)
+        if (c->n[j] > 2)
+            return false;
+    return true;
+}
+
+void splut__pc_plan_free(const splut__net *net, splut__pc_plan *p)
+{
+    splut__free(net->ctx, p->k);
+    splut__free(net->ctx, p->first);
+    splut__free(net->ctx, p->in);
+    splut__free(net->ctx, p->a);
+    splut__free(net->ctx, p->b);
+    memset(p, 0, sizeof(*p));
+}
+
+splut_status splut__pc_plan_build(const splut__net *net, splut__pc_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    uint32_t G = net->group, cw = net->count_bits;
+    p->group = G;
+    p->count_bits = cw;
+    /* every counter removes at least one bit, and at least a quarter of its
+     * inputs: at most G counters of 4G inputs in all; a column never holds
+     * more than the G bits plus their carries */
+    size_t cap = (size_t)G + 2 * cw + 2;
+    pc_columns col[2];
+    for (int i = 0; i < 2; i++) {
+        col[i].cap = (uint32_t)cap;
+        col[i].refs = splut__calloc(net->ctx, cap * cw, sizeof(splut__pc_ref));
+        col[i].n = splut__calloc(net->ctx, cw, sizeof(uint32_t));
+    }
+    p->k = splut__calloc(net->ctx, G + 1, sizeof(uint32_t));
+    p->first = splut__calloc(net->ctx, G + 1, sizeof(uint32_t));
+    p->in = splut__calloc(net->ctx, 4 * (size_t)G + 8, sizeof(splut__pc_ref));
+    p->a = splut__calloc(net->ctx, cw, sizeof(splut__pc_ref));
+    p->b = splut__calloc(net->ctx, cw, sizeof(splut__pc_ref));
+    splut_status st = SPLUT_OK;
+    if (!col[0].refs || !col[1].refs || !col[0].n || !col[1].n || !p->k || !p->first ||
+        !p->in || !p->a || !p->b)
+        st = splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory planning the popcounts");
+    uint32_t s = 0;
+    for (uint32_t i = 0; st == SPLUT_OK && i < G; i++)
+        pc_push(&col[0], 0, (splut__pc_ref){i, 0});
+    for (uint32_t stage = 0; st == SPLUT_OK && !pc_done(p, &col[s]); stage++, s ^= 1u) {
+        if (stage == PC_STAGES_MAX) /* cannot happen: heights halve every stage */
+            st = splut__fail(net->ctx, SPLUT_E_STATE, "popcount plan does not converge");
+        else
+            pc_stage(p, &col[s], &col[s ^ 1u]);
+    }
+    for (uint32_t j = 0; st == SPLUT_OK && j < cw; j++) {
+        const splut__pc_ref *c = col[s].refs + (size_t)j * cap;
+        p->a[j] = col[s].n[j] > 0 ? c[0] : (splut__pc_ref){SPLUT__PC_ZERO, 0};
+        p->b[j] = col[s].n[j] > 1 ? c[1] : (splut__pc_ref){SPLUT__PC_ZERO, 0};
+    }
+    for (int i = 0; i < 2; i++) {
+        splut__free(net->ctx, col[i].refs);
+        splut__free(net->ctx, col[i].n);
+    }
+    if (st != SPLUT_OK)
+        splut__pc_plan_free(net, p);
+    return st;
+}
+
+void splut__pc_ref_put(splut__buf *b, const splut__pc_plan *p, uint32_t c, bool vhdl,
+                       splut__pc_ref r)
+{
+    if (r.node == SPLUT__PC_ZERO)
+        splut__buf_puts(b, vhdl ? "'0'" : "1'b0");
+    else if (r.node < p->group)
+        splut__buf_printf(b, vhdl ? "M0(%lu)" : "M0[%lu]", (unsigned long)c * p->group + r.node);
+    else
+        splut__buf_printf(b, vhdl ? "p%u_k%u(%u)" : "p%u_k%u[%u]", c, r.node - p->group, r.bit);
+}
+
+uint64_t splut__pc_plan_luts(const splut__pc_plan *p)
+{
+    uint64_t luts = 0;
+    for (uint32_t c = 0; c < p->n_counters; c++)
+        luts += splut__bits_for(p->k[c]);
+    bool adder = false; /* a second operand anywhere: one LUT per column of the adder */
+    for (uint32_t j = 0; j < p->count_bits; j++)
+        adder |= p->b[j].node != SPLUT__PC_ZERO;
+    return luts + (adder ? p->count_bits : 0);
+}
+
+splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
+                              const splut__head_units *u)
+{
+    splut__pc_plan plan;
+    splut_status st = splut__pc_plan_build(net, &plan);
+    for (uint32_t k = 3; st == SPLUT_OK && k <= PC_COUNTER_MAX; k++)
+        if (plan.used[k])
+            st = u->counter(net, k, b, dir);
+    if (st == SPLUT_OK)
+        st = u->popcount(net, &plan, b, dir);
+    if (st == SPLUT_OK)
+        splut__pc_plan_free(net, &plan);
+    if (st != SPLUT_OK || net->counts_port)
+        return st;
+    splut__tree_node *nd = splut__head_tree_alloc(net);
+    if (!nd)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory emitting the GroupSum head");
+    st = u->argmax(net, nd, b, dir);
+    splut__free(net->ctx, nd);
+    return st;
+}
+
+uint32_t splut__net_last_width(const splut__net *net)
+{
+    return splut__stage_out_width(&net->stages[net->n_stages - 1]);
+}
+
+/* Thermometer bit l of feature f as a function of the raw value: over the
+ * intervals between thresholds its value is "code > l", a monotone sequence
+ * (the code is monotone in the raw value), so one comparison decides it. */
+splut__tbit_kind splut__thermo_raw_bit(const splut__net *net, uint32_t f, uint32_t l,
+                                       uint32_t *thr_index)
+{
+    uint32_t n = net->thr_steps[f];
+    bool first = splut__thr_code(net, f, 0) > l;
+    *thr_index = 0;
+    for (uint32_t k = 1; k <= n; k++)
+        if ((splut__thr_code(net, f, k) > l) != first) {
+            *thr_index = k - 1;
+            return first ? SPLUT__TBIT_LT : SPLUT__TBIT_GE;
+        }
+    return first ? SPLUT__TBIT_ONE : SPLUT__TBIT_ZERO;
+}
+
+/* Every thermometer bit of the input stage must change at most once over the
+ * raw range (true of every monotone quantiser; checked, not assumed). */
+static splut_status check_thermo_input(const splut__net *net)
+{
+    for (uint32_t f = 0; f < net->n_in; f++)
+        for (uint32_t l = 0; l < net->thermo; l++) {
+            uint32_t changes = 0;
+            for (uint32_t k = 1; k <= net->thr_steps[f]; k++)
+                changes += (splut__thr_code(net, f, k) > l) !=
+                           (splut__thr_code(net, f, k - 1) > l);
+            if (changes > 1)
+                return splut__fail(net->ctx, SPLUT_E_INVALID,
+                                   "input stage: thermometer bit %u of feature %u changes %u "
+                                   "times over the raw range (the codes are not monotone)",
+                                   l, f, changes);
+        }
+    return SPLUT_OK;
+}
+
+/* Largest popcount the GroupSum head handles: 16-bit counts (test vectors and
+ * HLS outputs are 16-bit codes); C classes at most 2^16. */
+#define GROUP_MAX 65535u
+#define CLASSES_MAX 65536u
+
+/* Thermometer inputs and the GroupSum head of LUT-node tables, and the flags
+ * that only they accept. */
+static splut_status dwn_shape(splut__net *net, const splut_tables *t, uint32_t flags)
+{
+    splut_ctx *ctx = net->ctx;
+    net->thermo = splut_tables_thermometer_levels(t);
+    net->classes = splut_tables_num_classes(t);
+    if ((flags & SPLUT_HDL_THERMO_BITS) && !net->thermo)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_THERMO_BITS needs tables of a thermometer-input model");
+    if ((flags & SPLUT_HDL_THERMO_BITS) && net->input)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_THERMO_BITS and an input stage exclude each other "
+                           "(M0 carries either raw features or thermometer bits)");
+    if ((flags & SPLUT_HDL_THERMO_BITS) && net->thermo > 16)
+        return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+                           "SPLUT_HDL_THERMO_BITS: %u thermometer bits per feature, at most 16",
+                           net->thermo);
+    if ((flags & SPLUT_HDL_GROUPSUM_COUNTS) && !net->classes)
+        return splut__fail(ctx, SPLUT_E_INVALID,
+                           "SPLUT_HDL_GROUPSUM_COUNTS needs tables with a GroupSum head");
+    net->thermo_port = (flags & SPLUT_HDL_THERMO_BITS) != 0;
+    net->counts_port = (flags & SPLUT_HDL_GROUPSUM_COUNTS) != 0;
+    if (net->input && net->thermo) {
+        splut_status st = check_thermo_input(net);
+        if (st != SPLUT_OK)
+            return st;
+    }
+    if (!net->classes)
+        return SPLUT_OK;
+    net->group = net->n_out / net->classes;
+    if (net->classes > CLASSES_MAX || net->group > GROUP_MAX)
+        return splut__fail(ctx, SPLUT_E_OUT_OF_RANGE,
+                           "GroupSum head of %u classes of %u nodes: at most %u classes of "
+                           "%u nodes (16-bit counts)",
+                           net->classes, net->group, CLASSES_MAX, GROUP_MAX);
+    net->count_bits = splut__bits_for(net->group);
+    net->class_bits = splut__bits_for(net->classes - 1);
+    net->reg_popcount = net->pipeline != SPLUT_PIPE_NONE;
+    net->reg_argmax = net->pipeline == SPLUT_PIPE_SUBLAYER && !net->counts_port;
+    /* the port carries the head's result */
+    net->n_out = net->counts_port ? net->classes : 1;
+    net->out_bits = net->counts_port ? net->count_bits : net->class_bits;
     return SPLUT_OK;
 }
 
@@ -354,9 +643,6 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
         return SPLUT_E_NULL;
     splut_ctx *ctx = tables_ctx(t);
     net->ctx = ctx;
-    if (t->thermo_levels) /* comparators for thermometer inputs: not emitted yet */
-        return splut__fail(ctx, SPLUT_E_INVALID,
-                           "HDL for thermometer-input (DWN) models is not supported yet");
     net->t = t;
     splut_hdl_opts o;
     splut_status st = read_opts(ctx, opts, &o);
@@ -370,6 +656,8 @@ splut_status splut__net_init(splut__net *net, const splut_tables *t, const splut
     st = splut_tables_io(t, &net->n_in, &net->in_bits, &net->n_out, &net->out_bits);
     if (st == SPLUT_OK && o.input)
         st = input_stage(net, &o);
+    if (st == SPLUT_OK)
+        st = dwn_shape(net, t, o.flags);
     if (st != SPLUT_OK)
         return st;
     st = gather_stages(net);
@@ -497,8 +785,10 @@ splut_status splut__emit_units(const splut__net *net, const splut__hdl_units *u,
     }
     if (st == SPLUT_OK && net->latency)
         st = u->reg(net, &b, dir);
-    if (st == SPLUT_OK && net->input)
+    if (st == SPLUT_OK && splut__net_has_input_unit(net))
         st = u->input(net, &b, dir);
+    if (st == SPLUT_OK && net->classes)
+        st = u->head(net, &b, dir);
     if (st == SPLUT_OK)
         st = u->top(net, &b, dir);
     splut__buf_free(&b);
@@ -526,8 +816,21 @@ static splut_status file_list(const splut__net *net, splut__buf *b, const char *
             }
         splut__buf_printf(b, "%s.%s\n", s->name, ext);
     }
-    if (net->input)
+    if (splut__net_has_input_unit(net))
         splut__buf_printf(b, "%s_input.%s\n", net->prefix, ext);
+    if (net->classes) {
+        splut__pc_plan plan;
+        splut_status st = splut__pc_plan_build(net, &plan);
+        if (st != SPLUT_OK)
+            return st;
+        for (uint32_t k = 3; k <= PC_COUNTER_MAX; k++)
+            if (plan.used[k])
+                splut__buf_printf(b, "%s_count%u.%s\n", net->prefix, k, ext);
+        splut__pc_plan_free(net, &plan);
+        splut__buf_printf(b, "%s_popcount.%s\n", net->prefix, ext);
+    }
+    if (net->classes && !net->counts_port)
+        splut__buf_printf(b, "%s_argmax.%s\n", net->prefix, ext);
     splut__buf_printf(b, "%s_top.%s\n", net->prefix, ext);
     snprintf(name, sizeof(name), "%s_files.txt", net->prefix);
     return splut__buf_write(b, dir, name);
@@ -642,6 +945,25 @@ static splut_status write_bus_file(const splut__net *net, const char *dir, const
     return st;
 }
 
+/* The port M1 of every vector: the last layer's codes, or the GroupSum
+ * head's class index or counts. */
+static splut_status expected_outputs(const splut__net *net, const uint16_t *in, size_t n,
+                                     uint16_t *out)
+{
+    if (!net->classes)
+        return splut_tables_forward(net->t, in, n, out);
+    if (net->counts_port)
+        return splut_tables_classify(net->t, in, n, NULL, out);
+    int32_t *pred = splut__calloc(net->ctx, n, sizeof(int32_t));
+    if (!pred)
+        return splut__fail(net->ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
+    splut_status st = splut_tables_classify(net->t, in, n, pred, NULL);
+    for (size_t i = 0; st == SPLUT_OK && i < n; i++)
+        out[i] = (uint16_t)pred[i];
+    splut__free(net->ctx, pred);
+    return st;
+}
+
 /* Write <prefix>_in.hex (the port bus: raw values with an input stage, else
  * the codes) and <prefix>_out.hex (expected, from LUT-mode inference on the
  * codes). */
@@ -655,11 +977,20 @@ static splut_status write_vectors(const splut__net *net, const char *dir, const 
     if (st != SPLUT_OK)
         return st;
     uint16_t *out = splut__calloc(ctx, n, (size_t)net->n_out * sizeof(uint16_t));
-    if (!out)
+    uint16_t *port = net->thermo_port ? splut__calloc(ctx, n, net->n_in * sizeof(uint16_t)) : NULL;
+    if (!out || (net->thermo_port && !port)) {
+        splut__free(ctx, out);
+        splut__free(ctx, port);
         return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory for %zu expected vectors", n);
-    st = splut_tables_forward(net->t, in, n, out);
+    }
+    st = expected_outputs(net, in, n, out);
+    /* thermometer bits on the port: code c sets its c lowest bits */
+    for (size_t i = 0; port && i < n * net->n_in; i++)
+        port[i] = (uint16_t)((1u << in[i]) - 1);
     if (st == SPLUT_OK)
-        st = write_bus_file(net, dir, "in", in, raw, n, net->n_in, splut__net_port_bits(net));
+        st = write_bus_file(net, dir, "in", port ? port : in, raw, n, net->n_in,
+                            splut__net_port_bits(net));
+    splut__free(ctx, port);
     if (st == SPLUT_OK)
         st = write_bus_file(net, dir, "out", out, NULL, n, net->n_out, net->out_bits);
     splut__free(ctx, out);

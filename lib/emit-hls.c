@@ -26,7 +26,15 @@ static splut_status write_header(const splut__net *net, splut__buf *b, const cha
                       "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n",
                       SPLUT_VERSION_STRING, P, P);
     splut__buf_printf(b, "#define %s_N_IN %u\n#define %s_IN_BITS %u\n", P, net->n_in, P,
-                      net->in_bits);
+                      net->input ? net->in_bits : splut__net_port_bits(net));
+    if (net->thermo)
+        splut__buf_printf(b, "/* thermometer levels per feature%s */\n#define %s_THERMO %u\n",
+                          net->thermo_port ? " (each input element holds its bits)" : "", P,
+                          net->thermo);
+    if (net->classes)
+        splut__buf_printf(b, "/* GroupSum: out[] = %s */\n#define %s_CLASSES %u\n",
+                          net->counts_port ? "the popcount of each class" : "{class index}", P,
+                          net->classes);
     splut__buf_printf(b, "#define %s_N_OUT %u\n#define %s_OUT_BITS %u\n", P, net->n_out, P,
                       net->out_bits);
     if (net->input)
@@ -122,6 +130,62 @@ static void input_stage(const splut__net *net, splut__buf *b)
     }
 }
 
+/* Thermometer bits t[f·T + l] of the input stage, the codes or the port. */
+static void thermo_stage(const splut__net *net, splut__buf *b)
+{
+    uint32_t T = net->thermo, mask = (uint32_t)((1ull << splut__net_port_bits(net)) - 1);
+    splut__buf_puts(b, "    /* thermometer bits */\n");
+    for (uint32_t f = 0; f < net->n_in; f++) {
+        if (net->input && net->thr_steps[f]) {
+            if (net->raw_signed)
+                splut__buf_printf(b, "    u = (in[%u] & 0x%xu) ^ 0x%xu;\n", f, mask,
+                                  1u << (net->raw_bits - 1));
+            else
+                splut__buf_printf(b, "    u = in[%u] & 0x%xu;\n", f, mask);
+        }
+        for (uint32_t l = 0; l < T; l++) {
+            splut__buf_printf(b, "    t[%lu] = ", (unsigned long)f * T + l);
+            if (net->thermo_port) {
+                splut__buf_printf(b, "(uint8_t)((in[%u] >> %u) & 1u);\n", f, l);
+            } else if (!net->input) {
+                splut__buf_printf(b, "(in[%u] & 0x%xu) > %u;\n", f, mask, l);
+            } else {
+                uint32_t i = 0;
+                splut__tbit_kind k = splut__thermo_raw_bit(net, f, l, &i);
+                if (k == SPLUT__TBIT_ZERO || k == SPLUT__TBIT_ONE)
+                    splut__buf_printf(b, "%d;\n", k == SPLUT__TBIT_ONE);
+                else
+                    splut__buf_printf(b, "u %s %uu;\n", k == SPLUT__TBIT_GE ? ">=" : "<",
+                                      splut__thr_unsigned(net, f, i));
+            }
+        }
+    }
+}
+
+/* GroupSum: popcount each class group of `src`, then the argmax (the first
+ * class of the largest count). */
+static void head_code(const splut__net *net, const char *src, splut__buf *b)
+{
+    char P[SPLUT__PREFIX_MAX + 1];
+    splut__upper(P, sizeof(P), net->prefix);
+    splut__buf_printf(b,
+                      "    /* GroupSum head */\n"
+                      "    for (g = 0; g < %s_CLASSES; g++) {\n        cnt[g] = 0;\n"
+                      "        for (k = 0; k < %uu; k++)\n"
+                      "            cnt[g] = (uint16_t)(cnt[g] + %s[g * %uu + k]);\n    }\n",
+                      P, net->group, src, net->group);
+    if (net->counts_port) {
+        splut__buf_printf(b, "    for (g = 0; g < %s_CLASSES; g++)\n        out[g] = cnt[g];\n",
+                          P);
+        return;
+    }
+    splut__buf_printf(b,
+                      "    best = 0;\n    for (g = 1; g < %s_CLASSES; g++)\n"
+                      "        if (cnt[g] > cnt[best])\n            best = g;\n"
+                      "    out[0] = (uint16_t)best;\n",
+                      P);
+}
+
 static splut_status infer_function(const splut__net *net, splut__buf *b)
 {
     const char *p = net->prefix;
@@ -132,20 +196,35 @@ static splut_status infer_function(const splut__net *net, splut__buf *b)
     bool compares = false;
     for (uint32_t f = 0; net->input && f < net->n_in; f++)
         compares |= net->thr_steps[f] != 0;
-    if (net->input)
-        splut__buf_printf(b, "    uint16_t c[%s_N_IN];\n%s", P, compares ? "    uint32_t u;\n" : "");
-    for (size_t i = 0; i + 1 < net->n_stages; i++)
+    if (net->input && !net->thermo)
+        splut__buf_printf(b, "    uint16_t c[%s_N_IN];\n", P);
+    if (compares)
+        splut__buf_puts(b, "    uint32_t u;\n");
+    if (net->thermo)
+        splut__buf_printf(b, "    uint8_t t[%u];\n", splut__net_stage0_width(net));
+    /* the last stage writes `out` unless the GroupSum head follows */
+    size_t internal = net->classes ? net->n_stages : net->n_stages - 1;
+    for (size_t i = 0; i < internal; i++)
         splut__buf_printf(b, "    uint16_t s%zu[%u];\n", i,
                           net->stages[i].neurons * net->stages[i].A);
+    if (net->classes)
+        splut__buf_printf(b, "    uint16_t cnt[%s_CLASSES];\n    unsigned g, k%s;\n", P,
+                          net->counts_port ? "" : ", best");
     splut__buf_puts(b, "#ifdef __SYNTHESIS__\n#pragma HLS PIPELINE II=1\n"
                        "#pragma HLS ARRAY_PARTITION variable=in complete\n"
                        "#pragma HLS ARRAY_PARTITION variable=out complete\n");
-    if (net->input)
+    if (net->input && !net->thermo)
         splut__buf_puts(b, "#pragma HLS ARRAY_PARTITION variable=c complete\n");
-    for (size_t i = 0; i + 1 < net->n_stages; i++)
+    if (net->thermo)
+        splut__buf_puts(b, "#pragma HLS ARRAY_PARTITION variable=t complete\n");
+    if (net->classes)
+        splut__buf_puts(b, "#pragma HLS ARRAY_PARTITION variable=cnt complete\n");
+    for (size_t i = 0; i < internal; i++)
         splut__buf_printf(b, "#pragma HLS ARRAY_PARTITION variable=s%zu complete\n", i);
     splut__buf_puts(b, "#endif\n");
-    if (net->input)
+    if (net->thermo)
+        thermo_stage(net, b);
+    else if (net->input)
         input_stage(net, b);
     uint32_t max_f = 1;
     for (size_t i = 0; i < net->n_stages; i++)
@@ -161,8 +240,8 @@ static splut_status infer_function(const splut__net *net, splut__buf *b)
         if (i)
             snprintf(src, sizeof(src), "s%zu", i - 1);
         else
-            snprintf(src, sizeof(src), net->input ? "c" : "in");
-        if (i + 1 < net->n_stages)
+            snprintf(src, sizeof(src), net->thermo ? "t" : net->input ? "c" : "in");
+        if (i < internal)
             snprintf(dst, sizeof(dst), "s%zu", i);
         else
             snprintf(dst, sizeof(dst), "out");
@@ -172,6 +251,11 @@ static splut_status infer_function(const splut__net *net, splut__buf *b)
                 st = lookup(net, s, j, a, src, dst, fields, b);
     }
     splut__free(net->ctx, fields);
+    if (net->classes) {
+        char src[32];
+        snprintf(src, sizeof(src), "s%zu", net->n_stages - 1);
+        head_code(net, src, b);
+    }
     splut__buf_puts(b, "}\n");
     return st;
 }

@@ -93,15 +93,98 @@ typedef struct splut__net {
     const int32_t *thr;              /* n_in × thr_k */
     const uint16_t *thr_codes;       /* n_in × (thr_k + 1) */
     const uint32_t *thr_steps;       /* n_in */
+    /* LUT-node (DWN) models (docs/lut-nodes.md). Layer 0 of a thermometer
+     * model reads bus bit f·thermo + l = "code of feature f exceeds l". */
+    uint32_t thermo;      /* thermometer levels T per feature; 0: none */
+    bool thermo_port;     /* SPLUT_HDL_THERMO_BITS: M0 carries the thermometer bits */
+    uint32_t classes;     /* GroupSum classes C; 0: M1 carries the last layer's codes */
+    uint32_t group;       /* nodes per class group */
+    uint32_t count_bits;  /* bits of one popcount (enough for `group`) */
+    uint32_t class_bits;  /* bits of the class index (enough for C − 1, at least 1) */
+    bool counts_port;     /* SPLUT_HDL_GROUPSUM_COUNTS: M1 carries the counts, no argmax */
+    bool reg_popcount;    /* a pipeline register before the popcounts (any pipelining) */
+    bool reg_argmax;      /* and one before the argmax (SPLUT_PIPE_SUBLAYER) */
     uint16_t **filled;    /* SPLUT_HDL_DONT_CARE: per stage, every table with its
                              unreachable entries filled (emit-reach.c); else NULL */
 } splut__net;
 
-/* Bits per feature on port M0: raw bits with an input stage, else code bits. */
+/* Bits per feature on port M0: raw bits with an input stage, the T
+ * thermometer bits with SPLUT_HDL_THERMO_BITS, else code bits. */
 static inline uint32_t splut__net_port_bits(const splut__net *net)
 {
-    return net->input ? net->raw_bits : net->in_bits;
+    return net->input ? net->raw_bits : net->thermo_port ? net->thermo : net->in_bits;
 }
+
+/* A module <prefix>_input between M0 and stage 0: the comparators of an input
+ * stage, or the thermometer decoding of input codes. */
+static inline bool splut__net_has_input_unit(const splut__net *net)
+{
+    return net->input || (net->thermo && !net->thermo_port);
+}
+
+/* Width of the bus stage 0 reads (codes, or thermometer bits). */
+static inline uint32_t splut__net_stage0_width(const splut__net *net)
+{
+    return net->thermo ? net->n_in * net->thermo : net->n_in * net->in_bits;
+}
+
+/* Width of the last layer's output bus (the GroupSum head's input). */
+uint32_t splut__net_last_width(const splut__net *net);
+
+/* How thermometer bit l of feature f follows from the raw value u (offset
+ * binary) of an input stage: a constant, u ≥ threshold i, or u < threshold i. */
+typedef enum splut__tbit_kind {
+    SPLUT__TBIT_ZERO = 0,
+    SPLUT__TBIT_ONE = 1,
+    SPLUT__TBIT_GE = 2,
+    SPLUT__TBIT_LT = 3
+} splut__tbit_kind;
+splut__tbit_kind splut__thermo_raw_bit(const splut__net *net, uint32_t f, uint32_t l,
+                                       uint32_t *thr_index);
+
+/* The popcount of one GroupSum group as a compressor tree: counters (ROMs
+ * of k ≤ 6 one-bit inputs giving their sum in bits_for(k) bits, one LUT6 per
+ * output bit) reduce the bits of every weight column in stages until each
+ * column holds at most two bits, then one carry-propagate adder adds the two
+ * remaining operands. (A binary adder tree over single bits costs about three
+ * times more LUTs after synthesis: its first levels reduce nothing.) The plan
+ * depends only on the group size; leaf i is bit i of the group. */
+#define SPLUT__PC_ZERO UINT32_MAX /* a constant-0 reference */
+typedef struct splut__pc_ref {
+    uint32_t node; /* < group: leaf; ≥ group: counter node − group; or SPLUT__PC_ZERO */
+    uint32_t bit;  /* bit of the counter's output */
+} splut__pc_ref;
+typedef struct splut__pc_plan {
+    uint32_t group, count_bits;
+    uint32_t n_counters;
+    uint32_t *k;           /* inputs of each counter (3 … 6) */
+    uint32_t *first;       /* index of its first input in `in` */
+    splut__pc_ref *in;     /* the counters' inputs, in address order (LSB first) */
+    splut__pc_ref *a, *b;  /* the final operands, count_bits columns each */
+    bool used[7];          /* which counter widths occur */
+} splut__pc_plan;
+splut_status splut__pc_plan_build(const splut__net *net, splut__pc_plan *p);
+void splut__pc_plan_free(const splut__net *net, splut__pc_plan *p);
+/* Reference r of group c's plan in Verilog or VHDL syntax: a bit of M0, bit
+ * of counter output p<c>_k<n>, or 0. */
+void splut__pc_ref_put(splut__buf *b, const splut__pc_plan *p, uint32_t c, bool vhdl,
+                       splut__pc_ref r);
+/* LUT6 of one group's popcount: the counters' output bits and the adder. */
+uint64_t splut__pc_plan_luts(const splut__pc_plan *p);
+
+/* A balanced binary tree over n leaves (n ≥ 1), nodes in post-order: leaf k
+ * is node k (k < n); internal node k ≥ n adds nodes a and b (a holds the
+ * lower leaves). `leaves` counts the leaves under a node. The root is node
+ * 2n − 2. Used for the popcount adder trees and the argmax. */
+typedef struct splut__tree_node {
+    uint32_t a, b, leaves;
+} splut__tree_node;
+/* Fill nodes[0 … 2n−2]; nodes must hold 2n − 1 entries. */
+void splut__tree_build(splut__tree_node *nodes, uint32_t n);
+/* Number of one bits of v. */
+uint32_t splut__ones(uint32_t v);
+/* Bits that hold the integers 0 … v. */
+uint32_t splut__bits_for(uint32_t v);
 
 /* Threshold i of feature f as an unsigned comparison constant: raw values
  * in offset binary (sign bit flipped) for a signed format, so every back-end
@@ -155,6 +238,21 @@ bool splut__stage_has_unused(const splut__net *net, const splut__stage *s);
 
 /* ------------------------------------------------------------- back-ends */
 
+/* The units of the GroupSum head: the counter ROMs of k inputs
+ * (<prefix>_count<k>), the popcounts and the argmax. */
+typedef struct splut__head_units {
+    splut_status (*counter)(const splut__net *net, uint32_t k, splut__buf *b, const char *dir);
+    splut_status (*popcount)(const splut__net *net, const splut__pc_plan *p, splut__buf *b,
+                             const char *dir);
+    splut_status (*argmax)(const splut__net *net, splut__tree_node *nd, splut__buf *b,
+                           const char *dir);
+} splut__head_units;
+/* The GroupSum head: counters, popcounts, then (unless counts_port) the argmax. */
+splut_status splut__emit_head(const splut__net *net, splut__buf *b, const char *dir,
+                              const splut__head_units *u);
+/* Scratch for the argmax tree over the classes (NULL: out of memory). */
+splut__tree_node *splut__head_tree_alloc(const splut__net *net);
+
 /* <prefix>_files.txt: every source file (extension @p ext) in compilation order. */
 splut_status splut__emit_file_list(const splut__net *net, const char *dir, const char *ext);
 
@@ -167,8 +265,10 @@ typedef struct splut__hdl_units {
                           const char *dir);
     splut_status (*reg)(const splut__net *net, splut__buf *b, const char *dir);
     splut_status (*top)(const splut__net *net, splut__buf *b, const char *dir);
-    /* the input stage <prefix>_input (only with net->input) */
+    /* the input stage <prefix>_input (splut__net_has_input_unit) */
     splut_status (*input)(const splut__net *net, splut__buf *b, const char *dir);
+    /* the GroupSum head <prefix>_popcount and <prefix>_argmax (net->classes) */
+    splut_status (*head)(const splut__net *net, splut__buf *b, const char *dir);
     const char *ext; /* source file extension for <prefix>_files.txt */
 } splut__hdl_units;
 

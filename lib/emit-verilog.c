@@ -159,9 +159,70 @@ static void input_feature(const splut__net *net, uint32_t f, splut__buf *b)
     splut__buf_printf(b, " %u'd%u;\n", net->in_bits, splut__thr_code(net, f, 0));
 }
 
+/* Close module <prefix>_<what> and write it to its file. */
+static splut_status end_module(const splut__net *net, splut__buf *b, const char *dir,
+                               const char *what)
+{
+    splut__buf_puts(b, "endmodule\n");
+    char file[NAME_CAP];
+    snprintf(file, sizeof(file), "%s_%s.v", net->prefix, what);
+    return splut__buf_write(b, dir, file);
+}
+
+/* Thermometer bit l of feature f from its raw value u<f> (input stage) or its code. */
+static void thermo_bit(const splut__net *net, uint32_t f, uint32_t l, splut__buf *b)
+{
+    splut__buf_printf(b, "    assign M1[%lu] = ", (unsigned long)f * net->thermo + l);
+    if (!net->input) {
+        field(b, "M0", f, net->in_bits);
+        splut__buf_printf(b, " > %u'd%u;\n", net->in_bits, l);
+        return;
+    }
+    uint32_t i = 0;
+    splut__tbit_kind k = splut__thermo_raw_bit(net, f, l, &i);
+    if (k == SPLUT__TBIT_ZERO || k == SPLUT__TBIT_ONE)
+        splut__buf_printf(b, "1'b%d;\n", k == SPLUT__TBIT_ONE);
+    else
+        splut__buf_printf(b, "u%u %s %u'd%u;\n", f, k == SPLUT__TBIT_GE ? ">=" : "<",
+                          net->raw_bits, splut__thr_unsigned(net, f, i));
+}
+
+/* Thermometer inputs: the bits layer 0 reads, from raw features (one
+ * comparator per bit) or from input codes. */
+static splut_status thermo_input_module(const splut__net *net, splut__buf *b, const char *dir)
+{
+    splut__buf_reset(b);
+    header(b, net->input ? "Input stage: raw features to thermometer bits (comparators)"
+                         : "Input stage: input codes to thermometer bits (bit f*T+l = code f > l)");
+    uint32_t pw = splut__net_port_bits(net);
+    splut__buf_printf(b,
+                      "module %s_input (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n",
+                      net->prefix, net->n_in * pw - 1, splut__net_stage0_width(net) - 1);
+    bool constant = false;
+    for (uint32_t f = 0; net->input && f < net->n_in; f++)
+        constant |= net->thr_steps[f] == 0;
+    if (constant)
+        splut__buf_puts(b, "    wire unused_ok = &{1'b0, M0, 1'b0};\n");
+    for (uint32_t f = 0; f < net->n_in; f++) {
+        if (net->input && net->thr_steps[f]) {
+            splut__buf_printf(b, "    wire [%u:0] u%u = ", pw - 1, f);
+            field(b, "M0", f, pw);
+            if (net->raw_signed)
+                splut__buf_printf(b, " ^ %u'h%x", pw, 1u << (pw - 1));
+            splut__buf_puts(b, ";\n");
+        }
+        for (uint32_t l = 0; l < net->thermo; l++)
+            thermo_bit(net, f, l, b);
+    }
+    return end_module(net, b, dir, "input");
+}
+
 /* The layer-0 quantiser: raw features to input codes. */
 static splut_status input_module(const splut__net *net, splut__buf *b, const char *dir)
 {
+    if (net->thermo)
+        return thermo_input_module(net, b, dir);
     splut__buf_reset(b);
     header(b, net->raw_signed ? "Input stage: signed raw features to input codes (comparators)"
                               : "Input stage: raw features to input codes (comparators)");
@@ -182,9 +243,184 @@ static splut_status input_module(const splut__net *net, splut__buf *b, const cha
     return splut__buf_write(b, dir, file);
 }
 
+/* Operand node k of a tree, zero-extended to w bits: a leaf (field k of
+ * M0, `leaf_bits` wide, at offset `base`) or the node's wire <name>_<k>. */
+static void tree_operand(splut__buf *b, uint32_t k, uint32_t n, const char *name, uint32_t base,
+                         uint32_t leaf_bits, uint32_t wk, uint32_t w)
+{
+    if (w > wk)
+        splut__buf_printf(b, "{%u'b0, ", w - wk);
+    if (k >= n)
+        splut__buf_printf(b, "%s_%u", name, k);
+    else if (leaf_bits == 1)
+        splut__buf_printf(b, "M0[%u]", base + k);
+    else
+        field(b, "M0", base / leaf_bits + k, leaf_bits);
+    if (w > wk)
+        splut__buf_puts(b, "}");
+}
+
+/* A counter ROM: the number of ones among its k address bits. */
+static splut_status counter_module(const splut__net *net, uint32_t k, splut__buf *b,
+                                   const char *dir)
+{
+    uint32_t ob = splut__bits_for(k);
+    splut__buf_reset(b);
+    header(b, "Counter (ROM): M1 = the number of ones in M0");
+    splut__buf_printf(b,
+                      "module %s_count%u (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n"
+                      "    reg [%u:0] M1r;\n    assign M1 = M1r;\n"
+                      "    always @(*) begin\n        case (M0)\n",
+                      net->prefix, k, k - 1, ob - 1, ob - 1);
+    for (uint32_t a = 0; a + 1 < (1u << k); a++) {
+        splut__buf_printf(b, "            %u'b", k);
+        splut__buf_bin(b, a, k);
+        splut__buf_printf(b, ": M1r = %u'd%d;\n", ob, (int)splut__ones(a));
+    }
+    splut__buf_printf(b, "            default: M1r = %u'd%u;\n        endcase\n    end\n", ob, k);
+    char what[16];
+    snprintf(what, sizeof(what), "count%u", k);
+    return end_module(net, b, dir, what);
+}
+
+
+/* Operand a or b of the final adder, most significant column first. */
+static void pc_operand(splut__buf *b, const splut__pc_plan *p, uint32_t c,
+                       const splut__pc_ref *ops)
+{
+    splut__buf_puts(b, "{");
+    for (uint32_t j = p->count_bits; j-- > 0;) {
+        splut__pc_ref_put(b, p, c, false, ops[j]);
+        splut__buf_puts(b, j ? ", " : "}");
+    }
+}
+
+static void popcount_group(const splut__net *net, const splut__pc_plan *p, uint32_t c,
+                           splut__buf *b)
+{
+    for (uint32_t n = 0; n < p->n_counters; n++) {
+        uint32_t k = p->k[n];
+        splut__buf_printf(b, "    wire [%u:0] p%u_k%u;\n    %s_count%u c%u_%u (.M0({", 
+                          splut__bits_for(k) - 1, c, n, net->prefix, k, c, n);
+        for (uint32_t i = k; i-- > 0;) {
+            splut__pc_ref_put(b, p, c, false, p->in[p->first[n] + i]);
+            splut__buf_puts(b, i ? ", " : "");
+        }
+        splut__buf_printf(b, "}), .M1(p%u_k%u));\n", c, n);
+    }
+    splut__buf_puts(b, "    assign ");
+    field(b, "M1", c, p->count_bits);
+    splut__buf_puts(b, " = ");
+    pc_operand(b, p, c, p->a);
+    splut__buf_puts(b, " + ");
+    pc_operand(b, p, c, p->b);
+    splut__buf_puts(b, ";\n");
+}
+
+static splut_status popcount_module(const splut__net *net, const splut__pc_plan *p,
+                                    splut__buf *b, const char *dir)
+{
+    splut__buf_reset(b);
+    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0 "
+              "(counters, then one adder)");
+    splut__buf_printf(b,
+                      "module %s_popcount (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n",
+                      net->prefix, splut__net_last_width(net) - 1,
+                      net->classes * net->count_bits - 1);
+    for (uint32_t c = 0; c < net->classes; c++)
+        popcount_group(net, p, c, b);
+    return end_module(net, b, dir, "popcount");
+}
+
+/* The argmax: a balanced tree of comparisons; a node takes its upper
+ * (higher-class) operand only when that count is strictly larger, so ties
+ * go to the lowest class. */
+static splut_status argmax_module(const splut__net *net, splut__tree_node *nd, splut__buf *b,
+                                  const char *dir)
+{
+    uint32_t C = net->classes, cw = net->count_bits, ib = net->class_bits;
+    splut__buf_reset(b);
+    header(b, "GroupSum argmax: M1 = the class of the largest count, ties to the lowest class");
+    splut__buf_printf(b,
+                      "module %s_argmax (\n    input  wire [%u:0] M0,\n"
+                      "    output wire [%u:0] M1\n);\n",
+                      net->prefix, C * cw - 1, ib - 1);
+    splut__tree_build(nd, C);
+    if (C == 1)
+        splut__buf_puts(b, "    wire unused_ok = &{1'b0, M0, 1'b0};\n");
+    for (uint32_t k = C; k + 1 < 2 * C; k++) {
+        uint32_t a = nd[k].a, bb = nd[k].b;
+        splut__buf_printf(b, "    wire t_%u = ", k);
+        tree_operand(b, bb, C, "m", 0, cw, cw, cw);
+        splut__buf_puts(b, " > ");
+        tree_operand(b, a, C, "m", 0, cw, cw, cw);
+        splut__buf_puts(b, ";\n");
+        if (k + 2 < 2 * C) { /* the root's count is not needed */
+            splut__buf_printf(b, "    wire [%u:0] m_%u = t_%u ? ", cw - 1, k, k);
+            tree_operand(b, bb, C, "m", 0, cw, cw, cw);
+            splut__buf_puts(b, " : ");
+            tree_operand(b, a, C, "m", 0, cw, cw, cw);
+            splut__buf_puts(b, ";\n");
+        }
+        splut__buf_printf(b, "    wire [%u:0] i_%u = t_%u ? ", ib - 1, k, k);
+        if (bb < C)
+            splut__buf_printf(b, "%u'd%u", ib, bb);
+        else
+            splut__buf_printf(b, "i_%u", bb);
+        splut__buf_puts(b, " : ");
+        if (a < C)
+            splut__buf_printf(b, "%u'd%u;\n", ib, a);
+        else
+            splut__buf_printf(b, "i_%u;\n", a);
+    }
+    if (C == 1)
+        splut__buf_printf(b, "    assign M1 = %u'd0;\n", ib);
+    else
+        splut__buf_printf(b, "    assign M1 = i_%u;\n", 2 * C - 2);
+    return end_module(net, b, dir, "argmax");
+}
+
+static splut_status head_modules(const splut__net *net, splut__buf *b, const char *dir)
+{
+    static const splut__head_units units = {counter_module, popcount_module, argmax_module};
+    return splut__emit_head(net, b, dir, &units);
+}
+
+/* Wire <dst> of width w from <src>: through a pipeline register or not. */
+static void stage_input(const splut__net *net, splut__buf *b, bool reg, const char *inst,
+                        uint32_t w, const char *src, const char *dst)
+{
+    splut__buf_printf(b, "    wire [%u:0] %s;\n", w - 1, dst);
+    if (reg)
+        splut__buf_printf(b,
+                          "    %s_reg #(.WIDTH(%u)) %s (.clk(clk), .rst(rst), .d(%s), .q(%s));\n",
+                          net->prefix, w, inst, src, dst);
+    else
+        splut__buf_printf(b, "    assign %s = %s;\n", dst, src);
+}
+
+/* The GroupSum head after the last layer's output y<last>: M1 = counts or class. */
+static void top_head(const splut__net *net, splut__buf *b)
+{
+    const char *p = net->prefix;
+    char src[32];
+    snprintf(src, sizeof(src), "y%zu", net->n_stages - 1);
+    stage_input(net, b, net->reg_popcount, "rp", splut__net_last_width(net), src, "h0");
+    uint32_t cw = net->classes * net->count_bits;
+    splut__buf_printf(b, "    wire [%u:0] counts;\n    %s_popcount up (.M0(h0), .M1(counts));\n",
+                      cw - 1, p);
+    if (net->counts_port) {
+        splut__buf_puts(b, "    assign M1 = counts;\nendmodule\n");
+        return;
+    }
+    stage_input(net, b, net->reg_argmax, "ra", cw, "counts", "h1");
+    splut__buf_printf(b, "    %s_argmax ua (.M0(h1), .M1(M1));\nendmodule\n", p);
+}
+
 static splut_status top_module(const splut__net *net, splut__buf *b, const char *dir)
 {
-    const splut__stage *last = &net->stages[net->n_stages - 1];
     splut__buf_reset(b);
     header(b, net->input ? "Top level: M0 = raw features, M1 = output codes (field x at "
                            "[x*b+b-1:x*b])"
@@ -194,33 +430,32 @@ static splut_status top_module(const splut__net *net, splut__buf *b, const char 
                       "module %s_top (\n    input  wire [%u:0] M0,\n    input  wire clk,\n"
                       "    input  wire rst,\n    output wire [%u:0] M1\n);\n",
                       net->prefix, net->n_in * splut__net_port_bits(net) - 1,
-                      splut__stage_out_width(last) - 1);
+                      net->n_out * net->out_bits - 1);
     if (net->latency == 0)
         splut__buf_puts(b, "    // No pipeline registers: clk and rst are not used.\n"
                            "    wire unused_ok = &{1'b0, clk, rst, 1'b0};\n");
-    if (net->input)
+    if (splut__net_has_input_unit(net))
         splut__buf_printf(b, "    wire [%u:0] codes;\n    %s_input ui (.M0(M0), .M1(codes));\n",
-                          net->n_in * net->in_bits - 1, net->prefix);
+                          splut__net_stage0_width(net) - 1, net->prefix);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         uint32_t w = splut__stage_in_width(s);
         char src[32];
         if (i == 0)
-            snprintf(src, sizeof(src), net->input ? "codes" : "M0");
+            snprintf(src, sizeof(src), splut__net_has_input_unit(net) ? "codes" : "M0");
         else
             snprintf(src, sizeof(src), "y%zu", i - 1);
-        splut__buf_printf(b, "    wire [%u:0] x%zu;\n", w - 1, i);
-        if (s->reg_before)
-            splut__buf_printf(b,
-                              "    %s_reg #(.WIDTH(%u)) r%zu (.clk(clk), .rst(rst), .d(%s), "
-                              ".q(x%zu));\n",
-                              net->prefix, w, i, src, i);
-        else
-            splut__buf_printf(b, "    assign x%zu = %s;\n", i, src);
+        char inst[32], dst[32];
+        snprintf(inst, sizeof(inst), "r%zu", i);
+        snprintf(dst, sizeof(dst), "x%zu", i);
+        stage_input(net, b, s->reg_before, inst, w, src, dst);
         splut__buf_printf(b, "    wire [%u:0] y%zu;\n    %s u%zu (.M0(x%zu), .M1(y%zu));\n",
                           splut__stage_out_width(s) - 1, i, s->name, i, i, i);
     }
-    splut__buf_printf(b, "    assign M1 = y%zu;\nendmodule\n", net->n_stages - 1);
+    if (net->classes)
+        top_head(net, b);
+    else
+        splut__buf_printf(b, "    assign M1 = y%zu;\nendmodule\n", net->n_stages - 1);
     char file[NAME_CAP];
     snprintf(file, sizeof(file), "%s_top.v", net->prefix);
     return splut__buf_write(b, dir, file);
@@ -228,8 +463,8 @@ static splut_status top_module(const splut__net *net, splut__buf *b, const char 
 
 splut_status splut__emit_verilog(const splut__net *net, const char *dir)
 {
-    static const splut__hdl_units units = {table_module, stage_module, reg_module,
-                                               top_module,   input_module, "v"};
+    static const splut__hdl_units units = {table_module, stage_module, reg_module, top_module,
+                                           input_module, head_modules, "v"};
     return splut__emit_units(net, &units, dir);
 }
 

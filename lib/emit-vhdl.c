@@ -191,29 +191,251 @@ static void input_feature(const splut__net *net, uint32_t f, splut__buf *b)
     splut__buf_puts(b, ";\n");
 }
 
+/* Thermometer bit l of feature f from its raw value (input stage) or code. */
+static void thermo_bit(const splut__net *net, uint32_t f, uint32_t l, splut__buf *b)
+{
+    splut__buf_printf(b, "    M1(%lu) <= ", (unsigned long)f * net->thermo + l);
+    if (!net->input) {
+        splut__buf_puts(b, "'1' when unsigned(");
+        field(b, "M0", f, net->in_bits);
+        splut__buf_printf(b, ") > %u else '0';\n", l);
+        return;
+    }
+    uint32_t i = 0;
+    splut__tbit_kind k = splut__thermo_raw_bit(net, f, l, &i);
+    if (k == SPLUT__TBIT_ZERO || k == SPLUT__TBIT_ONE) {
+        splut__buf_printf(b, "'%d';\n", k == SPLUT__TBIT_ONE);
+        return;
+    }
+    splut__buf_printf(b, "'1' when %s(", net->raw_signed ? "signed" : "unsigned");
+    field(b, "M0", f, net->raw_bits);
+    splut__buf_printf(b, ") %s %d else '0';\n", k == SPLUT__TBIT_GE ? ">=" : "<",
+                      (int)net->thr[(size_t)f * net->thr_k + i]);
+}
+
 /* The layer-0 quantiser: raw features to input codes. */
 static splut_status input_entity(const splut__net *net, splut__buf *b, const char *dir)
 {
     char name[NAME_CAP];
     snprintf(name, sizeof(name), "%s_input", net->prefix);
     splut__buf_reset(b);
-    header(b, net->raw_signed ? "Input stage: signed raw features to input codes (comparators)"
-                              : "Input stage: raw features to input codes (comparators)");
+    if (net->thermo)
+        header(b, net->input ? "Input stage: raw features to thermometer bits (comparators)"
+                             : "Input stage: input codes to thermometer bits (bit f*T+l = code "
+                               "f > l)");
+    else
+        header(b, net->raw_signed ? "Input stage: signed raw features to input codes "
+                                    "(comparators)"
+                                  : "Input stage: raw features to input codes (comparators)");
     splut__buf_puts(b, "use ieee.numeric_std.all;\n\n");
-    entity_io(b, name, net->n_in * net->raw_bits, net->n_in * net->in_bits, false);
+    entity_io(b, name, net->n_in * splut__net_port_bits(net), splut__net_stage0_width(net),
+              false);
     splut__buf_printf(b, "architecture rtl of %s is\nbegin\n", name);
-    for (uint32_t f = 0; f < net->n_in; f++)
-        input_feature(net, f, b);
+    for (uint32_t f = 0; f < net->n_in; f++) {
+        for (uint32_t l = 0; l < net->thermo; l++)
+            thermo_bit(net, f, l, b);
+        if (!net->thermo)
+            input_feature(net, f, b);
+    }
     splut__buf_puts(b, "end architecture rtl;\n");
     char file[NAME_CAP + 4];
     snprintf(file, sizeof(file), "%s.vhd", name);
     return splut__buf_write(b, dir, file);
 }
 
+/* Operand node k of a tree, as unsigned of w bits: a leaf (field k of M0,
+ * `leaf_bits` wide, from field `base`) or the node's signal <name>_<k>. */
+static void tree_operand(splut__buf *b, uint32_t k, uint32_t n, const char *name, uint32_t base,
+                         uint32_t leaf_bits, uint32_t w)
+{
+    splut__buf_puts(b, "resize(");
+    if (k >= n) {
+        splut__buf_printf(b, "%s_%u", name, k);
+    } else {
+        splut__buf_puts(b, "unsigned(");
+        field(b, "M0", base + k, leaf_bits);
+        splut__buf_puts(b, ")");
+    }
+    splut__buf_printf(b, ", %u)", w);
+}
+
+static splut_status head_file(const splut__net *net, splut__buf *b, const char *dir,
+                              const char *what)
+{
+    char file[NAME_CAP + 4];
+    snprintf(file, sizeof(file), "%s_%s.vhd", net->prefix, what);
+    return splut__buf_write(b, dir, file);
+}
+
+/* A counter ROM: the number of ones among its k address bits. */
+static splut_status counter_entity(const splut__net *net, uint32_t k, splut__buf *b,
+                                   const char *dir)
+{
+    uint32_t ob = splut__bits_for(k);
+    char name[NAME_CAP];
+    snprintf(name, sizeof(name), "%s_count%u", net->prefix, k);
+    splut__buf_reset(b);
+    header(b, "Counter (ROM): M1 = the number of ones in M0");
+    entity_io(b, name, k, ob, false);
+    splut__buf_printf(b, "architecture rtl of %s is\nbegin\n    process (M0)\n    begin\n"
+                         "        case M0 is\n", name);
+    for (uint32_t a = 0; a + 1 < (1u << k); a++) {
+        splut__buf_puts(b, "            when ");
+        bin_literal(b, a, k);
+        splut__buf_puts(b, " => M1 <= ");
+        bin_literal(b, splut__ones(a), ob);
+        splut__buf_puts(b, ";\n");
+    }
+    splut__buf_puts(b, "            when others => M1 <= ");
+    bin_literal(b, k, ob);
+    splut__buf_puts(b, ";\n        end case;\n    end process;\nend architecture rtl;\n");
+    char what[16];
+    snprintf(what, sizeof(what), "count%u", k);
+    return head_file(net, b, dir, what);
+}
+
+
+/* Refs n-1 … 0 joined with '&' (most significant first). */
+static void pc_concat(splut__buf *b, const splut__pc_plan *p, uint32_t c,
+                      const splut__pc_ref *refs, uint32_t n)
+{
+    for (uint32_t i = n; i-- > 0;) {
+        splut__pc_ref_put(b, p, c, true, refs[i]);
+        splut__buf_puts(b, i ? " & " : "");
+    }
+}
+
+static splut_status popcount_entity(const splut__net *net, const splut__pc_plan *p,
+                                    splut__buf *b, const char *dir)
+{
+    uint32_t cw = p->count_bits;
+    char name[NAME_CAP];
+    snprintf(name, sizeof(name), "%s_popcount", net->prefix);
+    splut__buf_reset(b);
+    header(b, "GroupSum popcounts: field c of M1 counts the ones of group c of M0 "
+              "(counters, then one adder)");
+    splut__buf_puts(b, "use ieee.numeric_std.all;\n\n");
+    entity_io(b, name, splut__net_last_width(net), net->classes * cw, false);
+    splut__buf_printf(b, "architecture rtl of %s is\n", name);
+    for (uint32_t c = 0; c < net->classes; c++) {
+        for (uint32_t n = 0; n < p->n_counters; n++)
+            splut__buf_printf(b,
+                              "    signal p%u_k%u_in : std_logic_vector(%u downto 0);\n"
+                              "    signal p%u_k%u : std_logic_vector(%u downto 0);\n",
+                              c, n, p->k[n] - 1, c, n, splut__bits_for(p->k[n]) - 1);
+        splut__buf_printf(b, "    signal p%u_a, p%u_b : std_logic_vector(%u downto 0);\n", c, c,
+                          cw - 1);
+    }
+    splut__buf_puts(b, "begin\n");
+    for (uint32_t c = 0; c < net->classes; c++) {
+        for (uint32_t n = 0; n < p->n_counters; n++) {
+            splut__buf_printf(b, "    p%u_k%u_in <= ", c, n);
+            pc_concat(b, p, c, p->in + p->first[n], p->k[n]);
+            splut__buf_printf(b,
+                              ";\n    c%u_%u : entity work.%s_count%u port map (M0 => p%u_k%u_in, "
+                              "M1 => p%u_k%u);\n",
+                              c, n, net->prefix, p->k[n], c, n, c, n);
+        }
+        /* a one-bit operand needs a vector aggregate, not a bare std_logic */
+        splut__buf_printf(b, "    p%u_a <= %s", c, cw == 1 ? "(0 => " : "");
+        pc_concat(b, p, c, p->a, cw);
+        splut__buf_printf(b, "%s;\n    p%u_b <= %s", cw == 1 ? ")" : "", c, cw == 1 ? "(0 => " : "");
+        pc_concat(b, p, c, p->b, cw);
+        splut__buf_printf(b, "%s;\n    ", cw == 1 ? ")" : "");
+        field(b, "M1", c, cw);
+        splut__buf_printf(b, " <= std_logic_vector(unsigned(p%u_a) + unsigned(p%u_b));\n", c, c);
+    }
+    splut__buf_puts(b, "end architecture rtl;\n");
+    return head_file(net, b, dir, "popcount");
+}
+
+/* Argmax tree: a node takes its upper operand only when that count is
+ * strictly larger, so ties go to the lowest class. */
+static splut_status argmax_entity(const splut__net *net, splut__tree_node *nd, splut__buf *b,
+                                  const char *dir)
+{
+    uint32_t C = net->classes, cw = net->count_bits, ib = net->class_bits;
+    char name[NAME_CAP];
+    snprintf(name, sizeof(name), "%s_argmax", net->prefix);
+    splut__buf_reset(b);
+    header(b, "GroupSum argmax: M1 = the class of the largest count, ties to the lowest class");
+    splut__buf_puts(b, "use ieee.numeric_std.all;\n\n");
+    entity_io(b, name, C * cw, ib, false);
+    splut__buf_printf(b, "architecture rtl of %s is\n", name);
+    splut__tree_build(nd, C);
+    for (uint32_t k = C; k + 1 < 2 * C; k++)
+        splut__buf_printf(b,
+                          "    signal t_%u : std_logic;\n    signal m_%u : unsigned(%u downto 0);\n"
+                          "    signal i_%u : unsigned(%u downto 0);\n",
+                          k, k, cw - 1, k, ib - 1);
+    splut__buf_puts(b, "begin\n");
+    for (uint32_t k = C; k + 1 < 2 * C; k++) {
+        uint32_t a = nd[k].a, bb = nd[k].b;
+        splut__buf_printf(b, "    t_%u <= '1' when ", k);
+        tree_operand(b, bb, C, "m", 0, cw, cw);
+        splut__buf_puts(b, " > ");
+        tree_operand(b, a, C, "m", 0, cw, cw);
+        splut__buf_printf(b, " else '0';\n    m_%u <= ", k);
+        tree_operand(b, bb, C, "m", 0, cw, cw);
+        splut__buf_printf(b, " when t_%u = '1' else ", k);
+        tree_operand(b, a, C, "m", 0, cw, cw);
+        splut__buf_printf(b, ";\n    i_%u <= ", k);
+        if (bb < C)
+            splut__buf_printf(b, "to_unsigned(%u, %u)", bb, ib);
+        else
+            splut__buf_printf(b, "i_%u", bb);
+        splut__buf_printf(b, " when t_%u = '1' else ", k);
+        if (a < C)
+            splut__buf_printf(b, "to_unsigned(%u, %u);\n", a, ib);
+        else
+            splut__buf_printf(b, "i_%u;\n", a);
+    }
+    if (C == 1)
+        splut__buf_puts(b, "    M1 <= (others => '0');\n");
+    else
+        splut__buf_printf(b, "    M1 <= std_logic_vector(i_%u);\n", 2 * C - 2);
+    splut__buf_puts(b, "end architecture rtl;\n");
+    return head_file(net, b, dir, "argmax");
+}
+
+static splut_status head_entities(const splut__net *net, splut__buf *b, const char *dir)
+{
+    static const splut__head_units units = {counter_entity, popcount_entity, argmax_entity};
+    return splut__emit_head(net, b, dir, &units);
+}
+
+/* Signal dst from src, through a pipeline register or not. */
+static void stage_input(const splut__net *net, splut__buf *b, bool reg, const char *inst,
+                        uint32_t w, const char *src, const char *dst)
+{
+    if (reg)
+        splut__buf_printf(b,
+                          "    %s : entity work.%s_reg generic map (WIDTH => %u)\n"
+                          "        port map (clk => clk, rst => rst, d => %s, q => %s);\n",
+                          inst, net->prefix, w, src, dst);
+    else
+        splut__buf_printf(b, "    %s <= %s;\n", dst, src);
+}
+
+static void top_head(const splut__net *net, splut__buf *b)
+{
+    const char *p = net->prefix;
+    char src[32];
+    snprintf(src, sizeof(src), "y%zu", net->n_stages - 1);
+    stage_input(net, b, net->reg_popcount, "rp", splut__net_last_width(net), src, "h0");
+    splut__buf_printf(b, "    up : entity work.%s_popcount port map (M0 => h0, M1 => counts);\n",
+                      p);
+    if (net->counts_port) {
+        splut__buf_puts(b, "    M1 <= counts;\n");
+        return;
+    }
+    stage_input(net, b, net->reg_argmax, "ra", net->classes * net->count_bits, "counts", "h1");
+    splut__buf_printf(b, "    ua : entity work.%s_argmax port map (M0 => h1, M1 => M1);\n", p);
+}
+
 static splut_status top_entity(const splut__net *net, splut__buf *b, const char *dir)
 {
     const char *p = net->prefix;
-    const splut__stage *last = &net->stages[net->n_stages - 1];
     char name[NAME_CAP];
     snprintf(name, sizeof(name), "%s_top", p);
     splut__buf_reset(b);
@@ -221,11 +443,17 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
                            "x*b+b-1 downto x*b)"
                          : "Top level: M0 = input codes, M1 = output codes (field x at "
                            "x*b+b-1 downto x*b)");
-    entity_io(b, name, net->n_in * splut__net_port_bits(net), splut__stage_out_width(last), true);
+    entity_io(b, name, net->n_in * splut__net_port_bits(net), net->n_out * net->out_bits, true);
     splut__buf_printf(b, "architecture rtl of %s is\n", name);
-    if (net->input)
+    bool input_unit = splut__net_has_input_unit(net);
+    if (input_unit)
         splut__buf_printf(b, "    signal codes : std_logic_vector(%u downto 0);\n",
-                          net->n_in * net->in_bits - 1);
+                          splut__net_stage0_width(net) - 1);
+    if (net->classes)
+        splut__buf_printf(b,
+                          "    signal h0 : std_logic_vector(%u downto 0);\n"
+                          "    signal counts, h1 : std_logic_vector(%u downto 0);\n",
+                          splut__net_last_width(net) - 1, net->classes * net->count_bits - 1);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         splut__buf_printf(b, "    signal x%zu : std_logic_vector(%u downto 0);\n", i,
@@ -234,27 +462,28 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
                           splut__stage_out_width(s) - 1);
     }
     splut__buf_puts(b, "begin\n");
-    if (net->input)
+    if (input_unit)
         splut__buf_printf(b, "    ui : entity work.%s_input port map (M0 => M0, M1 => codes);\n",
                           p);
     for (size_t i = 0; i < net->n_stages; i++) {
         const splut__stage *s = &net->stages[i];
         char src[32];
         if (i == 0)
-            snprintf(src, sizeof(src), net->input ? "codes" : "M0");
+            snprintf(src, sizeof(src), input_unit ? "codes" : "M0");
         else
             snprintf(src, sizeof(src), "y%zu", i - 1);
-        if (s->reg_before)
-            splut__buf_printf(b,
-                              "    r%zu : entity work.%s_reg generic map (WIDTH => %u)\n"
-                              "        port map (clk => clk, rst => rst, d => %s, q => x%zu);\n",
-                              i, p, splut__stage_in_width(s), src, i);
-        else
-            splut__buf_printf(b, "    x%zu <= %s;\n", i, src);
+        char inst[32], dst[32];
+        snprintf(inst, sizeof(inst), "r%zu", i);
+        snprintf(dst, sizeof(dst), "x%zu", i);
+        stage_input(net, b, s->reg_before, inst, splut__stage_in_width(s), src, dst);
         splut__buf_printf(b, "    u%zu : entity work.%s port map (M0 => x%zu, M1 => y%zu);\n", i,
                           s->name, i, i);
     }
-    splut__buf_printf(b, "    M1 <= y%zu;\nend architecture rtl;\n", net->n_stages - 1);
+    if (net->classes)
+        top_head(net, b);
+    else
+        splut__buf_printf(b, "    M1 <= y%zu;\n", net->n_stages - 1);
+    splut__buf_puts(b, "end architecture rtl;\n");
     char file[NAME_CAP + 4];
     snprintf(file, sizeof(file), "%s.vhd", name);
     return splut__buf_write(b, dir, file);
@@ -262,8 +491,8 @@ static splut_status top_entity(const splut__net *net, splut__buf *b, const char 
 
 splut_status splut__emit_vhdl(const splut__net *net, const char *dir)
 {
-    static const splut__hdl_units units = {table_entity, stage_entity, reg_entity,
-                                               top_entity,   input_entity, "vhd"};
+    static const splut__hdl_units units = {table_entity, stage_entity, reg_entity, top_entity,
+                                           input_entity, head_entities, "vhd"};
     return splut__emit_units(net, &units, dir);
 }
 

@@ -37,6 +37,8 @@ struct splut_tables {
     uint32_t n_inputs, input_bits;
     uint32_t thermo_levels; /* thermometer inputs: levels per feature (layer 0 reads
                              * "code of feature i / T exceeds i % T"); 0 otherwise */
+    uint32_t groups;        /* GroupSum head: classes C, the last layer's outputs split
+                             * into C equal groups and popcounted; 0: no head */
     size_t n_layers;
     splut_tlayer *layers;
 };

@@ -404,6 +404,7 @@ splut_status splut_tables_create(const splut_model *m, splut_tables **out)
     t->input_bits = m->input_bits;
     t->thermo_levels =
         m->input_mode == SPLUT_INPUT_THERMOMETER ? splut__thermo_levels(m) : 0;
+    t->groups = splut__groupsum_classes(m);
     for (size_t l = 0; l < m->n_layers && st == SPLUT_OK; l++) {
         splut_tlayer *TL = &t->layers[l];
         tlayer_from_model(TL, &m->layers[l]);
@@ -566,6 +567,16 @@ splut_status splut_tables_io(const splut_tables *t, uint32_t *inputs, uint32_t *
     return SPLUT_OK;
 }
 
+uint32_t splut_tables_thermometer_levels(const splut_tables *t)
+{
+    return t ? t->thermo_levels : 0;
+}
+
+uint32_t splut_tables_num_classes(const splut_tables *t)
+{
+    return t ? t->groups : 0;
+}
+
 /* -------------------------------------------------------- LUT-mode inference */
 
 /* Samples go through the network in blocks, codes stored feature-major
@@ -696,6 +707,57 @@ splut_status splut_tables_forward(const splut_tables *t, const uint16_t *in_code
     return st;
 }
 
+/* Popcount of each group and the class with the largest one, ties to the
+ * lowest class: the rule of splut_model_classify_codes() for GroupSum. */
+static int32_t groupsum_class(const uint16_t *bits, uint32_t classes, uint32_t per,
+                              uint16_t *counts)
+{
+    uint32_t best_count = 0;
+    int32_t best = 0;
+    for (uint32_t c = 0; c < classes; c++) {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < per; i++)
+            k += bits[(size_t)c * per + i] != 0;
+        if (counts)
+            counts[c] = (uint16_t)k;
+        if (c == 0 || k > best_count) {
+            best_count = k;
+            best = (int32_t)c;
+        }
+    }
+    return best;
+}
+
+splut_status splut_tables_classify(const splut_tables *t, const uint16_t *in_codes, size_t n,
+                                   int32_t *pred, uint16_t *counts)
+{
+    if (!t || (n && (!in_codes || (!pred && !counts))))
+        return t ? splut__fail(t->ctx, SPLUT_E_NULL, "splut_tables_classify: NULL buffer")
+                 : SPLUT_E_NULL;
+    if (!t->groups)
+        return splut__fail(t->ctx, SPLUT_E_INVALID,
+                           "splut_tables_classify: the tables have no GroupSum head");
+    if (n == 0)
+        return SPLUT_OK;
+    const splut_tlayer *last = &t->layers[t->n_layers - 1];
+    uint32_t per = last->out / t->groups;
+    if (per > UINT16_MAX)
+        return splut__fail(t->ctx, SPLUT_E_OUT_OF_RANGE,
+                           "GroupSum groups of %u nodes: counts above 65535", per);
+    uint16_t *out = splut__alloc(t->ctx, splut__mul(n, (size_t)last->out * sizeof(uint16_t)));
+    if (!out)
+        return splut__fail(t->ctx, SPLUT_E_NOMEM, "out of memory classifying %zu samples", n);
+    splut_status st = splut_tables_forward(t, in_codes, n, out);
+    for (size_t i = 0; st == SPLUT_OK && i < n; i++) {
+        int32_t c = groupsum_class(out + i * last->out, t->groups, per,
+                                   counts ? counts + i * t->groups : NULL);
+        if (pred)
+            pred[i] = c;
+    }
+    splut__free(t->ctx, out);
+    return st;
+}
+
 /* -------------------------------------------------------------- iterator */
 
 struct splut_tt_iter {
@@ -766,7 +828,12 @@ void splut_tt_iter_destroy(splut_tt_iter *it)
 /* ----------------------------------------------------------- binary files */
 
 static const char TABLES_MAGIC[8] = {'S', 'P', 'L', 'U', 'T', 'T', 'B', 'L'};
+/* Version 1: no input encoding or output head. Version 2 adds the thermometer
+ * levels and the GroupSum classes after the layer count; it is written only
+ * when one of them is set, so the tables of other models stay readable by
+ * older releases. */
 #define TABLES_VERSION 1u
+#define TABLES_VERSION_DWN 2u
 #define LAYER_WORDS 8u
 
 /* Little-endian writer that keeps the running CRC of what it wrote. */
@@ -821,9 +888,6 @@ splut_status splut_tables_save(const splut_tables *t, const char *path)
     if (!t || !path)
         return t ? splut__fail(t->ctx, SPLUT_E_NULL, "splut_tables_save: path is NULL")
                  : SPLUT_E_NULL;
-    if (t->thermo_levels) /* the tables format has no thermometer field yet */
-        return splut__fail(t->ctx, SPLUT_E_INVALID,
-                           "tables of a thermometer-input model cannot be saved");
     le_writer *w = splut__calloc(t->ctx, 1, sizeof(*w));
     if (!w)
         return splut__fail(t->ctx, SPLUT_E_NOMEM, "out of memory saving tables");
@@ -833,10 +897,15 @@ splut_status splut_tables_save(const splut_tables *t, const char *path)
         return st;
     }
     le_bytes(w, TABLES_MAGIC, sizeof(TABLES_MAGIC));
-    le_u32(w, TABLES_VERSION);
+    bool dwn = t->thermo_levels || t->groups;
+    le_u32(w, dwn ? TABLES_VERSION_DWN : TABLES_VERSION);
     le_u32(w, t->n_inputs);
     le_u32(w, t->input_bits);
     le_u32(w, (uint32_t)t->n_layers);
+    if (dwn) {
+        le_u32(w, t->thermo_levels);
+        le_u32(w, t->groups);
+    }
     for (size_t l = 0; l < t->n_layers; l++)
         write_layer_header(w, &t->layers[l]);
     for (size_t l = 0; l < t->n_layers; l++) {
@@ -897,27 +966,53 @@ static splut_status check_loaded_layer(splut_ctx *ctx, const char *path, size_t 
     return splut__check_table_limits(ctx, TL->in_bits, TL->F, TL->A, TL->out_bits, add);
 }
 
+/* The GroupSum head and thermometer inputs exist only on LUT-node layers
+ * (lib/lutnode.c): the head splits 1-bit outputs into equal groups. */
+static splut_status check_loaded_head(splut_ctx *ctx, const char *path, const splut_tables *t)
+{
+    bool lut = true;
+    for (size_t l = 0; l < t->n_layers; l++)
+        lut &= t->layers[l].kind == SPLUT_NEURON_LUT;
+    const splut_tlayer *last = &t->layers[t->n_layers - 1];
+    if ((t->thermo_levels || t->groups) && !lut)
+        return splut__fail(ctx, SPLUT_E_FORMAT,
+                           "%s: thermometer inputs or a GroupSum head on non-LUT layers", path);
+    if (t->groups && (last->out_bits != 1 || last->out % t->groups))
+        return splut__fail(ctx, SPLUT_E_FORMAT,
+                           "%s: %u GroupSum classes do not split %u outputs into equal groups",
+                           path, t->groups, last->out);
+    return SPLUT_OK;
+}
+
 /* Header and shapes; fills the layers' shapes and the payload size. */
 static splut_status parse_tables_header(splut_ctx *ctx, const char *path, le_reader *r,
                                         splut_tables **out, uint64_t *payload)
 {
-    uint32_t version, n_inputs, input_bits, n_layers;
+    uint32_t version, n_inputs, input_bits, n_layers, thermo = 0, groups = 0;
     rd_u32(r, &version);
-    if (version != TABLES_VERSION)
-        return splut__fail(ctx, SPLUT_E_VERSION, "%s: tables format version %u, expected %u",
-                           path, version, TABLES_VERSION);
+    if (version != TABLES_VERSION && version != TABLES_VERSION_DWN)
+        return splut__fail(ctx, SPLUT_E_VERSION, "%s: tables format version %u, expected %u or %u",
+                           path, version, TABLES_VERSION, TABLES_VERSION_DWN);
     if (!rd_u32(r, &n_inputs) || !rd_u32(r, &input_bits) || !rd_u32(r, &n_layers) ||
         n_inputs == 0 || input_bits < 1 || input_bits > SPLUT_MAX_BITS || n_layers == 0 ||
+        (version == TABLES_VERSION_DWN && (!rd_u32(r, &thermo) || !rd_u32(r, &groups))) ||
         (uint64_t)n_layers * LAYER_WORDS * 4 > r->left)
         return splut__fail(ctx, SPLUT_E_FORMAT, "%s: bad header (inputs, bits or layers)",
                            path);
+    if (thermo && (thermo != (1u << input_bits) - 1 || (uint64_t)n_inputs * thermo > UINT32_MAX))
+        return splut__fail(ctx, SPLUT_E_FORMAT,
+                           "%s: %u thermometer levels for %u-bit input codes (expected %u)",
+                           path, thermo, input_bits, (1u << input_bits) - 1);
     splut_status st = splut__tables_alloc(ctx, n_layers, out);
     if (st != SPLUT_OK)
         return st;
     splut_tables *t = *out;
     t->n_inputs = n_inputs;
     t->input_bits = input_bits;
-    uint32_t width = n_inputs, bits = input_bits;
+    t->thermo_levels = thermo;
+    t->groups = groups;
+    /* layer 0 of a thermometer model reads the T binary levels of each feature */
+    uint32_t width = thermo ? n_inputs * thermo : n_inputs, bits = thermo ? 1 : input_bits;
     *payload = 0;
     for (size_t l = 0; l < n_layers && st == SPLUT_OK; l++) {
         splut_tlayer *TL = &t->layers[l];
@@ -940,6 +1035,8 @@ static splut_status parse_tables_header(splut_ctx *ctx, const char *path, le_rea
         width = TL->out;
         bits = TL->out_bits;
     }
+    if (st == SPLUT_OK)
+        st = check_loaded_head(ctx, path, t);
     return st;
 }
 
@@ -977,7 +1074,7 @@ static splut_status read_layer_payload(splut_ctx *ctx, const char *path, size_t 
 static splut_status parse_tables(splut_ctx *ctx, const char *path, const uint8_t *buf,
                                  size_t len, splut_tables **out)
 {
-    size_t min = sizeof(TABLES_MAGIC) + 4 * 4 + 4;
+    size_t min = sizeof(TABLES_MAGIC) + 4 * 4 + 4; /* version 1; version 2 is longer */
     if (len < min || memcmp(buf, TABLES_MAGIC, sizeof(TABLES_MAGIC)) != 0)
         return splut__fail(ctx, SPLUT_E_FORMAT, "%s is not a libsparselut tables file", path);
     le_reader r = {buf + sizeof(TABLES_MAGIC), len - sizeof(TABLES_MAGIC) - 4};
@@ -986,7 +1083,8 @@ static splut_status parse_tables(splut_ctx *ctx, const char *path, const uint8_t
     le_reader tail = {buf + len - 4, 4};
     uint32_t stored;
     rd_u32(&tail, &stored);
-    if (version == TABLES_VERSION && splut__crc32(0, buf, len - 4) != stored)
+    if ((version == TABLES_VERSION || version == TABLES_VERSION_DWN) &&
+        splut__crc32(0, buf, len - 4) != stored)
         return splut__fail(ctx, SPLUT_E_CHECKSUM, "%s: CRC-32 mismatch (file corrupted)", path);
     uint64_t payload = 0;
     splut_status st = parse_tables_header(ctx, path, &r, out, &payload);
@@ -1103,6 +1201,16 @@ static splut_status write_text_layer(const splut_tables *t, const char *dir, siz
                         "of %u bits per table, %u sub-neurons, %u output bits\n",
                         l, kind_name(TL->kind), TL->out, TL->F, TL->in_bits, TL->A,
                         TL->out_bits);
+    if (l == 0 && t->thermo_levels)
+        splut__afile_printf(&af,
+                            "# thermometer inputs: %u levels per feature; input i is \"the "
+                            "code of feature i / %u exceeds i %% %u\"\n",
+                            t->thermo_levels, t->thermo_levels, t->thermo_levels);
+    if (l + 1 == t->n_layers && t->groups)
+        splut__afile_printf(&af,
+                            "# GroupSum head: %u classes, each the popcount of %u consecutive "
+                            "neurons; the class is the largest count, ties to the lowest\n",
+                            t->groups, TL->out / t->groups);
     splut__afile_printf(&af, "# rows: address input-codes -> output-code, in binary; the "
                              "first input is the most significant address field\n");
     for (uint32_t n = 0; n < TL->out; n++)

@@ -26,6 +26,7 @@ static void emit_help(void)
     printf("Usage: sparselut emit --model FILE --format verilog|vhdl|hls --out DIR\n"
            "                      [--pipeline none|layer|sublayer] [--prefix P] [--full-case]\n"
            "                      [--dont-care] [--no-reset] [--input-stage F [--input-bits B]]\n"
+           "                      [--thermometer-bits] [--groupsum-counts]\n"
            "                      [--vectors N] [--data SPEC ...] [--seed S]\n"
            "                      [--verify] [--simulator verilator|iverilog] [--json]\n\n"
            "Write the model's truth tables as HDL (docs/hdl.md): one module per table, one\n"
@@ -48,6 +49,10 @@ static void emit_help(void)
            "                    train mean/std apply on top) or auto (from --data's\n"
            "                    range); see docs/hdl.md, \"Input stage\"\n"
            "  --input-bits B    raw bits per feature for --input-stage auto (default 12)\n"
+           "  --thermometer-bits  thermometer-input (LUT-node) models: M0 takes the\n"
+           "                    thermometer bits of each feature instead of its code\n"
+           "  --groupsum-counts GroupSum models: M1 carries the class popcounts instead\n"
+           "                    of the class index (no argmax); see docs/lut-nodes.md\n"
            "  --vectors N       also write N test vectors and a testbench (default 1000\n"
            "                    with --verify): the first N test rows of --data, else\n"
            "                    random input codes (raw values with --input-stage)\n"
@@ -63,7 +68,7 @@ typedef struct emit_args {
     const char *model, *out, *prefix, *data, *simulator;
     cli_data_opts dopt;
     splut_hdl_format fmt;
-    int fmt_set, verify, json, full_case, dont_care, no_reset;
+    int fmt_set, verify, json, full_case, dont_care, no_reset, thermo_bits, counts;
     int32_t pipeline;
     uint64_t vectors, seed;
     const char *input_stage; /* --input-stage, NULL: the design takes codes */
@@ -160,6 +165,10 @@ static int parse_emit_args(int argc, char **argv, emit_args *a)
             a->dont_care = 1;
         } else if (cli_flag(argv, i, "--no-reset")) {
             a->no_reset = 1;
+        } else if (cli_flag(argv, i, "--thermometer-bits")) {
+            a->thermo_bits = 1;
+        } else if (cli_flag(argv, i, "--groupsum-counts")) {
+            a->counts = 1;
         } else {
             return cli_usage_err("emit", "unknown argument '%s'", argv[i]);
         }
@@ -419,7 +428,9 @@ static int emit_run(const emit_args *a, const splut_model *m, const splut_tables
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.prefix = a->prefix;
     o.pipeline = a->pipeline;
-    o.flags = cli_hdl_flags(a->full_case, a->dont_care, a->no_reset);
+    o.flags = cli_hdl_flags(a->full_case, a->dont_care, a->no_reset) |
+              (a->thermo_bits ? SPLUT_HDL_THERMO_BITS : 0) |
+              (a->counts ? SPLUT_HDL_GROUPSUM_COUNTS : 0);
     cli_data d;
     memset(&d, 0, sizeof d);
     cli_input_stage stage;

@@ -10,6 +10,7 @@
  * Every run reports the exact tool commands and versions.
  */
 #include "cli.h"
+#include "emit-input.h"
 #include "json.h"
 #include "synth.h"
 
@@ -24,10 +25,11 @@ typedef enum synth_target { TARGET_XCUP = 0, TARGET_HX8K, TARGET_UP5K } synth_ta
 
 typedef struct synth_args {
     const char *model, *tables, *out, *abc, *package;
+    const char *input_stage; /* --input-stage (with --model), NULL: none */
     int32_t pipeline;
     uint64_t timeout, threads;
     double freq;
-    int json, dont_care, no_reset, fast, pipeline_set, serial;
+    int json, dont_care, no_reset, fast, pipeline_set, serial, thermo_bits;
     synth_target target;
 } synth_args;
 
@@ -35,6 +37,7 @@ static void synth_help(void)
 {
     printf("Usage: sparselut synth (--model FILE | --tables FILE) [--out DIR]\n"
            "                       [--pipeline none|layer|sublayer] [--dont-care] [--no-reset]\n"
+           "                       [--input-stage F | --thermometer-bits]\n"
            "                       [--fast [--threads N] [--abc PROG]]\n"
            "                       [--target xcup|ice40-hx8k|ice40-up5k [--freq MHZ] [--package P] [--serial]]\n"
            "                       [--timeout SECONDS] [--json]\n\n"
@@ -59,6 +62,10 @@ static void synth_help(void)
            "  --pipeline P      register placement (default layer)\n"
            "  --dont-care       emit with unreachable ROM entries as don't-cares\n"
            "  --no-reset        pipeline registers without reset\n"
+           "  --input-stage F   with --model: the design takes raw features through the\n"
+           "                    layer-0 comparators (F: mnist, sB.F or uB.F, as in emit)\n"
+           "  --thermometer-bits  thermometer-input models: the design takes the\n"
+           "                    thermometer bits (no decoding or comparators)\n"
            "  --threads N       ABC processes at once for --fast (default 2)\n"
            "  --abc PROG        ABC executable for --fast (default yosys-abc, else berkeley-abc)\n"
            "  --timeout S       give up after S seconds (default 3600)\n"
@@ -91,6 +98,13 @@ static int synth_value_opt(int argc, char **argv, int *i, synth_args *a)
         return r < 0 ? cli_usage_err("synth", "--out needs a directory") : (a->out = v, 1);
     if ((r = cli_opt(argc, argv, i, "--abc", &v)) != 0)
         return r < 0 ? cli_usage_err("synth", "--abc needs a program") : (a->abc = v, 1);
+    if ((r = cli_opt(argc, argv, i, "--input-stage", &v)) != 0) {
+        cli_input_spec spec;
+        if (r < 0 || cli_input_spec_parse(v, 12, &spec) || spec.kind == 1)
+            return cli_usage_err("synth", "--input-stage must be mnist, sB.F or uB.F");
+        a->input_stage = v;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--package", &v)) != 0)
         return r < 0 ? cli_usage_err("synth", "--package needs a name") : (a->package = v, 1);
     if ((r = cli_opt(argc, argv, i, "--pipeline", &v)) != 0) {
@@ -142,12 +156,19 @@ static int parse_synth_args(int argc, char **argv, synth_args *a)
             a->fast = 1;
         } else if (cli_flag(argv, i, "--serial")) {
             a->serial = 1;
+        } else if (cli_flag(argv, i, "--thermometer-bits")) {
+            a->thermo_bits = 1;
         } else {
             return cli_usage_err("synth", "unknown argument '%s'", argv[i]);
         }
     }
     if (!a->model == !a->tables)
         return cli_usage_err("synth", "exactly one of --model FILE and --tables FILE is required");
+    if (a->input_stage && !a->model)
+        return cli_usage_err("synth", "--input-stage needs --model (its thresholds come from the "
+                                      "model)");
+    if (a->fast && a->input_stage)
+        return cli_usage_err("synth", "--fast counts truth tables only, not --input-stage");
     if (a->fast && a->target != TARGET_XCUP)
         return cli_usage_err("synth", "--fast counts for xcup only (use it without --target)");
     if (a->target != TARGET_XCUP && a->pipeline == SPLUT_PIPE_NONE)
@@ -264,7 +285,7 @@ static const char xcup_script[] =
     "tee -q -o synth_ltp.txt ltp -noff\n";
 
 static void xcup_report(const synth_args *a, uint32_t latency, uint64_t reg_bits,
-                        const synth_result *r)
+                        uint64_t est_luts, const synth_result *r)
 {
     if (!a->json) {
         printf("yosys synth_xilinx -family xcup (out of context), %.1f s (%s)\n", r->seconds,
@@ -273,6 +294,7 @@ static void xcup_report(const synth_args *a, uint32_t latency, uint64_t reg_bits
         printf("LUT %ld  FF %ld  MUXF %ld  CARRY %ld  depth %ld  latency %u cycles\n", r->lut,
                r->ff, r->muxf, r->carry, r->depth, latency);
         printf("register bits in the emitted design: %llu\n", (unsigned long long)reg_bits);
+        printf("cost-model estimate: %llu LUT6\n", (unsigned long long)est_luts);
         return;
     }
     cli_json j = {.out = stdout};
@@ -290,13 +312,14 @@ static void xcup_report(const synth_args *a, uint32_t latency, uint64_t reg_bits
     cli_json_int(&j, "depth", r->depth);
     cli_json_int(&j, "latency_cycles", latency);
     cli_json_int(&j, "register_bits", (int64_t)reg_bits);
+    cli_json_int(&j, "estimate_lut6", (int64_t)est_luts);
     cli_json_double(&j, "seconds", r->seconds);
     cli_json_end_object(&j);
     cli_json_finish(&j);
 }
 
-static int run_xcup(const synth_args *a, const splut_tables *t, const char *dir,
-                    uint32_t latency)
+static int run_xcup(const synth_args *a, const splut_tables *t, const splut_hdl_opts *o,
+                    const char *dir, uint32_t latency)
 {
     if (!cli_have_program("yosys")) {
         cli_err("yosys not found on PATH");
@@ -308,8 +331,12 @@ static int run_xcup(const synth_args *a, const splut_tables *t, const char *dir,
     if (rc == CLI_EXIT_OK)
         rc = run_yosys(dir, a->timeout, &r);
     tool_version(dir, "yosys -V", r.version, sizeof r.version);
+    /* the estimate counts the input stage and GroupSum head too */
+    uint64_t est_luts = 0, reg_bits = 0;
+    if (rc == CLI_EXIT_OK && splut_hdl_estimate(t, o, &est_luts, &reg_bits) != SPLUT_OK)
+        reg_bits = synth_register_bits(t, a->pipeline);
     if (rc == CLI_EXIT_OK)
-        xcup_report(a, latency, synth_register_bits(t, a->pipeline), &r);
+        xcup_report(a, latency, reg_bits, est_luts, &r);
     return rc;
 }
 
@@ -637,17 +664,8 @@ static int run_ice40(const synth_args *a, const splut_tables *t, const char *dir
 
 /* ------------------------------------------------------------- driver */
 
-static int has_lut_nodes(const splut_model *m)
-{
-    for (size_t l = 0; l < splut_model_num_layers(m); l++) {
-        splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
-        if (splut_model_layer(m, l, &d) == SPLUT_OK && d.kind == SPLUT_NEURON_LUT)
-            return 1;
-    }
-    return 0;
-}
-
-static int load_synth_tables(splut_ctx *ctx, const synth_args *a, splut_tables **t)
+static int load_synth_tables(splut_ctx *ctx, const synth_args *a, splut_tables **t,
+                             cli_input_stage *stage)
 {
     char what[600];
     splut_status st;
@@ -660,23 +678,39 @@ static int load_synth_tables(splut_ctx *ctx, const synth_args *a, splut_tables *
     int rc = cli_load_model(ctx, a->model, &m);
     if (rc != CLI_EXIT_OK)
         return rc;
-    if (a->fast && has_lut_nodes(m)) {
-        splut_model_destroy(m);
-        cli_err("--fast does not count LUT-node (DWN) models: their GroupSum head is "
-                "arithmetic, not a table");
-        return CLI_EXIT_FAIL;
+    if (a->input_stage) { /* the comparator thresholds come from the model */
+        cli_input_spec spec;
+        cli_input_spec_parse(a->input_stage, 12, &spec);
+        rc = cli_input_stage_build(&spec, m, NULL, 0, stage);
     }
-    st = splut_tables_create(m, t);
+    st = rc == CLI_EXIT_OK ? splut_tables_create(m, t) : SPLUT_OK;
     splut_model_destroy(m);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     return st ? cli_lib_err(ctx, st, "enumerating the truth tables") : CLI_EXIT_OK;
 }
 
 static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
-                     const char *dir)
+                     const cli_input_stage *stage, const char *dir)
 {
     splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
     o.pipeline = a->pipeline;
-    o.flags = cli_hdl_flags(0, a->dont_care, a->no_reset);
+    o.flags = cli_hdl_flags(0, a->dont_care, a->no_reset) |
+              (a->thermo_bits ? SPLUT_HDL_THERMO_BITS : 0);
+    if (a->input_stage)
+        cli_input_stage_opts(stage, &o);
+    if (a->fast && (splut_tables_thermometer_levels(t) || splut_tables_num_classes(t))) {
+        cli_err("--fast does not count LUT-node (DWN) models yet: their thermometer decoding, "
+                "popcounts and argmax are not truth tables; run without --fast (Yosys), or "
+                "see the estimate of `sparselut tables`");
+        return CLI_EXIT_FAIL;
+    }
+    if (a->target != TARGET_XCUP &&
+        (a->input_stage || splut_tables_thermometer_levels(t) || splut_tables_num_classes(t))) {
+        cli_err("the iCE40 flow takes designs of input codes and output codes only (no "
+                "--input-stage, no LUT-node models yet)");
+        return CLI_EXIT_FAIL;
+    }
     uint32_t latency = 0;
     splut_status st = splut_hdl_latency(t, &o, &latency);
     if (st == SPLUT_OK && !a->fast)
@@ -687,7 +721,7 @@ static int synth_run(const synth_args *a, const splut_tables *t, splut_ctx *ctx,
         return run_fast(a, t, ctx, dir, latency);
     if (a->target != TARGET_XCUP)
         return run_ice40(a, t, dir, latency);
-    return run_xcup(a, t, dir, latency);
+    return run_xcup(a, t, &o, dir, latency);
 }
 
 int cli_cmd_synth(int argc, char **argv)
@@ -718,9 +752,12 @@ int cli_cmd_synth(int argc, char **argv)
     if (!ctx)
         return CLI_EXIT_FAIL;
     splut_tables *t = NULL;
-    rc = load_synth_tables(ctx, &a, &t);
+    cli_input_stage stage;
+    memset(&stage, 0, sizeof stage);
+    rc = load_synth_tables(ctx, &a, &t, &stage);
     if (rc == CLI_EXIT_OK)
-        rc = synth_run(&a, t, ctx, dir);
+        rc = synth_run(&a, t, ctx, &stage, dir);
+    cli_input_stage_free(&stage);
     splut_tables_destroy(t);
     splut_ctx_unref(ctx);
     /* The temporary work directory goes on success or interrupt; after a

@@ -112,6 +112,9 @@ static void report_json(const splut_tables *t, const char *model, double secs,
     cli_json_double(&j, "seconds", secs);
     cli_json_double(&j, "entries_per_second", secs > 0 ? (double)entries / secs : 0);
     cli_json_int(&j, "luts", (int64_t)luts);
+    uint64_t design = 0;
+    if (splut_hdl_estimate(t, NULL, &design, NULL) == SPLUT_OK)
+        cli_json_int(&j, "design_luts", (int64_t)design);
     cli_json_begin_array(&j, "layers");
     for (size_t l = 0; l < splut_tables_num_layers(t); l++) {
         layer_sum s;
@@ -143,7 +146,13 @@ static void report_text(const splut_tables *t, const char *model, double secs,
            "(%.3g entries/s)\n",
            (unsigned long long)entries, (unsigned long long)bits, secs, threads,
            secs > 0 ? (double)entries / secs : 0.0);
-    printf("LUT6:     %llu (LogicNets estimate)\n\n", (unsigned long long)luts);
+    printf("LUT6:     %llu (LogicNets estimate)\n", (unsigned long long)luts);
+    uint64_t design = 0; /* + thermometer decoding, GroupSum popcounts and argmax */
+    if (splut_hdl_estimate(t, NULL, &design, NULL) == SPLUT_OK && design != luts)
+        printf("design:   %llu LUT6 with the input decoding and GroupSum head (`sparselut "
+               "emit` defaults)\n",
+               (unsigned long long)design);
+    printf("\n");
     printf("%5s %7s %3s %6s %12s %13s %10s\n", "layer", "neurons", "A", "in", "entries", "bits",
            "LUT6");
     for (size_t l = 0; l < splut_tables_num_layers(t); l++) {

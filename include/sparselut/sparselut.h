@@ -1910,7 +1910,7 @@ SPLUT_API splut_status splut_tables_emit(const splut_tables *t, splut_hdl_format
  *
  * Files: `<prefix>_in.hex` (one packed input bus per line, hex, most significant
  * digit first), `<prefix>_out.hex` (expected output bus from
- * splut_tables_forward()), and `<prefix>_tb.v` / `<prefix>_tb.vhd` (a testbench
+ * splut_tables_forward(), or splut_tables_classify() for a GroupSum head), and `<prefix>_tb.v` / `<prefix>_tb.vhd` (a testbench
  * that streams one vector per clock, accounts for the pipeline latency) or
  * `<prefix>_tb.c` (a C driver for the HLS function). Each prints one line
  * `SPLUT_RESULT vectors=<n> mismatches=<m>`; the C driver exits non-zero on
@@ -1933,7 +1933,8 @@ SPLUT_API splut_status splut_tables_emit_testbench(const splut_tables *t, splut_
  * @brief Latency in clock cycles of the emitted top level: the number of clock
  * edges between applying an input and reading its output (0 without pipelining).
  * @param[in] t enumerated tables
- * @param[in] opts options (only the pipeline mode matters), NULL for the defaults
+ * @param[in] opts options (the pipeline mode, and ::SPLUT_HDL_GROUPSUM_COUNTS for a
+ *            GroupSum head), NULL for the defaults
  * @param[out] cycles latency
  * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID, SPLUT_E_STRUCT_SIZE
  */
@@ -2132,6 +2133,73 @@ SPLUT_API splut_status splut_model_thermometer_uniform(splut_model *m, double lo
  * @since 0.2
  */
 SPLUT_API uint32_t splut_model_num_classes(const splut_model *m);
+/** @} */
+
+/**
+ * @defgroup lutnode_hdl LUT-node (DWN) tables and hardware
+ * @brief Tables, LUT-mode classification and HDL of ::SPLUT_NEURON_LUT models:
+ * thermometer inputs, GroupSum popcounts and argmax (docs/lut-nodes.md,
+ * "Downstream"; docs/hdl.md, "LUT-node models").
+ *
+ * The emitted design of a GroupSum model outputs the class index on M1
+ * (ceil(log2 C) bits, at least 1): one popcount per class group (a
+ * compressor tree of counter ROMs and one adder), then an argmax whose ties
+ * go to the lowest class, exactly as splut_model_classify_codes(). A thermometer model's port M0 takes input codes
+ * (decoded to the thermometer bits "code > level" in hardware), raw features
+ * (splut_hdl_opts::input: one comparator per thermometer bit) or, with
+ * ::SPLUT_HDL_THERMO_BITS, the thermometer bits themselves.
+ * @{
+ */
+/** Flag (thermometer-input tables): port M0 carries the T thermometer bits of
+ * each feature (bit l of field f = code of f > l, T = 2^input_bits − 1 ≤ 16)
+ * instead of input codes; the testbench converts its codes accordingly. */
+#define SPLUT_HDL_THERMO_BITS 0x8u
+/** Flag (GroupSum tables): port M1 carries the C popcounts (field c = count of
+ * class c, just wide enough for a group) instead of the class index; no argmax. */
+#define SPLUT_HDL_GROUPSUM_COUNTS 0x10u
+/**
+ * Thermometer levels T per input feature of tables enumerated from a
+ * ::SPLUT_INPUT_THERMOMETER model (layer 0 reads bit f·T + l = "code of feature
+ * f exceeds l"), 0 for other tables.
+ * @param[in] t tables (NULL gives 0)
+ * @returns T or 0
+ */
+SPLUT_API uint32_t splut_tables_thermometer_levels(const splut_tables *t);
+/**
+ * GroupSum classes C of tables enumerated from a LUT-node model whose last
+ * layer has a GroupSum head (saved with the tables), 0 otherwise.
+ * @param[in] t tables (NULL gives 0)
+ * @returns C or 0
+ */
+SPLUT_API uint32_t splut_tables_num_classes(const splut_tables *t);
+/**
+ * @brief LUT-mode classification of GroupSum tables: splut_tables_forward(),
+ * the popcount of each class group, and the class with the largest count
+ * (ties to the lowest), identical to splut_model_classify_codes() of the model.
+ * @param[in] t tables with a GroupSum head
+ * @param[in] in_codes @p n × inputs input codes
+ * @param n number of samples
+ * @param[out] pred @p n class indices (may be NULL if @p counts is not)
+ * @param[out] counts @p n × C popcounts (may be NULL)
+ * @returns SPLUT_OK, SPLUT_E_NULL, SPLUT_E_INVALID (no GroupSum head),
+ *          SPLUT_E_OUT_OF_RANGE (bad code, or groups above 65535 nodes), SPLUT_E_NOMEM
+ */
+SPLUT_API splut_status splut_tables_classify(const splut_tables *t, const uint16_t *in_codes,
+                                             size_t n, int32_t *pred, uint16_t *counts);
+/**
+ * @brief Instant hardware estimate of the design splut_tables_emit() writes
+ * with @p opts: LUT6 of the truth tables (splut_tables_cost()), of the input
+ * stage (comparators on raw inputs, thermometer decoding of codes) and of the
+ * GroupSum head (popcounts, argmax), and the flip-flops of its
+ * pipeline registers. The cost model is in docs/tables-format.md.
+ * @param[in] t enumerated tables
+ * @param[in] opts the emission options, NULL for the defaults
+ * @param[out] luts LUT6 estimate (may be NULL)
+ * @param[out] ffs register bits the design declares (may be NULL)
+ * @returns SPLUT_OK, and the errors of splut_tables_emit() for bad options
+ */
+SPLUT_API splut_status splut_hdl_estimate(const splut_tables *t, const splut_hdl_opts *opts,
+                                          uint64_t *luts, uint64_t *ffs);
 /** @} */
 
 #ifdef __cplusplus

@@ -260,6 +260,11 @@ PROTOTYPES = {
     "splut_model_fit_thermometer": (_S, [_H, P(c_f32), c_size_t]),
     "splut_model_thermometer_uniform": (_S, [_H, c_f64, c_f64]),
     "splut_model_num_classes": (c_u32, [_H]),
+    # LUT-node (DWN) tables and hardware
+    "splut_tables_thermometer_levels": (c_u32, [_H]),
+    "splut_tables_num_classes": (c_u32, [_H]),
+    "splut_tables_classify": (_S, [_H, P(c_u16), c_size_t, P(c_i32), P(c_u16)]),
+    "splut_hdl_estimate": (_S, [_H, P(HdlOpts), P(c_u64), P(c_u64)]),
 }
 
 

@@ -278,6 +278,14 @@ splut_model_fit_thermometer(m, x, n) = ccall((:splut_model_fit_thermometer, libs
 splut_model_thermometer_uniform(m, lo, hi) =
     ccall((:splut_model_thermometer_uniform, libsparselut), S, (H, Cdouble, Cdouble), m, lo, hi)
 splut_model_num_classes(m) = ccall((:splut_model_num_classes, libsparselut), UInt32, (H,), m)
+# LUT-node (DWN) tables and hardware
+splut_tables_thermometer_levels(t) =
+    ccall((:splut_tables_thermometer_levels, libsparselut), UInt32, (H,), t)
+splut_tables_num_classes(t) = ccall((:splut_tables_num_classes, libsparselut), UInt32, (H,), t)
+splut_tables_classify(t, i, n, p, c) = ccall((:splut_tables_classify, libsparselut), S,
+    (H, Ptr{UInt16}, Csize_t, Ptr{Int32}, Ptr{UInt16}), t, i, n, p, c)
+splut_hdl_estimate(t, o, l, f) = ccall((:splut_hdl_estimate, libsparselut), S,
+    (H, Ref{HdlOpts}, Ref{UInt64}, Ref{UInt64}), t, o, l, f)
 
 splut_run_create(m, tr, te, out) = ccall((:splut_run_create, libsparselut), S, (H, H, H, Ref{H}),
     m, tr, te, out)
