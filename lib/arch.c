@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 /* Largest value of a layer field (F, b, D, A, N) the parser passes on; the
  * model checks the real limits and says which one was hit. */

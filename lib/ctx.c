@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 #include "run-int.h"
 #include "train-priv.h"
 

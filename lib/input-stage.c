@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "input-priv.h"
+#include "model-priv.h"
 
 int32_t splut__raw_min(const splut_input_format *fmt)
 {

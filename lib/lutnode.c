@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 /* Largest F: 2^F entries per node stay far below any float index issue; the
  * context's table limit normally binds first. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model-priv.h"
 #include "tables-priv.h"
 
 /* Mask files larger than this are refused before reading (a 784-wide layer of

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 splut_status splut_model_create(splut_ctx *ctx, uint32_t n_inputs, uint32_t input_bits,
                                 splut_model **out)

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 static splut_status locate(const splut_model *m, size_t layer, uint32_t neuron, uint32_t slot)
 {

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 #define SCALE_MIN (1.0f / 65536.0f)
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 
 #define MAXL 8

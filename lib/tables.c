@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "model-priv.h"
 #include "modelio-priv.h"
 #include "tables-priv.h"
 

@@ -6,7 +6,7 @@
 #ifndef SPARSELUT_TRAIN_PRIV_H
 #define SPARSELUT_TRAIN_PRIV_H
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 typedef struct splut_train_ws splut_train_ws; /* scratch buffers, train.c only */
 typedef struct splut_connect splut_connect;   /* learned connectivity, connect.c */

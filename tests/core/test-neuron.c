@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 
 /* ------------------------------------------------------------ monomials */
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 #include "hdl-test.h"
 
 #define LIN SPLUT_NEURON_LINEAR

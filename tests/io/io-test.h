@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 #include "counting-alloc.h"
 #include "ref-crc32.h"
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core-priv.h"
+#include "model-priv.h"
 #include "counting-alloc.h"
 
 /* ---------------------------------------------------------------- allocator */
