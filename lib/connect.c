@@ -224,10 +224,7 @@ splut_status splut__connect_create(splut_trainer *t)
             memcpy(c->sur->layers[l].conn, L->conn,
                    (size_t)L->out * c->L[l].target * sizeof(uint32_t));
     }
-    c->tr->beta1 = t->beta1;
-    c->tr->beta2 = t->beta2;
-    c->tr->eps = t->eps;
-    c->tr->weight_decay = t->weight_decay;
+    splut__trainer_copy_optimiser(c->tr, t);
     t->connect = c;
     return SPLUT_OK;
 }
@@ -256,9 +253,7 @@ static void neuron_rng(const splut_trainer *t, size_t l, uint32_t n, splut_rng *
 static void deactivate(splut_connect *c, conn_layer *cl, size_t i, size_t wi)
 {
     cl->active[i] = 0;
-    c->sur->params[wi] = 0.0f;
-    c->tr->m1[wi] = 0.0f;
-    c->tr->m2[wi] = 0.0f;
+    splut__trainer_zero_param(c->tr, wi);
 }
 
 /* Weakest active candidate of a neuron (smallest θ, lowest slot on ties). */
@@ -343,8 +338,8 @@ static void rewire_neuron(const rewire_job *j, uint32_t n)
     for (uint32_t k = 0; k < cl->C; k++) {
         size_t i = row + k, wi = w0 + k;
         if (!cl->active[i]) {
-            W[wi] = 0.0f; /* the optimiser moved it: dormant weights stay 0 */
-            c->tr->m1[wi] = c->tr->m2[wi] = 0.0f;
+            /* the optimiser moved it: dormant weights stay 0 */
+            splut__trainer_zero_param(c->tr, wi);
             continue;
         }
         float theta = cl->sign[i] * W[wi] - shrink;
@@ -401,12 +396,7 @@ static void sort_row(splut_connect *c, size_t l, uint32_t n)
             uint32_t tr = row[j];
             row[j] = row[j - 1];
             row[j - 1] = tr;
-            float *ws[] = {c->sur->params + w0, c->tr->m1 + w0, c->tr->m2 + w0};
-            for (int a = 0; a < 3; a++) {
-                float tf = ws[a][j];
-                ws[a][j] = ws[a][j - 1];
-                ws[a][j - 1] = tf;
-            }
+            splut__trainer_swap_params(c->tr, w0 + j, w0 + j - 1);
             uint8_t ta = cl->active[base + j];
             cl->active[base + j] = cl->active[base + j - 1];
             cl->active[base + j - 1] = ta;
@@ -629,8 +619,7 @@ static void copy_param(const splut_connect *o, splut_model *s2, splut_trainer *t
                        size_t to, size_t n)
 {
     copy_range(s2, to, o->sur, from, n);
-    memcpy(t2->m1 + to, o->tr->m1 + from, n * sizeof(float));
-    memcpy(t2->m2 + to, o->tr->m2 + from, n * sizeof(float));
+    splut__trainer_copy_moments(t2, to, o->tr, from, n);
 }
 
 static void copy_layer(const splut_connect *o, splut_model *s2, splut_trainer *t2, size_t l,
@@ -696,11 +685,8 @@ static splut_status compact(splut_trainer *t, splut_connect *c, const uint32_t *
     memcpy(nc.sur->state, old->state, old->n_state * sizeof(float));
     for (size_t l = 0; l < c->n_layers; l++)
         copy_layer(c, nc.sur, nc.tr, l, &nc.L[l], width);
-    nc.tr->step = c->tr->step;
-    nc.tr->beta1 = c->tr->beta1;
-    nc.tr->beta2 = c->tr->beta2;
-    nc.tr->eps = c->tr->eps;
-    nc.tr->weight_decay = c->tr->weight_decay;
+    splut__trainer_set_step(nc.tr, splut__trainer_get_step(c->tr));
+    splut__trainer_copy_optimiser(nc.tr, c->tr);
     splut_trainer_destroy(c->tr);
     splut_model_destroy(c->sur);
     free_layers(ctx, c);
@@ -740,8 +726,7 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
                 rotate_candidates(t, c, l);
         }
     }
-    c->tr->lr = lr;
-    c->tr->restart_period = 0; /* the target trainer owns the schedule */
+    splut__trainer_set_fixed_lr(c->tr, lr); /* the target trainer owns the schedule */
     splut_status st = splut_trainer_step(c->tr, x, labels, n, loss);
     if (st != SPLUT_OK || keeps_inputs(t))
         return st;
@@ -753,7 +738,7 @@ splut_status splut__connect_step(splut_trainer *t, const float *x, const int32_t
     for (size_t l = 0; l < c->n_layers; l++) {
         conn_layer *cl = &c->L[l];
         rewire_job j = {t, c, l, (float)lr, (float)budget_at(t, cl, l, epochs), swap};
-        splut__pool_run(c->tr->pool, c->sur->layers[l].out, 8, rewire_task, &j);
+        splut__pool_run(splut__trainer_pool(c->tr), c->sur->layers[l].out, 8, rewire_task, &j);
     }
     return SPLUT_OK;
 }

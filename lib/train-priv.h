@@ -45,6 +45,22 @@ splut_status splut__trainer_set_exact_round(splut_trainer *t, bool exact);
 /* Gradient of the last step (n_params floats), NULL before the first. */
 const float *splut__trainer_grad(const splut_trainer *t);
 
+/* The optimiser state of a trainer, for the nested (surrogate) trainer of
+ * learned connectivity: AdamW hyper-parameters copied from @p src; a fixed
+ * learning rate without restarts (the outer trainer owns the schedule); the
+ * step counter; the worker pool; one parameter with its moments set to 0;
+ * two parameters swapped with their moments; moments copied between the
+ * layouts of two trainers. */
+void splut__trainer_copy_optimiser(splut_trainer *dst, const splut_trainer *src);
+void splut__trainer_set_fixed_lr(splut_trainer *t, double lr);
+void splut__trainer_set_step(splut_trainer *t, int64_t step);
+int64_t splut__trainer_get_step(const splut_trainer *t);
+splut_pool *splut__trainer_pool(const splut_trainer *t);
+void splut__trainer_zero_param(splut_trainer *t, size_t i);
+void splut__trainer_swap_params(splut_trainer *t, size_t i, size_t j);
+void splut__trainer_copy_moments(splut_trainer *dst, size_t to, const splut_trainer *src,
+                                 size_t from, size_t n);
+
 /* Learned connectivity (connect.c). */
 splut_status splut__connect_create(splut_trainer *t);
 void splut__connect_destroy(splut_ctx *ctx, splut_connect *c);

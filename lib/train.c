@@ -1380,6 +1380,61 @@ splut_status splut_trainer_loss_grad_soft(splut_trainer *t, const float *x, cons
     return loss_grad(t, x, &y, n, loss, grad);
 }
 
+/* ---- the nested trainer of learned connectivity (connect.c) uses these, so
+ * that the optimiser's state stays this module's business ---- */
+
+void splut__trainer_copy_optimiser(splut_trainer *dst, const splut_trainer *src)
+{
+    dst->beta1 = src->beta1;
+    dst->beta2 = src->beta2;
+    dst->eps = src->eps;
+    dst->weight_decay = src->weight_decay;
+}
+
+void splut__trainer_set_fixed_lr(splut_trainer *t, double lr)
+{
+    t->lr = lr;
+    t->restart_period = 0;
+}
+
+void splut__trainer_set_step(splut_trainer *t, int64_t step)
+{
+    t->step = step;
+}
+
+int64_t splut__trainer_get_step(const splut_trainer *t)
+{
+    return t->step;
+}
+
+splut_pool *splut__trainer_pool(const splut_trainer *t)
+{
+    return t->pool;
+}
+
+void splut__trainer_zero_param(splut_trainer *t, size_t i)
+{
+    t->model->params[i] = 0.0f;
+    t->m1[i] = t->m2[i] = 0.0f;
+}
+
+void splut__trainer_swap_params(splut_trainer *t, size_t i, size_t j)
+{
+    float *arrays[] = {t->model->params, t->m1, t->m2};
+    for (int a = 0; a < 3; a++) {
+        float tmp = arrays[a][i];
+        arrays[a][i] = arrays[a][j];
+        arrays[a][j] = tmp;
+    }
+}
+
+void splut__trainer_copy_moments(splut_trainer *dst, size_t to, const splut_trainer *src,
+                                 size_t from, size_t n)
+{
+    memcpy(dst->m1 + to, src->m1 + from, n * sizeof(float));
+    memcpy(dst->m2 + to, src->m2 + from, n * sizeof(float));
+}
+
 const float *splut__trainer_grad(const splut_trainer *t)
 {
     return t->ws ? t->ws->grad : NULL;
