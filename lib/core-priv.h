@@ -354,6 +354,12 @@ void splut__lut_eval(const splut_model *m, size_t l, uint32_t n, const uint16_t 
 uint16_t splut__thermo_code(const splut_model *m, uint32_t f, float v);
 /* EFD input-gradient table of one node: G[a·F + j] = ∂out/∂x_j at address a. */
 void splut__lut_efd_table(const float *entries, uint32_t F, float *G);
+/* Coefficient count of the vectorised EFD for fan-in F (0: F too large, use
+ * the generic loop), the coefficients, and the table from them (bit-identical
+ * to splut__lut_efd_table; R NULL or F too large falls back to it). */
+size_t splut__lut_efd_coef_count(uint32_t F);
+void splut__lut_efd_coefs(uint32_t F, float *R);
+void splut__lut_efd_table_coefs(const float *entries, uint32_t F, const float *R, float *G);
 /* GroupSum class of one sample's last-layer bits: argmax of the group
  * popcounts, ties to the lowest class. */
 int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits);
@@ -361,9 +367,11 @@ int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits);
 void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t n, const float *rows,
                               size_t B, float *h);
 /* gw: the node's 2^F entry gradients; du (F × B, NULL to skip): input
- * gradients by the EFD; G: scratch of 2^F × F floats. */
+ * gradients by the EFD; G: scratch of 2^F × F floats; coefs: the layer's
+ * splut__lut_efd_coefs (NULL: generic EFD loop). */
 void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const float *rows,
-                               size_t B, const float *dh, float *gw, float *du, float *G);
+                               size_t B, const float *dh, float *gw, float *du, float *G,
+                               const float *coefs);
 /* GroupSum: logits[c][p] = popcount of group c / τ, and its backward. */
 void splut__groupsum_logits(const splut_model *m, const float *h, size_t B, float *logits);
 void splut__groupsum_backward(const splut_model *m, const float *dlogits, size_t B, float *dh);

@@ -44,6 +44,7 @@ typedef struct layer_ws {
     float *bn_mean, *bn_var, *inv_std; /* out: batch statistics */
     double *q_part;  /* out·2: per-neuron partial scale gradients (out, sub) */
     uint32_t *inv_start, *inv_list; /* inverse connectivity: input → slots */
+    float *efd_coefs; /* LUT layers with F ≤ 6: vectorised EFD coefficients */
 } layer_ws;
 
 /* Per-worker scratch. */
@@ -71,7 +72,7 @@ struct splut_train_ws {
 static void free_layer_ws(splut_ctx *ctx, layer_ws *w)
 {
     float **fs[] = {&w->zsub, &w->ysub, &w->xhat, &w->y, &w->h, &w->dh, &w->dcontrib,
-                    &w->bn_mean, &w->bn_var, &w->inv_std};
+                    &w->bn_mean, &w->bn_var, &w->inv_std, &w->efd_coefs};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
         splut__free(ctx, *fs[i]);
         *fs[i] = NULL;
@@ -136,6 +137,11 @@ static bool alloc_layer_ws(splut_ctx *ctx, const splut_layer *L, size_t B, layer
     ALLOC_F(w->q_part, (size_t)L->out * 2);
     ALLOC_F(w->inv_start, (size_t)L->in + 1);
     ALLOC_F(w->inv_list, subs * L->F);
+    size_t coefs = L->kind == SPLUT_NEURON_LUT ? splut__lut_efd_coef_count(L->F) : 0;
+    if (coefs) {
+        ALLOC_F(w->efd_coefs, coefs);
+        splut__lut_efd_coefs(L->F, w->efd_coefs);
+    }
     return true;
 }
 
@@ -802,7 +808,8 @@ SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigne
             bool inputs = ps->l > 0 || m->input_mode != SPLUT_INPUT_THERMOMETER;
             splut__lut_train_backward(m, ps->l, (uint32_t)n, layer_input(ps, ps->l), B, dh,
                                       G + L->w + n * L->T,
-                                      inputs ? w->dcontrib + n * L->F * B : NULL, W->mono);
+                                      inputs ? w->dcontrib + n * L->F * B : NULL, W->mono,
+                                      w->efd_coefs);
             w->q_part[2 * n] = w->q_part[2 * n + 1] = 0.0;
             continue;
         }

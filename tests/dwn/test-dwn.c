@@ -273,6 +273,32 @@ static void efd_table(void **state)
     free(G);
 }
 
+/* The vectorised EFD (precomputed coefficients) gives the same bytes as the
+ * generic loop for every F it covers, signed zeros included; beyond it the
+ * generic loop is used. */
+static void efd_fast_bytes(void **state)
+{
+    (void)state;
+    uint64_t s = 11;
+    for (uint32_t F = 1; F <= 6; F++) {
+        size_t nc = splut__lut_efd_coef_count(F), size = (size_t)1 << F;
+        assert_int_equal(nc, (size_t)F * size * size);
+        float *R = malloc(nc * sizeof(float)), A[64], G1[64 * 6], G2[64 * 6];
+        splut__lut_efd_coefs(F, R);
+        for (int rep = 0; rep < 3; rep++) {
+            for (size_t k = 0; k < size; k++) /* rep 2: some exact zeros */
+                A[k] = rep == 2 && k % 3 == 0 ? 0.0f
+                                                : (float)lcg(&s) / 1073741824.0f - 1.0f;
+            splut__lut_efd_table(A, F, G1);
+            memset(G2, 0xff, sizeof(G2));
+            splut__lut_efd_table_coefs(A, F, R, G2);
+            assert_memory_equal(G1, G2, size * F * sizeof(float));
+        }
+        free(R);
+    }
+    assert_int_equal(splut__lut_efd_coef_count(7), 0);
+}
+
 /* Train a few steps with 1 and 2 threads: identical parameter bytes. */
 static void train_bytes(unsigned threads, float *out, size_t np)
 {
@@ -500,7 +526,8 @@ static void bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(efd_table),        cmocka_unit_test(entries_one_layer),
+        cmocka_unit_test(efd_table),        cmocka_unit_test(efd_fast_bytes),
+        cmocka_unit_test(entries_one_layer),
         cmocka_unit_test(efd_deep),         cmocka_unit_test(thread_invariant),
         cmocka_unit_test(learns),           cmocka_unit_test(lut_mode_exact),
         cmocka_unit_test(save_load),        cmocka_unit_test(bad_input),
