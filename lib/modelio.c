@@ -20,7 +20,8 @@
 
 #define ARCH_FIXED 32u      /* ARCH bytes before the layer records */
 #define ARCH_LAYER 28u      /* bytes per layer record: 7 × u32 */
-#define META_SIZE 80u       /* 3 × f64, 3 × i64, 32-byte preset name */
+#define META_SIZE 88u       /* 3 × f64, 3 × i64, 32-byte preset name, f64 τ */
+#define META_SIZE_V1 80u    /* version 1: no GroupSum temperature */
 #define TRNR_FIXED 152u     /* 10 × f64, 7 × i64, 2 × u32, u64 count */
 #define TRNR_SWITCHED 136u  /* offset of the u32 "connectivity switched" flag */
 #define PRESET_LEN 32u
@@ -162,6 +163,7 @@ static void emit_meta(wbuf *w, const splut_model *m)
         len = PRESET_LEN - 1;
     memcpy(name, m->preset, len);
     put_bytes(w, name, sizeof(name));
+    put_f64(w, m->groupsum_tau);
     section_end(w, at);
 }
 
@@ -289,7 +291,7 @@ static splut_status rewrap(splut_ctx *ctx, splut_status st, const char *where)
 /* Fixed header and trailer: magic, size, CRC, version, flags (in that order,
  * so that a flipped bit is reported as corruption rather than a version). */
 static splut_status check_envelope(splut_ctx *ctx, const uint8_t *p, size_t size,
-                                   uint32_t *flags)
+                                   uint32_t *flags, uint32_t *version_out)
 {
     size_t min = SPLUT_MODEL_HEADER_SIZE + 4;
     if (size < min)
@@ -313,11 +315,12 @@ static splut_status check_envelope(splut_ctx *ctx, const uint8_t *p, size_t size
                            "(file corrupted)",
                            size - 4, stored, crc);
     uint32_t version = rd_u32(p, 8);
-    if (version != SPLUT_MODEL_FORMAT_VERSION)
+    if (version < SPLUT_MODEL_FORMAT_OLDEST || version > SPLUT_MODEL_FORMAT_VERSION)
         return splut__fail(ctx, SPLUT_E_VERSION,
                            "model file: format version %u (offset 8) is not supported; this "
-                           "library reads version %u",
-                           version, SPLUT_MODEL_FORMAT_VERSION);
+                           "library reads versions %u to %u",
+                           version, SPLUT_MODEL_FORMAT_OLDEST, SPLUT_MODEL_FORMAT_VERSION);
+    *version_out = version;
     *flags = rd_u32(p, 12);
     if (*flags & ~SPLUT_MODEL_FLAG_TRAINER)
         return splut__fail(ctx, SPLUT_E_FORMAT, "model file: unknown flags 0x%08x at offset 12",
@@ -456,7 +459,7 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
  * sections that must hold them are really in the file: allocations stay
  * proportional to the file size whatever a hostile header says. */
 static splut_status check_sizes(const splut_model *m, const section *sec, uint64_t n_params,
-                                uint64_t n_state)
+                                uint64_t n_state, uint32_t version)
 {
     splut_ctx *ctx = m->ctx;
     /* Stored counts first: from here on they are bounded by the file size, so
@@ -465,7 +468,7 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
     if (st == SPLUT_OK)
         st = expect_len(ctx, &sec[S_STAT], S_STAT, n_state, 4, 0);
     if (st == SPLUT_OK)
-        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, META_SIZE);
+        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, version < 2 ? META_SIZE_V1 : META_SIZE);
     if (st != SPLUT_OK)
         return st;
     uint64_t conn = 0, weights = 0;
@@ -590,11 +593,14 @@ static splut_status read_preset(splut_model *m, const uint8_t *p, size_t at)
     return SPLUT_OK;
 }
 
-static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s)
+/* Version 1 files predate the saved GroupSum temperature: its default. */
+static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s,
+                              uint32_t version)
 {
     splut_ctx *ctx = m->ctx;
     size_t o = s->off;
     double lr = rd_f64(p, o), wd = rd_f64(p, o + 8), acc = rd_f64(p, o + 40);
+    double tau = version < 2 ? splut__param_find(SPLUT_P_GROUPSUM_TAU)->dflt : rd_f64(p, o + 80);
     int64_t batch = rd_i64(p, o + 16), epochs = rd_i64(p, o + 24), trained = rd_i64(p, o + 32);
     splut_status st = check_value(ctx, SPLUT_P_RECIPE_LR, SPLUT_PARAM_DOUBLE, lr, o);
     if (st == SPLUT_OK)
@@ -609,8 +615,11 @@ static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s
         st = check_value(ctx, SPLUT_P_TEST_ACCURACY, SPLUT_PARAM_DOUBLE, acc, o + 40);
     if (st == SPLUT_OK)
         st = read_preset(m, p, o + 48);
+    if (st == SPLUT_OK)
+        st = check_value(ctx, SPLUT_P_GROUPSUM_TAU, SPLUT_PARAM_DOUBLE, tau, o + 80);
     if (st != SPLUT_OK)
         return st;
+    m->groupsum_tau = tau;
     m->recipe_lr = lr;
     m->recipe_wd = wd;
     m->recipe_batch = batch;
@@ -716,14 +725,15 @@ static splut_status read_trainer(const splut_model *m, const uint8_t *p, const s
 
 /* Everything after the envelope: sections into a new, built model. */
 static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *sec,
-                               bool has_trainer, splut_model **out, trainer_image *ti)
+                               uint32_t version, bool has_trainer, splut_model **out,
+                               trainer_image *ti)
 {
     uint64_t n_params = 0, n_state = 0;
     splut_model *m = NULL;
     splut_status st = define_model(ctx, p, &sec[S_ARCH], &m, &n_params, &n_state);
     if (st != SPLUT_OK)
         return st;
-    st = check_sizes(m, sec, n_params, n_state);
+    st = check_sizes(m, sec, n_params, n_state, version);
     if (st == SPLUT_OK)
         st = splut__model_alloc_params(m);
     if (st == SPLUT_OK && (m->n_params != n_params || m->n_state != n_state))
@@ -739,7 +749,7 @@ static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *
     if (st == SPLUT_OK)
         st = read_state(m, p, &sec[S_STAT]);
     if (st == SPLUT_OK)
-        st = read_meta(m, p, &sec[S_META]);
+        st = read_meta(m, p, &sec[S_META], version);
     if (st == SPLUT_OK && has_trainer)
         st = read_trainer(m, p, &sec[S_TRNR], ti);
     if (st != SPLUT_OK) {
@@ -756,8 +766,8 @@ static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *
 static splut_status parse(splut_ctx *ctx, const uint8_t *p, size_t size, splut_model **out,
                           trainer_image *ti)
 {
-    uint32_t flags = 0;
-    splut_status st = check_envelope(ctx, p, size, &flags);
+    uint32_t flags = 0, version = 0;
+    splut_status st = check_envelope(ctx, p, size, &flags, &version);
     if (st != SPLUT_OK)
         return st;
     bool has_trainer = (flags & SPLUT_MODEL_FLAG_TRAINER) != 0;
@@ -771,7 +781,7 @@ static splut_status parse(splut_ctx *ctx, const uint8_t *p, size_t size, splut_m
     st = scan_sections(ctx, p, size, has_trainer, sec);
     if (st != SPLUT_OK)
         return st;
-    return parse_body(ctx, p, sec, has_trainer, out, ti);
+    return parse_body(ctx, p, sec, version, has_trainer, out, ti);
 }
 
 splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t size,
@@ -889,6 +899,7 @@ static void adopt_model(splut_model *dst, const splut_model *src)
     dst->recipe_epochs = src->recipe_epochs;
     dst->epochs_trained = src->epochs_trained;
     dst->test_accuracy = src->test_accuracy;
+    dst->groupsum_tau = src->groupsum_tau;
     memcpy(dst->preset, src->preset, sizeof(dst->preset));
 }
 

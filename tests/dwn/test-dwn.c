@@ -432,6 +432,7 @@ static void save_load(void **state)
     int32_t y[n];
     random_batch(5, n, x, y);
     assert_int_equal(splut_model_fit_thermometer(m, x, n), SPLUT_OK);
+    assert_int_equal(splut_model_set_double(m, SPLUT_P_GROUPSUM_TAU, 0.75), SPLUT_OK);
     size_t need = 0;
     assert_int_equal(splut_model_serialize(m, NULL, 0, &need), SPLUT_OK);
     uint8_t *buf = malloc(need), *buf2 = malloc(need);
@@ -455,6 +456,9 @@ static void save_load(void **state)
     assert_int_equal(splut_model_num_classes(m2), CLASSES);
     assert_int_equal(splut_model_num_outputs(m2), 8);
     assert_int_equal(splut_model_num_classes(NULL), 0);
+    double tau = 0.0; /* saved since format version 2 */
+    assert_int_equal(splut_model_get_double(m2, SPLUT_P_GROUPSUM_TAU, &tau), SPLUT_OK);
+    assert_true(tau == 0.75);
     free(buf);
     free(buf2);
     splut_model_destroy(m);

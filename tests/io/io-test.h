@@ -86,7 +86,7 @@ typedef struct image {
     size_t n_conn;
     float *params, *state;
     size_t len_params, len_state;        /* lengths actually written */
-    double lr, wd, acc;
+    double lr, wd, acc, tau; /* tau: GroupSum temperature, written from version 2 on */
     int64_t batch, epochs, trained;
     uint8_t preset[32];
     /* trainer section, written when flags & 1 */
@@ -114,7 +114,7 @@ static inline void image_from_model(const splut_model *m, image *im)
 {
     memset(im, 0, sizeof(*im));
     memcpy(im->magic, "SPLUTMDL", 8);
-    im->version = 1;
+    im->version = 2;
     im->n_inputs = splut_model_num_inputs(m);
     im->input_bits = splut_model_input_bits(m);
     int64_t v;
@@ -150,6 +150,7 @@ static inline void image_from_model(const splut_model *m, image *im)
     splut_model_get_double(m, SPLUT_P_RECIPE_LR, &im->lr);
     splut_model_get_double(m, SPLUT_P_RECIPE_WD, &im->wd);
     splut_model_get_double(m, SPLUT_P_TEST_ACCURACY, &im->acc);
+    splut_model_get_double(m, SPLUT_P_GROUPSUM_TAU, &im->tau);
     splut_model_get_int(m, SPLUT_P_RECIPE_BATCH, &im->batch);
     splut_model_get_int(m, SPLUT_P_RECIPE_EPOCHS, &im->epochs);
     splut_model_get_int(m, SPLUT_P_EPOCHS_TRAINED, &im->trained);
@@ -242,6 +243,8 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
     ob_le(&s, (uint64_t)im->trained, 8);
     ob_f64(&s, im->acc);
     ob_put(&s, im->preset, 32);
+    if (im->version >= 2)
+        ob_f64(&s, im->tau);
     ob_section(&o, "META", &s);
     if (im->flags & 1u) {
         s.n = 0;
