@@ -241,6 +241,9 @@ static void layout(splut_model *m)
     }
     if (m->input_mode == SPLUT_INPUT_THERMOMETER)
         m->thermo = take(&s, (size_t)m->n_inputs * splut__thermo_levels(m));
+    /* last, so that switching the mapping on or off keeps every other offset */
+    m->map_k = splut__lut_map_k(m);
+    m->map_w = take(&p, m->map_k ? (size_t)m->layers[0].out * m->layers[0].F * m->map_k : 0);
     m->n_params = p;
     m->n_state = s;
 }
@@ -297,7 +300,7 @@ splut_status splut__model_alloc_params(splut_model *m)
     m->params = splut__calloc(ctx, m->n_params, sizeof(float));
     m->decay = splut__calloc(ctx, m->n_params, 1);
     m->state = splut__calloc(ctx, m->n_state ? m->n_state : 1, sizeof(float));
-    if (!m->params || !m->decay || !m->state)
+    if (!m->params || !m->decay || !m->state || splut__lut_map_alloc(m) != SPLUT_OK)
         goto nomem;
     mark_decay(m);
     return SPLUT_OK;
@@ -424,6 +427,19 @@ splut_status splut__model_random_conn(splut_model *m, uint64_t seed)
     return SPLUT_OK;
 }
 
+/* Candidates and selection weights of the learnable mapping (if any). */
+static splut_status init_lut_map(splut_model *m)
+{
+    if (!m->map_k)
+        return SPLUT_OK;
+    uint32_t *perm = splut__alloc(m->ctx, (size_t)m->layers[0].in * sizeof(uint32_t));
+    if (!perm)
+        return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory drawing mapping candidates");
+    splut__lut_map_init(m, (uint64_t)m->ctx->seed, perm);
+    splut__free(m->ctx, perm);
+    return SPLUT_OK;
+}
+
 splut_status splut_model_build(splut_model *m)
 {
     if (!m)
@@ -440,6 +456,9 @@ splut_status splut_model_build(splut_model *m)
     if (st != SPLUT_OK)
         return st;
     splut__model_init_params(m, seed);
+    st = init_lut_map(m);
+    if (st != SPLUT_OK)
+        return st;
     m->built = true;
     return SPLUT_OK;
 }
@@ -472,6 +491,7 @@ void splut_model_destroy(splut_model *m)
         splut__monos_free(ctx, &m->layers[l].monos);
     }
     splut__free(ctx, m->layers);
+    splut__free(ctx, m->map_cand);
     splut__free(ctx, m->params);
     splut__free(ctx, m->decay);
     splut__free(ctx, m->state);
@@ -497,6 +517,7 @@ splut_status splut_model_clone(const splut_model *m, splut_model **out)
         st = splut_model_add_layer(c, &d);
     }
     c->input_mode = m->input_mode;
+    c->lut_map = m->lut_map;
     if (st == SPLUT_OK)
         st = splut__model_alloc_params(c);
     if (st != SPLUT_OK) {
@@ -505,6 +526,9 @@ splut_status splut_model_clone(const splut_model *m, splut_model **out)
     }
     memcpy(c->params, m->params, m->n_params * sizeof(float));
     memcpy(c->state, m->state, m->n_state * sizeof(float));
+    if (m->map_k)
+        memcpy(c->map_cand, m->map_cand,
+               (size_t)m->layers[0].out * m->layers[0].F * m->map_k * sizeof(uint32_t));
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
         memcpy(c->layers[l].conn, L->conn, (size_t)L->out * L->A * L->F * sizeof(uint32_t));
@@ -597,6 +621,53 @@ splut_status splut_model_params(splut_model *m, float *vals, int get)
 
 /* --------------------------------------------------------------- parameters */
 
+/* SPLUT_P_LUT_MAP on a built model: the selection weights sit at the end of
+ * the parameters, so the other parameters keep their offsets and values; the
+ * candidates and weights are drawn afresh from the context seed. Refused
+ * while a trainer or run holds the model (its optimiser state has the old
+ * size). All or nothing. */
+static splut_status change_lut_map(splut_model *m, int64_t value)
+{
+    splut_ctx *ctx = m->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    int refs = m->refcount;
+    pthread_mutex_unlock(&ctx->lock);
+    if (refs > 1)
+        return splut__fail(ctx, SPLUT_E_STATE,
+                           "set SPLUT_P_LUT_MAP before creating a trainer or run for the model");
+    int64_t old = m->lut_map;
+    m->lut_map = value;
+    uint32_t k = splut__lut_map_k(m);
+    m->lut_map = old;
+    const splut_layer *L = &m->layers[0];
+    size_t keep = m->map_w, n = keep + (k ? (size_t)L->out * L->F * k : 0);
+    float *params = splut__calloc(ctx, n, sizeof(float));
+    uint8_t *decay = splut__calloc(ctx, n, 1);
+    uint32_t *cand = k ? splut__calloc(ctx, (size_t)L->out * L->F * k, sizeof(uint32_t)) : NULL;
+    uint32_t *perm = splut__alloc(ctx, (size_t)L->in * sizeof(uint32_t));
+    if (!params || !decay || (k && !cand) || !perm) {
+        splut__free(ctx, params);
+        splut__free(ctx, decay);
+        splut__free(ctx, cand);
+        splut__free(ctx, perm);
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory resizing the mapping weights");
+    }
+    memcpy(params, m->params, keep * sizeof(float));
+    memcpy(decay, m->decay, keep);
+    splut__free(ctx, m->params);
+    splut__free(ctx, m->decay);
+    splut__free(ctx, m->map_cand);
+    m->params = params;
+    m->decay = decay;
+    m->map_cand = cand;
+    m->n_params = n;
+    m->lut_map = value;
+    m->map_k = k;
+    splut__lut_map_init(m, (uint64_t)ctx->seed, perm);
+    splut__free(ctx, perm);
+    return SPLUT_OK;
+}
+
 /* Every key maps to its field through the parameter table (ctx.c); a key of
  * another object is refused there, so no write can land in the wrong field. */
 splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
@@ -608,6 +679,8 @@ splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
         splut__param_check(key, SPLUT_PARAM_INT, (double)value, SPLUT_OWNER_MODEL) == SPLUT_OK;
     if (valid && key == SPLUT_P_INPUT_MODE && m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
+    if (valid && key == SPLUT_P_LUT_MAP && m->built)
+        return change_lut_map(m, value);
     return splut__param_set_int(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 

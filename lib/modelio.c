@@ -18,7 +18,8 @@
 #include "modelio-priv.h"
 #include "train-priv.h"
 
-#define ARCH_FIXED 32u      /* ARCH bytes before the layer records */
+#define ARCH_FIXED 40u      /* ARCH bytes before the layer records */
+#define ARCH_FIXED_V1 32u   /* version 1: no learnable-mapping field */
 #define ARCH_LAYER 28u      /* bytes per layer record: 7 × u32 */
 #define META_SIZE 88u       /* 3 × f64, 3 × i64, 32-byte preset name, f64 τ */
 #define META_SIZE_V1 80u    /* version 1: no GroupSum temperature */
@@ -111,6 +112,8 @@ static void emit_arch(wbuf *w, const splut_model *m)
     put_u32(w, (uint32_t)m->n_layers);
     put_u64(w, m->n_params);
     put_u64(w, m->n_state);
+    put_u32(w, (uint32_t)m->lut_map);
+    put_u32(w, 0); /* reserved */
     for (size_t l = 0; l < m->n_layers; l++) {
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         splut_model_layer(m, l, &d); /* cannot fail: valid index, sized desc */
@@ -133,6 +136,15 @@ static void emit_floats(wbuf *w, int sec, const float *v, size_t n)
     section_end(w, at);
 }
 
+/* Candidates of the learnable mapping in CONN: none when every input is a
+ * candidate of every node (they are implied). */
+static size_t stored_candidates(const splut_model *m)
+{
+    if (!m->map_k || splut__lut_map_shared(m))
+        return 0;
+    return (size_t)m->layers[0].out * m->layers[0].F * m->map_k;
+}
+
 static void emit_conn(wbuf *w, const splut_model *m)
 {
     size_t at = section_begin(w, S_CONN);
@@ -142,6 +154,8 @@ static void emit_conn(wbuf *w, const splut_model *m)
         for (size_t i = 0; i < k; i++)
             put_u32(w, L->conn[i]);
     }
+    for (size_t i = 0; i < stored_candidates(m); i++) /* learnable mapping */
+        put_u32(w, m->map_cand[i]);
     section_end(w, at);
 }
 
@@ -397,13 +411,15 @@ static splut_status check_canonical_layer(const splut_model *m, uint32_t l,
 /* ARCH: rebuild the definition through the public path, so every shape rule
  * of splut_model_create/splut_model_add_layer applies with its own status. */
 static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section *s,
-                                 splut_model **out, uint64_t *n_params, uint64_t *n_state)
+                                 uint32_t version, splut_model **out, uint64_t *n_params,
+                                 uint64_t *n_state)
 {
-    if (s->len < ARCH_FIXED)
+    const uint32_t fixed = version < 2 ? ARCH_FIXED_V1 : ARCH_FIXED;
+    if (s->len < fixed)
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: ARCH section at offset %zu has %zu bytes, needs at least "
                            "%u",
-                           s->off, s->len, ARCH_FIXED);
+                           s->off, s->len, fixed);
     size_t o = s->off;
     uint32_t n_inputs = rd_u32(p, o), input_bits = rd_u32(p, o + 4);
     uint32_t mode = rd_u32(p, o + 8), n_layers = rd_u32(p, o + 12);
@@ -413,9 +429,13 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: layer count at offset %zu is 0 (a saved model is built)",
                            o + 12);
-    splut_status st = expect_len(ctx, s, S_ARCH, n_layers, ARCH_LAYER, ARCH_FIXED);
+    splut_status st = expect_len(ctx, s, S_ARCH, n_layers, ARCH_LAYER, fixed);
     if (st != SPLUT_OK)
         return st;
+    uint32_t lut_map = version < 2 ? 0 : rd_u32(p, o + 32);
+    if (version >= 2 && rd_u32(p, o + 36) != 0)
+        return splut__fail(ctx, SPLUT_E_FORMAT, "model file: reserved field at offset %zu is not 0",
+                           o + 36);
     char where[96];
     splut_model *m = NULL;
     st = splut_model_create(ctx, n_inputs, input_bits, &m);
@@ -429,8 +449,14 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
         splut_model_destroy(m);
         return rewrap(ctx, st, where);
     }
+    st = splut_model_set_int(m, SPLUT_P_LUT_MAP, lut_map);
+    if (st != SPLUT_OK) {
+        snprintf(where, sizeof(where), "learnable mapping at offset %zu", o + 32);
+        splut_model_destroy(m);
+        return rewrap(ctx, st, where);
+    }
     for (uint32_t l = 0; l < n_layers; l++) {
-        size_t r = o + ARCH_FIXED + (size_t)l * ARCH_LAYER;
+        size_t r = o + fixed + (size_t)l * ARCH_LAYER;
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         d.kind = (int32_t)rd_u32(p, r);
         d.width = rd_u32(p, r + 4);
@@ -487,6 +513,11 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
                                "for layer %zu",
                                (unsigned long long)n_params, sec[S_ARCH].off + 16, l);
     }
+    /* learnable mapping: its candidates follow the connectivity, unless every
+     * input is a candidate (implied) */
+    uint64_t mk = splut__lut_map_k(m);
+    if (mk * m->layers[0].F != m->layers[0].in)
+        conn += (uint64_t)m->layers[0].out * m->layers[0].F * mk;
     if (m->input_mode == SPLUT_INPUT_BN_HARDTANH && 2 * (uint64_t)m->n_inputs > n_state)
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: state count %llu (ARCH offset %zu) is too small for %u "
@@ -513,6 +544,18 @@ static splut_status read_conn(splut_model *m, const uint8_t *p, const section *s
                 return rewrap(m->ctx, st, where);
             }
         }
+    }
+    size_t nc = stored_candidates(m), at = o;
+    for (size_t i = 0; i < nc; i++, o += 4)
+        m->map_cand[i] = rd_u32(p, o);
+    if (m->map_k && !nc) /* implied: every input, slot f taking the f-th run of K */
+        for (size_t i = 0; i < (size_t)m->layers[0].out * m->layers[0].in; i++)
+            m->map_cand[i] = (uint32_t)(i % m->layers[0].in);
+    splut_status st = splut__lut_map_check(m);
+    if (st != SPLUT_OK) {
+        char where[96];
+        snprintf(where, sizeof(where), "learnable-mapping candidates at offset %zu", at);
+        return rewrap(m->ctx, st, where);
     }
     return SPLUT_OK;
 }
@@ -730,7 +773,7 @@ static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *
 {
     uint64_t n_params = 0, n_state = 0;
     splut_model *m = NULL;
-    splut_status st = define_model(ctx, p, &sec[S_ARCH], &m, &n_params, &n_state);
+    splut_status st = define_model(ctx, p, &sec[S_ARCH], version, &m, &n_params, &n_state);
     if (st != SPLUT_OK)
         return st;
     st = check_sizes(m, sec, n_params, n_state, version);
@@ -868,7 +911,7 @@ splut_status splut_trainer_save(const splut_trainer *t, const char *path)
 static splut_status same_arch(const splut_model *a, const splut_model *b)
 {
     if (a->n_inputs != b->n_inputs || a->input_bits != b->input_bits ||
-        a->input_mode != b->input_mode || a->n_layers != b->n_layers)
+        a->input_mode != b->input_mode || a->n_layers != b->n_layers || a->map_k != b->map_k)
         return splut__fail(a->ctx, SPLUT_E_INVALID,
                            "trainer file: the file's model (%u inputs × %u bits, mode %lld, %zu "
                            "layers) differs from the trainer's (%u × %u bits, mode %lld, %zu)",
@@ -893,6 +936,9 @@ static void adopt_model(splut_model *dst, const splut_model *src)
         const splut_layer *L = &src->layers[l];
         memcpy(dst->layers[l].conn, L->conn, (size_t)L->out * L->A * L->F * sizeof(uint32_t));
     }
+    if (src->map_k)
+        memcpy(dst->map_cand, src->map_cand,
+               (size_t)src->layers[0].out * src->layers[0].F * src->map_k * sizeof(uint32_t));
     dst->recipe_lr = src->recipe_lr;
     dst->recipe_wd = src->recipe_wd;
     dst->recipe_batch = src->recipe_batch;

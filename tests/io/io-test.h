@@ -80,6 +80,7 @@ typedef struct image {
     uint32_t version, flags;
     uint32_t n_inputs, input_bits, input_mode, n_layers;
     uint64_t n_params, n_state;          /* counts stored in ARCH */
+    uint32_t lut_map;                    /* version 2: SPLUT_P_LUT_MAP (0 in these tests) */
     uint32_t layer[IMG_MAX_LAYERS][7];   /* kind width fan_in out_bits degree subs hidden */
     uint32_t n_records;                  /* layer records written; 0: n_layers (max 16) */
     uint32_t *conn;
@@ -217,6 +218,10 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
         ob_le(&s, hdr[i], 4);
     ob_le(&s, im->n_params, 8);
     ob_le(&s, im->n_state, 8);
+    if (im->version >= 2) { /* learnable mapping (SPLUT_P_LUT_MAP), reserved */
+        ob_le(&s, im->lut_map, 4);
+        ob_le(&s, 0, 4);
+    }
     uint32_t nl = im->n_records ? im->n_records : im->n_layers;
     nl = nl < IMG_MAX_LAYERS ? nl : IMG_MAX_LAYERS;
     for (uint32_t l = 0; l < nl; l++)
