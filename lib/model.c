@@ -616,6 +616,7 @@ splut_status splut_model_params(splut_model *m, float *vals, int get)
         if (!isfinite(vals[i]))
             return splut__fail(m->ctx, SPLUT_E_NON_FINITE, "parameter %zu is not finite", i);
     memcpy(m->params, vals, m->n_params * sizeof(float));
+    splut__lut_map_select(m); /* layer 0 reads the argmax of the new selection weights */
     return SPLUT_OK;
 }
 
