@@ -763,6 +763,15 @@ splut_status splut_model_get_inputs(const splut_model *m, size_t layer, uint32_t
     return SPLUT_OK;
 }
 
+/* Layer 0 of a model with the learnable mapping reads the argmax of its
+ * selection weights: its inputs are not set by hand. */
+static splut_status mapped_inputs(const splut_model *m)
+{
+    return splut__fail(m->ctx, SPLUT_E_STATE,
+                       "layer 0 reads its inputs through the learnable mapping "
+                       "(SPLUT_P_LUT_MAP); set it to 0 first");
+}
+
 splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuron,
                                     const uint32_t *idx, size_t n)
 {
@@ -772,6 +781,8 @@ splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuro
     splut_status st = check_neuron(m, layer, neuron);
     if (st == SPLUT_OK)
         st = splut__check_inputs(m, layer, idx, n);
+    if (st == SPLUT_OK && layer == 0 && m->map_k)
+        st = mapped_inputs(m);
     if (st != SPLUT_OK)
         return st;
     memcpy(m->layers[layer].conn + (size_t)neuron * n, idx, n * sizeof(uint32_t));
@@ -785,6 +796,8 @@ splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed)
         return SPLUT_E_NULL;
     if (!m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "model is not built");
+    if (m->map_k)
+        return mapped_inputs(m);
     splut_status st = splut__model_random_conn(m, seed);
     if (st != SPLUT_OK)
         return st;

@@ -297,6 +297,17 @@ static void map_argmax(void **state)
             }
         }
     }
+    /* the mapping owns layer 0's inputs: no manual change, no trainer-time resize */
+    uint32_t idx[3] = {0, 5, 10};
+    assert_int_equal(splut_model_set_inputs(m, 0, 0, idx, 3), SPLUT_E_STATE);
+    assert_int_equal(splut_model_randomize_connectivity(m, 3), SPLUT_E_STATE);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 2), SPLUT_E_STATE);
+    splut_trainer_destroy(t);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 0), SPLUT_OK);
+    assert_int_equal(splut_model_num_params(m), w0);
+    assert_int_equal(splut_model_set_inputs(m, 0, 0, idx, 3), SPLUT_OK);
     free(P);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
