@@ -379,6 +379,10 @@ void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const
                                const float *coefs);
 /* ------------------------------- learnable mapping of layer 0 (lutmap.c) */
 
+/* Sorted prefix of a random permutation of [0, in): k distinct inputs
+ * (model.c, as random connectivity draws them); perm is scratch of size in. */
+void splut__draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r);
+
 /* Candidates per slot in effect for the model's current shape and key. */
 uint32_t splut__lut_map_k(const splut_model *m);
 /* Allocate map_cand for the laid-out model (map_k set by the layout). */

@@ -44,33 +44,13 @@ splut_status splut__lut_map_alloc(splut_model *m)
                        : splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory for mapping candidates");
 }
 
-/* k distinct values of [0, in), ascending: a partial Fisher–Yates shuffle of
- * perm (the identity on entry and on return, so every draw starts alike). */
-static void draw_sorted(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r)
-{
-    for (uint32_t i = 0; i < k; i++) {
-        uint32_t j = i + (uint32_t)splut__rng_below(r, in - i), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    memcpy(dst, perm, k * sizeof(uint32_t));
-    for (uint32_t i = 1; i < k; i++) { /* insertion sort: k is at most `in` */
-        uint32_t v = dst[i], a = i;
-        for (; a > 0 && dst[a - 1] > v; a--)
-            dst[a] = dst[a - 1];
-        dst[a] = v;
-    }
-    for (uint32_t i = 0; i < in; i++)
-        perm[i] = i;
-}
-
 void splut__lut_map_init(splut_model *m, uint64_t seed, uint32_t *perm)
 {
     if (!m->map_k)
         return;
     const splut_layer *L = &m->layers[0];
     uint32_t k = L->F * m->map_k;
-    for (uint32_t i = 0; i < L->in; i++)
+    for (uint32_t i = 0; i < L->in; i++) /* the identity: every input, in order */
         perm[i] = i;
     splut_rng r;
     splut__rng_seed(&r, seed ^ 0x6d617070u);
@@ -79,7 +59,7 @@ void splut__lut_map_init(splut_model *m, uint64_t seed, uint32_t *perm)
         if (k == L->in) /* every input is a candidate */
             memcpy(dst, perm, k * sizeof(uint32_t));
         else
-            draw_sorted(dst, k, L->in, perm, &r);
+            splut__draw_inputs(dst, k, L->in, perm, &r);
     }
     float *w = m->params + m->map_w;
     for (size_t i = 0; i < cand_count(m); i++)

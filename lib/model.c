@@ -388,8 +388,7 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted prefix of a random permutation of [0, in); perm is scratch of size in. */
-static void draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r)
+void splut__draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r)
 {
     for (uint32_t i = 0; i < in; i++)
         perm[i] = i;
@@ -421,7 +420,7 @@ splut_status splut__model_random_conn(splut_model *m, uint64_t seed)
         splut_layer *L = &m->layers[l];
         uint32_t k = L->A * L->F;
         for (uint32_t n = 0; n < L->out; n++)
-            draw_inputs(L->conn + (size_t)n * k, k, L->in, perm, &r);
+            splut__draw_inputs(L->conn + (size_t)n * k, k, L->in, perm, &r);
     }
     splut__free(m->ctx, perm);
     return SPLUT_OK;
