@@ -68,8 +68,10 @@ static const preset PRESETS[] = {
      * over 10 classes (`hidden`, last layer only); random mapping, our recipe */
     {"dwn-mnist", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
     {"dwn-mnist-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
-    /* the same with the learnable mapping over every input bit (the paper's) */
+    /* with the learnable mapping over every input bit (the paper's), 1 and 2 layers */
     {"dwn-mnist-map", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
+    {"dwn-mnist-map-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128,
+     30},
     /* JSC (ours, after the paper's): 15 thermometer levels per feature (240 bits),
      * 1000 LUT6 nodes with the learnable mapping over every bit, GroupSum over 5 */
     {"dwn-jsc", LUT, 16, 4, 1, 1, {1000}, {6}, 0, 0, 5, THM, 1e-2, 0, 256, 30},
@@ -82,7 +84,7 @@ static const preset PRESETS[] = {
 static const struct {
     const char *name;
     uint32_t lut_map;
-} LUT_MAPS[] = {{"dwn-mnist-map", 392}, {"dwn-jsc", 40}};
+} LUT_MAPS[] = {{"dwn-mnist-map", 392}, {"dwn-mnist-map-2l", 392}, {"dwn-jsc", 40}};
 
 static uint32_t preset_lut_map(const char *name)
 {
