@@ -397,8 +397,8 @@ void splut__lut_map_select(splut_model *m);
 /* Files: candidates in range and ascending, connectivity among them. */
 splut_status splut__lut_map_check(const splut_model *m);
 /* Selection-weight gradients of node n: g[(f·K + c)] = Σ_p du_f[p] · xs[cand][p],
- * du: F × B slot gradients, xs: the ±1 rows of every layer-0 input. */
-void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, const float *xs,
+ * du: F × B slot gradients, xs: the ±1 rows (int8) of every layer-0 input. */
+void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, const int8_t *xs,
                          size_t B, float *g);
 
 /* Every input a candidate (map_k · F = input width, slot f reads inputs

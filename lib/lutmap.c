@@ -123,8 +123,8 @@ static float fold8(const float *a)
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-SPLUT_HOT static void dots4(const float *du, const float *x0, const float *x1, const float *x2,
-                            const float *x3, size_t B, float *out)
+SPLUT_HOT static void dots4(const float *du, const int8_t *x0, const int8_t *x1,
+                            const int8_t *x2, const int8_t *x3, size_t B, float *out)
 {
     float a0[MAP_LANES] = {0}, a1[MAP_LANES] = {0}, a2[MAP_LANES] = {0}, a3[MAP_LANES] = {0};
     size_t p = 0;
@@ -148,7 +148,7 @@ SPLUT_HOT static void dots4(const float *du, const float *x0, const float *x1, c
     out[3] = fold8(a3);
 }
 
-void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, const float *xs,
+void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, const int8_t *xs,
                          size_t B, float *g)
 {
     const splut_layer *L = &m->layers[0];
@@ -164,7 +164,7 @@ void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, cons
                   xs + (size_t)c[j + 3] * B, B, gf + j);
         for (; j < K; j++) { /* the tail through the same kernel: same sums */
             float out[4];
-            const float *x = xs + (size_t)c[j] * B;
+            const int8_t *x = xs + (size_t)c[j] * B;
             dots4(d, x, x, x, x, B, out);
             gf[j] = out[0];
         }

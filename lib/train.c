@@ -62,7 +62,8 @@ struct splut_train_ws {
     float *in_xhat, *in_v, *in_g, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
     double *in_part;    /* n_in × 3: d bias, d theta partials */
     float *logits, *dlogits; /* out × B */
-    float *map_xs;      /* learnable mapping: layer-0 inputs as ±1 rows, in × B */
+    float *map_xs;      /* learnable mapping, every input a candidate: ±1, B × in */
+    int8_t *map_xs8;    /* learnable mapping, random candidates: ±1 rows, in × B */
     float *grad;        /* n_params */
     layer_ws *L;
     worker_ws *W;
@@ -102,6 +103,7 @@ static void free_ws(splut_ctx *ctx, splut_train_ws *ws)
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
         splut__free(ctx, fs[i]);
     splut__free(ctx, ws->in_part);
+    splut__free(ctx, ws->map_xs8);
     splut__free(ctx, ws->in_bad);
     splut__free(ctx, ws->L);
     splut__free(ctx, ws->W);
@@ -183,8 +185,10 @@ static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, spl
     ALLOC_F(ws->logits, outs * B);
     ALLOC_F(ws->dlogits, outs * B);
     ALLOC_F(ws->grad, m->n_params);
-    if (m->map_k)
+    if (m->map_k && splut__lut_map_shared(m))
         ALLOC_F(ws->map_xs, (size_t)m->layers[0].in * B);
+    else if (m->map_k) /* a quarter of the bytes to gather per candidate */
+        ALLOC_F(ws->map_xs8, (size_t)m->layers[0].in * B);
     return true;
 }
 
@@ -890,12 +894,13 @@ SPLUT_HOT static void map_inputs_task(void *arg, size_t b, size_t e, unsigned wo
     for (size_t i = b; i < e; i++) {
         const float *row = layer_input(ps, 0) + (i / split) * B;
         float level = (float)(i % split) + 0.5f, *xs = ps->ws->map_xs;
+        int8_t *x8 = ps->ws->map_xs8;
         if (transposed)
             for (size_t p = 0; p < B; p++)
                 xs[p * in + i] = row[p] > level ? 1.0f : -1.0f;
         else
             for (size_t p = 0; p < B; p++)
-                xs[i * B + p] = row[p] > level ? 1.0f : -1.0f;
+                x8[i * B + p] = row[p] > level ? 1 : -1;
     }
 }
 
@@ -914,7 +919,7 @@ SPLUT_HOT static void map_grad_task(void *arg, size_t b, size_t e, unsigned work
         return;
     }
     for (size_t n = b; n < e; n++)
-        splut__lut_map_grad(m, (uint32_t)n, ps->ws->L[0].dcontrib + n * L->F * B, ps->ws->map_xs,
+        splut__lut_map_grad(m, (uint32_t)n, ps->ws->L[0].dcontrib + n * L->F * B, ps->ws->map_xs8,
                             B, ps->ws->grad + m->map_w + n * per);
 }
 
