@@ -305,8 +305,20 @@ static void map_argmax(void **state)
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
     assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 2), SPLUT_E_STATE);
     splut_trainer_destroy(t);
+    /* switching it off drops the weights and keeps the chosen inputs: a small file
+     * with the same function */
+    uint32_t before[12], after[12];
+    for (uint32_t n = 0; n < 4; n++) {
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, n, before + 3 * n, 3, &k), SPLUT_OK);
+    }
     assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 0), SPLUT_OK);
     assert_int_equal(splut_model_num_params(m), w0);
+    for (uint32_t n = 0; n < 4; n++) {
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, n, after + 3 * n, 3, &k), SPLUT_OK);
+    }
+    assert_memory_equal(before, after, sizeof(before));
     assert_int_equal(splut_model_set_inputs(m, 0, 0, idx, 3), SPLUT_OK);
     free(P);
     splut_model_destroy(m);
