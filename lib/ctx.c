@@ -331,9 +331,12 @@ static const splut__param_def PARAMS[] = {
      MODEL_I64(epochs_trained), SAVED},
     {SPLUT_P_TEST_ACCURACY, "test_accuracy", SPLUT_PARAM_DOUBLE, -1, 1, -1, false,
      MODEL_F64(test_accuracy), SAVED},
-    /* a training setting like the trainer's: not in model files */
+    /* in model files from format version 2 (version 1 files load with the default) */
     {SPLUT_P_GROUPSUM_TAU, "groupsum_tau", SPLUT_PARAM_DOUBLE, 0, 1e6, 1.0 / 0.3, true,
-     MODEL_F64(groupsum_tau), 0},
+     MODEL_F64(groupsum_tau), SAVED},
+    /* in ARCH (format version 2): it shapes the parameter vector */
+    {SPLUT_P_LUT_MAP, "lut_map", SPLUT_PARAM_INT, 0, 1048576, 0, false, MODEL_I64(lut_map),
+     SAVED},
     {SPLUT_P_LEARNING_RATE, "learning_rate", SPLUT_PARAM_DOUBLE, 0, 10, 1e-3, true,
      TRAINER_F64(lr), SAVED},
     {SPLUT_P_WEIGHT_DECAY, "weight_decay", SPLUT_PARAM_DOUBLE, 0, 1, 0, false,

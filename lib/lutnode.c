@@ -282,6 +282,59 @@ void splut__lut_efd_table(const float *entries, uint32_t F, float *G)
     }
 }
 
+/* The same table as splut__lut_efd_table(), F ≤ EFD_FAST_MAX_F, from
+ * precomputed coefficients R[(k·F + j)·2^F + x] = (−1)^(1−k_j) / (H(k, x, j) + 1)
+ * (splut__lut_efd_coefs). Every G[x][j] is still the sum over k in increasing
+ * order of A[k]·(±1/(H+1)), and A·(−c) = −(A·c) exactly in IEEE arithmetic,
+ * so the result is bit-identical to the generic loop; but the inner loop runs
+ * over (j, x), contiguous and independent, so it vectorises. */
+#define EFD_FAST_MAX_F 6u
+
+size_t splut__lut_efd_coef_count(uint32_t F)
+{
+    return F && F <= EFD_FAST_MAX_F ? (size_t)F << (2 * F) : 0;
+}
+
+void splut__lut_efd_coefs(uint32_t F, float *R)
+{
+    uint32_t size = 1u << F;
+    for (uint32_t k = 0; k < size; k++)
+        for (uint32_t j = 0; j < F; j++) {
+            uint32_t s = F - 1 - j;
+            for (uint32_t x = 0; x < size; x++) {
+                uint32_t y = k ^ x, h = 0;
+                for (uint32_t b = 0; b < F; b++)
+                    h += (y >> b) & 1u;
+                float c = 1.0f / (float)(h - ((y >> s) & 1u) + 1);
+                R[((size_t)k * F + j) * size + x] = ((k >> s) & 1u) ? c : -c;
+            }
+        }
+}
+
+SPLUT_HOT static void efd_table_fast(const float *entries, uint32_t F, const float *R, float *G)
+{
+    uint32_t size = 1u << F, n = F * size;
+    float acc[EFD_FAST_MAX_F << EFD_FAST_MAX_F];
+    memset(acc, 0, (size_t)n * sizeof(float));
+    for (uint32_t k = 0; k < size; k++) {
+        float a = entries[k];
+        const float *r = R + (size_t)k * n;
+        for (uint32_t i = 0; i < n; i++)
+            acc[i] += a * r[i];
+    }
+    for (uint32_t j = 0; j < F; j++)
+        for (uint32_t x = 0; x < size; x++)
+            G[(size_t)x * F + j] = acc[(size_t)j * size + x];
+}
+
+void splut__lut_efd_table_coefs(const float *entries, uint32_t F, const float *R, float *G)
+{
+    if (R && splut__lut_efd_coef_count(F))
+        efd_table_fast(entries, F, R, G);
+    else
+        splut__lut_efd_table(entries, F, G);
+}
+
 /* ------------------------------------------------------------- training */
 
 /* Addresses of samples [p0, p0 + k) from float rows (binary values, or
@@ -321,14 +374,14 @@ SPLUT_HOT void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t
 /* Straight-through to the entry that was read; EFD towards the inputs. */
 SPLUT_HOT void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n,
                                          const float *rows, size_t B, const float *dh,
-                                         float *gw, float *du, float *G)
+                                         float *gw, float *du, float *G, const float *coefs)
 {
     const splut_layer *L = &m->layers[l];
     const uint32_t F = L->F;
     const uint32_t *idx = L->conn + (size_t)n * F;
     memset(gw, 0, L->T * sizeof(float));
     if (du) {
-        splut__lut_efd_table(m->params + L->w + (size_t)n * L->T, F, G);
+        splut__lut_efd_table_coefs(m->params + L->w + (size_t)n * L->T, F, coefs, G);
         memset(du, 0, (size_t)F * B * sizeof(float));
     }
     uint32_t addr[ADDR_BLOCK];

@@ -86,6 +86,11 @@ struct splut_model {
     /* DWN (lutnode.c): GroupSum temperature; thermometer thresholds in state */
     double groupsum_tau;
     size_t thermo;         /* state offset: n_inputs × (2^input_bits − 1), ascending per feature */
+    /* learnable mapping of layer 0 (lutmap.c) */
+    int64_t lut_map;       /* SPLUT_P_LUT_MAP as set: candidates per input slot, 0 = off */
+    uint32_t map_k;        /* in effect: min(lut_map, in / F) for a LUT layer 0, else 0 */
+    size_t map_w;          /* params offset (the end of all other parameters): out × F × map_k */
+    uint32_t *map_cand;    /* out × F × map_k candidate inputs, strictly ascending per node */
 };
 
 /* Build @p m after its layers were added with status @p st: on success *out
@@ -205,6 +210,12 @@ void splut__lut_eval(const splut_model *m, size_t l, uint32_t n, const uint16_t 
 uint16_t splut__thermo_code(const splut_model *m, uint32_t f, float v);
 /* EFD input-gradient table of one node: G[a·F + j] = ∂out/∂x_j at address a. */
 void splut__lut_efd_table(const float *entries, uint32_t F, float *G);
+/* Coefficient count of the vectorised EFD for fan-in F (0: F too large, use
+ * the generic loop), the coefficients, and the table from them (bit-identical
+ * to splut__lut_efd_table; R NULL or F too large falls back to it). */
+size_t splut__lut_efd_coef_count(uint32_t F);
+void splut__lut_efd_coefs(uint32_t F, float *R);
+void splut__lut_efd_table_coefs(const float *entries, uint32_t F, const float *R, float *G);
 /* GroupSum class of one sample's last-layer bits: argmax of the group
  * popcounts, ties to the lowest class. */
 int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits);
@@ -212,9 +223,43 @@ int32_t splut__groupsum_class(const splut_model *m, const uint16_t *bits);
 void splut__lut_train_forward(const splut_model *m, size_t l, uint32_t n, const float *rows,
                               size_t B, float *h);
 /* gw: the node's 2^F entry gradients; du (F × B, NULL to skip): input
- * gradients by the EFD; G: scratch of 2^F × F floats. */
+ * gradients by the EFD; G: scratch of 2^F × F floats; coefs: the layer's
+ * splut__lut_efd_coefs (NULL: generic EFD loop). */
 void splut__lut_train_backward(const splut_model *m, size_t l, uint32_t n, const float *rows,
-                               size_t B, const float *dh, float *gw, float *du, float *G);
+                               size_t B, const float *dh, float *gw, float *du, float *G,
+                               const float *coefs);
+/* ------------------------------- learnable mapping of layer 0 (lutmap.c) */
+
+/* Sorted prefix of a random permutation of [0, in): k distinct inputs
+ * (model.c, as random connectivity draws them); perm is scratch of size in. */
+void splut__draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r);
+
+/* Candidates per slot in effect for the model's current shape and key. */
+uint32_t splut__lut_map_k(const splut_model *m);
+/* Allocate map_cand for the laid-out model (map_k set by the layout). */
+splut_status splut__lut_map_alloc(splut_model *m);
+/* Draw the candidates and the selection weights from @p seed; conn = argmax.
+ * perm: scratch of layer 0's input width (allocated by the caller first, so
+ * that no draw depends on memory being available). */
+void splut__lut_map_init(splut_model *m, uint64_t seed, uint32_t *perm);
+/* Layer-0 connectivity from the selection weights: per slot the candidate of
+ * the largest weight, ties to the lowest candidate. */
+void splut__lut_map_select(splut_model *m);
+/* Files: candidates in range and ascending, connectivity among them. */
+splut_status splut__lut_map_check(const splut_model *m);
+/* Selection-weight gradients of node n: g[(f·K + c)] = Σ_p du_f[p] · xs[cand][p],
+ * du: F × B slot gradients, xs: the ±1 rows (int8) of every layer-0 input. */
+void splut__lut_map_grad(const splut_model *m, uint32_t n, const float *du, const int8_t *xs,
+                         size_t B, float *g);
+
+/* Every input a candidate (map_k · F = input width, slot f reads inputs
+ * [f·K, (f+1)·K) of every node): the gradients of nodes [n0, n1) as one
+ * blocked matrix product; du: all nodes' F × B slot gradients, xt: the ±1
+ * inputs transposed (B × input width), g: all nodes' selection gradients. */
+bool splut__lut_map_shared(const splut_model *m);
+void splut__lut_map_grad_shared(const splut_model *m, uint32_t n0, uint32_t n1, const float *du,
+                                const float *xt, size_t B, float *g);
+
 /* GroupSum: logits[c][p] = popcount of group c / τ, and its backward. */
 void splut__groupsum_logits(const splut_model *m, const float *h, size_t B, float *logits);
 void splut__groupsum_backward(const splut_model *m, const float *dlogits, size_t B, float *dh);

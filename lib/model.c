@@ -241,6 +241,9 @@ static void layout(splut_model *m)
     }
     if (m->input_mode == SPLUT_INPUT_THERMOMETER)
         m->thermo = take(&s, (size_t)m->n_inputs * splut__thermo_levels(m));
+    /* last, so that switching the mapping on or off keeps every other offset */
+    m->map_k = splut__lut_map_k(m);
+    m->map_w = take(&p, m->map_k ? (size_t)m->layers[0].out * m->layers[0].F * m->map_k : 0);
     m->n_params = p;
     m->n_state = s;
 }
@@ -297,7 +300,7 @@ splut_status splut__model_alloc_params(splut_model *m)
     m->params = splut__calloc(ctx, m->n_params, sizeof(float));
     m->decay = splut__calloc(ctx, m->n_params, 1);
     m->state = splut__calloc(ctx, m->n_state ? m->n_state : 1, sizeof(float));
-    if (!m->params || !m->decay || !m->state)
+    if (!m->params || !m->decay || !m->state || splut__lut_map_alloc(m) != SPLUT_OK)
         goto nomem;
     mark_decay(m);
     return SPLUT_OK;
@@ -385,8 +388,7 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted prefix of a random permutation of [0, in); perm is scratch of size in. */
-static void draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r)
+void splut__draw_inputs(uint32_t *dst, uint32_t k, uint32_t in, uint32_t *perm, splut_rng *r)
 {
     for (uint32_t i = 0; i < in; i++)
         perm[i] = i;
@@ -418,8 +420,21 @@ splut_status splut__model_random_conn(splut_model *m, uint64_t seed)
         splut_layer *L = &m->layers[l];
         uint32_t k = L->A * L->F;
         for (uint32_t n = 0; n < L->out; n++)
-            draw_inputs(L->conn + (size_t)n * k, k, L->in, perm, &r);
+            splut__draw_inputs(L->conn + (size_t)n * k, k, L->in, perm, &r);
     }
+    splut__free(m->ctx, perm);
+    return SPLUT_OK;
+}
+
+/* Candidates and selection weights of the learnable mapping (if any). */
+static splut_status init_lut_map(splut_model *m)
+{
+    if (!m->map_k)
+        return SPLUT_OK;
+    uint32_t *perm = splut__alloc(m->ctx, (size_t)m->layers[0].in * sizeof(uint32_t));
+    if (!perm)
+        return splut__fail(m->ctx, SPLUT_E_NOMEM, "out of memory drawing mapping candidates");
+    splut__lut_map_init(m, (uint64_t)m->ctx->seed, perm);
     splut__free(m->ctx, perm);
     return SPLUT_OK;
 }
@@ -440,6 +455,9 @@ splut_status splut_model_build(splut_model *m)
     if (st != SPLUT_OK)
         return st;
     splut__model_init_params(m, seed);
+    st = init_lut_map(m);
+    if (st != SPLUT_OK)
+        return st;
     m->built = true;
     return SPLUT_OK;
 }
@@ -472,6 +490,7 @@ void splut_model_destroy(splut_model *m)
         splut__monos_free(ctx, &m->layers[l].monos);
     }
     splut__free(ctx, m->layers);
+    splut__free(ctx, m->map_cand);
     splut__free(ctx, m->params);
     splut__free(ctx, m->decay);
     splut__free(ctx, m->state);
@@ -497,6 +516,7 @@ splut_status splut_model_clone(const splut_model *m, splut_model **out)
         st = splut_model_add_layer(c, &d);
     }
     c->input_mode = m->input_mode;
+    c->lut_map = m->lut_map;
     if (st == SPLUT_OK)
         st = splut__model_alloc_params(c);
     if (st != SPLUT_OK) {
@@ -505,6 +525,9 @@ splut_status splut_model_clone(const splut_model *m, splut_model **out)
     }
     memcpy(c->params, m->params, m->n_params * sizeof(float));
     memcpy(c->state, m->state, m->n_state * sizeof(float));
+    if (m->map_k)
+        memcpy(c->map_cand, m->map_cand,
+               (size_t)m->layers[0].out * m->layers[0].F * m->map_k * sizeof(uint32_t));
     for (size_t l = 0; l < m->n_layers; l++) {
         const splut_layer *L = &m->layers[l];
         memcpy(c->layers[l].conn, L->conn, (size_t)L->out * L->A * L->F * sizeof(uint32_t));
@@ -592,10 +615,58 @@ splut_status splut_model_params(splut_model *m, float *vals, int get)
         if (!isfinite(vals[i]))
             return splut__fail(m->ctx, SPLUT_E_NON_FINITE, "parameter %zu is not finite", i);
     memcpy(m->params, vals, m->n_params * sizeof(float));
+    splut__lut_map_select(m); /* layer 0 reads the argmax of the new selection weights */
     return SPLUT_OK;
 }
 
 /* --------------------------------------------------------------- parameters */
+
+/* SPLUT_P_LUT_MAP on a built model: the selection weights sit at the end of
+ * the parameters, so the other parameters keep their offsets and values; the
+ * candidates and weights are drawn afresh from the context seed. Refused
+ * while a trainer or run holds the model (its optimiser state has the old
+ * size). All or nothing. */
+static splut_status change_lut_map(splut_model *m, int64_t value)
+{
+    splut_ctx *ctx = m->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    int refs = m->refcount;
+    pthread_mutex_unlock(&ctx->lock);
+    if (refs > 1)
+        return splut__fail(ctx, SPLUT_E_STATE,
+                           "set SPLUT_P_LUT_MAP before creating a trainer or run for the model");
+    int64_t old = m->lut_map;
+    m->lut_map = value;
+    uint32_t k = splut__lut_map_k(m);
+    m->lut_map = old;
+    const splut_layer *L = &m->layers[0];
+    size_t keep = m->map_w, n = keep + (k ? (size_t)L->out * L->F * k : 0);
+    float *params = splut__calloc(ctx, n, sizeof(float));
+    uint8_t *decay = splut__calloc(ctx, n, 1);
+    uint32_t *cand = k ? splut__calloc(ctx, (size_t)L->out * L->F * k, sizeof(uint32_t)) : NULL;
+    uint32_t *perm = splut__alloc(ctx, (size_t)L->in * sizeof(uint32_t));
+    if (!params || !decay || (k && !cand) || !perm) {
+        splut__free(ctx, params);
+        splut__free(ctx, decay);
+        splut__free(ctx, cand);
+        splut__free(ctx, perm);
+        return splut__fail(ctx, SPLUT_E_NOMEM, "out of memory resizing the mapping weights");
+    }
+    memcpy(params, m->params, keep * sizeof(float));
+    memcpy(decay, m->decay, keep);
+    splut__free(ctx, m->params);
+    splut__free(ctx, m->decay);
+    splut__free(ctx, m->map_cand);
+    m->params = params;
+    m->decay = decay;
+    m->map_cand = cand;
+    m->n_params = n;
+    m->lut_map = value;
+    m->map_k = k;
+    splut__lut_map_init(m, (uint64_t)ctx->seed, perm);
+    splut__free(ctx, perm);
+    return SPLUT_OK;
+}
 
 /* Every key maps to its field through the parameter table (ctx.c); a key of
  * another object is refused there, so no write can land in the wrong field. */
@@ -608,6 +679,8 @@ splut_status splut_model_set_int(splut_model *m, splut_param key, int64_t value)
         splut__param_check(key, SPLUT_PARAM_INT, (double)value, SPLUT_OWNER_MODEL) == SPLUT_OK;
     if (valid && key == SPLUT_P_INPUT_MODE && m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "input mode is fixed once the model is built");
+    if (valid && key == SPLUT_P_LUT_MAP && m->built)
+        return change_lut_map(m, value);
     return splut__param_set_int(m->ctx, SPLUT_OWNER_MODEL, m, key, value);
 }
 
@@ -689,6 +762,15 @@ splut_status splut_model_get_inputs(const splut_model *m, size_t layer, uint32_t
     return SPLUT_OK;
 }
 
+/* Layer 0 of a model with the learnable mapping reads the argmax of its
+ * selection weights: its inputs are not set by hand. */
+static splut_status mapped_inputs(const splut_model *m)
+{
+    return splut__fail(m->ctx, SPLUT_E_STATE,
+                       "layer 0 reads its inputs through the learnable mapping "
+                       "(SPLUT_P_LUT_MAP); set it to 0 first");
+}
+
 splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuron,
                                     const uint32_t *idx, size_t n)
 {
@@ -698,6 +780,8 @@ splut_status splut_model_set_inputs(splut_model *m, size_t layer, uint32_t neuro
     splut_status st = check_neuron(m, layer, neuron);
     if (st == SPLUT_OK)
         st = splut__check_inputs(m, layer, idx, n);
+    if (st == SPLUT_OK && layer == 0 && m->map_k)
+        st = mapped_inputs(m);
     if (st != SPLUT_OK)
         return st;
     memcpy(m->layers[layer].conn + (size_t)neuron * n, idx, n * sizeof(uint32_t));
@@ -711,6 +795,8 @@ splut_status splut_model_randomize_connectivity(splut_model *m, uint64_t seed)
         return SPLUT_E_NULL;
     if (!m->built)
         return splut__fail(m->ctx, SPLUT_E_STATE, "model is not built");
+    if (m->map_k)
+        return mapped_inputs(m);
     splut_status st = splut__model_random_conn(m, seed);
     if (st != SPLUT_OK)
         return st;

@@ -17,7 +17,8 @@ uint32_t splut__crc32(uint32_t crc, const void *data, size_t n);
 
 /* Format constants (docs/model-format.md). */
 #define SPLUT_MODEL_MAGIC "SPLUTMDL"
-#define SPLUT_MODEL_FORMAT_VERSION 1u
+#define SPLUT_MODEL_FORMAT_VERSION 2u /* written; read: 1 and 2 */
+#define SPLUT_MODEL_FORMAT_OLDEST 1u  /* oldest version still read */
 #define SPLUT_MODEL_FLAG_TRAINER 1u  /* header flag: a TRNR section follows META */
 #define SPLUT_MODEL_HEADER_SIZE 24u  /* magic, version, flags, file size */
 #define SPLUT_MODEL_SECTION_HEADER 12u /* tag, length */

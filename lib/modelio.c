@@ -18,9 +18,11 @@
 #include "modelio-priv.h"
 #include "train-priv.h"
 
-#define ARCH_FIXED 32u      /* ARCH bytes before the layer records */
+#define ARCH_FIXED 40u      /* ARCH bytes before the layer records */
+#define ARCH_FIXED_V1 32u   /* version 1: no learnable-mapping field */
 #define ARCH_LAYER 28u      /* bytes per layer record: 7 × u32 */
-#define META_SIZE 80u       /* 3 × f64, 3 × i64, 32-byte preset name */
+#define META_SIZE 88u       /* 3 × f64, 3 × i64, 32-byte preset name, f64 τ */
+#define META_SIZE_V1 80u    /* version 1: no GroupSum temperature */
 #define TRNR_FIXED 152u     /* 10 × f64, 7 × i64, 2 × u32, u64 count */
 #define TRNR_SWITCHED 136u  /* offset of the u32 "connectivity switched" flag */
 #define PRESET_LEN 32u
@@ -110,6 +112,8 @@ static void emit_arch(wbuf *w, const splut_model *m)
     put_u32(w, (uint32_t)m->n_layers);
     put_u64(w, m->n_params);
     put_u64(w, m->n_state);
+    put_u32(w, (uint32_t)m->lut_map);
+    put_u32(w, 0); /* reserved */
     for (size_t l = 0; l < m->n_layers; l++) {
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         splut_model_layer(m, l, &d); /* cannot fail: valid index, sized desc */
@@ -132,6 +136,15 @@ static void emit_floats(wbuf *w, int sec, const float *v, size_t n)
     section_end(w, at);
 }
 
+/* Candidates of the learnable mapping in CONN: none when every input is a
+ * candidate of every node (they are implied). */
+static size_t stored_candidates(const splut_model *m)
+{
+    if (!m->map_k || splut__lut_map_shared(m))
+        return 0;
+    return (size_t)m->layers[0].out * m->layers[0].F * m->map_k;
+}
+
 static void emit_conn(wbuf *w, const splut_model *m)
 {
     size_t at = section_begin(w, S_CONN);
@@ -141,6 +154,8 @@ static void emit_conn(wbuf *w, const splut_model *m)
         for (size_t i = 0; i < k; i++)
             put_u32(w, L->conn[i]);
     }
+    for (size_t i = 0; i < stored_candidates(m); i++) /* learnable mapping */
+        put_u32(w, m->map_cand[i]);
     section_end(w, at);
 }
 
@@ -162,6 +177,7 @@ static void emit_meta(wbuf *w, const splut_model *m)
         len = PRESET_LEN - 1;
     memcpy(name, m->preset, len);
     put_bytes(w, name, sizeof(name));
+    put_f64(w, m->groupsum_tau);
     section_end(w, at);
 }
 
@@ -289,7 +305,7 @@ static splut_status rewrap(splut_ctx *ctx, splut_status st, const char *where)
 /* Fixed header and trailer: magic, size, CRC, version, flags (in that order,
  * so that a flipped bit is reported as corruption rather than a version). */
 static splut_status check_envelope(splut_ctx *ctx, const uint8_t *p, size_t size,
-                                   uint32_t *flags)
+                                   uint32_t *flags, uint32_t *version_out)
 {
     size_t min = SPLUT_MODEL_HEADER_SIZE + 4;
     if (size < min)
@@ -313,11 +329,12 @@ static splut_status check_envelope(splut_ctx *ctx, const uint8_t *p, size_t size
                            "(file corrupted)",
                            size - 4, stored, crc);
     uint32_t version = rd_u32(p, 8);
-    if (version != SPLUT_MODEL_FORMAT_VERSION)
+    if (version < SPLUT_MODEL_FORMAT_OLDEST || version > SPLUT_MODEL_FORMAT_VERSION)
         return splut__fail(ctx, SPLUT_E_VERSION,
                            "model file: format version %u (offset 8) is not supported; this "
-                           "library reads version %u",
-                           version, SPLUT_MODEL_FORMAT_VERSION);
+                           "library reads versions %u to %u",
+                           version, SPLUT_MODEL_FORMAT_OLDEST, SPLUT_MODEL_FORMAT_VERSION);
+    *version_out = version;
     *flags = rd_u32(p, 12);
     if (*flags & ~SPLUT_MODEL_FLAG_TRAINER)
         return splut__fail(ctx, SPLUT_E_FORMAT, "model file: unknown flags 0x%08x at offset 12",
@@ -394,13 +411,15 @@ static splut_status check_canonical_layer(const splut_model *m, uint32_t l,
 /* ARCH: rebuild the definition through the public path, so every shape rule
  * of splut_model_create/splut_model_add_layer applies with its own status. */
 static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section *s,
-                                 splut_model **out, uint64_t *n_params, uint64_t *n_state)
+                                 uint32_t version, splut_model **out, uint64_t *n_params,
+                                 uint64_t *n_state)
 {
-    if (s->len < ARCH_FIXED)
+    const uint32_t fixed = version < 2 ? ARCH_FIXED_V1 : ARCH_FIXED;
+    if (s->len < fixed)
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: ARCH section at offset %zu has %zu bytes, needs at least "
                            "%u",
-                           s->off, s->len, ARCH_FIXED);
+                           s->off, s->len, fixed);
     size_t o = s->off;
     uint32_t n_inputs = rd_u32(p, o), input_bits = rd_u32(p, o + 4);
     uint32_t mode = rd_u32(p, o + 8), n_layers = rd_u32(p, o + 12);
@@ -410,9 +429,13 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: layer count at offset %zu is 0 (a saved model is built)",
                            o + 12);
-    splut_status st = expect_len(ctx, s, S_ARCH, n_layers, ARCH_LAYER, ARCH_FIXED);
+    splut_status st = expect_len(ctx, s, S_ARCH, n_layers, ARCH_LAYER, fixed);
     if (st != SPLUT_OK)
         return st;
+    uint32_t lut_map = version < 2 ? 0 : rd_u32(p, o + 32);
+    if (version >= 2 && rd_u32(p, o + 36) != 0)
+        return splut__fail(ctx, SPLUT_E_FORMAT, "model file: reserved field at offset %zu is not 0",
+                           o + 36);
     char where[96];
     splut_model *m = NULL;
     st = splut_model_create(ctx, n_inputs, input_bits, &m);
@@ -426,8 +449,14 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
         splut_model_destroy(m);
         return rewrap(ctx, st, where);
     }
+    st = splut_model_set_int(m, SPLUT_P_LUT_MAP, lut_map);
+    if (st != SPLUT_OK) {
+        snprintf(where, sizeof(where), "learnable mapping at offset %zu", o + 32);
+        splut_model_destroy(m);
+        return rewrap(ctx, st, where);
+    }
     for (uint32_t l = 0; l < n_layers; l++) {
-        size_t r = o + ARCH_FIXED + (size_t)l * ARCH_LAYER;
+        size_t r = o + fixed + (size_t)l * ARCH_LAYER;
         splut_layer_desc d = SPLUT_LAYER_DESC_INIT;
         d.kind = (int32_t)rd_u32(p, r);
         d.width = rd_u32(p, r + 4);
@@ -456,7 +485,7 @@ static splut_status define_model(splut_ctx *ctx, const uint8_t *p, const section
  * sections that must hold them are really in the file: allocations stay
  * proportional to the file size whatever a hostile header says. */
 static splut_status check_sizes(const splut_model *m, const section *sec, uint64_t n_params,
-                                uint64_t n_state)
+                                uint64_t n_state, uint32_t version)
 {
     splut_ctx *ctx = m->ctx;
     /* Stored counts first: from here on they are bounded by the file size, so
@@ -465,7 +494,7 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
     if (st == SPLUT_OK)
         st = expect_len(ctx, &sec[S_STAT], S_STAT, n_state, 4, 0);
     if (st == SPLUT_OK)
-        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, META_SIZE);
+        st = expect_len(ctx, &sec[S_META], S_META, 0, 1, version < 2 ? META_SIZE_V1 : META_SIZE);
     if (st != SPLUT_OK)
         return st;
     uint64_t conn = 0, weights = 0;
@@ -484,6 +513,11 @@ static splut_status check_sizes(const splut_model *m, const section *sec, uint64
                                "for layer %zu",
                                (unsigned long long)n_params, sec[S_ARCH].off + 16, l);
     }
+    /* learnable mapping: its candidates follow the connectivity, unless every
+     * input is a candidate (implied) */
+    uint64_t mk = splut__lut_map_k(m);
+    if (mk * m->layers[0].F != m->layers[0].in)
+        conn += (uint64_t)m->layers[0].out * m->layers[0].F * mk;
     if (m->input_mode == SPLUT_INPUT_BN_HARDTANH && 2 * (uint64_t)m->n_inputs > n_state)
         return splut__fail(ctx, SPLUT_E_FORMAT,
                            "model file: state count %llu (ARCH offset %zu) is too small for %u "
@@ -510,6 +544,18 @@ static splut_status read_conn(splut_model *m, const uint8_t *p, const section *s
                 return rewrap(m->ctx, st, where);
             }
         }
+    }
+    size_t nc = stored_candidates(m), at = o;
+    for (size_t i = 0; i < nc; i++, o += 4)
+        m->map_cand[i] = rd_u32(p, o);
+    if (m->map_k && !nc) /* implied: every input, slot f taking the f-th run of K */
+        for (size_t i = 0; i < (size_t)m->layers[0].out * m->layers[0].in; i++)
+            m->map_cand[i] = (uint32_t)(i % m->layers[0].in);
+    splut_status st = splut__lut_map_check(m);
+    if (st != SPLUT_OK) {
+        char where[96];
+        snprintf(where, sizeof(where), "learnable-mapping candidates at offset %zu", at);
+        return rewrap(m->ctx, st, where);
     }
     return SPLUT_OK;
 }
@@ -590,11 +636,14 @@ static splut_status read_preset(splut_model *m, const uint8_t *p, size_t at)
     return SPLUT_OK;
 }
 
-static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s)
+/* Version 1 files predate the saved GroupSum temperature: its default. */
+static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s,
+                              uint32_t version)
 {
     splut_ctx *ctx = m->ctx;
     size_t o = s->off;
     double lr = rd_f64(p, o), wd = rd_f64(p, o + 8), acc = rd_f64(p, o + 40);
+    double tau = version < 2 ? splut__param_find(SPLUT_P_GROUPSUM_TAU)->dflt : rd_f64(p, o + 80);
     int64_t batch = rd_i64(p, o + 16), epochs = rd_i64(p, o + 24), trained = rd_i64(p, o + 32);
     splut_status st = check_value(ctx, SPLUT_P_RECIPE_LR, SPLUT_PARAM_DOUBLE, lr, o);
     if (st == SPLUT_OK)
@@ -609,8 +658,11 @@ static splut_status read_meta(splut_model *m, const uint8_t *p, const section *s
         st = check_value(ctx, SPLUT_P_TEST_ACCURACY, SPLUT_PARAM_DOUBLE, acc, o + 40);
     if (st == SPLUT_OK)
         st = read_preset(m, p, o + 48);
+    if (st == SPLUT_OK)
+        st = check_value(ctx, SPLUT_P_GROUPSUM_TAU, SPLUT_PARAM_DOUBLE, tau, o + 80);
     if (st != SPLUT_OK)
         return st;
+    m->groupsum_tau = tau;
     m->recipe_lr = lr;
     m->recipe_wd = wd;
     m->recipe_batch = batch;
@@ -716,14 +768,15 @@ static splut_status read_trainer(const splut_model *m, const uint8_t *p, const s
 
 /* Everything after the envelope: sections into a new, built model. */
 static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *sec,
-                               bool has_trainer, splut_model **out, trainer_image *ti)
+                               uint32_t version, bool has_trainer, splut_model **out,
+                               trainer_image *ti)
 {
     uint64_t n_params = 0, n_state = 0;
     splut_model *m = NULL;
-    splut_status st = define_model(ctx, p, &sec[S_ARCH], &m, &n_params, &n_state);
+    splut_status st = define_model(ctx, p, &sec[S_ARCH], version, &m, &n_params, &n_state);
     if (st != SPLUT_OK)
         return st;
-    st = check_sizes(m, sec, n_params, n_state);
+    st = check_sizes(m, sec, n_params, n_state, version);
     if (st == SPLUT_OK)
         st = splut__model_alloc_params(m);
     if (st == SPLUT_OK && (m->n_params != n_params || m->n_state != n_state))
@@ -739,7 +792,7 @@ static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *
     if (st == SPLUT_OK)
         st = read_state(m, p, &sec[S_STAT]);
     if (st == SPLUT_OK)
-        st = read_meta(m, p, &sec[S_META]);
+        st = read_meta(m, p, &sec[S_META], version);
     if (st == SPLUT_OK && has_trainer)
         st = read_trainer(m, p, &sec[S_TRNR], ti);
     if (st != SPLUT_OK) {
@@ -756,8 +809,8 @@ static splut_status parse_body(splut_ctx *ctx, const uint8_t *p, const section *
 static splut_status parse(splut_ctx *ctx, const uint8_t *p, size_t size, splut_model **out,
                           trainer_image *ti)
 {
-    uint32_t flags = 0;
-    splut_status st = check_envelope(ctx, p, size, &flags);
+    uint32_t flags = 0, version = 0;
+    splut_status st = check_envelope(ctx, p, size, &flags, &version);
     if (st != SPLUT_OK)
         return st;
     bool has_trainer = (flags & SPLUT_MODEL_FLAG_TRAINER) != 0;
@@ -771,7 +824,7 @@ static splut_status parse(splut_ctx *ctx, const uint8_t *p, size_t size, splut_m
     st = scan_sections(ctx, p, size, has_trainer, sec);
     if (st != SPLUT_OK)
         return st;
-    return parse_body(ctx, p, sec, has_trainer, out, ti);
+    return parse_body(ctx, p, sec, version, has_trainer, out, ti);
 }
 
 splut_status splut_model_deserialize(splut_ctx *ctx, const void *buf, size_t size,
@@ -858,7 +911,7 @@ splut_status splut_trainer_save(const splut_trainer *t, const char *path)
 static splut_status same_arch(const splut_model *a, const splut_model *b)
 {
     if (a->n_inputs != b->n_inputs || a->input_bits != b->input_bits ||
-        a->input_mode != b->input_mode || a->n_layers != b->n_layers)
+        a->input_mode != b->input_mode || a->n_layers != b->n_layers || a->map_k != b->map_k)
         return splut__fail(a->ctx, SPLUT_E_INVALID,
                            "trainer file: the file's model (%u inputs × %u bits, mode %lld, %zu "
                            "layers) differs from the trainer's (%u × %u bits, mode %lld, %zu)",
@@ -883,12 +936,16 @@ static void adopt_model(splut_model *dst, const splut_model *src)
         const splut_layer *L = &src->layers[l];
         memcpy(dst->layers[l].conn, L->conn, (size_t)L->out * L->A * L->F * sizeof(uint32_t));
     }
+    if (src->map_k)
+        memcpy(dst->map_cand, src->map_cand,
+               (size_t)src->layers[0].out * src->layers[0].F * src->map_k * sizeof(uint32_t));
     dst->recipe_lr = src->recipe_lr;
     dst->recipe_wd = src->recipe_wd;
     dst->recipe_batch = src->recipe_batch;
     dst->recipe_epochs = src->recipe_epochs;
     dst->epochs_trained = src->epochs_trained;
     dst->test_accuracy = src->test_accuracy;
+    dst->groupsum_tau = src->groupsum_tau;
     memcpy(dst->preset, src->preset, sizeof(dst->preset));
 }
 

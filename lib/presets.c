@@ -68,9 +68,31 @@ static const preset PRESETS[] = {
      * over 10 classes (`hidden`, last layer only); random mapping, our recipe */
     {"dwn-mnist", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
     {"dwn-mnist-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
+    /* with the learnable mapping over every input bit (the paper's), 1 and 2 layers */
+    {"dwn-mnist-map", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
+    {"dwn-mnist-map-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128,
+     30},
+    /* JSC (ours, after the paper's): 15 thermometer levels per feature (240 bits),
+     * 1000 LUT6 nodes with the learnable mapping over every bit, GroupSum over 5 */
+    {"dwn-jsc", LUT, 16, 4, 1, 1, {1000}, {6}, 0, 0, 5, THM, 1e-2, 0, 256, 30},
 };
 
 #define N_PRESETS (sizeof(PRESETS) / sizeof(PRESETS[0]))
+
+/* Presets with the learnable mapping of the first LUT layer (SPLUT_P_LUT_MAP):
+ * candidates per node input; every other preset keeps the random mapping. */
+static const struct {
+    const char *name;
+    uint32_t lut_map;
+} LUT_MAPS[] = {{"dwn-mnist-map", 392}, {"dwn-mnist-map-2l", 392}, {"dwn-jsc", 40}};
+
+static uint32_t preset_lut_map(const char *name)
+{
+    for (size_t i = 0; i < sizeof(LUT_MAPS) / sizeof(LUT_MAPS[0]); i++)
+        if (strcmp(LUT_MAPS[i].name, name) == 0)
+            return LUT_MAPS[i].lut_map;
+    return 0;
+}
 
 const char *splut_preset_name(size_t index)
 {
@@ -121,6 +143,7 @@ splut_status splut_model_create_preset(splut_ctx *ctx, const char *name, splut_m
     m->recipe_batch = p->batch;
     m->recipe_epochs = p->epochs;
     snprintf(m->preset, sizeof(m->preset), "%s", p->name);
+    m->lut_map = preset_lut_map(p->name);
     st = add_preset_layers(m, p);
     return splut__model_finish(m, st, out);
 }

@@ -44,6 +44,7 @@ typedef struct layer_ws {
     float *bn_mean, *bn_var, *inv_std; /* out: batch statistics */
     double *q_part;  /* out·2: per-neuron partial scale gradients (out, sub) */
     uint32_t *inv_start, *inv_list; /* inverse connectivity: input → slots */
+    float *efd_coefs; /* LUT layers with F ≤ 6: vectorised EFD coefficients */
 } layer_ws;
 
 /* Per-worker scratch. */
@@ -61,6 +62,8 @@ struct splut_train_ws {
     float *in_xhat, *in_v, *in_g, *in_h, *in_mean, *in_var, *in_inv_std; /* input stage */
     double *in_part;    /* n_in × 3: d bias, d theta partials */
     float *logits, *dlogits; /* out × B */
+    float *map_xs;      /* learnable mapping, every input a candidate: ±1, B × in */
+    int8_t *map_xs8;    /* learnable mapping, random candidates: ±1 rows, in × B */
     float *grad;        /* n_params */
     layer_ws *L;
     worker_ws *W;
@@ -71,7 +74,7 @@ struct splut_train_ws {
 static void free_layer_ws(splut_ctx *ctx, layer_ws *w)
 {
     float **fs[] = {&w->zsub, &w->ysub, &w->xhat, &w->y, &w->h, &w->dh, &w->dcontrib,
-                    &w->bn_mean, &w->bn_var, &w->inv_std};
+                    &w->bn_mean, &w->bn_var, &w->inv_std, &w->efd_coefs};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
         splut__free(ctx, *fs[i]);
         *fs[i] = NULL;
@@ -96,10 +99,11 @@ static void free_ws(splut_ctx *ctx, splut_train_ws *ws)
         splut__free(ctx, ws->W[i].z);
     }
     float *fs[] = {ws->x, ws->in_xhat, ws->in_v, ws->in_g, ws->in_h, ws->in_mean, ws->in_var,
-                   ws->in_inv_std, ws->logits, ws->dlogits, ws->grad};
+                   ws->in_inv_std, ws->logits, ws->dlogits, ws->grad, ws->map_xs};
     for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
         splut__free(ctx, fs[i]);
     splut__free(ctx, ws->in_part);
+    splut__free(ctx, ws->map_xs8);
     splut__free(ctx, ws->in_bad);
     splut__free(ctx, ws->L);
     splut__free(ctx, ws->W);
@@ -136,6 +140,11 @@ static bool alloc_layer_ws(splut_ctx *ctx, const splut_layer *L, size_t B, layer
     ALLOC_F(w->q_part, (size_t)L->out * 2);
     ALLOC_F(w->inv_start, (size_t)L->in + 1);
     ALLOC_F(w->inv_list, subs * L->F);
+    size_t coefs = L->kind == SPLUT_NEURON_LUT ? splut__lut_efd_coef_count(L->F) : 0;
+    if (coefs) {
+        ALLOC_F(w->efd_coefs, coefs);
+        splut__lut_efd_coefs(L->F, w->efd_coefs);
+    }
     return true;
 }
 
@@ -176,6 +185,10 @@ static bool alloc_ws_buffers(splut_ctx *ctx, const splut_model *m, size_t B, spl
     ALLOC_F(ws->logits, outs * B);
     ALLOC_F(ws->dlogits, outs * B);
     ALLOC_F(ws->grad, m->n_params);
+    if (m->map_k && splut__lut_map_shared(m))
+        ALLOC_F(ws->map_xs, (size_t)m->layers[0].in * B);
+    else if (m->map_k) /* a quarter of the bytes to gather per candidate */
+        ALLOC_F(ws->map_xs8, (size_t)m->layers[0].in * B);
     return true;
 }
 
@@ -798,11 +811,13 @@ SPLUT_HOT static void layer_backward_task(void *arg, size_t b, size_t e, unsigne
         if (!L->last)
             gather_row(&ps->ws->L[ps->l + 1], n, B, w->dh + n * B);
         if (L->kind == SPLUT_NEURON_LUT) {
-            /* thermometer inputs have nothing to train upstream: no EFD there */
-            bool inputs = ps->l > 0 || m->input_mode != SPLUT_INPUT_THERMOMETER;
+            /* thermometer inputs have nothing to train upstream: no EFD there,
+             * unless the slot gradients train the learnable mapping */
+            bool inputs = ps->l > 0 || m->input_mode != SPLUT_INPUT_THERMOMETER || m->map_k;
             splut__lut_train_backward(m, ps->l, (uint32_t)n, layer_input(ps, ps->l), B, dh,
                                       G + L->w + n * L->T,
-                                      inputs ? w->dcontrib + n * L->F * B : NULL, W->mono);
+                                      inputs ? w->dcontrib + n * L->F * B : NULL, W->mono,
+                                      w->efd_coefs);
             w->q_part[2 * n] = w->q_part[2 * n + 1] = 0.0;
             continue;
         }
@@ -865,6 +880,47 @@ INLINE void gather_row(const layer_ws *w, size_t i, size_t B, float *dst)
         for (size_t p = 0; p < B; p++)
             dst[p] += src[p];
     }
+}
+
+/* Learnable mapping, first the layer-0 inputs as ±1 rows (2·x − 1)... */
+SPLUT_HOT static void map_inputs_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const pass *ps = arg;
+    uint32_t split = splut__lut_row_split(ps->m, 0);
+    size_t B = ps->B;
+    bool transposed = splut__lut_map_shared(ps->m); /* B × in for the matrix product */
+    size_t in = ps->m->layers[0].in;
+    for (size_t i = b; i < e; i++) {
+        const float *row = layer_input(ps, 0) + (i / split) * B;
+        float level = (float)(i % split) + 0.5f, *xs = ps->ws->map_xs;
+        int8_t *x8 = ps->ws->map_xs8;
+        if (transposed)
+            for (size_t p = 0; p < B; p++)
+                xs[p * in + i] = row[p] > level ? 1.0f : -1.0f;
+        else
+            for (size_t p = 0; p < B; p++)
+                x8[i * B + p] = row[p] > level ? 1 : -1;
+    }
+}
+
+/* ...then the selection-weight gradients, node by node (each node's block of
+ * W is written by one worker, in a fixed order). */
+SPLUT_HOT static void map_grad_task(void *arg, size_t b, size_t e, unsigned worker)
+{
+    (void)worker;
+    const pass *ps = arg;
+    const splut_model *m = ps->m;
+    const splut_layer *L = &m->layers[0];
+    size_t B = ps->B, per = (size_t)L->F * m->map_k;
+    if (splut__lut_map_shared(m)) {
+        splut__lut_map_grad_shared(m, (uint32_t)b, (uint32_t)e, ps->ws->L[0].dcontrib,
+                                   ps->ws->map_xs, B, ps->ws->grad + m->map_w);
+        return;
+    }
+    for (size_t n = b; n < e; n++)
+        splut__lut_map_grad(m, (uint32_t)n, ps->ws->L[0].dcontrib + n * L->F * B, ps->ws->map_xs8,
+                            B, ps->ws->grad + m->map_w + n * per);
 }
 
 /* Input stage backward: only its parameters need gradients. in_g holds
@@ -937,6 +993,10 @@ static void backward(pass *ps)
         if (L->kind == SPLUT_NEURON_POLY_ADD)
             ws->grad[L->sub_q.theta] = (float)(ss * dscale_dtheta(m, &L->sub_q));
         build_inverse(L, w);
+    }
+    if (m->map_k) {
+        run(ps, m->layers[0].in, 64, map_inputs_task);
+        run(ps, m->layers[0].out, 4, map_grad_task);
     }
     run(ps, m->n_inputs, 16, input_backward_task);
     double sb = 0.0, ss = 0.0;
@@ -1224,6 +1284,7 @@ static splut_status model_step(splut_trainer *t, const float *x, const batch_tar
     if (!t->bn_frozen)
         update_running_stats(t->model, t->ws, n);
     adam_update(t);
+    splut__lut_map_select(t->model); /* layer 0 reads the new argmax sources */
     if (loss)
         *loss = l;
     return SPLUT_OK;

@@ -47,6 +47,9 @@ typedef struct train_args {
     double lr, wd, ema, beta1, beta2;
     int batch_set, lr_set, wd_set, seed_set, restart_set, beta1_set, beta2_set;
     int json, progress, keep_best, bn_calibrate;
+    uint64_t lut_map; /* --lut-map: SPLUT_P_LUT_MAP */
+    double groupsum_tau; /* --groupsum-tau: SPLUT_P_GROUPSUM_TAU */
+    int lut_map_set, groupsum_tau_set, thermo_fit;
 } train_args;
 
 static int max_shift(void)
@@ -146,6 +149,14 @@ static void train_help(void)
         "                       fixed, so they train exactly the eval-mode function;\n"
         "                       K <= --restart-epochs (default 0). The\n"
         "                       evaluated model of those epochs keeps these statistics\n"
+        "LUT-node models (docs/lut-nodes.md):\n"
+        "  --lut-map K          learnable mapping of the first layer: every node input\n"
+        "                       chooses among K candidate input bits by trained\n"
+        "                       selection weights (at most inputs/F; 0 = random mapping)\n"
+        "  --groupsum-tau X     GroupSum softmax temperature (default 1/0.3)\n"
+        "  --thermometer uniform|fit\n"
+        "                       thermometer thresholds uniform on [0, 1] (default) or at\n"
+        "                       quantiles of the training features (distributive)\n"
         "Evaluated and saved model (the optimiser's steps are the same either way):\n"
         "  --bn-calibrate       before each evaluation replace the BatchNorm running\n"
         "                       statistics by their average over the training set\n"
@@ -260,6 +271,17 @@ static int parse_value_opt(int argc, char **argv, int *i, train_args *a)
         return opt_key_u64("--augment-shift", v, r, SPLUT_P_RUN_SHIFT, &a->shift) ? 2 : 1;
     if ((r = cli_opt(argc, argv, i, "--bn-freeze", &v)) != 0)
         return opt_key_u64("--bn-freeze", v, r, SPLUT_P_RUN_BN_FREEZE, &a->bn_freeze) ? 2 : 1;
+    if ((r = cli_opt(argc, argv, i, "--lut-map", &v)) != 0)
+        return (a->lut_map_set = 1,
+                opt_key_u64("--lut-map", v, r, SPLUT_P_LUT_MAP, &a->lut_map) ? 2 : 1);
+    if ((r = cli_opt(argc, argv, i, "--groupsum-tau", &v)) != 0)
+        return (a->groupsum_tau_set = 1,
+                opt_key_double("--groupsum-tau", v, r, SPLUT_P_GROUPSUM_TAU, &a->groupsum_tau));
+    if ((r = cli_opt(argc, argv, i, "--thermometer", &v)) != 0) {
+        if (r > 0 && (!strcmp(v, "uniform") || !strcmp(v, "fit")))
+            return (a->thermo_fit = !strcmp(v, "fit"), 1);
+        return cli_usage_err("train", "--thermometer is 'uniform' or 'fit'"), 2;
+    }
     if ((r = cli_opt(argc, argv, i, "--ema", &v)) != 0)
         return opt_key_double("--ema", v, r, SPLUT_P_RUN_EMA, &a->ema);
     if ((r = cli_opt(argc, argv, i, "--wd", &v)) != 0) {
@@ -523,7 +545,23 @@ static int make_model(cli_train *r)
         rc = build_arch(r->ctx, r->a->arch, &r->m);
     if (!rc && r->a->conn.masks && (st = splut_model_import_masks(r->m, r->a->conn.masks)))
         rc = cli_lib_err(r->ctx, st, "importing the connectivity masks");
+    if (!rc && r->a->lut_map_set && (st = splut_model_set_int(r->m, SPLUT_P_LUT_MAP,
+                                                               (int64_t)r->a->lut_map)))
+        rc = cli_lib_err(r->ctx, st, "--lut-map");
+    if (!rc && r->a->groupsum_tau_set &&
+        (st = splut_model_set_double(r->m, SPLUT_P_GROUPSUM_TAU, r->a->groupsum_tau)))
+        rc = cli_lib_err(r->ctx, st, "--groupsum-tau");
     return rc;
+}
+
+/* --thermometer fit: thresholds at quantiles of the training features (a
+ * resumed run takes the checkpoint's instead). */
+static int fit_thermometer(cli_train *r)
+{
+    const splut_dataset *ds = r->d->train.ds;
+    splut_status st = splut_model_fit_thermometer(r->m, splut_dataset_features(ds),
+                                                  splut_dataset_num_samples(ds));
+    return st ? cli_lib_err(r->ctx, st, "--thermometer fit") : CLI_EXIT_OK;
 }
 
 /* The run takes the loader's datasets (references: no copy, no second
@@ -872,6 +910,8 @@ static int prepare(cli_train *r)
         cli_err("--augment-shift needs image data (mnist: or fashion:), not '%s'", a->data);
         rc = CLI_EXIT_USAGE;
     }
+    if (!rc && a->thermo_fit)
+        rc = fit_thermometer(r);
     if (!rc)
         rc = wrap_data(r);
     if (!rc)

@@ -249,7 +249,10 @@ typedef enum splut_param {
     SPLUT_P_EPOCHS_TRAINED = 120, /**< int [0,2^31], training metadata, default 0 */
     SPLUT_P_TEST_ACCURACY = 121,  /**< double [-1,1], metadata (-1 = unknown), default -1 */
     SPLUT_P_GROUPSUM_TAU = 130,   /**< double (0,1e6], GroupSum softmax temperature, default
-                                       1/0.3; a training setting, not saved in model files */
+                                       1/0.3; saved in model files (format version 2) */
+    SPLUT_P_LUT_MAP = 131,        /**< int [0,2^20], learnable mapping of a first LUT layer:
+                                       candidate inputs per node input (0 = off, the default);
+                                       set before a trainer exists (docs/lut-nodes.md) */
     /* trainer (200-299) */
     SPLUT_P_LEARNING_RATE = 200,  /**< double (0,10], default = model's SPLUT_P_RECIPE_LR */
     SPLUT_P_WEIGHT_DECAY = 201,   /**< double [0,1], default = model's SPLUT_P_RECIPE_WD */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -144,6 +145,10 @@ static double reference(splut_model *m, const float *x, const int32_t *y, size_t
                 r.bits[l + 1][(size_t)i * n + p] =
                     r.entries[l][i * T + ref_addr(&r, l, i, n, p)] >= 0.0f;
     }
+    /* learnable mapping: out × F × K selection weights after everything else */
+    const uint32_t K = m->map_k;
+    size_t woff = off;
+    off += (size_t)r.width[0] * r.F[0] * K;
     assert_int_equal(off, np);
     /* GroupSum + softmax cross-entropy (mean over the batch) */
     size_t last = r.L - 1;
@@ -175,6 +180,15 @@ static double reference(splut_model *m, const float *x, const int32_t *y, size_t
                 uint32_t a = ref_addr(&r, l, i, n, p);
                 double d = r.dh[l][(size_t)i * n + p];
                 grad[eoff + i * T + a] += d;
+                /* the paper's mapping rule: dL/dW[slot][c] = dL/dslot · (2·x_c − 1) */
+                for (uint32_t j = 0; l == 0 && j < r.F[0] * (K > 0); j++) {
+                    double ds = d * efd_ref(r.entries[0] + i * T, r.F[0], a, j);
+                    for (uint32_t c = 0; c < K; c++) {
+                        uint32_t src = m->map_cand[((size_t)i * r.F[0] + j) * K + c];
+                        grad[woff + ((size_t)i * r.F[0] + j) * K + c] +=
+                            ds * (r.bits[0][(size_t)src * n + p] ? 1.0 : -1.0);
+                    }
+                }
                 if (l == 0)
                     continue;
                 for (uint32_t j = 0; j < r.F[l]; j++)
@@ -193,11 +207,12 @@ static double reference(splut_model *m, const float *x, const int32_t *y, size_t
     return loss / (double)n;
 }
 
-static void check_against_reference(const shape *ls, size_t n_layers)
+static void check_against_reference_map(const shape *ls, size_t n_layers, int64_t lut_map)
 {
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
     splut_model *m = make_dwn(ctx, ls, n_layers);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, lut_map), SPLUT_OK);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
     enum { n = 40 };
@@ -222,6 +237,90 @@ static void check_against_reference(const shape *ls, size_t n_layers)
     free(g);
     free(gr);
     splut_trainer_destroy(t);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+}
+
+static void check_against_reference(const shape *ls, size_t n_layers)
+{
+    check_against_reference_map(ls, n_layers, 0);
+}
+
+/* The learnable mapping's selection-weight gradients against the paper's
+ * rule, computed by the reference from scratch: random candidates (K = 3 of
+ * the 5 a slot could have) and every input a candidate (K = 15 / 3 = 5, the
+ * blocked matrix-product path), one and two layers. */
+static void map_gradients(void **state)
+{
+    (void)state;
+    const shape one[] = {{10, 3, CLASSES}};
+    check_against_reference_map(one, 1, 3);
+    check_against_reference_map(one, 1, 5);
+    check_against_reference_map(one, 1, 1000); /* capped at 5 */
+    const shape two[] = {{7, 3, 0}, {6, 2, CLASSES}};
+    check_against_reference_map(two, 2, 3);
+    check_against_reference_map(two, 2, 5);
+}
+
+/* Layer 0 reads, per slot, the candidate of the largest selection weight,
+ * ties to the lowest candidate; every choice is a valid (ascending) list. */
+static void map_argmax(void **state)
+{
+    (void)state;
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    const shape ls[] = {{4, 3, CLASSES}};
+    splut_model *m = make_dwn(ctx, ls, 1);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 4), SPLUT_OK);
+    const uint32_t K = 4, F = 3;
+    size_t np = splut_model_num_params(m), w0 = np - 4 * F * K;
+    float *P = malloc(np * sizeof(float));
+    assert_int_equal(splut_model_params(m, P, 1), SPLUT_OK);
+    uint64_t s = 5;
+    for (int rep = 0; rep < 20; rep++) {
+        for (size_t i = w0; i < np; i++) /* few distinct values: many ties */
+            P[i] = (float)(lcg(&s) % 3);
+        assert_int_equal(splut_model_params(m, P, 0), SPLUT_OK);
+        for (uint32_t n = 0; n < 4; n++) {
+            uint32_t idx[3];
+            size_t k;
+            assert_int_equal(splut_model_get_inputs(m, 0, n, idx, 3, &k), SPLUT_OK);
+            for (uint32_t f = 0; f < F; f++) {
+                const float *w = P + w0 + ((size_t)n * F + f) * K;
+                uint32_t best = 0;
+                for (uint32_t c = 0; c < K; c++)
+                    if (w[c] > w[best])
+                        best = c;
+                assert_int_equal(idx[f], m->map_cand[((size_t)n * F + f) * K + best]);
+                if (f)
+                    assert_true(idx[f] > idx[f - 1]);
+            }
+        }
+    }
+    /* the mapping owns layer 0's inputs: no manual change, no trainer-time resize */
+    uint32_t idx[3] = {0, 5, 10};
+    assert_int_equal(splut_model_set_inputs(m, 0, 0, idx, 3), SPLUT_E_STATE);
+    assert_int_equal(splut_model_randomize_connectivity(m, 3), SPLUT_E_STATE);
+    splut_trainer *t;
+    assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 2), SPLUT_E_STATE);
+    splut_trainer_destroy(t);
+    /* switching it off drops the weights and keeps the chosen inputs: a small file
+     * with the same function */
+    uint32_t before[12], after[12];
+    for (uint32_t n = 0; n < 4; n++) {
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, n, before + 3 * n, 3, &k), SPLUT_OK);
+    }
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 0), SPLUT_OK);
+    assert_int_equal(splut_model_num_params(m), w0);
+    for (uint32_t n = 0; n < 4; n++) {
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, n, after + 3 * n, 3, &k), SPLUT_OK);
+    }
+    assert_memory_equal(before, after, sizeof(before));
+    assert_int_equal(splut_model_set_inputs(m, 0, 0, idx, 3), SPLUT_OK);
+    free(P);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
 }
@@ -273,14 +372,42 @@ static void efd_table(void **state)
     free(G);
 }
 
+/* The vectorised EFD (precomputed coefficients) gives the same bytes as the
+ * generic loop for every F it covers, signed zeros included; beyond it the
+ * generic loop is used. */
+static void efd_fast_bytes(void **state)
+{
+    (void)state;
+    uint64_t s = 11;
+    for (uint32_t F = 1; F <= 6; F++) {
+        size_t nc = splut__lut_efd_coef_count(F), size = (size_t)1 << F;
+        assert_int_equal(nc, (size_t)F * size * size);
+        float *R = malloc(nc * sizeof(float)), A[64], G1[64 * 6], G2[64 * 6];
+        splut__lut_efd_coefs(F, R);
+        for (int rep = 0; rep < 3; rep++) {
+            for (size_t k = 0; k < size; k++) /* rep 2: some exact zeros */
+                A[k] = rep == 2 && k % 3 == 0 ? 0.0f
+                                                : (float)lcg(&s) / 1073741824.0f - 1.0f;
+            splut__lut_efd_table(A, F, G1);
+            memset(G2, 0xff, sizeof(G2));
+            splut__lut_efd_table_coefs(A, F, R, G2);
+            assert_memory_equal(G1, G2, size * F * sizeof(float));
+        }
+        free(R);
+    }
+    assert_int_equal(splut__lut_efd_coef_count(7), 0);
+}
+
 /* Train a few steps with 1 and 2 threads: identical parameter bytes. */
-static void train_bytes(unsigned threads, float *out, size_t np)
+static void train_bytes_map(unsigned threads, int64_t lut_map, float *out, size_t np,
+                            uint32_t *conn)
 {
     splut_ctx *ctx;
     assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
     splut_ctx_set_int(ctx, SPLUT_P_THREADS, threads);
     const shape ls[] = {{40, 3, 0}, {20, 4, CLASSES}};
     splut_model *m = make_dwn(ctx, ls, 2);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, lut_map), SPLUT_OK);
     assert_int_equal(splut_model_num_params(m), np);
     splut_trainer *t;
     assert_int_equal(splut_trainer_create(m, &t), SPLUT_OK);
@@ -294,11 +421,103 @@ static void train_bytes(unsigned threads, float *out, size_t np)
         assert_int_equal(splut_trainer_step(t, x, y, n, &loss), SPLUT_OK);
     }
     assert_int_equal(splut_model_params(m, out, 1), SPLUT_OK);
+    for (uint32_t i = 0; i < 40; i++) {
+        size_t k;
+        assert_int_equal(splut_model_get_inputs(m, 0, i, conn + 3 * i, 3, &k), SPLUT_OK);
+    }
     free(x);
     free(y);
     splut_trainer_destroy(t);
     splut_model_destroy(m);
     splut_ctx_unref(ctx);
+}
+
+static void train_bytes(unsigned threads, float *out, size_t np)
+{
+    uint32_t conn[120];
+    train_bytes_map(threads, 0, out, np, conn);
+}
+
+/* With the learnable mapping (random candidates and every input): the same
+ * parameter bytes and connectivity for 1 and 2 threads. */
+static void thread_invariant_map(void **state)
+{
+    (void)state;
+    const int64_t maps[2] = {3, 5};
+    for (int i = 0; i < 2; i++) {
+        size_t np = 1 + 40 * 8 + 3 * 40 + 1 + 20 * 16 + 3 * 20 + 1 + 2 + 40 * 3 * (size_t)maps[i];
+        float *a = malloc(np * sizeof(float)), *b = malloc(np * sizeof(float));
+        uint32_t ca[120], cb[120];
+        train_bytes_map(1, maps[i], a, np, ca);
+        train_bytes_map(2, maps[i], b, np, cb);
+        assert_memory_equal(a, b, np * sizeof(float));
+        assert_memory_equal(ca, cb, sizeof(ca));
+        free(a);
+        free(b);
+    }
+}
+
+/* A run with the mapping on (EMA, cosine restarts), interrupted after its
+ * first epoch and resumed from the one-file checkpoint, ends with the bytes of
+ * the uninterrupted run: the selection weights, their moments and the
+ * candidates all come back. */
+static uint8_t *run_map(const char *ckpt, int resume, size_t *size)
+{
+    splut_ctx *ctx;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    const shape ls[] = {{24, 3, 0}, {12, 2, CLASSES}};
+    splut_model *m = make_dwn(ctx, ls, 2);
+    assert_int_equal(splut_model_set_int(m, SPLUT_P_LUT_MAP, 4), SPLUT_OK);
+    enum { n = 96 };
+    float x[n * N_IN];
+    int32_t y[n];
+    random_batch(21, n, x, y);
+    splut_dataset *ds;
+    assert_int_equal(splut_dataset_create(ctx, n, N_IN, x, y, SPLUT_DATASET_COPY, &ds), SPLUT_OK);
+    splut_run *run;
+    assert_int_equal(splut_run_create(m, ds, NULL, &run), SPLUT_OK);
+    assert_int_equal(splut_run_set_int(run, SPLUT_P_RUN_EPOCHS, 3), SPLUT_OK);
+    assert_int_equal(splut_run_set_int(run, SPLUT_P_RUN_BATCH, 16), SPLUT_OK);
+    assert_int_equal(splut_run_set_int(run, SPLUT_P_RUN_RESTART_EPOCHS, 2), SPLUT_OK);
+    assert_int_equal(splut_run_set_double(run, SPLUT_P_RUN_EMA, 0.8), SPLUT_OK);
+    assert_int_equal(splut_run_set_double(run, SPLUT_P_LEARNING_RATE, 0.05), SPLUT_OK);
+    if (resume) {
+        assert_int_equal(splut_run_resume(run, ckpt), SPLUT_OK);
+    } else if (ckpt) { /* the interrupted run: one epoch, then its checkpoint */
+        assert_int_equal(splut_run_epoch(run), SPLUT_OK);
+        assert_int_equal(splut_run_save_checkpoint(run, ckpt), SPLUT_OK);
+    }
+    uint8_t *buf = NULL;
+    if (!ckpt || resume) {
+        assert_int_equal(splut_run_fit(run), SPLUT_OK);
+        const splut_model *fin = splut_run_final_model(run);
+        assert_int_equal(splut_model_serialize(fin, NULL, 0, size), SPLUT_OK);
+        buf = malloc(*size);
+        assert_int_equal(splut_model_serialize(fin, buf, *size, size), SPLUT_OK);
+    }
+    splut_run_destroy(run);
+    splut_dataset_destroy(ds);
+    splut_model_destroy(m);
+    splut_ctx_unref(ctx);
+    return buf;
+}
+
+static void map_resume(void **state)
+{
+    (void)state;
+    char ckpt[] = "/tmp/test-dwn-map-XXXXXX";
+    int fd = mkstemp(ckpt);
+    assert_true(fd >= 0);
+    close(fd);
+    size_t na = 0, nb = 0;
+    uint8_t *a = run_map(NULL, 0, &na);
+    assert_null(run_map(ckpt, 0, &nb));
+    uint8_t *b = run_map(ckpt, 1, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    unlink(ckpt);
+    free(a);
+    free(b);
 }
 
 static void thread_invariant(void **state)
@@ -409,6 +628,7 @@ static void save_load(void **state)
     int32_t y[n];
     random_batch(5, n, x, y);
     assert_int_equal(splut_model_fit_thermometer(m, x, n), SPLUT_OK);
+    assert_int_equal(splut_model_set_double(m, SPLUT_P_GROUPSUM_TAU, 0.75), SPLUT_OK);
     size_t need = 0;
     assert_int_equal(splut_model_serialize(m, NULL, 0, &need), SPLUT_OK);
     uint8_t *buf = malloc(need), *buf2 = malloc(need);
@@ -432,6 +652,9 @@ static void save_load(void **state)
     assert_int_equal(splut_model_num_classes(m2), CLASSES);
     assert_int_equal(splut_model_num_outputs(m2), 8);
     assert_int_equal(splut_model_num_classes(NULL), 0);
+    double tau = 0.0; /* saved since format version 2 */
+    assert_int_equal(splut_model_get_double(m2, SPLUT_P_GROUPSUM_TAU, &tau), SPLUT_OK);
+    assert_true(tau == 0.75);
     free(buf);
     free(buf2);
     splut_model_destroy(m);
@@ -503,7 +726,10 @@ static void bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(efd_table),        cmocka_unit_test(entries_one_layer),
+        cmocka_unit_test(efd_table),        cmocka_unit_test(efd_fast_bytes),
+        cmocka_unit_test(entries_one_layer), cmocka_unit_test(map_gradients),
+        cmocka_unit_test(map_argmax),       cmocka_unit_test(thread_invariant_map),
+        cmocka_unit_test(map_resume),
         cmocka_unit_test(efd_deep),         cmocka_unit_test(thread_invariant),
         cmocka_unit_test(learns),           cmocka_unit_test(lut_mode_exact),
         cmocka_unit_test(save_load),        cmocka_unit_test(bad_input),

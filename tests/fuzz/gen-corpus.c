@@ -64,7 +64,7 @@ static void e_nan(image *im) { im->params[3] = NAN; }
 static void e_zero_width(image *im) { im->layer[1][1] = 0; }
 static void e_huge_layers(image *im) { im->n_layers = 0xfffffff0u; }
 static void e_huge_params(image *im) { im->n_params = (uint64_t)1 << 40; }
-static void e_version(image *im) { im->version = 2; }
+static void e_version(image *im) { im->version = 3; }
 static void e_fan_in(image *im) { im->layer[0][2] = 6; }
 static void e_big_width(image *im) { im->layer[0][1] = 100000; }
 
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
     } crafted[] = {
         {e_unsorted, "crafted-unsorted-conn"}, {e_nan, "crafted-nan-param"},
         {e_zero_width, "crafted-zero-width"},  {e_huge_layers, "crafted-huge-layers"},
-        {e_huge_params, "crafted-huge-params"}, {e_version, "crafted-version2"},
+        {e_huge_params, "crafted-huge-params"}, {e_version, "crafted-version3"},
         {e_fan_in, "crafted-fan-in"},          {e_big_width, "crafted-big-width"},
     };
     for (size_t i = 0; i < sizeof(crafted) / sizeof(crafted[0]); i++) {

@@ -80,13 +80,14 @@ typedef struct image {
     uint32_t version, flags;
     uint32_t n_inputs, input_bits, input_mode, n_layers;
     uint64_t n_params, n_state;          /* counts stored in ARCH */
+    uint32_t lut_map;                    /* version 2: SPLUT_P_LUT_MAP (0 in these tests) */
     uint32_t layer[IMG_MAX_LAYERS][7];   /* kind width fan_in out_bits degree subs hidden */
     uint32_t n_records;                  /* layer records written; 0: n_layers (max 16) */
     uint32_t *conn;
     size_t n_conn;
     float *params, *state;
     size_t len_params, len_state;        /* lengths actually written */
-    double lr, wd, acc;
+    double lr, wd, acc, tau; /* tau: GroupSum temperature, written from version 2 on */
     int64_t batch, epochs, trained;
     uint8_t preset[32];
     /* trainer section, written when flags & 1 */
@@ -114,7 +115,7 @@ static inline void image_from_model(const splut_model *m, image *im)
 {
     memset(im, 0, sizeof(*im));
     memcpy(im->magic, "SPLUTMDL", 8);
-    im->version = 1;
+    im->version = 2;
     im->n_inputs = splut_model_num_inputs(m);
     im->input_bits = splut_model_input_bits(m);
     int64_t v;
@@ -150,6 +151,7 @@ static inline void image_from_model(const splut_model *m, image *im)
     splut_model_get_double(m, SPLUT_P_RECIPE_LR, &im->lr);
     splut_model_get_double(m, SPLUT_P_RECIPE_WD, &im->wd);
     splut_model_get_double(m, SPLUT_P_TEST_ACCURACY, &im->acc);
+    splut_model_get_double(m, SPLUT_P_GROUPSUM_TAU, &im->tau);
     splut_model_get_int(m, SPLUT_P_RECIPE_BATCH, &im->batch);
     splut_model_get_int(m, SPLUT_P_RECIPE_EPOCHS, &im->epochs);
     splut_model_get_int(m, SPLUT_P_EPOCHS_TRAINED, &im->trained);
@@ -216,6 +218,10 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
         ob_le(&s, hdr[i], 4);
     ob_le(&s, im->n_params, 8);
     ob_le(&s, im->n_state, 8);
+    if (im->version >= 2) { /* learnable mapping (SPLUT_P_LUT_MAP), reserved */
+        ob_le(&s, im->lut_map, 4);
+        ob_le(&s, 0, 4);
+    }
     uint32_t nl = im->n_records ? im->n_records : im->n_layers;
     nl = nl < IMG_MAX_LAYERS ? nl : IMG_MAX_LAYERS;
     for (uint32_t l = 0; l < nl; l++)
@@ -242,6 +248,8 @@ static inline uint8_t *image_encode(const image *im, size_t *size)
     ob_le(&s, (uint64_t)im->trained, 8);
     ob_f64(&s, im->acc);
     ob_put(&s, im->preset, 32);
+    if (im->version >= 2)
+        ob_f64(&s, im->tau);
     ob_section(&o, "META", &s);
     if (im->flags & 1u) {
         s.n = 0;

@@ -176,12 +176,49 @@ static void test_truncated_at_every_length(void **state)
     }
 }
 
+/* Version 1 files (no GroupSum temperature in META) still load, with τ at
+ * its documented default; a version 2 file stores τ, checked against its range. */
+static void test_version1_and_tau(void **state)
+{
+    fixture *f = *state;
+    image im;
+    fixture_image(f, false, &im);
+    im.version = 1;
+    im.tau = 123.0; /* not written in version 1 */
+    size_t n;
+    uint8_t *b = image_encode(&im, &n);
+    splut_model *m = NULL;
+    assert_int_equal(splut_model_deserialize(f->ctx, b, n, &m), SPLUT_OK);
+    double tau = 0.0;
+    assert_int_equal(splut_model_get_double(m, SPLUT_P_GROUPSUM_TAU, &tau), SPLUT_OK);
+    assert_true(tau == 1.0 / 0.3);
+    splut_model_destroy(m);
+    free(b);
+    im.version = 2;
+    im.tau = 2.5;
+    b = image_encode(&im, &n);
+    assert_int_equal(splut_model_deserialize(f->ctx, b, n, &m), SPLUT_OK);
+    assert_int_equal(splut_model_get_double(m, SPLUT_P_GROUPSUM_TAU, &tau), SPLUT_OK);
+    assert_true(tau == 2.5);
+    splut_model_destroy(m);
+    free(b);
+    const double bad[3] = {0.0, -1.0, NAN};
+    for (int i = 0; i < 3; i++) {
+        im.tau = bad[i];
+        b = image_encode(&im, &n);
+        assert_int_equal(try_load(f, b, n), SPLUT_E_FORMAT);
+        assert_non_null(strstr(splut_ctx_last_error(f->ctx), "groupsum_tau"));
+        free(b);
+    }
+    image_free(&im);
+}
+
 static void test_wrong_version_and_magic(void **state)
 {
     fixture *f = *state;
     image im;
     fixture_image(f, false, &im);
-    const uint32_t versions[3] = {0, 2, 0xffffffffu};
+    const uint32_t versions[3] = {0, 3, 0xffffffffu};
     for (int i = 0; i < 3; i++) {
         im.version = versions[i];
         size_t n;
@@ -190,7 +227,7 @@ static void test_wrong_version_and_magic(void **state)
         assert_non_null(strstr(splut_ctx_last_error(f->ctx), "version"));
         free(b);
     }
-    im.version = 1;
+    im.version = 2;
     memcpy(im.magic, "SPLUTMDX", 8);
     size_t n;
     uint8_t *b = image_encode(&im, &n);
@@ -467,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped_byte_anywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_at_every_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_version_and_magic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version1_and_tau, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_valid_crc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_framing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_canonical_layer, setup, teardown),

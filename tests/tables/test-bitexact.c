@@ -97,7 +97,8 @@ static const char *COVERED[] = {"hdr",        "hdr-add2",        "jsc-xl",   "js
                                 "jsc-m-lite", "jsc-m-lite-add2", "nid-lite", "nid-add2",
                                 "jsc-s",      "jsc-m",           "jsc-l",    "hdr-5l",
                                 "jsc-5l",     "jsc-2l",          "dwn-mnist",
-                                "dwn-mnist-2l"};
+                                "dwn-mnist-2l", "dwn-mnist-map",   "dwn-mnist-map-2l",
+                                "dwn-jsc"};
 
 static void test_bitexact_covers_presets(void **state)
 {
