@@ -71,7 +71,7 @@ static const preset PRESETS[] = {
     /* with the learnable mapping over every input bit (the paper's), 1 and 2 layers */
     {"dwn-mnist-map", LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, THM, 1e-2, 0, 128, 30},
     {"dwn-mnist-map-2l", LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, THM, 1e-2, 0, 128,
-     30},
+     60},
     /* JSC (ours, after the paper's): 15 thermometer levels per feature (240 bits),
      * 1000 LUT6 nodes with the learnable mapping over every bit, GroupSum over 5 */
     {"dwn-jsc", LUT, 16, 4, 1, 1, {1000}, {6}, 0, 0, 5, THM, 1e-2, 0, 256, 30},

@@ -224,7 +224,7 @@ static const expected_preset EXPECTED[] = {
     {"dwn-mnist-2l", SPLUT_NEURON_LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, 30, 128,
      1e-2},
     {"dwn-mnist-map", SPLUT_NEURON_LUT, 784, 2, 1, 1, {2000}, {6}, 0, 0, 10, 30, 128, 1e-2},
-    {"dwn-mnist-map-2l", SPLUT_NEURON_LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, 30, 128,
+    {"dwn-mnist-map-2l", SPLUT_NEURON_LUT, 784, 2, 1, 1, {3000, 1000}, {6, 6}, 0, 0, 10, 60, 128,
      1e-2},
     {"dwn-jsc", SPLUT_NEURON_LUT, 16, 4, 1, 1, {1000}, {6}, 0, 0, 5, 30, 256, 1e-2},
 };
