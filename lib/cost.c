@@ -98,8 +98,13 @@ static splut_status used_inputs(const splut__net *net, uint8_t *used)
     return SPLUT_OK;
 }
 
-/* Thermometer bit (f, l): decoded from a code, or one raw comparator. */
-static uint64_t thermo_bit_cost(const splut__net *net, uint32_t f, uint32_t l)
+/* Thermometer bit (f, l): decoded from a code, or one raw comparator. Bits of
+ * one feature that change at the same raw threshold (quantile thresholds of a
+ * mostly constant feature coincide) share their comparator: synthesis merges
+ * the identical logic, so only the first use of threshold i (bit i of
+ * shared, room for the 255 thresholds of 8-bit codes) is counted. */
+static uint64_t thermo_bit_cost(const splut__net *net, uint32_t f, uint32_t l,
+                                uint64_t shared[4])
 {
     if (net->thermo_port)
         return 0;
@@ -107,8 +112,9 @@ static uint64_t thermo_bit_cost(const splut__net *net, uint32_t f, uint32_t l)
         return compare_cost(l + 1, net->in_bits);
     uint32_t i = 0;
     splut__tbit_kind k = splut__thermo_raw_bit(net, f, l, &i);
-    if (k == SPLUT__TBIT_ZERO || k == SPLUT__TBIT_ONE)
+    if (k == SPLUT__TBIT_ZERO || k == SPLUT__TBIT_ONE || (shared[i / 64] >> (i % 64) & 1u))
         return 0;
+    shared[i / 64] |= 1ull << (i % 64);
     return compare_cost(splut__thr_unsigned(net, f, i), net->raw_bits);
 }
 
@@ -140,9 +146,10 @@ static splut_status input_cost(const splut__net *net, uint64_t *luts)
             *luts += any ? feature_code_cost(net, f) : 0;
             continue;
         }
+        uint64_t shared[4] = {0, 0, 0, 0};
         for (uint32_t l = 0; l < net->thermo; l++)
             if (used[f * net->thermo + l])
-                *luts += thermo_bit_cost(net, f, l);
+                *luts += thermo_bit_cost(net, f, l, shared);
     }
     splut__free(net->ctx, used);
     return st;

@@ -325,6 +325,66 @@ static void test_estimate(void **state)
     case_free(&c);
 }
 
+/* Regression: thermometer bits of one feature that change at the same raw
+ * threshold share one comparator in hardware (synthesis merges identical
+ * logic), so the estimate counts it once. Data that is 0 in 80 % of the samples
+ * puts all three quantile thresholds of every feature at 0: each feature's
+ * bits are "raw >= 1", an OR of the 8 raw bits, two LUT6 by hand. */
+static void test_estimate_shared_comparators(void **state)
+{
+    (void)state;
+    splut_ctx *ctx = NULL;
+    assert_int_equal(splut_ctx_create(NULL, &ctx), SPLUT_OK);
+    splut_model *m = make_model(ctx, IN_BITS, L1_WIDTH, 0, CLASSES);
+    splut_input_format fmt = SPLUT_INPUT_FORMAT_INIT; /* unsigned Q0.8 */
+    fmt.frac_bits = 8;
+    float *x = malloc(N_SAMPLES * N_IN * sizeof(float));
+    assert_non_null(x);
+    for (size_t i = 0; i < N_SAMPLES * N_IN; i++)
+        assert_int_equal(splut_input_value(&fmt, (uint32_t)(i % N_IN), i % 5 ? 0 : 255, &x[i]),
+                         SPLUT_OK);
+    assert_int_equal(splut_model_fit_thermometer(m, x, N_SAMPLES), SPLUT_OK);
+    int32_t thr[N_IN * LEVELS];
+    uint16_t codes[N_IN * (LEVELS + 1)];
+    uint32_t steps[N_IN];
+    assert_int_equal(splut_model_input_thresholds(m, &fmt, thr, codes, steps), SPLUT_OK);
+    for (uint32_t f = 0; f < N_IN; f++) { /* the premise: one step, at raw 1 */
+        assert_int_equal(steps[f], 1);
+        assert_int_equal(thr[f * LEVELS], 1);
+    }
+    splut_tables *t = NULL;
+    assert_int_equal(splut_tables_create(m, &t), SPLUT_OK);
+    bool bit_used[N_IN * LEVELS] = {false}, feature_used[N_IN] = {false};
+    for (uint32_t n = 0; n < L1_WIDTH; n++) {
+        const uint32_t *idx = NULL;
+        size_t k = 0;
+        assert_int_equal(splut_tables_inputs(t, 0, n, &idx, &k), SPLUT_OK);
+        for (size_t i = 0; i < k; i++)
+            bit_used[idx[i]] = feature_used[idx[i] / LEVELS] = true;
+    }
+    uint64_t bits_used = 0, features_used = 0;
+    for (uint32_t i = 0; i < N_IN * LEVELS; i++)
+        bits_used += bit_used[i];
+    for (uint32_t f = 0; f < N_IN; f++)
+        features_used += feature_used[f];
+    assert_true(bits_used > features_used); /* shared comparators exist */
+    splut_hdl_opts o = SPLUT_HDL_OPTS_INIT;
+    uint64_t port = 0, raw = 0;
+    o.flags = SPLUT_HDL_THERMO_BITS;
+    assert_int_equal(splut_hdl_estimate(t, &o, &port, NULL), SPLUT_OK);
+    o.flags = 0;
+    o.input = &fmt;
+    o.input_thresholds = thr;
+    o.input_codes = codes;
+    o.input_steps = steps;
+    assert_int_equal(splut_hdl_estimate(t, &o, &raw, NULL), SPLUT_OK);
+    assert_int_equal(raw - port, 2 * features_used);
+    splut_tables_destroy(t);
+    splut_model_destroy(m);
+    free(x);
+    splut_ctx_unref(ctx);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -600,6 +660,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest api[] = {
         cmocka_unit_test(test_tables_file), cmocka_unit_test(test_tables_file_v1),
         cmocka_unit_test(test_estimate),    cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_estimate_shared_comparators),
         cmocka_unit_test(test_huge_group),
     };
     const struct CMUnitTest sim[] = {cmocka_unit_test(test_verilog), cmocka_unit_test(test_vhdl),
